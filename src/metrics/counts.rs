@@ -1,0 +1,52 @@
+//! Request counters by outcome, shared by the run totals and every time-series bucket.
+
+use crate::outcome::Outcome;
+
+/// Counts of requests and their outcomes. `requests = ok + degraded + failed()` holds once
+/// every counted request has ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Requests counted (sent by a client inside the measured window).
+    pub requests: u64,
+    /// Answered successfully.
+    pub ok: u64,
+    /// Answered by a fallback.
+    pub degraded: u64,
+    /// Failed with an error.
+    pub errors: u64,
+    /// Failed by timing out.
+    pub timeouts: u64,
+    /// Refused by a full queue.
+    pub rejected: u64,
+    /// Every attempt sent by a client for these requests, retries included.
+    pub attempts: u64,
+}
+
+impl Counts {
+    /// Adds one ended request.
+    #[inline]
+    pub fn record(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Ok => self.ok += 1,
+            Outcome::Degraded => self.degraded += 1,
+            Outcome::Error => self.errors += 1,
+            Outcome::Timeout => self.timeouts += 1,
+            Outcome::Rejected => self.rejected += 1,
+        }
+    }
+
+    /// Requests that failed, whatever the reason: the sum of the reason columns.
+    pub fn failed(&self) -> u64 {
+        self.errors + self.timeouts + self.rejected
+    }
+
+    /// Requests that ended, successfully or not.
+    pub fn ended(&self) -> u64 {
+        self.ok + self.degraded + self.failed()
+    }
+
+    /// (ok + degraded) / requests; `None` when no request was counted.
+    pub fn availability(&self) -> Option<f64> {
+        (self.requests > 0).then(|| (self.ok + self.degraded) as f64 / self.requests as f64)
+    }
+}

@@ -1,0 +1,25 @@
+//! Metrics: written by the model while a run goes (recorders), frozen into plain data
+//! afterwards ([`RunMetrics`]) for reports. Nothing is kept per finished request.
+
+pub mod counts;
+pub mod latency;
+pub mod recorder;
+pub mod service_stats;
+
+pub use counts::Counts;
+pub use latency::LatencySummary;
+pub use recorder::{BucketId, BucketRow, Recorder};
+pub use service_stats::{ServiceMetrics, ServiceRecorder};
+
+/// Everything measured in one run, as plain data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunMetrics {
+    /// Totals over the measured window.
+    pub totals: Counts,
+    /// Latency of successful requests; `None` if none succeeded.
+    pub latency: Option<LatencySummary>,
+    /// The time series, one row per bucket of the measured window.
+    pub buckets: Vec<BucketRow>,
+    /// Per-service figures, in scenario order.
+    pub services: Vec<ServiceMetrics>,
+}

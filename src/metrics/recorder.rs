@@ -1,0 +1,199 @@
+//! The request recorder: run totals, run-wide latency and the per-bucket time series.
+//!
+//! A request belongs to the bucket of the time its client sent it, so each row's outcomes
+//! add up to its requests. A bucket keeps a histogram only while it is open: once its time
+//! has passed and its last request has ended, its percentiles are computed and the
+//! histogram goes back to a pool. Memory therefore depends on how many buckets are open
+//! at once, not on how long the run is.
+
+use super::counts::Counts;
+use super::latency::{LatencyRecorder, LatencySummary, bucket_histogram, quantile, record};
+use crate::engine::{SimDuration, SimTime};
+use crate::outcome::Outcome;
+use hdrhistogram::Histogram;
+
+/// Names a counted request's bucket (an index into the run's time series).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BucketId(u32);
+
+/// One row of the time series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BucketRow {
+    /// Start of the bucket.
+    pub start: SimTime,
+    /// Requests sent in the bucket and their outcomes.
+    pub counts: Counts,
+    /// Median latency of the bucket's successful requests.
+    pub p50_ns: Option<u64>,
+    /// 99th percentile latency of the bucket's successful requests.
+    pub p99_ns: Option<u64>,
+}
+
+struct Bucket {
+    row: BucketRow,
+    in_flight: u64,
+    histogram: Option<Histogram<u32>>,
+}
+
+/// Records requests as they start and end.
+pub struct Recorder {
+    warmup: SimTime,
+    end: SimTime,
+    bucket: SimDuration,
+    totals: Counts,
+    latency: LatencyRecorder,
+    buckets: Vec<Bucket>,
+    /// Every bucket before this one is closed.
+    next_to_close: usize,
+    pool: Vec<Histogram<u32>>,
+}
+
+impl Recorder {
+    /// Counts requests sent in [warmup, end), in buckets of `bucket` aligned to time zero.
+    pub fn new(warmup: SimDuration, end: SimDuration, bucket: SimDuration) -> Self {
+        let first = warmup.as_nanos() / bucket.as_nanos();
+        let last = end.as_nanos().div_ceil(bucket.as_nanos());
+        let buckets = (first..last)
+            .map(|i| Bucket {
+                row: BucketRow {
+                    start: SimTime(i * bucket.as_nanos()),
+                    counts: Counts::default(),
+                    p50_ns: None,
+                    p99_ns: None,
+                },
+                in_flight: 0,
+                histogram: None,
+            })
+            .collect();
+        Recorder {
+            warmup: SimTime(warmup.as_nanos()),
+            end: SimTime(end.as_nanos()),
+            bucket,
+            totals: Counts::default(),
+            latency: LatencyRecorder::new(),
+            buckets,
+            next_to_close: 0,
+            pool: Vec::new(),
+        }
+    }
+
+    /// Starts counting a request sent at `now`; `None` if it lies outside the window.
+    #[inline]
+    pub fn start(&mut self, now: SimTime) -> Option<BucketId> {
+        if now < self.warmup || now >= self.end {
+            return None;
+        }
+        let first_start = self.buckets[0].row.start.as_nanos();
+        let index = ((now.as_nanos() - first_start) / self.bucket.as_nanos()) as usize;
+        let b = &mut self.buckets[index];
+        b.row.counts.requests += 1;
+        b.in_flight += 1;
+        self.totals.requests += 1;
+        self.close_finished(now);
+        Some(BucketId(index as u32))
+    }
+
+    /// Counts one attempt (the first send or a retry) of a counted request.
+    #[inline]
+    pub fn attempt(&mut self, bucket: BucketId) {
+        self.buckets[bucket.0 as usize].row.counts.attempts += 1;
+        self.totals.attempts += 1;
+    }
+
+    /// Ends a counted request with `outcome`, `latency` after it was sent.
+    #[inline]
+    pub fn finish(
+        &mut self,
+        bucket: BucketId,
+        outcome: Outcome,
+        latency: SimDuration,
+        now: SimTime,
+    ) {
+        self.totals.record(outcome);
+        let pool = &mut self.pool;
+        let b = &mut self.buckets[bucket.0 as usize];
+        b.row.counts.record(outcome);
+        b.in_flight -= 1;
+        if outcome.is_success() {
+            let ns = latency.as_nanos();
+            self.latency.record(ns);
+            let h = b
+                .histogram
+                .get_or_insert_with(|| pool.pop().unwrap_or_else(bucket_histogram));
+            record(h, ns);
+        }
+        self.close_finished(now);
+    }
+
+    /// Closes every leading bucket whose time has passed and whose requests have all ended.
+    #[inline]
+    fn close_finished(&mut self, now: SimTime) {
+        while let Some(b) = self.buckets.get_mut(self.next_to_close) {
+            let end = b.row.start + self.bucket;
+            if end > now || b.in_flight > 0 {
+                break;
+            }
+            if let Some(mut h) = b.histogram.take() {
+                b.row.p50_ns = Some(quantile(&h, 0.5));
+                b.row.p99_ns = Some(quantile(&h, 0.99));
+                h.reset();
+                self.pool.push(h);
+            }
+            self.next_to_close += 1;
+        }
+    }
+
+    /// Freezes the results; every counted request must have ended.
+    pub fn finish_run(mut self) -> (Counts, Option<LatencySummary>, Vec<BucketRow>) {
+        self.close_finished(SimTime::MAX);
+        assert_eq!(
+            self.totals.requests,
+            self.totals.ended(),
+            "every counted request ends with exactly one outcome"
+        );
+        let summary = self.latency.summary();
+        let rows = self.buckets.into_iter().map(|b| b.row).collect();
+        (self.totals, summary, rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_land_in_the_bucket_of_their_send_time() {
+        let mut r = Recorder::new(
+            SimDuration::from_millis(1500),
+            SimDuration::from_secs(4),
+            SimDuration::from_secs(1),
+        );
+        assert_eq!(r.start(SimTime(1_000_000_000)), None, "before warmup");
+        let a = r.start(SimTime(1_600_000_000)).expect("counted");
+        let b = r.start(SimTime(3_999_999_999)).expect("counted");
+        assert_eq!(r.start(SimTime(4_000_000_000)), None, "at the end");
+        r.attempt(a);
+        r.attempt(b);
+        r.finish(
+            a,
+            Outcome::Ok,
+            SimDuration::from_millis(10),
+            SimTime(5_000_000_000),
+        );
+        r.finish(
+            b,
+            Outcome::Rejected,
+            SimDuration::ZERO,
+            SimTime(5_000_000_000),
+        );
+        let (totals, latency, rows) = r.finish_run();
+        assert_eq!(rows.len(), 3, "buckets starting at 1 s, 2 s, 3 s");
+        assert_eq!(rows[0].start, SimTime(1_000_000_000));
+        assert_eq!((rows[0].counts.requests, rows[0].counts.ok), (1, 1));
+        assert_eq!((rows[2].counts.requests, rows[2].counts.rejected), (1, 1));
+        assert_eq!(rows[1].counts.requests, 0);
+        assert_eq!(totals.requests, 2);
+        assert_eq!(latency.map(|l| l.count), Some(1));
+        assert!(rows[0].p50_ns.is_some() && rows[2].p50_ns.is_none());
+    }
+}

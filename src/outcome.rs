@@ -1,0 +1,23 @@
+//! How a request ends: exactly one outcome per request, success or one failure reason.
+
+/// The one outcome of a request, as its caller sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    /// Answered successfully.
+    Ok,
+    /// Answered by a fallback (none exist yet, so no request ends this way today).
+    Degraded,
+    /// The callee answered with an error: its own, or a failed downstream call.
+    Error,
+    /// No answer arrived in time (no timeouts exist yet, so no request ends this way today).
+    Timeout,
+    /// The callee's waiting room was full and it refused the request at once.
+    Rejected,
+}
+
+impl Outcome {
+    /// True for outcomes that count toward availability.
+    pub fn is_success(self) -> bool {
+        matches!(self, Outcome::Ok | Outcome::Degraded)
+    }
+}

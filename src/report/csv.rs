@@ -1,0 +1,119 @@
+//! The CSV outputs: `summary.csv` (one row per run) and `timeseries.csv` (one row per run
+//! and bucket). Columns only ever get appended, so scripts that read them keep working.
+
+use super::format::{ms, opt_ms, ratio, seconds};
+use crate::run::RunResult;
+use std::io::Write;
+use std::path::Path;
+
+/// Columns of `summary.csv`, in order.
+pub const SUMMARY_COLUMNS: [&str; 17] = [
+    "variant",
+    "seed",
+    "requests",
+    "ok",
+    "degraded",
+    "failed",
+    "availability",
+    "mean_ms",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "p999_ms",
+    "max_ms",
+    "attempts",
+    "errors",
+    "timeouts",
+    "rejected",
+];
+
+/// Columns of `timeseries.csv`, in order.
+pub const TIMESERIES_COLUMNS: [&str; 14] = [
+    "variant",
+    "seed",
+    "t_s",
+    "requests",
+    "ok",
+    "degraded",
+    "failed",
+    "availability",
+    "p50_ms",
+    "p99_ms",
+    "attempts",
+    "errors",
+    "timeouts",
+    "rejected",
+];
+
+/// Writes the summary of `runs`, one row each, in the order given.
+pub fn write_summary<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(SUMMARY_COLUMNS)?;
+    for run in runs {
+        let t = &run.metrics.totals;
+        let l = run.metrics.latency.as_ref();
+        let lat = |f: fn(&crate::metrics::LatencySummary) -> u64| opt_ms(l.map(f));
+        w.write_record([
+            run.variant.clone(),
+            run.seed.to_string(),
+            t.requests.to_string(),
+            t.ok.to_string(),
+            t.degraded.to_string(),
+            t.failed().to_string(),
+            ratio(t.availability()),
+            l.map(|l| ms(l.mean_ns)).unwrap_or_default(),
+            lat(|l| l.p50_ns),
+            lat(|l| l.p90_ns),
+            lat(|l| l.p99_ns),
+            lat(|l| l.p999_ns),
+            lat(|l| l.max_ns),
+            t.attempts.to_string(),
+            t.errors.to_string(),
+            t.timeouts.to_string(),
+            t.rejected.to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes the time series of `runs`: for each run in order, its buckets in time order.
+pub fn write_timeseries<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(TIMESERIES_COLUMNS)?;
+    for run in runs {
+        for b in &run.metrics.buckets {
+            let c = &b.counts;
+            w.write_record([
+                run.variant.clone(),
+                run.seed.to_string(),
+                seconds(b.start.as_nanos()),
+                c.requests.to_string(),
+                c.ok.to_string(),
+                c.degraded.to_string(),
+                c.failed().to_string(),
+                ratio(c.availability()),
+                opt_ms(b.p50_ns),
+                opt_ms(b.p99_ns),
+                c.attempts.to_string(),
+                c.errors.to_string(),
+                c.timeouts.to_string(),
+                c.rejected.to_string(),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes `summary.csv` and `timeseries.csv` into `dir`, creating it if needed, and
+/// returns the paths written.
+pub fn write_all(dir: &Path, runs: &[RunResult]) -> std::io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let summary = dir.join("summary.csv");
+    let timeseries = dir.join("timeseries.csv");
+    let file = |p: &Path| std::fs::File::create(p).map(std::io::BufWriter::new);
+    write_summary(file(&summary)?, runs).map_err(std::io::Error::other)?;
+    write_timeseries(file(&timeseries)?, runs).map_err(std::io::Error::other)?;
+    Ok(vec![summary, timeseries])
+}

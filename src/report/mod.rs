@@ -1,0 +1,5 @@
+//! Reports: files and tables made from frozen run results. Never touches the engine.
+
+pub mod csv;
+pub mod format;
+pub mod table;

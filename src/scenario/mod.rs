@@ -1,0 +1,231 @@
+//! Scenarios: the TOML file format, its validation, and the plain data a run is built from.
+//!
+//! Loading goes file text -> [`file::ScenarioFile`] (serde mirror, spans kept) ->
+//! [`validate`] (every problem collected, each with `FILE:LINE:COL`) -> [`Scenario`].
+
+pub mod diagnostic;
+pub mod file;
+pub mod units;
+pub mod validate;
+
+pub use diagnostic::{Diagnostic, ScenarioError};
+
+use crate::distribution::Distribution;
+use crate::engine::{SimDuration, SimTime};
+use std::path::Path;
+
+/// Files larger than this are refused before they are read whole.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A validated scenario: plain data, shared read-only by every run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Short name; outputs go to `output/<name>/` by default.
+    pub name: String,
+    /// One line saying what the scenario shows.
+    pub description: String,
+    /// The seed of the first run.
+    pub seed: u64,
+    /// Clients send until this time; requests in flight then drain.
+    pub duration: SimDuration,
+    /// Requests sent before this time are simulated but not counted.
+    pub warmup: SimDuration,
+    /// Width of a `timeseries.csv` row.
+    pub bucket: SimDuration,
+    /// A run stops with an error after handling this many events.
+    pub max_events: u64,
+    /// One-way latency of every hop without a `[[link]]` entry.
+    pub network_latency: Distribution,
+    /// Sources of requests, in file order.
+    pub clients: Vec<ClientSpec>,
+    /// Services, in file order.
+    pub services: Vec<ServiceSpec>,
+    /// Per-link overrides, in file order.
+    pub links: Vec<LinkSpec>,
+}
+
+/// A source of requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientSpec {
+    /// Unique among clients and services.
+    pub name: String,
+    /// Index of the service it sends to.
+    pub target: usize,
+    /// When requests are sent.
+    pub arrival: Arrival,
+}
+
+/// How a client's requests arrive.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arrival {
+    /// Open loop: a Poisson process whose rate may change by phase.
+    Poisson(RateProfile),
+    /// Open loop: evenly spaced requests at the current rate.
+    Constant(RateProfile),
+    /// Closed loop: `users` each send one request, wait for its outcome, think, repeat.
+    Closed {
+        /// Number of users.
+        users: u32,
+        /// Pause between an outcome and the user's next request.
+        think_time: Distribution,
+    },
+}
+
+/// A request rate over time: a base rate, changed inside phases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateProfile {
+    /// Requests per second outside every phase.
+    pub base_per_s: f64,
+    /// Non-overlapping phases, sorted by start.
+    pub phases: Vec<Phase>,
+}
+
+/// A period with its own rate: constant, or a linear ramp from `rate_per_s` at `from` to
+/// `ramp_to_per_s` at `to`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    /// Start, inclusive.
+    pub from: SimTime,
+    /// End, exclusive.
+    pub to: SimTime,
+    /// Rate at `from`, per second.
+    pub rate_per_s: f64,
+    /// Rate at `to`, per second (equal to `rate_per_s` for a flat phase).
+    pub ramp_to_per_s: f64,
+}
+
+impl RateProfile {
+    /// The rate at time `t`, per second.
+    pub fn rate_at(&self, t: SimTime) -> f64 {
+        for p in &self.phases {
+            if t >= p.from && t < p.to {
+                let span = (p.to - p.from).as_nanos() as f64;
+                let x = (t - p.from).as_nanos() as f64 / span;
+                return p.rate_per_s + (p.ramp_to_per_s - p.rate_per_s) * x;
+            }
+        }
+        self.base_per_s
+    }
+
+    /// The highest rate at any time, per second.
+    pub fn max_rate(&self) -> f64 {
+        self.phases
+            .iter()
+            .flat_map(|p| [p.rate_per_s, p.ramp_to_per_s])
+            .fold(self.base_per_s, f64::max)
+    }
+}
+
+/// A service: identical replicas with workers, a waiting room and downstream calls.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceSpec {
+    /// Unique among clients and services.
+    pub name: String,
+    /// Number of replicas (at least 1).
+    pub replicas: u32,
+    /// Workers per replica (at least 1).
+    pub concurrency: u32,
+    /// Waiting room per replica; `None` is unbounded.
+    pub queue: Option<u32>,
+    /// The service's own work per request.
+    pub service_time: Distribution,
+    /// Calls made in order after the own work, while holding the worker.
+    pub calls: Vec<CallSpec>,
+    /// Fraction of requests that fail after their own work.
+    pub error_rate: f64,
+}
+
+/// One downstream call of a service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallSpec {
+    /// Index of the called service.
+    pub to: usize,
+}
+
+/// An endpoint of a link: a client or a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Endpoint {
+    /// Index into `clients`.
+    Client(usize),
+    /// Index into `services`.
+    Service(usize),
+}
+
+/// Settings for the hops between two endpoints, in both directions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkSpec {
+    /// One end.
+    pub a: Endpoint,
+    /// The other end.
+    pub b: Endpoint,
+    /// One-way latency; the network default when `None`.
+    pub latency: Option<Distribution>,
+}
+
+impl Scenario {
+    /// Reads, parses and validates the scenario file at `path`.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let shown = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|e| {
+            ScenarioError::whole_file(
+                &shown,
+                0,
+                format!("cannot read the scenario file: {e}; expected a path to a .toml scenario"),
+            )
+        })?;
+        if meta.is_dir() {
+            return Err(ScenarioError::whole_file(
+                &shown,
+                0,
+                "is a directory; expected a path to a .toml scenario file",
+            ));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(ScenarioError::whole_file(
+                &shown,
+                0,
+                format!(
+                    "the file is {} bytes; scenario files are limited to {} bytes",
+                    meta.len(),
+                    MAX_FILE_BYTES
+                ),
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(|e| {
+            ScenarioError::whole_file(&shown, 0, format!("cannot read the scenario file: {e}"))
+        })?;
+        Self::from_bytes(&bytes, &shown)
+    }
+
+    /// Parses and validates scenario bytes; `file` names them in messages.
+    pub fn from_bytes(bytes: &[u8], file: &str) -> Result<Scenario, ScenarioError> {
+        if let Some(at) = bytes.iter().position(|&b| b == 0) {
+            return Err(binary_error(bytes, at, file));
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Self::from_text(text, file),
+            Err(e) => Err(binary_error(bytes, e.valid_up_to(), file)),
+        }
+    }
+
+    /// Parses and validates scenario text; `file` names it in messages.
+    pub fn from_text(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        if text.trim().is_empty() {
+            return Err(ScenarioError::whole_file(
+                file,
+                1,
+                "the file is empty; expected a scenario with at least `name`, `duration`, a [[client]] and a [[service]]",
+            ));
+        }
+        validate::parse_and_validate(text, file)
+    }
+}
+
+fn binary_error(bytes: &[u8], at: usize, file: &str) -> ScenarioError {
+    let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+    ScenarioError::whole_file(
+        file,
+        line,
+        "the file is not UTF-8 text (it looks binary); expected a TOML scenario file",
+    )
+}

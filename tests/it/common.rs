@@ -1,0 +1,40 @@
+//! Helpers shared by the integration tests.
+
+use resim::{RunResult, Scenario};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Parses scenario text, panicking with the validation message if it is invalid.
+pub fn scenario(text: &str) -> Scenario {
+    Scenario::from_text(text, "test.toml").unwrap_or_else(|e| panic!("invalid test scenario:\n{e}"))
+}
+
+/// Runs `text` once with `seed`.
+pub fn run(text: &str, seed: u64) -> RunResult {
+    resim::run_one(&scenario(text), seed).expect("the run finishes")
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every shipped scenario file, sorted by name.
+pub fn shipped_scenarios() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .expect("scenarios/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Runs the `resim` binary with `args` in `dir`.
+pub fn resim(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_resim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the resim binary starts")
+}

@@ -1,0 +1,9 @@
+//! resim's integration tests, in one binary (one link step) with a module per concern.
+
+mod common;
+
+mod bad_input;
+mod cli;
+mod determinism;
+mod scenarios;
+mod theory;
