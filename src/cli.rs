@@ -129,6 +129,7 @@ fn run(args: &RunArgs) -> u8 {
         );
     }
     // Wall-clock time, for the throughput line only; it never reaches a result.
+    #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     let results = match sweep::run_seeds(&scenario, &seeds, args.threads.map(|t| t as usize)) {
         Ok(r) => r,
