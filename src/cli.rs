@@ -4,6 +4,7 @@ use crate::report;
 use crate::scenario::Scenario;
 use crate::sweep;
 use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -104,6 +105,20 @@ fn validate(file: &Path) -> u8 {
     }
 }
 
+/// A bar over runs on stderr, for sweeps; hidden for a single run, with `--quiet`, and
+/// whenever stderr is not a terminal (indicatif checks), so CI logs stay clean.
+fn progress_bar(runs: usize, quiet: bool) -> ProgressBar {
+    if quiet || runs < 2 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(runs as u64);
+    let style =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}")
+            .expect("a valid progress template");
+    bar.set_style(style);
+    bar
+}
+
 fn run(args: &RunArgs) -> u8 {
     let scenario = match load(&args.file) {
         Ok(s) => s,
@@ -131,7 +146,12 @@ fn run(args: &RunArgs) -> u8 {
     // Wall-clock time, for the throughput line only; it never reaches a result.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
-    let results = match sweep::run_seeds(&scenario, &seeds, args.threads.map(|t| t as usize)) {
+    let bar = progress_bar(seeds.len(), args.quiet);
+    let threads = args.threads.map(|t| t as usize);
+    let done = || bar.inc(1);
+    let outcome = sweep::run_seeds_with_progress(&scenario, &seeds, threads, &done);
+    bar.finish_and_clear();
+    let results = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{}: {e}", args.file.display());

@@ -17,10 +17,25 @@ pub fn run_seeds(
     seeds: &[u64],
     threads: Option<usize>,
 ) -> Result<Vec<RunResult>, RunError> {
+    run_seeds_with_progress(scenario, seeds, threads, &|| {})
+}
+
+/// [`run_seeds`], calling `on_done` (from any thread, in any order) as each run finishes,
+/// for progress display. It cannot influence the results.
+pub fn run_seeds_with_progress(
+    scenario: &Scenario,
+    seeds: &[u64],
+    threads: Option<usize>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<RunResult>, RunError> {
     let work = || {
         seeds
             .par_iter()
-            .map(|&seed| run_one(scenario, seed))
+            .map(|&seed| {
+                let result = run_one(scenario, seed);
+                on_done();
+                result
+            })
             .collect::<Vec<_>>()
     };
     let results = match threads {

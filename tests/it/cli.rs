@@ -7,11 +7,20 @@ fn run_writes_both_csv_files_with_the_documented_columns() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = common::root().join("scenarios/quickstart.toml");
     let out = common::resim(dir.path(), &["run", file.to_str().expect("utf-8")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("availability"), "table header missing:\n{stdout}");
     assert!(
-        stdout.lines().any(|l| l.starts_with("simulated ") && l.ends_with(" events/s)")),
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("availability"),
+        "table header missing:\n{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("simulated ") && l.ends_with(" events/s)")),
         "throughput line missing:\n{stdout}"
     );
     // The default output folder is output/<scenario name>/ under the working directory.
@@ -21,11 +30,24 @@ fn run_writes_both_csv_files_with_the_documented_columns() {
     assert!(summary.starts_with(
         "variant,seed,requests,ok,degraded,failed,availability,mean_ms,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,attempts,errors,timeouts,rejected"
     ));
-    assert!(series.starts_with("variant,seed,t_s,requests,ok,degraded,failed,availability,p50_ms,p99_ms"));
+    assert!(
+        series
+            .starts_with("variant,seed,t_s,requests,ok,degraded,failed,availability,p50_ms,p99_ms")
+    );
     // 5 minutes minus 30 s of warmup in 1 s buckets, starting at 30 s.
     assert_eq!(series.lines().count(), 1 + 270);
-    assert!(series.lines().nth(1).is_some_and(|l| l.starts_with("base,1,30,")));
-    assert!(summary.lines().nth(1).is_some_and(|l| l.starts_with("base,1,")));
+    assert!(
+        series
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("base,1,30,"))
+    );
+    assert!(
+        summary
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("base,1,"))
+    );
 }
 
 #[test]
@@ -34,12 +56,26 @@ fn quiet_prints_nothing_and_seed_flags_choose_the_rows() {
     let file = common::root().join("scenarios/quickstart.toml");
     let out = common::resim(
         dir.path(),
-        &["run", file.to_str().expect("utf-8"), "--seed", "40", "--seeds", "3", "--out", "o", "--quiet"],
+        &[
+            "run",
+            file.to_str().expect("utf-8"),
+            "--seed",
+            "40",
+            "--seeds",
+            "3",
+            "--out",
+            "o",
+            "--quiet",
+        ],
     );
     assert!(out.status.success());
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
     let summary = std::fs::read_to_string(dir.path().join("o/summary.csv")).expect("summary");
-    let seeds: Vec<&str> = summary.lines().skip(1).filter_map(|l| l.split(',').nth(1)).collect();
+    let seeds: Vec<&str> = summary
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(1))
+        .collect();
     assert_eq!(seeds, ["40", "41", "42"]);
 }
 
@@ -50,11 +86,38 @@ fn validate_accepts_a_good_file_and_exit_codes_follow_the_contract() {
     let ok = common::resim(dir.path(), &["validate", file.to_str().expect("utf-8")]);
     assert_eq!(ok.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("ok"));
-    assert!(!dir.path().join("output").exists(), "validate must not run or write anything");
+    assert!(
+        !dir.path().join("output").exists(),
+        "validate must not run or write anything"
+    );
     let help = common::resim(dir.path(), &["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let usage = common::resim(dir.path(), &["run"]);
-    assert_eq!(usage.status.code(), Some(2), "a missing argument is a usage error");
-    let zero = common::resim(dir.path(), &["run", file.to_str().expect("utf-8"), "--seeds", "0"]);
+    assert_eq!(
+        usage.status.code(),
+        Some(2),
+        "a missing argument is a usage error"
+    );
+    let zero = common::resim(
+        dir.path(),
+        &["run", file.to_str().expect("utf-8"), "--seeds", "0"],
+    );
     assert_eq!(zero.status.code(), Some(2), "--seeds 0 is a usage error");
+}
+
+#[test]
+fn a_run_over_its_event_budget_stops_with_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(common::root().join("scenarios/quickstart.toml"))
+        .expect("readable")
+        .replace("seed = 1\n", "seed = 1\nmax_events = 1000\n");
+    std::fs::write(dir.path().join("tight.toml"), text).expect("written");
+    let out = common::resim(dir.path(), &["run", "tight.toml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("budget of 1000 events") && stderr.contains("max_events"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
