@@ -10,7 +10,10 @@ use resim::engine::{SimRng, StreamId, StreamKind};
 fn golden_first_draws_of_a_client_stream() {
     let mut rng = SimRng::new(1, StreamId::named(StreamKind::Client, "web"));
     let draws: Vec<u64> = (0..4).map(|_| rng.next_u64()).collect();
-    assert_eq!(draws, GOLDEN_WEB_SEED_1, "the stream of client \"web\" under seed 1 changed");
+    assert_eq!(
+        draws, GOLDEN_WEB_SEED_1,
+        "the stream of client \"web\" under seed 1 changed"
+    );
     assert_eq!(
         StreamId::named(StreamKind::Replica, "api[0]").number(),
         GOLDEN_API0_STREAM,
@@ -36,10 +39,20 @@ const GOLDEN_API0_STREAM: u64 = 14325757609428958417;
 
 fn run_cli(dir: &std::path::Path, extra: &[&str]) -> (Vec<u8>, Vec<u8>) {
     let file = common::root().join("scenarios/quickstart.toml");
-    let mut args = vec!["run", file.to_str().expect("utf-8 path"), "--out", "out", "--quiet"];
+    let mut args = vec![
+        "run",
+        file.to_str().expect("utf-8 path"),
+        "--out",
+        "out",
+        "--quiet",
+    ];
     args.extend_from_slice(extra);
     let out = common::resim(dir, &args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let read = |name: &str| std::fs::read(dir.join("out").join(name)).expect("written");
     (read("summary.csv"), read("timeseries.csv"))
 }
@@ -50,9 +63,15 @@ fn same_seed_gives_byte_identical_files() {
     let b = tempfile::tempdir().expect("temp dir");
     let first = run_cli(a.path(), &["--seed", "7"]);
     let second = run_cli(b.path(), &["--seed", "7"]);
-    assert!(first == second, "two runs with seed 7 wrote different files");
+    assert!(
+        first == second,
+        "two runs with seed 7 wrote different files"
+    );
     let other = run_cli(b.path(), &["--seed", "8"]);
-    assert!(first.0 != other.0, "seeds 7 and 8 wrote the same summary: the seed is ignored");
+    assert!(
+        first.0 != other.0,
+        "seeds 7 and 8 wrote the same summary: the seed is ignored"
+    );
 }
 
 #[test]
@@ -61,9 +80,16 @@ fn thread_count_does_not_change_the_files() {
     let b = tempfile::tempdir().expect("temp dir");
     let one = run_cli(a.path(), &["--seeds", "6", "--threads", "1"]);
     let two = run_cli(b.path(), &["--seeds", "6", "--threads", "2"]);
-    assert!(one == two, "--threads 1 and --threads 2 wrote different files");
+    assert!(
+        one == two,
+        "--threads 1 and --threads 2 wrote different files"
+    );
     let summary = String::from_utf8(one.0).expect("utf-8");
-    let seeds: Vec<&str> = summary.lines().skip(1).map(|l| l.split(',').nth(1).unwrap_or("")).collect();
+    let seeds: Vec<&str> = summary
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap_or(""))
+        .collect();
     assert_eq!(seeds, ["1", "2", "3", "4", "5", "6"], "rows in seed order");
 }
 
@@ -100,6 +126,9 @@ service_time = {{ kind = "lognormal", median = "2ms", p99 = "9ms" }}
     let api_a = &a.metrics.services[0];
     let api_b = &b.metrics.services[0];
     assert!(api_a.arrivals > 10_000);
-    assert_eq!(api_a, api_b, "the API's figures changed when an unrelated client was added");
+    assert_eq!(
+        api_a, api_b,
+        "the API's figures changed when an unrelated client was added"
+    );
     assert!(b.metrics.totals.requests > a.metrics.totals.requests);
 }

@@ -12,7 +12,11 @@ fn read_rows(path: &std::path::Path) -> Vec<Row> {
         .records()
         .map(|r| {
             let r = r.expect("well-formed row");
-            headers.iter().zip(r.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
         })
         .collect()
 }
@@ -31,10 +35,20 @@ fn assert_conserved(file: &str, row: &Row) {
     let ok = num(row, "ok");
     let degraded = num(row, "degraded");
     let failed = num(row, "failed");
-    assert_eq!(requests, ok + degraded + failed, "{file}: requests != ok + degraded + failed in {row:?}");
+    assert_eq!(
+        requests,
+        ok + degraded + failed,
+        "{file}: requests != ok + degraded + failed in {row:?}"
+    );
     let reasons = num(row, "errors") + num(row, "timeouts") + num(row, "rejected");
-    assert_eq!(failed, reasons, "{file}: failed != sum of reasons in {row:?}");
-    assert!(num(row, "attempts") >= requests, "{file}: fewer attempts than requests in {row:?}");
+    assert_eq!(
+        failed, reasons,
+        "{file}: failed != sum of reasons in {row:?}"
+    );
+    assert!(
+        num(row, "attempts") >= requests,
+        "{file}: fewer attempts than requests in {row:?}"
+    );
     let availability = &row["availability"];
     if requests == 0 {
         assert_eq!(availability, "", "{file}: availability of an empty row");
@@ -47,17 +61,36 @@ fn assert_conserved(file: &str, row: &Row) {
 #[test]
 fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
     let scenarios = common::shipped_scenarios();
-    assert!(scenarios.len() >= 3, "expected the shipped scenarios, found {scenarios:?}");
+    assert!(
+        scenarios.len() >= 3,
+        "expected the shipped scenarios, found {scenarios:?}"
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     for file in &scenarios {
-        let name = file.file_name().expect("file name").to_string_lossy().to_string();
+        let name = file
+            .file_name()
+            .expect("file name")
+            .to_string_lossy()
+            .to_string();
         let out = dir.path().join(&name);
         let out_s = out.to_str().expect("utf-8 path");
         let result = common::resim(
             dir.path(),
-            &["run", file.to_str().expect("utf-8"), "--seeds", "2", "--out", out_s, "--quiet"],
+            &[
+                "run",
+                file.to_str().expect("utf-8"),
+                "--seeds",
+                "2",
+                "--out",
+                out_s,
+                "--quiet",
+            ],
         );
-        assert!(result.status.success(), "{name}: {}", String::from_utf8_lossy(&result.stderr));
+        assert!(
+            result.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
         let summary = read_rows(&out.join("summary.csv"));
         assert_eq!(summary.len(), 2, "{name}: one summary row per seed");
         let series = read_rows(&out.join("timeseries.csv"));
@@ -68,12 +101,26 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
         // The time series adds up to the summary, per seed.
         for s in &summary {
             let seed = &s["seed"];
-            for column in ["requests", "ok", "degraded", "failed", "attempts", "errors", "timeouts", "rejected"] {
-                let total: u64 = series.iter().filter(|r| &r["seed"] == seed).map(|r| num(r, column)).sum();
-                assert_eq!(total, num(s, column), "{name}: seed {seed}: {column} of the series");
+            for column in [
+                "requests", "ok", "degraded", "failed", "attempts", "errors", "timeouts",
+                "rejected",
+            ] {
+                let total: u64 = series
+                    .iter()
+                    .filter(|r| &r["seed"] == seed)
+                    .map(|r| num(r, column))
+                    .sum();
+                assert_eq!(
+                    total,
+                    num(s, column),
+                    "{name}: seed {seed}: {column} of the series"
+                );
             }
         }
-        assert!(num(&summary[0], "requests") > 0, "{name}: counted no request");
+        assert!(
+            num(&summary[0], "requests") > 0,
+            "{name}: counted no request"
+        );
     }
 }
 
@@ -81,8 +128,16 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
 fn every_shipped_scenario_validates_and_describes_itself() {
     for file in common::shipped_scenarios() {
         let s = resim::Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
-        assert!(!s.description.is_empty(), "{}: no description", file.display());
+        assert!(
+            !s.description.is_empty(),
+            "{}: no description",
+            file.display()
+        );
         let text = std::fs::read_to_string(&file).expect("readable");
-        assert!(text.starts_with("# "), "{}: first line should be a one-line comment", file.display());
+        assert!(
+            text.starts_with("# "),
+            "{}: first line should be a one-line comment",
+            file.display()
+        );
     }
 }
