@@ -66,6 +66,7 @@ impl Distribution {
     }
 
     /// True when every sample is zero (no draw is needed).
+    #[inline]
     pub fn is_zero(&self) -> bool {
         matches!(self, Distribution::Constant(d) if d.as_nanos() == 0)
     }

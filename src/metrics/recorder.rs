@@ -45,6 +45,8 @@ pub struct Recorder {
     buckets: Vec<Bucket>,
     /// Every bucket before this one is closed.
     next_to_close: usize,
+    /// The end of bucket `next_to_close`: nothing can close before this time.
+    close_at: SimTime,
     pool: Vec<Histogram<u32>>,
 }
 
@@ -73,6 +75,7 @@ impl Recorder {
             latency: LatencyRecorder::new(),
             buckets,
             next_to_close: 0,
+            close_at: SimTime((first + 1) * bucket.as_nanos()),
             pool: Vec::new(),
         }
     }
@@ -89,7 +92,9 @@ impl Recorder {
         b.row.counts.requests += 1;
         b.in_flight += 1;
         self.totals.requests += 1;
-        self.close_finished(now);
+        if now >= self.close_at {
+            self.close_finished(now);
+        }
         Some(BucketId(index as u32))
     }
 
@@ -122,7 +127,9 @@ impl Recorder {
                 .get_or_insert_with(|| pool.pop().unwrap_or_else(bucket_histogram));
             record(h, ns);
         }
-        self.close_finished(now);
+        if now >= self.close_at {
+            self.close_finished(now);
+        }
     }
 
     /// Closes every leading bucket whose time has passed and whose requests have all ended.
@@ -140,6 +147,7 @@ impl Recorder {
                 self.pool.push(h);
             }
             self.next_to_close += 1;
+            self.close_at = end + self.bucket;
         }
     }
 

@@ -32,6 +32,18 @@ pub fn advance(profile: &RateProfile, from: SimTime, mass: f64) -> Option<SimTim
     if mass <= 0.0 {
         return Some(from);
     }
+    if profile.phases.is_empty() {
+        // Same value as the general path: 2m / (r + sqrt(r*r)) == m / r exactly.
+        let r = profile.base_per_s;
+        if r <= 0.0 {
+            return None;
+        }
+        let x = mass / r;
+        if !x.is_finite() {
+            return None;
+        }
+        return Some(from + SimDuration::from_secs_f64(x));
+    }
     let mut t = from;
     let mut left = mass;
     loop {
