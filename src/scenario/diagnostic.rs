@@ -12,8 +12,11 @@ pub struct Diagnostic {
     pub col: usize,
     /// What is wrong and what is expected.
     pub message: String,
-    /// The offending source line, shown under the message.
+    /// The offending source line (or, for a long line, the part around `col`), shown under
+    /// the message.
     pub source_line: Option<String>,
+    /// 1-based column of the caret under `source_line`.
+    pub caret: usize,
 }
 
 /// Everything wrong with one scenario file.
@@ -35,6 +38,7 @@ impl ScenarioError {
                 col: usize::from(line > 0),
                 message: message.into(),
                 source_line: None,
+                caret: 0,
             }],
         }
     }
@@ -54,7 +58,7 @@ impl fmt::Display for ScenarioError {
             if let Some(src) = &d.source_line {
                 let gutter = d.line.to_string().len();
                 write!(f, "\n {:gutter$} |\n {} | {}", "", d.line, src)?;
-                write!(f, "\n {:gutter$} | {:>col$}", "", "^", col = d.col)?;
+                write!(f, "\n {:gutter$} | {:>col$}", "", "^", col = d.caret.max(1))?;
             }
         }
         Ok(())
@@ -89,22 +93,57 @@ impl<'a> SourceMap<'a> {
     /// A diagnostic pointing at the start of `span`.
     pub fn diagnostic(&self, span: Option<Range<usize>>, message: impl Into<String>) -> Diagnostic {
         let (line, col) = span.map_or((1, 1), |s| self.position(s.start));
-        let source_line = self
-            .text
-            .lines()
-            .nth(line - 1)
-            .map(|l| l.trim_end_matches('\r').to_string());
+        let start = self.line_starts[line - 1];
+        let end = self.line_starts.get(line).map_or(self.text.len(), |&e| e);
+        let full = self.text[start..end].trim_end_matches(['\n', '\r']);
+        let (source_line, caret) = window(full, col);
         Diagnostic {
             line,
             col,
             message: message.into(),
-            source_line,
+            source_line: Some(source_line),
+            caret,
         }
+    }
+}
+
+/// Characters of a long source line shown before the caret, and in all.
+const WINDOW_BEFORE: usize = 80;
+const WINDOW: usize = 160;
+
+/// The part of `line` shown under a message pointing at column `col`, and the caret's
+/// column in it: the whole line when it is short, else about 160 characters around `col`.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let len = line.chars().count();
+    if len <= WINDOW {
+        return (line.to_string(), col);
+    }
+    let first = col.saturating_sub(1).saturating_sub(WINDOW_BEFORE);
+    let shown: String = line.chars().skip(first).take(WINDOW).collect();
+    let (prefix, caret) = if first > 0 {
+        ("...", col - first + 3)
+    } else {
+        ("", col)
+    };
+    let suffix = if first + WINDOW < len { "..." } else { "" };
+    (format!("{prefix}{shown}{suffix}"), caret)
+}
+
+/// `text` cut to `max` characters (with "..." when cut), for quoting user input in messages.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}...", text.chars().take(max).collect::<String>())
     }
 }
 
 /// The known name closest to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // A long word is no typo, and comparing it would take long.
+    if word.len() > 64 {
+        return None;
+    }
     known
         .into_iter()
         .map(|k| (strsim::jaro_winkler(word, k), k))
@@ -124,6 +163,22 @@ mod tests {
         assert_eq!(map.position(6), (2, 1));
         // "bé = " is 6 bytes but 5 characters.
         assert_eq!(map.position(12), (2, 6));
+    }
+
+    #[test]
+    fn long_lines_are_shown_around_the_caret() {
+        let line = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        let map = SourceMap::new(&line);
+        let d = map.diagnostic(Some(500..501), "here");
+        assert_eq!(d.col, 501);
+        let shown = d.source_line.expect("a source line");
+        assert!(
+            shown.starts_with("...") && shown.ends_with("..."),
+            "{shown}"
+        );
+        assert_eq!(shown.chars().nth(d.caret - 1), Some('X'));
+        let d = map.diagnostic(Some(2..3), "near the start");
+        assert_eq!(d.caret, 3);
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The serde mirror of a scenario file: the TOML as written, with spans, and no logic.
 //!
-//! Tables that choose a variant with `kind` are flat structs with every possible key
-//! optional, because serde's internally tagged enums lose toml's error locations;
-//! `validate` checks which keys each kind takes.
+//! Every key is optional here, even the ones a scenario requires: `validate` reports each
+//! missing key itself, so that one file shows all of its missing keys at once instead of
+//! serde's first. Tables that choose a variant with `kind` are flat structs with every
+//! possible key, because serde's internally tagged enums lose toml's error locations;
+//! `validate` checks which keys each kind takes. Whole numbers are read as `i64` (the range
+//! of a TOML integer) so that `validate` can name the key and its range when one is negative.
 
 use super::units::{DurationValue, QueueValue};
 use serde::Deserialize;
@@ -12,18 +15,16 @@ use toml::Spanned;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
-    pub name: Spanned<String>,
-    pub description: Option<String>,
-    pub seed: Option<Spanned<u64>>,
-    pub duration: Spanned<DurationValue>,
+    pub name: Option<Spanned<String>>,
+    pub description: Option<Spanned<String>>,
+    pub seed: Option<Spanned<i64>>,
+    pub duration: Option<Spanned<DurationValue>>,
     pub warmup: Option<Spanned<DurationValue>>,
     pub bucket: Option<Spanned<DurationValue>>,
-    pub max_events: Option<Spanned<u64>>,
-    pub network: Option<NetworkFile>,
-    #[serde(default)]
-    pub client: Vec<Spanned<ClientFile>>,
-    #[serde(default)]
-    pub service: Vec<Spanned<ServiceFile>>,
+    pub max_events: Option<Spanned<i64>>,
+    pub network: Option<Spanned<NetworkFile>>,
+    pub client: Option<Spanned<Vec<Spanned<ClientFile>>>>,
+    pub service: Option<Spanned<Vec<Spanned<ServiceFile>>>>,
     #[serde(default)]
     pub link: Vec<Spanned<LinkFile>>,
 }
@@ -39,19 +40,19 @@ pub struct NetworkFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientFile {
-    pub name: Spanned<String>,
-    pub target: Spanned<String>,
-    pub arrival: Spanned<ArrivalFile>,
+    pub name: Option<Spanned<String>>,
+    pub target: Option<Spanned<String>>,
+    pub arrival: Option<Spanned<ArrivalFile>>,
 }
 
 /// A client's `arrival` table; `kind` says which keys apply.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArrivalFile {
-    pub kind: Spanned<String>,
+    pub kind: Option<Spanned<String>>,
     pub rate_per_s: Option<Spanned<f64>>,
-    pub phases: Option<Vec<Spanned<PhaseFile>>>,
-    pub users: Option<Spanned<u64>>,
+    pub phases: Option<Spanned<Vec<Spanned<PhaseFile>>>>,
+    pub users: Option<Spanned<i64>>,
     pub think_time: Option<Spanned<DistributionFile>>,
 }
 
@@ -59,9 +60,9 @@ pub struct ArrivalFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhaseFile {
-    pub from: Spanned<DurationValue>,
-    pub to: Spanned<DurationValue>,
-    pub rate_per_s: Spanned<f64>,
+    pub from: Option<Spanned<DurationValue>>,
+    pub to: Option<Spanned<DurationValue>>,
+    pub rate_per_s: Option<Spanned<f64>>,
     pub ramp_to_per_s: Option<Spanned<f64>>,
 }
 
@@ -69,11 +70,11 @@ pub struct PhaseFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceFile {
-    pub name: Spanned<String>,
-    pub replicas: Option<Spanned<u64>>,
-    pub concurrency: Option<Spanned<u64>>,
+    pub name: Option<Spanned<String>>,
+    pub replicas: Option<Spanned<i64>>,
+    pub concurrency: Option<Spanned<i64>>,
     pub queue: Option<Spanned<QueueValue>>,
-    pub service_time: Spanned<DistributionFile>,
+    pub service_time: Option<Spanned<DistributionFile>>,
     #[serde(default)]
     pub calls: Vec<Spanned<CallFile>>,
     pub error_rate: Option<Spanned<f64>>,
@@ -83,15 +84,15 @@ pub struct ServiceFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallFile {
-    pub to: Spanned<String>,
+    pub to: Option<Spanned<String>>,
 }
 
 /// `[[link]]`: settings for the hops between two nodes, both ways.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkFile {
-    pub from: Spanned<String>,
-    pub to: Spanned<String>,
+    pub from: Option<Spanned<String>>,
+    pub to: Option<Spanned<String>>,
     pub latency: Option<Spanned<DistributionFile>>,
 }
 
@@ -99,7 +100,7 @@ pub struct LinkFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DistributionFile {
-    pub kind: Spanned<String>,
+    pub kind: Option<Spanned<String>>,
     pub value: Option<Spanned<DurationValue>>,
     pub mean: Option<Spanned<DurationValue>>,
     pub min: Option<Spanned<DurationValue>>,

@@ -12,6 +12,7 @@ pub use diagnostic::{Diagnostic, ScenarioError};
 
 use crate::distribution::Distribution;
 use crate::engine::{SimDuration, SimTime};
+use std::io::Read;
 use std::path::Path;
 
 /// Files larger than this are refused before they are read whole.
@@ -164,47 +165,69 @@ pub struct LinkSpec {
 
 impl Scenario {
     /// Reads, parses and validates the scenario file at `path`.
+    ///
+    /// Reads at most [`MAX_FILE_BYTES`] (plus one, to notice a larger file), so a device or
+    /// a pipe that never ends is refused like a huge file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let shown = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|e| {
+        let unreadable = |e: std::io::Error| {
             ScenarioError::whole_file(
                 &shown,
                 0,
-                format!("cannot read the scenario file: {e}; expected a path to a .toml scenario"),
+                format!(
+                    "cannot read the scenario file: {e}; expected the path of a readable .toml scenario file"
+                ),
             )
-        })?;
+        };
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
         if meta.is_dir() {
             return Err(ScenarioError::whole_file(
                 &shown,
                 0,
-                "is a directory; expected a path to a .toml scenario file",
+                "is a directory; expected the path of a .toml scenario file",
             ));
         }
         if meta.len() > MAX_FILE_BYTES {
+            return Err(too_large(&shown, meta.len()));
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(unreadable)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            // A file that grew, or a device or pipe: its length is unknown.
             return Err(ScenarioError::whole_file(
                 &shown,
                 0,
                 format!(
-                    "the file is {} bytes; scenario files are limited to {} bytes",
-                    meta.len(),
-                    MAX_FILE_BYTES
+                    "the file has more than {MAX_FILE_BYTES} bytes, too large for a scenario; expected at most {MAX_FILE_BYTES} bytes (4 MiB)"
                 ),
             ));
         }
-        let bytes = std::fs::read(path).map_err(|e| {
-            ScenarioError::whole_file(&shown, 0, format!("cannot read the scenario file: {e}"))
-        })?;
         Self::from_bytes(&bytes, &shown)
     }
 
     /// Parses and validates scenario bytes; `file` names them in messages.
     pub fn from_bytes(bytes: &[u8], file: &str) -> Result<Scenario, ScenarioError> {
         if let Some(at) = bytes.iter().position(|&b| b == 0) {
-            return Err(binary_error(bytes, at, file));
+            return Err(not_text(
+                bytes,
+                at,
+                file,
+                "the file contains a NUL byte, so it looks binary; expected a TOML scenario file (UTF-8 text)",
+            ));
         }
         match std::str::from_utf8(bytes) {
             Ok(text) => Self::from_text(text, file),
-            Err(e) => Err(binary_error(bytes, e.valid_up_to(), file)),
+            Err(e) => Err(not_text(
+                bytes,
+                e.valid_up_to(),
+                file,
+                &format!(
+                    "the file is not valid UTF-8 text (invalid byte 0x{:02x}); expected a TOML scenario file saved as UTF-8",
+                    bytes[e.valid_up_to()]
+                ),
+            )),
         }
     }
 
@@ -217,15 +240,42 @@ impl Scenario {
                 "the file is empty; expected a scenario with at least `name`, `duration`, a [[client]] and a [[service]]",
             ));
         }
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_large(file, text.len() as u64));
+        }
         validate::parse_and_validate(text, file)
     }
 }
 
-fn binary_error(bytes: &[u8], at: usize, file: &str) -> ScenarioError {
-    let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+/// The error for a file over [`MAX_FILE_BYTES`].
+fn too_large(file: &str, len: u64) -> ScenarioError {
     ScenarioError::whole_file(
         file,
-        line,
-        "the file is not UTF-8 text (it looks binary); expected a TOML scenario file",
+        0,
+        format!(
+            "the file is {len} bytes, too large for a scenario; expected at most {MAX_FILE_BYTES} bytes (4 MiB)"
+        ),
     )
+}
+
+/// The error for bytes that are not text, pointing at byte `at`.
+fn not_text(bytes: &[u8], at: usize, file: &str, message: &str) -> ScenarioError {
+    let line_start = bytes[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = 1 + bytes[..line_start].iter().filter(|&&b| b == b'\n').count();
+    let col = 1 + String::from_utf8_lossy(&bytes[line_start..at])
+        .chars()
+        .count();
+    ScenarioError {
+        file: file.to_string(),
+        diagnostics: vec![Diagnostic {
+            line,
+            col,
+            message: message.to_string(),
+            source_line: None,
+            caret: 0,
+        }],
+    }
 }

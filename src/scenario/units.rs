@@ -1,5 +1,6 @@
 //! Values with units in scenario files: durations such as `"250ms"` and queue capacities.
 
+use super::diagnostic::shorten;
 use crate::engine::SimDuration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -12,6 +13,13 @@ pub struct DurationValue(pub SimDuration);
 /// Parses `"1.5s"`, `"250us"` and the like; the message says what is wrong otherwise.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let t = text.trim();
+    let text = &shorten(text, 40);
+    if t.is_empty() {
+        return Err(
+            "the duration is empty; expected a number followed by a unit, like \"250ms\" or \"1.5s\""
+                .to_string(),
+        );
+    }
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
         .unwrap_or(t.len());
@@ -30,6 +38,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
             ));
         }
         other => {
+            let other = shorten(other, 20);
             return Err(format!(
                 "unknown time unit \"{other}\" in \"{text}\"; expected one of ns, us, ms, s, m, h"
             ));
@@ -40,12 +49,14 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     })?;
     if value < 0.0 {
         return Err(format!(
-            "the duration \"{text}\" is negative; durations are zero or more"
+            "the duration \"{text}\" is negative; expected a duration of zero or more"
         ));
     }
     let ns = value * scale;
     if !ns.is_finite() || ns >= u64::MAX as f64 {
-        return Err(format!("the duration \"{text}\" is too large"));
+        return Err(format!(
+            "the duration \"{text}\" is too large; expected less than 5000000h (about 570 years)"
+        ));
     }
     Ok(SimDuration::from_nanos_f64(ns))
 }
@@ -63,7 +74,7 @@ impl<'de> Deserialize<'de> for DurationValue {
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
                 Err(E::custom(format!(
-                    "a duration needs a unit: found the bare number {v}; write it as a string such as \"{v}ms\" or \"{v}s\""
+                    "a duration needs a unit, but this is the bare number {v}; expected a string such as \"{v}s\" or \"{v}ms\""
                 )))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
@@ -71,7 +82,7 @@ impl<'de> Deserialize<'de> for DurationValue {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 Err(E::custom(format!(
-                    "a duration needs a unit: found the bare number {v}; write it as a string such as \"{v}s\""
+                    "a duration needs a unit, but this is the bare number {v}; expected a string such as \"{v}s\" or \"{v}ms\""
                 )))
             }
         }
@@ -101,7 +112,8 @@ impl<'de> Deserialize<'de> for QueueValue {
                     Ok(QueueValue::Unbounded)
                 } else {
                     Err(E::custom(format!(
-                        "invalid queue size \"{v}\"; expected a number of requests (0 or more) or \"unbounded\""
+                        "invalid queue size \"{}\"; expected a number of requests (0 or more) or \"unbounded\"",
+                        shorten(v, 40)
                     )))
                 }
             }

@@ -1,1 +1,817 @@
-//! placeholder
+//! Bad input: broken scenario files, unreadable files and bad usage, through the real binary.
+//!
+//! Every case must exit with code 2, print nothing on stdout, and print on stderr a
+//! `file.toml:LINE:COL:` line that says what is wrong and what is expected, without a panic.
+
+use crate::common::resim;
+use std::path::Path;
+use std::process::Output;
+
+/// A small valid scenario; each case breaks one thing in it. Line numbers:
+///  1 name, 2 duration, 3 warmup, 5 [[client]], 6 name, 7 target, 8 arrival,
+/// 10 [[service]] "api", 11 name, 12 replicas, 13 concurrency, 14 service_time, 15 calls,
+/// 17 [[service]] "db", 18 name, 19 service_time, 20 error_rate.
+const BASE: &str = r#"name = "t"
+duration = "10s"
+warmup = "1s"
+
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 100 }
+
+[[service]]
+name = "api"
+replicas = 2
+concurrency = 4
+service_time = { kind = "exponential", mean = "4ms" }
+calls = [{ to = "db" }]
+
+[[service]]
+name = "db"
+service_time = { kind = "lognormal", median = "2ms", p99 = "20ms" }
+error_rate = 0.01
+"#;
+
+/// `BASE` with each `(from, to)` replacement made; each `from` must occur exactly once.
+fn edit(edits: &[(&str, &str)]) -> String {
+    let mut text = BASE.to_string();
+    for (from, to) in edits {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "`{from}` must occur once in the base scenario"
+        );
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+/// `BASE` with `extra` appended.
+fn append(extra: &str) -> String {
+    format!("{BASE}{extra}")
+}
+
+/// One broken file: its text, where the error is, and part of what the message says.
+struct Case {
+    name: &'static str,
+    text: String,
+    at: &'static str,
+    says: &'static str,
+}
+
+fn case(name: &'static str, text: String, at: &'static str, says: &'static str) -> Case {
+    Case {
+        name,
+        text,
+        at,
+        says,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        // TOML syntax.
+        case(
+            "unterminated string",
+            edit(&[(r#"duration = "10s""#, r#"duration = "10s"#)]),
+            "2:16",
+            "a string is not closed; expected a closing quote",
+        ),
+        case(
+            "unquoted string",
+            edit(&[(r#"target = "api""#, "target = api")]),
+            "7:10",
+            "`api` is not a valid value; expected a quoted string",
+        ),
+        case(
+            "key twice",
+            edit(&[(r#"name = "t""#, "name = \"t\"\nname = \"u\"")]),
+            "2:1",
+            "`name` is defined twice in the same table; expected each key once",
+        ),
+        case(
+            "missing comma in an inline table",
+            edit(&[(
+                r#"{ kind = "poisson", rate_per_s = 100 }"#,
+                r#"{ kind = "poisson" rate_per_s = 100 }"#,
+            )]),
+            "8:30",
+            "missing comma between key-value pairs; expected `,`",
+        ),
+        case(
+            "leading zero",
+            edit(&[("replicas = 2", "replicas = 02")]),
+            "12:12",
+            "a number starts with a zero; expected a number without leading zeros",
+        ),
+        // Unknown keys.
+        case(
+            "unknown top-level key",
+            edit(&[(r#"warmup = "1s""#, "warmup = \"1s\"\nseeed = 7")]),
+            "4:1",
+            "unknown key `seeed`; did you mean `seed`? expected one of: name,",
+        ),
+        case(
+            "unknown key in [[service]]",
+            edit(&[("concurrency = 4", "concurency = 4")]),
+            "13:1",
+            "unknown key `concurency`; did you mean `concurrency`? expected one of:",
+        ),
+        case(
+            "unknown key in [[client]]",
+            edit(&[(r#"target = "api""#, r#"targte = "api""#)]),
+            "7:1",
+            "unknown key `targte`; did you mean `target`?",
+        ),
+        case(
+            "unknown key in a distribution table",
+            edit(&[(r#"mean = "4ms""#, r#"mean = "4ms", meen = "5ms""#)]),
+            "14:54",
+            "unknown key `meen`; did you mean `mean`? expected one of: kind, value, mean",
+        ),
+        case(
+            "unknown key in a call",
+            edit(&[(r#"{ to = "db" }"#, r#"{ too = "db" }"#)]),
+            "15:12",
+            "unknown key `too`; did you mean `to`? expected one of: to",
+        ),
+        // Wrong types.
+        case(
+            "string where a whole number belongs",
+            edit(&[("concurrency = 4", r#"concurrency = "four""#)]),
+            "13:15",
+            "`concurrency` has the wrong type: found the string \"four\"; expected a whole number",
+        ),
+        case(
+            "string where a number belongs",
+            edit(&[("rate_per_s = 100", r#"rate_per_s = "lots""#)]),
+            "8:44",
+            "`rate_per_s` has the wrong type: found the string \"lots\"; expected a number",
+        ),
+        case(
+            "fraction where a whole number belongs",
+            edit(&[("replicas = 2", "replicas = 2.5")]),
+            "12:12",
+            "`replicas` has the wrong type: found the number 2.5; expected a whole number",
+        ),
+        case(
+            "number where a name belongs",
+            edit(&[(r#"name = "t""#, "name = 5")]),
+            "1:8",
+            "`name` has the wrong type: found the whole number 5; expected a quoted string",
+        ),
+        case(
+            "string where a distribution table belongs",
+            edit(&[(
+                r#"service_time = { kind = "exponential", mean = "4ms" }"#,
+                r#"service_time = "4ms""#,
+            )]),
+            "14:16",
+            "`service_time` has the wrong type: found the string \"4ms\"; expected a distribution table",
+        ),
+        case(
+            "a table where the list of calls belongs",
+            edit(&[(r#"calls = [{ to = "db" }]"#, r#"calls = { to = "db" }"#)]),
+            "15:9",
+            "`calls` has the wrong type: found a table; expected an array of calls",
+        ),
+        case(
+            "a string in the list of calls",
+            edit(&[(r#"calls = [{ to = "db" }]"#, r#"calls = ["db"]"#)]),
+            "15:10",
+            "`calls` has an entry of the wrong type: found the string \"db\"; expected a call table",
+        ),
+        // Durations.
+        case(
+            "bare number as a duration",
+            edit(&[(r#"duration = "10s""#, "duration = 10")]),
+            "2:12",
+            "`duration`: a duration needs a unit, but this is the bare number 10; expected a string such as \"10s\"",
+        ),
+        case(
+            "bare number as a duration in a distribution",
+            edit(&[(r#"mean = "4ms""#, "mean = 4")]),
+            "14:47",
+            "`mean`: a duration needs a unit, but this is the bare number 4",
+        ),
+        case(
+            "duration string without a unit",
+            edit(&[(r#"warmup = "1s""#, r#"warmup = "1""#)]),
+            "3:10",
+            "the duration \"1\" has no unit; expected a number followed by ns, us, ms, s, m or h",
+        ),
+        case(
+            "unknown duration unit",
+            edit(&[(r#"warmup = "1s""#, r#"warmup = "1fortnight""#)]),
+            "3:10",
+            "unknown time unit \"fortnight\" in \"1fortnight\"; expected one of ns, us, ms, s, m, h",
+        ),
+        case(
+            "negative duration",
+            edit(&[(r#"mean = "4ms""#, r#"mean = "-4ms""#)]),
+            "14:47",
+            "the duration \"-4ms\" is negative; expected a duration of zero or more",
+        ),
+        case(
+            "zero duration",
+            edit(&[(r#"duration = "10s""#, r#"duration = "0s""#)]),
+            "2:12",
+            "`duration` is zero; expected a positive duration",
+        ),
+        case(
+            "zero bucket",
+            edit(&[(r#"warmup = "1s""#, "warmup = \"1s\"\nbucket = \"0ms\"")]),
+            "4:10",
+            "`bucket` is zero; expected a positive duration",
+        ),
+        // Values out of range.
+        case(
+            "negative rate",
+            edit(&[("rate_per_s = 100", "rate_per_s = -5")]),
+            "8:44",
+            "`rate_per_s` is -5; expected a number of requests per second greater than zero",
+        ),
+        case(
+            "zero rate",
+            edit(&[("rate_per_s = 100", "rate_per_s = 0")]),
+            "8:44",
+            "`rate_per_s` is 0; expected a number of requests per second greater than zero",
+        ),
+        case(
+            "infinite rate",
+            edit(&[("rate_per_s = 100", "rate_per_s = inf")]),
+            "8:44",
+            "`rate_per_s` is inf; expected a number of requests per second greater than zero",
+        ),
+        case(
+            "error_rate above 1",
+            edit(&[("error_rate = 0.01", "error_rate = 1.5")]),
+            "20:14",
+            "`error_rate` is 1.5; expected a probability from 0 to 1",
+        ),
+        case(
+            "error_rate below 0",
+            edit(&[("error_rate = 0.01", "error_rate = -0.1")]),
+            "20:14",
+            "`error_rate` is -0.1; expected a probability from 0 to 1",
+        ),
+        case(
+            "zero replicas",
+            edit(&[("replicas = 2", "replicas = 0")]),
+            "12:12",
+            "`replicas` is 0; expected a whole number from 1 to 10000",
+        ),
+        case(
+            "zero concurrency",
+            edit(&[("concurrency = 4", "concurrency = 0")]),
+            "13:15",
+            "`concurrency` is 0; expected a whole number from 1 to 1000000",
+        ),
+        case(
+            "negative concurrency",
+            edit(&[("concurrency = 4", "concurrency = -4")]),
+            "13:15",
+            "`concurrency` is -4; expected a whole number from 1 to 1000000",
+        ),
+        case(
+            "negative queue",
+            edit(&[("concurrency = 4", "concurrency = 4\nqueue = -1")]),
+            "14:9",
+            "the queue size -1 is negative; expected a number of requests (0 or more) or \"unbounded\"",
+        ),
+        case(
+            "negative seed",
+            edit(&[(r#"name = "t""#, "name = \"t\"\nseed = -1")]),
+            "2:8",
+            "`seed` is -1; expected a whole number, 0 or more",
+        ),
+        case(
+            "zero users",
+            edit(&[(
+                r#"{ kind = "poisson", rate_per_s = 100 }"#,
+                r#"{ kind = "closed", users = 0 }"#,
+            )]),
+            "8:38",
+            "`users` is 0; expected a whole number from 1 to",
+        ),
+        case(
+            "warmup as long as the duration",
+            edit(&[(r#"warmup = "1s""#, r#"warmup = "10s""#)]),
+            "3:10",
+            "`warmup` (10s) is not shorter than `duration` (10s); expected a warmup less than the duration",
+        ),
+        case(
+            "warmup longer than the duration",
+            edit(&[(r#"warmup = "1s""#, r#"warmup = "1m""#)]),
+            "3:10",
+            "`warmup` (60s) is not shorter than `duration` (10s)",
+        ),
+        case(
+            "scenario name with a slash",
+            edit(&[(r#"name = "t""#, r#"name = "a/b""#)]),
+            "1:8",
+            "cannot name the output folder; expected a non-empty name without slashes",
+        ),
+        // Distributions.
+        case(
+            "unknown distribution kind",
+            edit(&[(r#"kind = "exponential""#, r#"kind = "gaussian""#)]),
+            "14:25",
+            "unknown distribution kind \"gaussian\"; expected one of: constant, exponential, uniform, lognormal, normal, pareto",
+        ),
+        case(
+            "misspelled distribution kind",
+            edit(&[(r#"kind = "exponential""#, r#"kind = "exponental""#)]),
+            "14:25",
+            "did you mean \"exponential\"?",
+        ),
+        case(
+            "distribution without a kind",
+            edit(&[(r#"kind = "exponential", "#, "")]),
+            "14:16",
+            "this distribution has no `kind`; expected `kind = \"...\"` with one of: constant,",
+        ),
+        case(
+            "distribution missing a key",
+            edit(&[(r#", p99 = "20ms""#, "")]),
+            "19:16",
+            "the lognormal distribution of `service_time` has no `p99`; expected `median` and `p99`",
+        ),
+        case(
+            "key that does not apply to the kind",
+            edit(&[(r#"mean = "4ms""#, r#"mean = "4ms", median = "2ms""#)]),
+            "14:63",
+            "`median` does not apply to an exponential distribution; expected only the keys it takes: mean",
+        ),
+        case(
+            "lognormal p99 below its median",
+            edit(&[(r#"p99 = "20ms""#, r#"p99 = "1ms""#)]),
+            "19:60",
+            "a lognormal's `p99` (1ms) is below its `median` (2ms); expected p99 >= median",
+        ),
+        case(
+            "uniform max below its min",
+            edit(&[(
+                r#"{ kind = "exponential", mean = "4ms" }"#,
+                r#"{ kind = "uniform", min = "5ms", max = "1ms" }"#,
+            )]),
+            "14:55",
+            "a uniform's `max` (1ms) is below its `min` (5ms); expected min <= max",
+        ),
+        case(
+            "pareto with a zero shape",
+            edit(&[(
+                r#"{ kind = "exponential", mean = "4ms" }"#,
+                r#"{ kind = "pareto", scale = "1ms", shape = 0 }"#,
+            )]),
+            "14:58",
+            "a pareto's `shape` is 0; expected a number greater than zero",
+        ),
+        case(
+            "exponential with a zero mean",
+            edit(&[(r#"mean = "4ms""#, r#"mean = "0ms""#)]),
+            "14:47",
+            "`mean` of an exponential distribution is zero; expected a duration greater than zero",
+        ),
+        // Arrivals and phases.
+        case(
+            "unknown arrival kind",
+            edit(&[(r#"kind = "poisson""#, r#"kind = "poison""#)]),
+            "8:20",
+            "unknown arrival kind \"poison\"; did you mean \"poisson\"? expected one of: poisson, constant, closed",
+        ),
+        case(
+            "arrival without a rate",
+            edit(&[(", rate_per_s = 100", "")]),
+            "8:11",
+            "this poisson arrival has no `rate_per_s`; expected requests per second",
+        ),
+        case(
+            "key that does not apply to the arrival kind",
+            edit(&[("rate_per_s = 100", "rate_per_s = 100, users = 5")]),
+            "8:57",
+            "`users` does not apply to a poisson arrival; expected only the keys it takes: rate_per_s, phases",
+        ),
+        case(
+            "overlapping phases",
+            edit(&[(
+                "rate_per_s = 100 }",
+                r#"rate_per_s = 100, phases = [{ from = "1s", to = "5s", rate_per_s = 10 }, { from = "4s", to = "6s", rate_per_s = 20 }] }"#,
+            )]),
+            "8:104",
+            "this phase (4s to 6s) overlaps the phase from 1s to 5s; expected phases that do not overlap",
+        ),
+        case(
+            "phase ending after the duration",
+            edit(&[(
+                "rate_per_s = 100 }",
+                r#"rate_per_s = 100, phases = [{ from = "1s", to = "15s", rate_per_s = 10 }] }"#,
+            )]),
+            "8:79",
+            "this phase ends at 15s, after the run's duration of 10s; expected `to` at most `duration`",
+        ),
+        case(
+            "phase ending before it starts",
+            edit(&[(
+                "rate_per_s = 100 }",
+                r#"rate_per_s = 100, phases = [{ from = "5s", to = "2s", rate_per_s = 10 }] }"#,
+            )]),
+            "8:79",
+            "this phase ends at 2s, which is not after its start at 5s; expected `to` later than `from`",
+        ),
+        // Names and references.
+        case(
+            "unknown client target",
+            edit(&[(r#"target = "api""#, r#"target = "apj""#)]),
+            "7:10",
+            "unknown service \"apj\" in `target`; did you mean \"api\"? expected one of: api, db",
+        ),
+        case(
+            "client target that is a client",
+            edit(&[(r#"target = "api""#, r#"target = "web""#)]),
+            "7:10",
+            "`target` names the client \"web\"; expected a service: api, db",
+        ),
+        case(
+            "unknown call target",
+            edit(&[(r#"{ to = "db" }"#, r#"{ to = "dbx" }"#)]),
+            "15:17",
+            "unknown service \"dbx\" in `calls`; did you mean \"db\"? expected one of: api, db",
+        ),
+        case(
+            "unknown link endpoint",
+            append("\n[[link]]\nfrom = \"web\"\nto = \"apx\"\n"),
+            "24:6",
+            "unknown client or service \"apx\" in a [[link]]; did you mean \"api\"? expected one of: api, db, web",
+        ),
+        case(
+            "link from an endpoint to itself",
+            append("\n[[link]]\nfrom = \"api\"\nto = \"api\"\n"),
+            "24:6",
+            "this [[link]] joins \"api\" to itself; expected `from` and `to` to name two different endpoints",
+        ),
+        case(
+            "two links between the same endpoints",
+            append(
+                "\n[[link]]\nfrom = \"api\"\nto = \"db\"\n\n[[link]]\nfrom = \"db\"\nto = \"api\"\n",
+            ),
+            "27:8",
+            "a second [[link]] between \"db\" and \"api\"; expected at most one [[link]] per pair",
+        ),
+        case(
+            "call cycle of two services",
+            append("calls = [{ to = \"api\" }]\n"),
+            "15:17",
+            "call cycle: api -> db -> api; expected calls without cycles",
+        ),
+        case(
+            "service calling itself",
+            edit(&[(
+                r#"calls = [{ to = "db" }]"#,
+                r#"calls = [{ to = "db" }, { to = "api" }]"#,
+            )]),
+            "15:32",
+            "call cycle: api -> api; expected calls without cycles",
+        ),
+        case(
+            "duplicate service names",
+            append(
+                "\n[[service]]\nname = \"db\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\n",
+            ),
+            "23:8",
+            "the name \"db\" is already used by a service; expected a name no other client or service has",
+        ),
+        case(
+            "service named like a client",
+            append(
+                "\n[[service]]\nname = \"web\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\n",
+            ),
+            "23:8",
+            "the name \"web\" is already used by a client",
+        ),
+        // Missing keys and tables.
+        case(
+            "missing scenario name",
+            edit(&[("name = \"t\"\n", "")]),
+            "1:1",
+            "the scenario has no `name`; expected a top-level key such as `name = \"checkout\"`",
+        ),
+        case(
+            "service without a service time",
+            edit(&[(
+                "service_time = { kind = \"lognormal\", median = \"2ms\", p99 = \"20ms\" }\n",
+                "",
+            )]),
+            "17:1",
+            "this [[service]] has no `service_time`; expected a distribution such as",
+        ),
+        case(
+            "single brackets for a list of tables",
+            edit(&[("[[client]]", "[client]")]),
+            "5:1",
+            "`client` has the wrong type: found a table; expected a list of [[client]] tables (note the double brackets)",
+        ),
+    ]
+}
+
+/// Writes `contents` to `file.toml` in a new folder and runs `resim` on it with `args`.
+fn run_on(contents: &[u8], args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("file.toml"), contents).expect("the scenario is written");
+    resim(dir.path(), args)
+}
+
+/// What is wrong with `out` as the result of a bad input, if anything.
+fn problems(out: &Output) -> Vec<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut found = Vec::new();
+    if out.status.code() != Some(2) {
+        found.push(format!("exit code {:?}, expected 2", out.status.code()));
+    }
+    if !out.stdout.is_empty() {
+        found.push(format!(
+            "stdout is not empty: {}",
+            String::from_utf8_lossy(&out.stdout)
+        ));
+    }
+    if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
+        found.push("stderr shows a panic".to_string());
+    }
+    if stderr.trim().is_empty() {
+        found.push("stderr is empty".to_string());
+    }
+    found
+}
+
+/// The `FILE:LINE:COL:` lines of `stderr`.
+fn located_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| {
+            l.strip_prefix("file.toml:").is_some_and(|rest| {
+                let mut parts = rest.splitn(3, ':');
+                let line = parts.next().unwrap_or("");
+                let col = parts.next().unwrap_or("");
+                !line.is_empty()
+                    && !col.is_empty()
+                    && line.bytes().all(|b| b.is_ascii_digit())
+                    && col.bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn every_broken_file_gets_a_located_message_saying_what_is_expected() {
+    let mut failures = Vec::new();
+    for c in cases() {
+        let out = run_on(c.text.as_bytes(), &["validate", "file.toml"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut wrong = problems(&out);
+        let prefix = format!("file.toml:{}: ", c.at);
+        if !stderr
+            .lines()
+            .any(|l| l.starts_with(&prefix) && l.contains(c.says))
+        {
+            wrong.push(format!(
+                "no line starting `{prefix}` and saying `{}`",
+                c.says
+            ));
+        }
+        for line in located_lines(&stderr) {
+            if !line.contains("expected") {
+                wrong.push(format!("a message does not say what is expected: {line}"));
+            }
+        }
+        if !wrong.is_empty() {
+            failures.push(format!(
+                "{}:\n  {}\n  stderr:\n{stderr}",
+                c.name,
+                wrong.join("\n  ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn messages_show_the_source_line_and_a_caret() {
+    let out = run_on(
+        edit(&[("concurrency = 4", "concurrency = 0")]).as_bytes(),
+        &["validate", "file.toml"],
+    );
+    assert!(problems(&out).is_empty(), "{:?}", problems(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(" 13 | concurrency = 0\n"), "{stderr}");
+    assert!(stderr.contains("    |               ^"), "{stderr}");
+}
+
+#[test]
+fn a_file_with_several_errors_reports_all_of_them() {
+    let text = edit(&[
+        // 3:10, a semantic error
+        (r#"warmup = "1s""#, r#"warmup = "20s""#),
+        // 8:44
+        ("rate_per_s = 100", "rate_per_s = -1"),
+        // 13:1, an unknown key
+        ("concurrency = 4", "concurency = 4"),
+        // 14:47, a duration without a unit
+        (r#"mean = "4ms""#, "mean = 4"),
+        // 15:17
+        (r#"{ to = "db" }"#, r#"{ to = "dbx" }"#),
+        // 20:14
+        ("error_rate = 0.01", "error_rate = 7"),
+    ]);
+    let out = run_on(text.as_bytes(), &["validate", "file.toml"]);
+    assert!(problems(&out).is_empty(), "{:?}", problems(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let located = located_lines(&stderr);
+    let positions: Vec<&str> = located
+        .iter()
+        .map(|l| {
+            let rest = &l["file.toml:".len()..];
+            let end = rest
+                .match_indices(':')
+                .nth(1)
+                .map_or(rest.len(), |(i, _)| i);
+            &rest[..end]
+        })
+        .collect();
+    assert_eq!(
+        positions,
+        ["3:10", "8:44", "13:1", "14:47", "15:17", "20:14"],
+        "{stderr}"
+    );
+    assert!(stderr.contains("6 errors in file.toml"), "{stderr}");
+}
+
+#[test]
+fn missing_keys_are_all_reported() {
+    let text = edit(&[
+        ("name = \"t\"\n", ""),
+        (r#"target = "api""#, ""),
+        (r#"kind = "exponential", "#, ""),
+    ]);
+    let out = run_on(text.as_bytes(), &["validate", "file.toml"]);
+    assert!(problems(&out).is_empty(), "{:?}", problems(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(located_lines(&stderr).len(), 3, "{stderr}");
+    for says in [
+        "has no `name`",
+        "this [[client]] has no `target`",
+        "has no `kind`",
+    ] {
+        assert!(stderr.contains(says), "{says}\n{stderr}");
+    }
+    assert!(stderr.contains("3 errors in file.toml"), "{stderr}");
+}
+
+#[test]
+fn a_misspelt_required_key_is_not_reported_again_as_missing() {
+    let text = edit(&[(r#"target = "api""#, r#"targte = "api""#)]);
+    let out = run_on(text.as_bytes(), &["validate", "file.toml"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(located_lines(&stderr).len(), 1, "{stderr}");
+    assert!(stderr.contains("did you mean `target`?"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_value_is_not_reported_again_as_missing() {
+    let text = edit(&[(r#"mean = "4ms""#, "mean = 4")]);
+    let out = run_on(text.as_bytes(), &["validate", "file.toml"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(located_lines(&stderr).len(), 1, "{stderr}");
+    assert!(!stderr.contains("has no `mean`"), "{stderr}");
+}
+
+/// Runs `resim validate` on `path` (relative to `dir`) and checks it fails cleanly,
+/// saying `says`.
+fn assert_refused(dir: &Path, path: &str, says: &str) {
+    let out = resim(dir, &["validate", path]);
+    let wrong = problems(&out);
+    assert!(wrong.is_empty(), "{path}: {wrong:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(path) && stderr.contains(says),
+        "{path}: expected `{says}` in:\n{stderr}"
+    );
+    assert!(stderr.contains("expected"), "{path}: {stderr}");
+}
+
+#[test]
+fn a_missing_file_is_refused() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    assert_refused(dir.path(), "nope.toml", "cannot read the scenario file");
+}
+
+#[test]
+fn a_directory_is_refused() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::create_dir(dir.path().join("sub.toml")).expect("a folder");
+    assert_refused(dir.path(), "sub.toml", "is a directory");
+}
+
+#[test]
+fn an_empty_file_is_refused() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("empty.toml"), "").expect("written");
+    assert_refused(dir.path(), "empty.toml", "the file is empty");
+    std::fs::write(dir.path().join("blank.toml"), "\n  \n\t\n").expect("written");
+    assert_refused(dir.path(), "blank.toml", "the file is empty");
+    std::fs::write(dir.path().join("comments.toml"), "# nothing here\n").expect("written");
+    assert_refused(dir.path(), "comments.toml", "the file has no keys");
+}
+
+#[test]
+fn a_binary_file_is_refused() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut bytes = b"name = \"t\"\nduration = \"1s\"\n".to_vec();
+    bytes.extend_from_slice(&[0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 0xff, 0xfe]);
+    std::fs::write(dir.path().join("binary.toml"), bytes).expect("written");
+    assert_refused(
+        dir.path(),
+        "binary.toml",
+        "binary.toml:3:5: the file contains a NUL byte, so it looks binary",
+    );
+}
+
+#[test]
+fn invalid_utf8_is_refused() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("latin1.toml"), b"name = \"caf\xe9\"\n").expect("written");
+    assert_refused(
+        dir.path(),
+        "latin1.toml",
+        "latin1.toml:1:12: the file is not valid UTF-8 text",
+    );
+}
+
+#[test]
+fn a_huge_file_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    // A sparse file: 5 MiB long, nothing written.
+    let file = std::fs::File::create(dir.path().join("huge.toml")).expect("created");
+    file.set_len(5 * 1024 * 1024).expect("extended");
+    drop(file);
+    assert_refused(dir.path(), "huge.toml", "too large for a scenario");
+}
+
+#[test]
+fn a_huge_text_file_is_refused() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut text = BASE.to_string();
+    let comment = format!("# {}\n", "x".repeat(1000));
+    while text.len() <= 4 * 1024 * 1024 {
+        text.push_str(&comment);
+    }
+    std::fs::write(dir.path().join("big.toml"), text).expect("written");
+    assert_refused(dir.path(), "big.toml", "expected at most 4194304 bytes");
+}
+
+#[test]
+fn run_refuses_a_bad_file_too() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let text = edit(&[("replicas = 2", "replicas = 0")]);
+    std::fs::write(dir.path().join("file.toml"), text).expect("written");
+    let out = resim(dir.path(), &["run", "file.toml", "--out", "out"]);
+    assert!(problems(&out).is_empty(), "{:?}", problems(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("file.toml:12:12: `replicas` is 0"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("file.toml"), BASE).expect("written");
+    for args in [
+        &["validate", "file.toml", "--bogus"][..],
+        &["frobnicate", "file.toml"][..],
+        &["validate"][..],
+        &["run", "file.toml", "--seeds", "0"][..],
+    ] {
+        let out = resim(dir.path(), args);
+        let wrong = problems(&out);
+        assert!(wrong.is_empty(), "{args:?}: {wrong:?}");
+    }
+}
+
+#[test]
+fn the_base_scenario_is_valid() {
+    let out = run_on(BASE.as_bytes(), &["validate", "file.toml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,322 @@
+//! From scenario text to a [`Scenario`]: the scenario-level checks, and the checker every check adds its problems to.
+//!
+//! `parse` turns the text into the serde mirror, collecting syntax, key and type errors.
+//! The checks then look at every value: this module the top-level keys, `distribution`
+//! the distribution tables, `arrival` the clients' arrivals and phases, `service` the
+//! per-service settings, and `topology` the names, the references between them, links and
+//! call cycles. Every problem is collected; they are returned together, in file order.
+
+mod arrival;
+mod distribution;
+mod kind;
+mod parse;
+mod service;
+mod topology;
+
+use super::diagnostic::{Diagnostic, ScenarioError, SourceMap};
+use super::file::ScenarioFile;
+use super::units::DurationValue;
+use super::{ClientSpec, Scenario, ServiceSpec};
+use crate::distribution::Distribution;
+use crate::engine::SimDuration;
+use parse::Removed;
+use std::ops::Range;
+use toml::Spanned;
+
+/// Default seed when the file names none.
+pub const DEFAULT_SEED: u64 = 1;
+/// Default width of a time-series row.
+pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(1);
+/// Default event budget per run.
+pub const DEFAULT_MAX_EVENTS: u64 = 2_000_000_000;
+/// Most rows a run's time series may have.
+pub const MAX_BUCKETS: u64 = 1_000_000;
+
+/// Parses `text` and validates it into a scenario, naming `file` in every message.
+pub fn parse_and_validate(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let map = SourceMap::new(text);
+    let parsed = parse::parse(text, &map);
+    let mut diagnostics = parsed.diagnostics;
+    let mut scenario = None;
+    if let Some(f) = parsed.file {
+        let mut checker = Checker {
+            map: &map,
+            removed: &parsed.removed,
+            diagnostics: Vec::new(),
+        };
+        scenario = Some(checker.scenario(f, &parsed.root));
+        diagnostics.append(&mut checker.diagnostics);
+    }
+    match scenario {
+        Some(s) if diagnostics.is_empty() => Ok(s),
+        _ => {
+            // A stable sort: problems at one position keep the order they were found in.
+            diagnostics.sort_by_key(|d| (d.line, d.col));
+            diagnostics.dedup();
+            Err(ScenarioError {
+                file: file.to_string(),
+                diagnostics,
+            })
+        }
+    }
+}
+
+/// Collects the problems of one file while its values are converted.
+struct Checker<'a> {
+    map: &'a SourceMap<'a>,
+    /// Keys that `parse` dropped after reporting their values; not reported again as missing.
+    removed: &'a Removed,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    /// Records a problem at the start of `span`.
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.diagnostics
+            .push(self.map.diagnostic(Some(span), message));
+    }
+
+    /// Records that the table at `table` lacks `key`, unless its value was already reported.
+    fn missing(&mut self, table: &Range<usize>, key: &str, message: impl Into<String>) {
+        if !self.removed.contains(&(table.start, key.to_string())) {
+            self.error(table.clone(), message);
+        }
+    }
+
+    /// The value of a key the table at `table` requires; `what` names the table and
+    /// `expected` says what to write.
+    fn required<'v, T>(
+        &mut self,
+        value: &'v Option<Spanned<T>>,
+        table: &Range<usize>,
+        key: &str,
+        what: &str,
+        expected: &str,
+    ) -> Option<&'v Spanned<T>> {
+        if value.is_none() {
+            self.missing(
+                table,
+                key,
+                format!("{what} has no `{key}`; expected {expected}"),
+            );
+        }
+        value.as_ref()
+    }
+
+    /// Checks the top-level keys, then every table, into a scenario. The scenario is only
+    /// meaningful when no problem was recorded.
+    fn scenario(&mut self, f: ScenarioFile, root: &Range<usize>) -> Scenario {
+        let name = self.name(&f, root);
+        let duration = self
+            .required(
+                &f.duration,
+                root,
+                "duration",
+                "the scenario",
+                "a top-level key such as `duration = \"5m\"`",
+            )
+            .map(|d| {
+                let duration = d.get_ref().0;
+                if duration == SimDuration::ZERO {
+                    self.error(
+                        d.span(),
+                        "`duration` is zero; expected a positive duration such as \"5m\"",
+                    );
+                }
+                duration
+            });
+        let warmup = self.warmup(f.warmup.as_ref(), duration);
+        let bucket = self.bucket(f.bucket.as_ref(), duration);
+        let seed = match &f.seed {
+            None => DEFAULT_SEED,
+            Some(s) if *s.get_ref() < 0 => {
+                self.error(
+                    s.span(),
+                    format!(
+                        "`seed` is {}; expected a whole number, 0 or more",
+                        s.get_ref()
+                    ),
+                );
+                DEFAULT_SEED
+            }
+            Some(s) => *s.get_ref() as u64,
+        };
+        let max_events = match &f.max_events {
+            None => DEFAULT_MAX_EVENTS,
+            Some(m) if *m.get_ref() <= 0 => {
+                self.error(
+                    m.span(),
+                    format!(
+                        "`max_events` is {}; expected a positive event budget, such as {DEFAULT_MAX_EVENTS}",
+                        m.get_ref()
+                    ),
+                );
+                DEFAULT_MAX_EVENTS
+            }
+            Some(m) => *m.get_ref() as u64,
+        };
+
+        let names = self.names(&f);
+        let network_latency = f
+            .network
+            .as_ref()
+            .and_then(|n| n.get_ref().latency.as_ref())
+            .and_then(|d| self.distribution(d, "network latency"))
+            .unwrap_or_else(Distribution::zero);
+        let client_files = f.client.as_ref().map_or(&[][..], |c| c.get_ref());
+        let service_files = f.service.as_ref().map_or(&[][..], |s| s.get_ref());
+        let clients: Vec<ClientSpec> = client_files
+            .iter()
+            .map(|c| self.client(c, &names, duration))
+            .collect();
+        let services: Vec<ServiceSpec> = service_files
+            .iter()
+            .map(|s| self.service(s, &names))
+            .collect();
+        let links = self.links(&f.link, &names);
+        self.check_cycles(service_files, &names);
+        self.at_least_one(&f.client, root, "client", "source of requests");
+        self.at_least_one(&f.service, root, "service", "service");
+
+        Scenario {
+            name,
+            description: f.description.map(Spanned::into_inner).unwrap_or_default(),
+            seed,
+            duration: duration.unwrap_or(SimDuration::ZERO),
+            warmup,
+            bucket,
+            max_events,
+            network_latency,
+            clients,
+            services,
+            links,
+        }
+    }
+
+    /// The scenario's `name`, which names its output folder.
+    fn name(&mut self, f: &ScenarioFile, root: &Range<usize>) -> String {
+        let Some(name) = self.required(
+            &f.name,
+            root,
+            "name",
+            "the scenario",
+            "a top-level key such as `name = \"checkout\"`, which names the output folder",
+        ) else {
+            return String::new();
+        };
+        let text = name.get_ref().trim();
+        if text.is_empty() || text.contains(['/', '\\']) || text == "." || text == ".." {
+            self.error(
+                name.span(),
+                format!(
+                    "`name` is \"{}\", which cannot name the output folder; expected a non-empty name without slashes, such as \"checkout\"",
+                    name.get_ref()
+                ),
+            );
+        }
+        text.to_string()
+    }
+
+    /// `warmup`, which must end before `duration` does.
+    fn warmup(
+        &mut self,
+        warmup: Option<&Spanned<DurationValue>>,
+        duration: Option<SimDuration>,
+    ) -> SimDuration {
+        let Some(w) = warmup else {
+            return SimDuration::ZERO;
+        };
+        let value = w.get_ref().0;
+        if let Some(duration) = duration
+            && duration > SimDuration::ZERO
+            && value >= duration
+        {
+            self.error(
+                w.span(),
+                format!(
+                    "`warmup` ({}) is not shorter than `duration` ({}); expected a warmup less than the duration",
+                    show(value),
+                    show(duration)
+                ),
+            );
+        }
+        value
+    }
+
+    /// `bucket`, the width of a time-series row.
+    fn bucket(
+        &mut self,
+        bucket: Option<&Spanned<DurationValue>>,
+        duration: Option<SimDuration>,
+    ) -> SimDuration {
+        let Some(b) = bucket else {
+            return DEFAULT_BUCKET;
+        };
+        let value = b.get_ref().0;
+        if value == SimDuration::ZERO {
+            self.error(
+                b.span(),
+                "`bucket` is zero; expected a positive duration such as \"1s\"",
+            );
+            return DEFAULT_BUCKET;
+        }
+        if let Some(duration) = duration
+            && duration.as_nanos() / value.as_nanos() > MAX_BUCKETS
+        {
+            self.error(
+                b.span(),
+                format!(
+                    "`bucket` ({}) is so small that the time series would have more than {MAX_BUCKETS} rows; expected a bucket of at least {}",
+                    show(value),
+                    show(SimDuration::from_nanos(
+                        duration.as_nanos().div_ceil(MAX_BUCKETS)
+                    ))
+                ),
+            );
+        }
+        value
+    }
+
+    /// Reports an absent or empty list of `[[key]]` tables.
+    fn at_least_one<T>(
+        &mut self,
+        list: &Option<Spanned<Vec<T>>>,
+        root: &Range<usize>,
+        key: &str,
+        what: &str,
+    ) {
+        let message = format!(
+            "the scenario has no [[{key}]]; expected at least one {what}, written as a [[{key}]] table"
+        );
+        match list {
+            None => self.missing(root, key, message),
+            Some(l) if l.get_ref().is_empty() => self.error(l.span(), message),
+            Some(_) => {}
+        }
+    }
+}
+
+/// "a" or "an", whichever goes before `word`.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// A duration as a person reads it, for messages.
+fn show(d: SimDuration) -> String {
+    let ns = d.as_nanos();
+    if ns == 0 {
+        "0s".to_string()
+    } else if ns.is_multiple_of(1_000_000_000) {
+        format!("{}s", ns / 1_000_000_000)
+    } else if ns.is_multiple_of(1_000_000) {
+        format!("{}ms", ns / 1_000_000)
+    } else if ns.is_multiple_of(1_000) {
+        format!("{}us", ns / 1_000)
+    } else {
+        format!("{ns}ns")
+    }
+}

@@ -1,0 +1,118 @@
+//! A `[[service]]`'s own settings: replicas, concurrency, queue, service time, calls and error rate.
+
+use super::Checker;
+use super::topology::Names;
+use crate::distribution::Distribution;
+use crate::scenario::file::ServiceFile;
+use crate::scenario::units::QueueValue;
+use crate::scenario::{CallSpec, ServiceSpec};
+use toml::Spanned;
+
+/// Most replicas a service may have.
+const MAX_REPLICAS: i64 = 10_000;
+/// Most workers a replica may have.
+const MAX_CONCURRENCY: i64 = 1_000_000;
+
+impl Checker<'_> {
+    /// A `[[service]]`, with its calls resolved to service indices.
+    pub(super) fn service(&mut self, s: &Spanned<ServiceFile>, names: &Names) -> ServiceSpec {
+        let span = s.span();
+        let f = s.get_ref();
+        let name = self.required(
+            &f.name,
+            &span,
+            "name",
+            "this [[service]]",
+            "a key such as `name = \"api\"`",
+        );
+        let replicas = f
+            .replicas
+            .as_ref()
+            .map_or(1, |r| self.count(r, "replicas", 1, MAX_REPLICAS));
+        let concurrency = f
+            .concurrency
+            .as_ref()
+            .map_or(1, |c| self.count(c, "concurrency", 1, MAX_CONCURRENCY));
+        let queue = match f.queue.as_ref() {
+            None => None,
+            Some(q) => match *q.get_ref() {
+                QueueValue::Unbounded => None,
+                QueueValue::Bounded(n) if n > u64::from(u32::MAX) => {
+                    self.error(
+                        q.span(),
+                        format!(
+                            "`queue` is {n}, more than {}; expected a smaller size, or \"unbounded\"",
+                            u32::MAX
+                        ),
+                    );
+                    None
+                }
+                QueueValue::Bounded(n) => Some(n as u32),
+            },
+        };
+        let service_time = self
+            .required(
+                &f.service_time,
+                &span,
+                "service_time",
+                "this [[service]]",
+                "a distribution such as `service_time = { kind = \"exponential\", mean = \"4ms\" }`",
+            )
+            .and_then(|d| self.distribution(d, "service_time"))
+            .unwrap_or_else(Distribution::zero);
+        let error_rate = f
+            .error_rate
+            .as_ref()
+            .map_or(0.0, |e| self.probability(e, "error_rate"));
+        let calls = f
+            .calls
+            .iter()
+            .filter_map(|c| {
+                let to = self.required(
+                    &c.get_ref().to,
+                    &c.span(),
+                    "to",
+                    "this call",
+                    "the name of the service called, like `{ to = \"db\" }`",
+                )?;
+                self.service_ref(to, names, "calls")
+                    .map(|to| CallSpec { to })
+            })
+            .collect();
+        ServiceSpec {
+            name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
+            replicas,
+            concurrency,
+            queue,
+            service_time,
+            calls,
+            error_rate,
+        }
+    }
+
+    /// A whole number under `key`, from `min` to `max`; `min` when it is out of range.
+    pub(super) fn count(&mut self, v: &Spanned<i64>, key: &str, min: i64, max: i64) -> u32 {
+        let n = *v.get_ref();
+        if n < min || n > max {
+            self.error(
+                v.span(),
+                format!("`{key}` is {n}; expected a whole number from {min} to {max}"),
+            );
+            return min as u32;
+        }
+        n as u32
+    }
+
+    /// A probability under `key`, from 0 to 1.
+    fn probability(&mut self, p: &Spanned<f64>, key: &str) -> f64 {
+        let v = *p.get_ref();
+        if !(0.0..=1.0).contains(&v) {
+            self.error(
+                p.span(),
+                format!("`{key}` is {v}; expected a probability from 0 to 1, like 0.01"),
+            );
+            return 0.0;
+        }
+        v
+    }
+}

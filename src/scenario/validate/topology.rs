@@ -1,0 +1,313 @@
+//! Names and what refers to them: unique client and service names, `target`, `calls`, `[[link]]` endpoints, and call cycles.
+
+use super::Checker;
+use crate::scenario::diagnostic::{did_you_mean, shorten};
+use crate::scenario::file::{LinkFile, ScenarioFile, ServiceFile};
+use crate::scenario::{Endpoint, LinkSpec};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::Range;
+use toml::Spanned;
+
+/// Every client and service name, with the endpoint it names first.
+pub(super) struct Names {
+    by_name: BTreeMap<String, Endpoint>,
+    /// False when a client or service has no usable `name` (reported already): then a
+    /// reference to an unknown name may mean that one, and is not reported.
+    complete: bool,
+}
+
+impl Names {
+    fn get(&self, name: &str) -> Option<&Endpoint> {
+        self.by_name.get(name)
+    }
+
+    fn all(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+}
+
+impl Checker<'_> {
+    /// Every client and service name, checked for duplicates and unusable characters.
+    pub(super) fn names(&mut self, f: &ScenarioFile) -> Names {
+        let mut names = Names {
+            by_name: BTreeMap::new(),
+            complete: true,
+        };
+        let clients = f
+            .client
+            .iter()
+            .flat_map(|c| c.get_ref().iter())
+            .enumerate()
+            .map(|(i, c)| (c.get_ref().name.as_ref(), Endpoint::Client(i)));
+        let services = f
+            .service
+            .iter()
+            .flat_map(|s| s.get_ref().iter())
+            .enumerate()
+            .map(|(i, s)| (s.get_ref().name.as_ref(), Endpoint::Service(i)));
+        for (name, endpoint) in clients.chain(services) {
+            let Some(name) = name else {
+                names.complete = false;
+                continue;
+            };
+            let n = name.get_ref();
+            let shown = shorten(n, 40);
+            if n.trim().is_empty() || n.contains(['[', ']', ',', '"']) || n.contains("->") {
+                self.error(
+                    name.span(),
+                    format!(
+                        "the name \"{shown}\" is not usable; expected letters, digits, '-', '_' or '.' (no brackets, commas, quotes or arrows)"
+                    ),
+                );
+            }
+            if let Some(first) = names.by_name.get(n) {
+                let first = match first {
+                    Endpoint::Client(_) => "a client",
+                    Endpoint::Service(_) => "a service",
+                };
+                self.error(
+                    name.span(),
+                    format!(
+                        "the name \"{shown}\" is already used by {first}; expected a name no other client or service has"
+                    ),
+                );
+            } else {
+                names.by_name.insert(n.clone(), endpoint);
+            }
+        }
+        names
+    }
+
+    /// The index of the service named by `name`, or an error naming the known services;
+    /// `key` is the key that names it.
+    pub(super) fn service_ref(
+        &mut self,
+        name: &Spanned<String>,
+        names: &Names,
+        key: &str,
+    ) -> Option<usize> {
+        match names.get(name.get_ref()) {
+            Some(Endpoint::Service(i)) => Some(*i),
+            Some(Endpoint::Client(_)) => {
+                self.error(
+                    name.span(),
+                    format!(
+                        "`{key}` names the client \"{}\"; expected a service: {}",
+                        name.get_ref(),
+                        service_names(names).join(", ")
+                    ),
+                );
+                None
+            }
+            None if !names.complete => None,
+            None => {
+                let services = service_names(names);
+                let hint = did_you_mean(name.get_ref(), services.iter().copied())
+                    .map(|n| format!("did you mean \"{n}\"? "))
+                    .unwrap_or_default();
+                let expected = if services.is_empty() {
+                    "expected the name of a [[service]], but the file declares none".to_string()
+                } else {
+                    format!("{hint}expected one of: {}", services.join(", "))
+                };
+                self.error(
+                    name.span(),
+                    format!(
+                        "unknown service \"{}\" in `{key}`; {expected}",
+                        shorten(name.get_ref(), 40)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// The `[[link]]` tables: two known, different endpoints, at most one link per pair.
+    pub(super) fn links(&mut self, files: &[Spanned<LinkFile>], names: &Names) -> Vec<LinkSpec> {
+        let mut seen = BTreeSet::new();
+        let mut links = Vec::new();
+        for l in files {
+            let span = l.span();
+            let l = l.get_ref();
+            let from = self.required(
+                &l.from,
+                &span,
+                "from",
+                "this [[link]]",
+                "the name of a client or service, like `from = \"api\"`",
+            );
+            let to = self.required(
+                &l.to,
+                &span,
+                "to",
+                "this [[link]]",
+                "the name of a client or service, like `to = \"db\"`",
+            );
+            let a = from.and_then(|n| self.endpoint(n, names));
+            let b = to.and_then(|n| self.endpoint(n, names));
+            let latency = l
+                .latency
+                .as_ref()
+                .and_then(|d| self.distribution(d, "link latency"));
+            let (Some(a), Some(b), Some(from), Some(to)) = (a, b, from, to) else {
+                continue;
+            };
+            if a == b {
+                self.error(
+                    to.span(),
+                    format!(
+                        "this [[link]] joins \"{}\" to itself; expected `from` and `to` to name two different endpoints",
+                        to.get_ref()
+                    ),
+                );
+            } else if !seen.insert((a.min(b), a.max(b))) {
+                self.error(
+                    from.span(),
+                    format!(
+                        "a second [[link]] between \"{}\" and \"{}\"; expected at most one [[link]] per pair (it applies both ways)",
+                        from.get_ref(),
+                        to.get_ref()
+                    ),
+                );
+            } else {
+                links.push(LinkSpec { a, b, latency });
+            }
+        }
+        links
+    }
+
+    /// The client or service a `[[link]]` end names.
+    fn endpoint(&mut self, name: &Spanned<String>, names: &Names) -> Option<Endpoint> {
+        if let Some(e) = names.get(name.get_ref()) {
+            return Some(*e);
+        }
+        if !names.complete {
+            return None;
+        }
+        let hint = did_you_mean(name.get_ref(), names.all())
+            .map(|n| format!("did you mean \"{n}\"? "))
+            .unwrap_or_default();
+        let known: Vec<&str> = names.all().collect();
+        self.error(
+            name.span(),
+            format!(
+                "unknown client or service \"{}\" in a [[link]]; {hint}expected one of: {}",
+                shorten(name.get_ref(), 40),
+                known.join(", ")
+            ),
+        );
+        None
+    }
+
+    /// Reports one call cycle, the shortest through its first service, for each group of
+    /// services that can reach each other through calls (and each service calling itself).
+    pub(super) fn check_cycles(&mut self, services: &[Spanned<ServiceFile>], names: &Names) {
+        // calls[i]: the services that service i calls, with the span of each `to`.
+        let calls: Vec<Vec<(usize, Range<usize>)>> = services
+            .iter()
+            .map(|s| {
+                s.get_ref()
+                    .calls
+                    .iter()
+                    .filter_map(|c| {
+                        let to = c.get_ref().to.as_ref()?;
+                        match names.get(to.get_ref()) {
+                            Some(Endpoint::Service(j)) => Some((*j, to.span())),
+                            _ => None,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut graph = DiGraph::<usize, ()>::new();
+        let nodes: Vec<NodeIndex> = (0..services.len()).map(|i| graph.add_node(i)).collect();
+        for (i, out) in calls.iter().enumerate() {
+            for (j, _) in out {
+                graph.add_edge(nodes[i], nodes[*j], ());
+            }
+        }
+        let mut groups: Vec<Vec<usize>> = petgraph::algo::tarjan_scc(&graph)
+            .into_iter()
+            .map(|g| g.into_iter().map(|n| graph[n]).collect())
+            .collect();
+        groups.iter_mut().for_each(|g| g.sort_unstable());
+        groups.sort();
+        for group in groups {
+            let Some(&start) = group.first() else {
+                continue;
+            };
+            let mut in_group = vec![false; services.len()];
+            group.iter().for_each(|&i| in_group[i] = true);
+            let Some(path) = shortest_cycle(start, &calls, &in_group) else {
+                continue;
+            };
+            let Some(span) = calls[start]
+                .iter()
+                .find(|(j, _)| Some(j) == path.get(1))
+                .map(|(_, span)| span.clone())
+            else {
+                continue;
+            };
+            let names: Vec<&str> = path
+                .iter()
+                .map(|&i| {
+                    services[i]
+                        .get_ref()
+                        .name
+                        .as_ref()
+                        .map_or("?", |n| n.get_ref().as_str())
+                })
+                .collect();
+            self.error(
+                span,
+                format!(
+                    "call cycle: {}; expected calls without cycles, since a request holds its worker while its calls run",
+                    names.join(" -> ")
+                ),
+            );
+        }
+    }
+}
+
+/// The names of the services, sorted.
+fn service_names(names: &Names) -> Vec<&str> {
+    names
+        .by_name
+        .iter()
+        .filter(|(_, e)| matches!(e, Endpoint::Service(_)))
+        .map(|(n, _)| n.as_str())
+        .collect()
+}
+
+/// The shortest path of calls from `start` back to `start` through services of its group,
+/// as the list of services visited, `start` first and last.
+fn shortest_cycle(
+    start: usize,
+    calls: &[Vec<(usize, Range<usize>)>],
+    in_group: &[bool],
+) -> Option<Vec<usize>> {
+    let mut came_from: Vec<Option<usize>> = vec![None; calls.len()];
+    let mut queue = VecDeque::from([start]);
+    while let Some(at) = queue.pop_front() {
+        for &(to, _) in &calls[at] {
+            if to == start {
+                let mut middle = Vec::new();
+                let mut back = at;
+                while back != start {
+                    middle.push(back);
+                    back = came_from[back]?;
+                }
+                let mut path = vec![start];
+                path.extend(middle.into_iter().rev());
+                path.push(start);
+                return Some(path);
+            }
+            if in_group[to] && to != start && came_from[to].is_none() {
+                came_from[to] = Some(at);
+                queue.push_back(to);
+            }
+        }
+    }
+    None
+}
