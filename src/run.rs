@@ -2,6 +2,7 @@
 
 use crate::engine::{self, Scheduler, SimTime, Stop};
 use crate::metrics::RunMetrics;
+use crate::metrics::recovery::{Recovery, recovery};
 use crate::model::Model;
 use crate::scenario::Scenario;
 
@@ -23,6 +24,8 @@ pub struct RunResult {
     pub requests_sent: u64,
     /// Simulated time when the last event was handled.
     pub end_time: SimTime,
+    /// How long availability took to come back after the scheduled faults.
+    pub recovery: Recovery,
 }
 
 /// Why a run could not finish.
@@ -56,10 +59,13 @@ pub fn run_one(scenario: &Scenario, seed: u64) -> Result<RunResult, RunError> {
     }
     let requests_sent = model.requests_sent();
     let end_time = sched.now();
+    let metrics = model.finish(end_time);
+    let windows = scenario.scheduled_outages();
     Ok(RunResult {
         variant: BASE_VARIANT.to_string(),
         seed,
-        metrics: model.finish(end_time),
+        recovery: recovery(&metrics.buckets, scenario.bucket.as_nanos(), &windows),
+        metrics,
         events: sched.events_handled(),
         requests_sent,
         end_time,

@@ -4,12 +4,13 @@
 pub mod counts;
 pub mod latency;
 pub mod recorder;
+pub mod recovery;
 pub mod service_stats;
 
 pub use counts::Counts;
 pub use latency::LatencySummary;
 pub use recorder::{BucketId, BucketRow, Recorder};
-pub use service_stats::{ServiceMetrics, ServiceRecorder};
+pub use service_stats::{ServiceMetrics, ServiceRecorder, ServiceRow};
 
 /// Everything measured in one run, as plain data.
 #[derive(Clone, Debug, PartialEq)]

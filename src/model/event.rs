@@ -1,14 +1,15 @@
 //! The closed list of things that can happen in the service model.
 
+use super::slab::Key;
 use crate::outcome::Outcome;
 
 /// Who waits for an answer: a client's request, or a job that made a downstream call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Parent {
-    /// A client-level request (an id in the request slab).
-    Request(u32),
-    /// A job on some replica (an id in the job slab).
-    Job(u32),
+pub enum Caller {
+    /// A client-level request (a key in the request slab).
+    Request(Key),
+    /// A job on some replica (a key in the job slab).
+    Job(Key),
 }
 
 /// An event of the service model.
@@ -19,21 +20,55 @@ pub enum Event {
         /// Index of the client.
         client: u32,
     },
-    /// Job `job`'s request reaches its replica.
+    /// A job's request reaches its replica.
     Deliver {
-        /// Id in the job slab.
-        job: u32,
+        /// The job.
+        job: Key,
     },
-    /// Job `job` finishes its own service time.
+    /// A job finishes its own service time.
     ServiceDone {
-        /// Id in the job slab.
-        job: u32,
+        /// The job.
+        job: Key,
     },
-    /// An answer reaches the one who waits for it.
+    /// An answer reaches the caller that waits for it.
     Reply {
         /// Who receives the answer.
-        to: Parent,
+        to: Caller,
+        /// Which of the caller's calls it answers; answers to older calls are stale.
+        call: u32,
         /// What the answer says.
         outcome: Outcome,
+    },
+    /// The front timer of a timer lane may be due.
+    TimersDue {
+        /// The lane.
+        lane: u32,
+    },
+    /// A caller's call has waited as long as its timeout allows (a timeout that reached a
+    /// frozen process and was held until the hang ended).
+    Timeout {
+        /// Who gives up.
+        to: Caller,
+        /// Which of the caller's calls times out.
+        call: u32,
+    },
+    /// A fault becomes active on one of its units (a replica or a link).
+    FaultOn {
+        /// Index of the fault.
+        fault: u32,
+        /// Position of the unit among the fault's units.
+        unit: u32,
+    },
+    /// A fault stops on one of its units.
+    FaultOff {
+        /// Index of the fault.
+        fault: u32,
+        /// Position of the unit among the fault's units.
+        unit: u32,
+    },
+    /// A chaos monkey picks its next victim.
+    ChaosTick {
+        /// Index of the fault.
+        fault: u32,
     },
 }

@@ -15,6 +15,8 @@ pub struct Edge {
     pub rng: SimRng,
     /// Next replica offset for round-robin balancing.
     pub cursor: u32,
+    /// Active link faults (latency, loss) on this hop, by fault index.
+    pub faults: Vec<u32>,
 }
 
 /// All edges, and which edge each client and each call entry uses.
@@ -25,6 +27,8 @@ pub struct Topology {
     pub client_edge: Vec<u32>,
     /// Edges used by each service's calls, by service index then call index.
     pub call_edges: Vec<Vec<u32>>,
+    /// The (caller, callee) pair of each edge.
+    pairs: Vec<(Endpoint, usize)>,
 }
 
 impl Topology {
@@ -54,6 +58,7 @@ impl Topology {
                 latency,
                 rng: SimRng::new(seed, StreamId::named(StreamKind::Link, &name)),
                 cursor: 0,
+                faults: Vec::new(),
             });
             (edges.len() - 1) as u32
         };
@@ -78,7 +83,16 @@ impl Topology {
             edges,
             client_edge,
             call_edges,
+            pairs,
         }
+    }
+
+    /// The edge from `from` to service `to`, if any call or client uses that hop.
+    pub fn find(&self, from: Endpoint, to: usize) -> Option<u32> {
+        self.pairs
+            .iter()
+            .position(|p| *p == (from, to))
+            .map(|i| i as u32)
     }
 }
 

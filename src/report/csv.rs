@@ -1,13 +1,14 @@
-//! The CSV outputs: `summary.csv` (one row per run) and `timeseries.csv` (one row per run
-//! and bucket). Columns only ever get appended, so scripts that read them keep working.
+//! The CSV outputs: `summary.csv` (one row per run), `timeseries.csv` (one row per run and
+//! bucket) and `services.csv` (one row per run, bucket and service). Columns only ever get appended, so scripts that read them keep working.
 
 use super::format::{ms, opt_ms, ratio, seconds};
+use crate::metrics::recovery::Recovery;
 use crate::run::RunResult;
 use std::io::Write;
 use std::path::Path;
 
 /// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 17] = [
+pub const SUMMARY_COLUMNS: [&str; 18] = [
     "variant",
     "seed",
     "requests",
@@ -24,6 +25,22 @@ pub const SUMMARY_COLUMNS: [&str; 17] = [
     "attempts",
     "errors",
     "timeouts",
+    "rejected",
+    "recovery_s",
+];
+
+/// Columns of `services.csv`, in order.
+pub const SERVICES_COLUMNS: [&str; 11] = [
+    "variant",
+    "seed",
+    "t_s",
+    "service",
+    "replicas_up",
+    "busy_workers",
+    "queue_len",
+    "served",
+    "errors",
+    "arrivals",
     "rejected",
 ];
 
@@ -71,7 +88,42 @@ pub fn write_summary<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()> {
             t.errors.to_string(),
             t.timeouts.to_string(),
             t.rejected.to_string(),
+            match run.recovery {
+                Recovery::NotApplicable => String::new(),
+                Recovery::Seconds(s) => format!("{s:.3}"),
+                Recovery::Never => "inf".to_string(),
+            },
         ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes the per-service time series of `runs`: for each run, each bucket, each service.
+pub fn write_services<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(SERVICES_COLUMNS)?;
+    for run in runs {
+        let services = &run.metrics.services;
+        let buckets = services.first().map_or(0, |s| s.rows.len());
+        for b in 0..buckets {
+            for s in services {
+                let row = &s.rows[b];
+                w.write_record([
+                    run.variant.clone(),
+                    run.seed.to_string(),
+                    seconds(row.start.as_nanos()),
+                    s.name.clone(),
+                    format!("{:.3}", row.replicas_up),
+                    format!("{:.3}", row.busy_workers),
+                    format!("{:.3}", row.queue_len),
+                    row.served.to_string(),
+                    row.errors.to_string(),
+                    row.arrivals.to_string(),
+                    row.rejected.to_string(),
+                ])?;
+            }
+        }
     }
     w.flush()?;
     Ok(())
@@ -106,14 +158,16 @@ pub fn write_timeseries<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()>
     Ok(())
 }
 
-/// Writes `summary.csv` and `timeseries.csv` into `dir`, creating it if needed, and
-/// returns the paths written.
+/// Writes `summary.csv`, `timeseries.csv` and `services.csv` into `dir`, creating it if
+/// needed, and returns the paths written.
 pub fn write_all(dir: &Path, runs: &[RunResult]) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let summary = dir.join("summary.csv");
     let timeseries = dir.join("timeseries.csv");
+    let services = dir.join("services.csv");
     let file = |p: &Path| std::fs::File::create(p).map(std::io::BufWriter::new);
     write_summary(file(&summary)?, runs).map_err(std::io::Error::other)?;
     write_timeseries(file(&timeseries)?, runs).map_err(std::io::Error::other)?;
-    Ok(vec![summary, timeseries])
+    write_services(file(&services)?, runs).map_err(std::io::Error::other)?;
+    Ok(vec![summary, timeseries, services])
 }

@@ -27,6 +27,8 @@ pub struct ScenarioFile {
     pub service: Option<Spanned<Vec<Spanned<ServiceFile>>>>,
     #[serde(default)]
     pub link: Vec<Spanned<LinkFile>>,
+    #[serde(default)]
+    pub fault: Vec<Spanned<FaultFile>>,
 }
 
 /// `[network]`: defaults for every hop.
@@ -43,6 +45,7 @@ pub struct ClientFile {
     pub name: Option<Spanned<String>>,
     pub target: Option<Spanned<String>>,
     pub arrival: Option<Spanned<ArrivalFile>>,
+    pub timeout: Option<Spanned<DurationValue>>,
 }
 
 /// A client's `arrival` table; `kind` says which keys apply.
@@ -85,6 +88,7 @@ pub struct ServiceFile {
 #[serde(deny_unknown_fields)]
 pub struct CallFile {
     pub to: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<DurationValue>>,
 }
 
 /// `[[link]]`: settings for the hops between two nodes, both ways.
@@ -110,4 +114,35 @@ pub struct DistributionFile {
     pub stddev: Option<Spanned<DurationValue>>,
     pub scale: Option<Spanned<DurationValue>>,
     pub shape: Option<Spanned<f64>>,
+}
+
+/// A group of names in a partition's `between`.
+pub type Group = Vec<Spanned<String>>;
+
+/// `[[fault]]`; `kind` says which keys apply.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultFile {
+    pub name: Option<Spanned<String>>,
+    pub kind: Option<Spanned<String>>,
+    pub target: Option<Spanned<String>>,
+    pub fraction: Option<Spanned<f64>>,
+    pub at: Option<Spanned<DurationValue>>,
+    #[serde(rename = "for")]
+    pub for_: Option<Spanned<DurationValue>>,
+    pub mtbf: Option<Spanned<DurationValue>>,
+    pub mttr: Option<Spanned<DurationValue>>,
+    pub up_time: Option<Spanned<DistributionFile>>,
+    pub down_time: Option<Spanned<DistributionFile>>,
+    pub factor: Option<Spanned<f64>>,
+    pub rate: Option<Spanned<f64>>,
+    pub first_n: Option<Spanned<i64>>,
+    pub delay: Option<Spanned<DistributionFile>>,
+    pub probability: Option<Spanned<f64>>,
+    pub direction: Option<Spanned<String>>,
+    pub between: Option<Spanned<Vec<Spanned<Group>>>>,
+    pub one_way: Option<Spanned<bool>>,
+    pub interval: Option<Spanned<DurationValue>>,
+    pub downtime: Option<Spanned<DurationValue>>,
+    pub targets: Option<Spanned<Vec<Spanned<String>>>>,
 }

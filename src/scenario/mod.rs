@@ -4,6 +4,7 @@
 //! [`validate`] (every problem collected, each with `FILE:LINE:COL`) -> [`Scenario`].
 
 pub mod diagnostic;
+pub mod fault;
 pub mod file;
 pub mod units;
 pub mod validate;
@@ -43,6 +44,8 @@ pub struct Scenario {
     pub services: Vec<ServiceSpec>,
     /// Per-link overrides, in file order.
     pub links: Vec<LinkSpec>,
+    /// Faults, in file order.
+    pub faults: Vec<fault::FaultSpec>,
 }
 
 /// A source of requests.
@@ -54,6 +57,8 @@ pub struct ClientSpec {
     pub target: usize,
     /// When requests are sent.
     pub arrival: Arrival,
+    /// How long the client waits for each answer before giving up (outcome `timeout`).
+    pub timeout: SimDuration,
 }
 
 /// How a client's requests arrive.
@@ -141,6 +146,8 @@ pub struct ServiceSpec {
 pub struct CallSpec {
     /// Index of the called service.
     pub to: usize,
+    /// How long the caller waits for the answer before the call fails.
+    pub timeout: SimDuration,
 }
 
 /// An endpoint of a link: a client or a service.
@@ -164,6 +171,22 @@ pub struct LinkSpec {
 }
 
 impl Scenario {
+    /// The [start, end) windows of the faults scheduled with both `at` and `for` (chaos
+    /// monkeys excepted): the outages `recovery_s` measures recovery from.
+    pub fn scheduled_outages(&self) -> Vec<(SimTime, SimTime)> {
+        self.faults
+            .iter()
+            .filter(|f| !matches!(f.kind, fault::FaultKind::ChaosMonkey { .. }))
+            .filter_map(|f| match f.timing {
+                fault::FaultTiming::Scheduled {
+                    start,
+                    end: Some(end),
+                } => Some((start, end)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Reads, parses and validates the scenario file at `path`.
     ///
     /// Reads at most [`MAX_FILE_BYTES`] (plus one, to notice a larger file), so a device or

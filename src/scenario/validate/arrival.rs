@@ -58,6 +58,7 @@ impl Checker<'_> {
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
             target: target.unwrap_or(0),
             arrival,
+            timeout: self.timeout(f.timeout.as_ref()),
         }
     }
 

@@ -8,6 +8,7 @@
 
 mod arrival;
 mod distribution;
+mod fault;
 mod kind;
 mod parse;
 mod service;
@@ -29,6 +30,8 @@ pub const DEFAULT_SEED: u64 = 1;
 pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(1);
 /// Default event budget per run.
 pub const DEFAULT_MAX_EVENTS: u64 = 2_000_000_000;
+/// How long a client or a call waits for an answer when the file does not say.
+pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 /// Most rows a run's time series may have.
 pub const MAX_BUCKETS: u64 = 1_000_000;
 
@@ -174,6 +177,15 @@ impl Checker<'_> {
             .map(|s| self.service(s, &names))
             .collect();
         let links = self.links(&f.link, &names);
+        let faults = self.faults(
+            &f.fault,
+            &fault::Context {
+                names: &names,
+                clients: &clients,
+                services: &services,
+                duration,
+            },
+        );
         self.check_cycles(service_files, &names);
         self.at_least_one(&f.client, root, "client", "source of requests");
         self.at_least_one(&f.service, root, "service", "service");
@@ -190,6 +202,7 @@ impl Checker<'_> {
             clients,
             services,
             links,
+            faults,
         }
     }
 
@@ -275,6 +288,21 @@ impl Checker<'_> {
             );
         }
         value
+    }
+
+    /// A client's or a call's `timeout`: positive; [`DEFAULT_TIMEOUT`] when absent.
+    fn timeout(&mut self, timeout: Option<&Spanned<DurationValue>>) -> SimDuration {
+        let Some(t) = timeout else {
+            return DEFAULT_TIMEOUT;
+        };
+        if t.get_ref().0 == SimDuration::ZERO {
+            self.error(
+                t.span(),
+                "`timeout` is zero; expected a positive duration such as \"2s\"",
+            );
+            return DEFAULT_TIMEOUT;
+        }
+        t.get_ref().0
     }
 
     /// Reports an absent or empty list of `[[key]]` tables.

@@ -75,8 +75,9 @@ impl Checker<'_> {
                     "this call",
                     "the name of the service called, like `{ to = \"db\" }`",
                 )?;
+                let timeout = self.timeout(c.get_ref().timeout.as_ref());
                 self.service_ref(to, names, "calls")
-                    .map(|to| CallSpec { to })
+                    .map(|to| CallSpec { to, timeout })
             })
             .collect();
         ServiceSpec {
@@ -104,7 +105,7 @@ impl Checker<'_> {
     }
 
     /// A probability under `key`, from 0 to 1.
-    fn probability(&mut self, p: &Spanned<f64>, key: &str) -> f64 {
+    pub(super) fn probability(&mut self, p: &Spanned<f64>, key: &str) -> f64 {
         let v = *p.get_ref();
         if !(0.0..=1.0).contains(&v) {
             self.error(

@@ -18,7 +18,7 @@ pub(super) struct Names {
 }
 
 impl Names {
-    fn get(&self, name: &str) -> Option<&Endpoint> {
+    pub(super) fn get(&self, name: &str) -> Option<&Endpoint> {
         self.by_name.get(name)
     }
 
@@ -178,7 +178,7 @@ impl Checker<'_> {
     }
 
     /// The client or service a `[[link]]` end names.
-    fn endpoint(&mut self, name: &Spanned<String>, names: &Names) -> Option<Endpoint> {
+    pub(super) fn endpoint(&mut self, name: &Spanned<String>, names: &Names) -> Option<Endpoint> {
         if let Some(e) = names.get(name.get_ref()) {
             return Some(*e);
         }

@@ -1,0 +1,72 @@
+//! Messages on the network: each hop's latency, plus the link faults and partitions active
+//! when the message is sent.
+
+use super::Model;
+use crate::engine::SimDuration;
+use crate::scenario::fault::{FaultKind, LossDirection};
+
+/// Where a message starts or ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    /// A client, by index.
+    Client(u32),
+    /// A replica, by global index.
+    Replica(u32),
+}
+
+/// Which way a message travels on its hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leg {
+    /// Caller to callee.
+    Request,
+    /// Callee back to caller.
+    Response,
+}
+
+impl Model<'_> {
+    /// The delay of a message sent now on `edge` from `from` to `to`, or `None` if it is
+    /// lost. The hop's latency is always drawn first, so faults never shift the hop's own
+    /// latency stream; faults draw from their own streams.
+    pub(super) fn transit(
+        &mut self,
+        edge: u32,
+        from: Node,
+        to: Node,
+        leg: Leg,
+    ) -> Option<SimDuration> {
+        let e = &mut self.topology.edges[edge as usize];
+        let mut delay = if e.latency.is_zero() {
+            SimDuration::ZERO
+        } else {
+            e.latency.sample(&mut e.rng)
+        };
+        if e.faults.is_empty() && self.faults.active_partitions.is_empty() {
+            return Some(delay);
+        }
+        if self.faults.partitioned(from, to) {
+            return None;
+        }
+        let mut lost = false;
+        for &f in &self.topology.edges[edge as usize].faults {
+            let rng = &mut self.faults.runtime[f as usize].rngs[0];
+            match &self.scenario.faults[f as usize].kind {
+                FaultKind::Latency { delay: extra } => delay = delay + extra.sample(rng),
+                FaultKind::Loss {
+                    probability,
+                    direction,
+                } => {
+                    let applies = match direction {
+                        LossDirection::Both => true,
+                        LossDirection::Request => leg == Leg::Request,
+                        LossDirection::Response => leg == Leg::Response,
+                    };
+                    if applies && rng.chance(*probability) {
+                        lost = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        (!lost).then_some(delay)
+    }
+}

@@ -1,0 +1,83 @@
+//! A replica's state: workers, waiting room, random stream, and the faults acting on it.
+
+use super::event::Event;
+use super::slab::Key;
+use crate::engine::{SimDuration, SimRng, SimTime};
+use std::collections::VecDeque;
+
+/// A brownout acting on a replica.
+#[derive(Clone, Copy, Debug)]
+pub struct Brownout {
+    /// The fault.
+    pub fault: u32,
+    /// The replica's position among the fault's units (which stream to draw from).
+    pub unit: u32,
+    /// Probability that a request fails.
+    pub rate: f64,
+    /// Requests left to fail when the fault fails only the first N.
+    pub left: Option<u64>,
+}
+
+/// One replica of a service.
+pub struct Replica {
+    /// Index of its service.
+    pub service: u32,
+    /// Workers holding a request (serving it or waiting on its calls).
+    pub busy: u32,
+    /// Requests waiting for a worker, oldest first.
+    pub waiting: VecDeque<Key>,
+    /// Service times and the service's own errors.
+    pub rng: SimRng,
+    /// Active crash faults; the process is down while this is positive.
+    pub crashed: u32,
+    /// Active hang faults; the process is frozen while this is positive.
+    pub hung: u32,
+    /// When the current hang began.
+    pub hang_started: SimTime,
+    /// Total length of the hangs that have ended; jobs that started before a hang owe it.
+    pub paused_total: SimDuration,
+    /// Events that reached the frozen process, each with the delay it still has to run
+    /// after the hang ends.
+    pub parked: Vec<(SimDuration, Event)>,
+    /// Active slow faults: (fault, factor).
+    pub slow: Vec<(u32, f64)>,
+    /// Active brownouts.
+    pub brownouts: Vec<Brownout>,
+}
+
+impl Replica {
+    /// A healthy, idle replica of service `service`.
+    pub fn new(service: u32, rng: SimRng, queue_hint: usize) -> Self {
+        Replica {
+            service,
+            busy: 0,
+            waiting: VecDeque::with_capacity(queue_hint),
+            rng,
+            crashed: 0,
+            hung: 0,
+            hang_started: SimTime::ZERO,
+            paused_total: SimDuration::ZERO,
+            parked: Vec::new(),
+            slow: Vec::new(),
+            brownouts: Vec::new(),
+        }
+    }
+
+    /// True while the process is down.
+    #[inline]
+    pub fn is_down(&self) -> bool {
+        self.crashed > 0
+    }
+
+    /// True while the process is frozen.
+    #[inline]
+    pub fn is_hung(&self) -> bool {
+        self.hung > 0
+    }
+
+    /// The product of the active slow factors.
+    #[inline]
+    pub fn slowdown(&self) -> f64 {
+        self.slow.iter().map(|(_, f)| f).product()
+    }
+}

@@ -1,0 +1,180 @@
+//! Serving on a replica: arrival, waiting room, workers, service time, errors, completion,
+//! and what crashes and hangs do to the work in progress.
+
+use super::event::{Caller, Event};
+use super::slab::Key;
+use super::{JobState, Model};
+use crate::engine::{Scheduler, SimDuration};
+use crate::outcome::Outcome;
+
+impl Model<'_> {
+    /// A job's request reaches its replica: serve it, queue it, or refuse it.
+    pub(super) fn deliver(&mut self, key: Key, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let Some(j) = self.jobs.get_mut(key) else {
+            return;
+        };
+        j.arrived_at = now;
+        let replica = j.replica as usize;
+        let service = self.replicas[replica].service as usize;
+        let spec = &self.scenario.services[service];
+        let r = &mut self.replicas[replica];
+        if r.is_down() {
+            // Connection refused: the caller hears at once, after the way back.
+            self.services[service].refused(now);
+            let j = self.jobs.remove(key).expect("live job");
+            self.reply(&j, Outcome::Error, sched);
+            return;
+        }
+        self.services[service].arrived(now);
+        if !r.is_hung() && r.busy < spec.concurrency {
+            self.start(key, sched);
+        } else if spec
+            .queue
+            .is_none_or(|cap| (r.waiting.len() as u64) < u64::from(cap))
+        {
+            r.waiting.push_back(key);
+            self.jobs.live_mut(key).state = JobState::Queued;
+        } else {
+            self.services[service].rejected(now, now);
+            let j = self.jobs.remove(key).expect("live job");
+            self.reply(&j, Outcome::Rejected, sched);
+        }
+    }
+
+    /// A worker of the job's replica takes the job up.
+    pub(super) fn start(&mut self, key: Key, sched: &mut Scheduler<Event>) {
+        let j = self.jobs.live_mut(key);
+        let r = &mut self.replicas[j.replica as usize];
+        j.state = JobState::Serving;
+        j.pause_mark = r.paused_total;
+        let service = r.service as usize;
+        r.busy += 1;
+        self.services[service].started(sched.now());
+        let mut d = self.scenario.services[service]
+            .service_time
+            .sample(&mut r.rng);
+        if !r.slow.is_empty() {
+            d = SimDuration::from_nanos_f64(d.as_nanos() as f64 * r.slowdown());
+        }
+        sched.after(d, Event::ServiceDone { job: key });
+    }
+
+    /// The job's own service time is over (unless a hang stopped the clock meanwhile).
+    pub(super) fn service_done(&mut self, key: Key, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        // A crash may have killed the job since.
+        let Some(j) = self.jobs.get_mut(key) else {
+            return;
+        };
+        let replica = j.replica as usize;
+        let r = &mut self.replicas[replica];
+        let owed = SimDuration(r.paused_total.as_nanos() - j.pause_mark.as_nanos());
+        if r.is_hung() {
+            let remaining = now.saturating_since(r.hang_started) + owed;
+            r.parked.push((remaining, Event::ServiceDone { job: key }));
+            return;
+        }
+        if owed > SimDuration::ZERO {
+            // A hang froze the process while this job ran: it finishes that much later.
+            j.pause_mark = r.paused_total;
+            sched.after(owed, Event::ServiceDone { job: key });
+            return;
+        }
+        let error_rate = self.scenario.services[r.service as usize].error_rate;
+        let own_error = error_rate > 0.0 && r.rng.chance(error_rate);
+        let brownout = !r.brownouts.is_empty() && self.brownout_fails(replica);
+        if own_error || brownout {
+            self.complete(key, Outcome::Error, sched);
+        } else {
+            self.next_call(key, sched);
+        }
+    }
+
+    /// Makes the job's next downstream call, or answers ok when no call is left.
+    pub(super) fn next_call(&mut self, key: Key, sched: &mut Scheduler<Event>) {
+        let j = self.jobs.live_mut(key);
+        let service = self.replicas[j.replica as usize].service as usize;
+        let index = j.next_call as usize;
+        match self.topology.call_edges[service].get(index) {
+            Some(&edge) => {
+                j.next_call += 1;
+                j.call_seq += 1;
+                j.state = JobState::Calling;
+                let call = j.call_seq;
+                let lane = self.call_lanes[service][index];
+                self.dispatch(Caller::Job(key), call, edge, lane, sched);
+            }
+            None => self.complete(key, Outcome::Ok, sched),
+        }
+    }
+
+    /// The job leaves its worker with `outcome`; the next waiting job starts.
+    pub(super) fn complete(&mut self, key: Key, outcome: Outcome, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let j = self.jobs.remove(key).expect("live job");
+        let r = &mut self.replicas[j.replica as usize];
+        let service = r.service as usize;
+        r.busy -= 1;
+        self.services[service].completed(now, j.arrived_at, outcome != Outcome::Ok);
+        if !r.is_hung()
+            && let Some(next) = r.waiting.pop_front()
+        {
+            self.start(next, sched);
+        }
+        self.reply(&j, outcome, sched);
+    }
+
+    /// The process of `replica` dies: every job on it fails at once (connection reset).
+    pub(super) fn kill_jobs(&mut self, replica: u32, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let victims: Vec<Key> = self
+            .jobs
+            .keys()
+            .filter(|&k| {
+                let j = self.jobs.live(k);
+                j.replica == replica && j.state != JobState::InTransit
+            })
+            .collect();
+        let r = &mut self.replicas[replica as usize];
+        let service = r.service as usize;
+        r.waiting.clear();
+        r.parked.clear();
+        for k in victims {
+            let j = self.jobs.remove(k).expect("live job");
+            let held_worker = matches!(j.state, JobState::Serving | JobState::Calling);
+            if held_worker {
+                self.replicas[replica as usize].busy -= 1;
+            }
+            self.services[service].killed(now, j.arrived_at, held_worker);
+            self.reply(&j, Outcome::Error, sched);
+        }
+    }
+
+    /// A hang of `replica` ends: the parked events resume, and idle workers take up the
+    /// requests that queued meanwhile.
+    pub(super) fn resume(&mut self, replica: u32, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let r = &mut self.replicas[replica as usize];
+        r.paused_total = r.paused_total + now.saturating_since(r.hang_started);
+        let paused_total = r.paused_total;
+        let mut parked = std::mem::take(&mut r.parked);
+        for (remaining, event) in parked.drain(..) {
+            if let Event::ServiceDone { job } = event
+                && let Some(j) = self.jobs.get_mut(job)
+            {
+                j.pause_mark = paused_total;
+            }
+            sched.after(remaining, event);
+        }
+        let r = &mut self.replicas[replica as usize];
+        r.parked = parked;
+        let concurrency = self.scenario.services[r.service as usize].concurrency;
+        while self.replicas[replica as usize].busy < concurrency {
+            let Some(next) = self.replicas[replica as usize].waiting.pop_front() else {
+                break;
+            };
+            self.start(next, sched);
+        }
+    }
+}

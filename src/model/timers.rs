@@ -1,0 +1,97 @@
+//! Timeouts without a heap event per call: one FIFO lane per distinct timeout length.
+//!
+//! Every call arms a timer, and almost every timer is cancelled by its answer long before it
+//! would fire. Calls with the same timeout length expire in the order they were made, so each
+//! lane is a FIFO of (deadline, caller, call) and only its front needs an event in the queue.
+//! When that event fires, due entries time out (if their call is still open), answered ones
+//! are dropped, and the lane re-arms for its first entry still waiting. A lane costs one
+//! queue event per open front, not one per call, and never allocates once it has grown to
+//! the number of calls in flight.
+
+use super::event::{Caller, Event};
+use crate::engine::{Scheduler, SimDuration, SimTime};
+use std::collections::VecDeque;
+
+/// The timers of one timeout length.
+pub struct TimerLane {
+    duration: SimDuration,
+    entries: VecDeque<(SimTime, Caller, u32)>,
+    /// The time of this lane's event in the queue, if one is there. Invariant: when the lane
+    /// is not empty, an event is armed at or before the front's deadline.
+    armed_at: Option<SimTime>,
+}
+
+/// All timer lanes of a run.
+#[derive(Default)]
+pub struct Timers {
+    lanes: Vec<TimerLane>,
+}
+
+impl Timers {
+    /// The lane for timeouts of length `duration`, created on first use.
+    pub fn lane_for(&mut self, duration: SimDuration) -> u32 {
+        if let Some(i) = self.lanes.iter().position(|l| l.duration == duration) {
+            return i as u32;
+        }
+        self.lanes.push(TimerLane {
+            duration,
+            entries: VecDeque::with_capacity(256),
+            armed_at: None,
+        });
+        (self.lanes.len() - 1) as u32
+    }
+
+    /// Arms a timer on `lane` for call `call` of `caller`, made now.
+    #[inline]
+    pub fn arm(&mut self, lane: u32, caller: Caller, call: u32, sched: &mut Scheduler<Event>) {
+        let l = &mut self.lanes[lane as usize];
+        let deadline = sched.now() + l.duration;
+        l.entries.push_back((deadline, caller, call));
+        if l.armed_at.is_none() {
+            l.armed_at = Some(deadline);
+            sched.at(deadline, Event::TimersDue { lane });
+        }
+    }
+
+    /// Starts handling the lane's event fired now; false if the event is stale.
+    pub fn begin(&mut self, lane: u32, now: SimTime) -> bool {
+        self.lanes[lane as usize].armed_at == Some(now)
+    }
+
+    /// The lane's front entry, removed if it is due by `now`.
+    #[inline]
+    pub fn pop_due(&mut self, lane: u32, now: SimTime) -> Option<(Caller, u32)> {
+        let l = &mut self.lanes[lane as usize];
+        match l.entries.front() {
+            Some(&(deadline, caller, call)) if deadline <= now => {
+                l.entries.pop_front();
+                Some((caller, call))
+            }
+            _ => None,
+        }
+    }
+
+    /// The lane's front entry, if any.
+    #[inline]
+    pub fn front(&self, lane: u32) -> Option<(Caller, u32)> {
+        self.lanes[lane as usize]
+            .entries
+            .front()
+            .map(|&(_, c, n)| (c, n))
+    }
+
+    /// Drops the lane's front entry.
+    #[inline]
+    pub fn drop_front(&mut self, lane: u32) {
+        self.lanes[lane as usize].entries.pop_front();
+    }
+
+    /// Ends handling: arms the lane for its front entry, if any.
+    pub fn finish(&mut self, lane: u32, sched: &mut Scheduler<Event>) {
+        let l = &mut self.lanes[lane as usize];
+        l.armed_at = l.entries.front().map(|&(deadline, _, _)| deadline);
+        if let Some(deadline) = l.armed_at {
+            sched.at(deadline, Event::TimersDue { lane });
+        }
+    }
+}
