@@ -7,9 +7,10 @@ pub enum Outcome {
     Ok,
     /// Answered by a fallback (none exist yet, so no request ends this way today).
     Degraded,
-    /// The callee answered with an error: its own, or a failed downstream call.
+    /// The callee answered with an error (its own, a brownout, a failed or timed-out
+    /// downstream call), or its replica was crashed.
     Error,
-    /// No answer arrived in time (no timeouts exist yet, so no request ends this way today).
+    /// No answer arrived before the caller's timeout.
     Timeout,
     /// The callee's waiting room was full and it refused the request at once.
     Rejected,

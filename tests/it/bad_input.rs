@@ -512,6 +512,106 @@ fn cases() -> Vec<Case> {
             "5:1",
             "`client` has the wrong type: found a table; expected a list of [[client]] tables (note the double brackets)",
         ),
+        // Faults (the appended table starts on line 22; its keys follow, one per line).
+        case(
+            "fault with an unknown service",
+            append("\n[[fault]]\nkind = \"crash\"\ntarget = \"dbx\"\nat = \"2s\"\n"),
+            "24:10",
+            "unknown service \"dbx\" in `target`; did you mean \"db\"?",
+        ),
+        case(
+            "fault on a replica out of range",
+            append("\n[[fault]]\nkind = \"hang\"\ntarget = \"db[3]\"\nat = \"2s\"\n"),
+            "24:10",
+            "replica 3 of \"db\" does not exist: it has 1 replica; expected db[0]",
+        ),
+        case(
+            "fault starting after the run",
+            append("\n[[fault]]\nkind = \"crash\"\ntarget = \"db\"\nat = \"20s\"\n"),
+            "25:6",
+            "`at` (20s) is not before the end of the run (10s)",
+        ),
+        case(
+            "fault lasting zero",
+            append("\n[[fault]]\nkind = \"crash\"\ntarget = \"db\"\nat = \"2s\"\nfor = \"0s\"\n"),
+            "26:7",
+            "`for` is zero; expected a positive duration",
+        ),
+        case(
+            "fault lasting a negative time",
+            append("\n[[fault]]\nkind = \"crash\"\ntarget = \"db\"\nat = \"2s\"\nfor = \"-5s\"\n"),
+            "26:7",
+            "negative",
+        ),
+        case(
+            "loss probability above one",
+            append(
+                "\n[[fault]]\nkind = \"loss\"\ntarget = \"api->db\"\nprobability = 1.5\nat = \"2s\"\n",
+            ),
+            "25:15",
+            "`probability` is 1.5; expected a probability from 0 to 1",
+        ),
+        case(
+            "fraction of zero",
+            append(
+                "\n[[fault]]\nkind = \"crash\"\ntarget = \"api\"\nfraction = 0.0\nat = \"2s\"\n",
+            ),
+            "25:12",
+            "`fraction` is 0; expected a share of the replicas above 0",
+        ),
+        case(
+            "misspelt fault kind",
+            append("\n[[fault]]\nkind = \"crsh\"\ntarget = \"api\"\nat = \"2s\"\n"),
+            "23:8",
+            "unknown fault kind \"crsh\"; did you mean \"crash\"?",
+        ),
+        case(
+            "link fault on a hop nobody uses",
+            append(
+                "\n[[fault]]\nkind = \"latency\"\ntarget = \"db->api\"\ndelay = { kind = \"constant\", value = \"1s\" }\nat = \"2s\"\n",
+            ),
+            "24:10",
+            "no client or call sends from db to api; expected a hop that is used: web->api, api->db",
+        ),
+        case(
+            "zero mtbf",
+            append(
+                "\n[[fault]]\nkind = \"crash\"\ntarget = \"api\"\nmtbf = \"0s\"\nmttr = \"1s\"\n",
+            ),
+            "25:8",
+            "`mtbf` is zero; expected a positive mean time",
+        ),
+        case(
+            "fault without timing",
+            append("\n[[fault]]\nkind = \"crash\"\ntarget = \"api\"\n"),
+            "22:1",
+            "this fault has no timing; expected `at`",
+        ),
+        case(
+            "chaos monkey on an unknown service",
+            append(
+                "\n[[fault]]\nkind = \"chaos_monkey\"\ntargets = [\"apo\"]\ninterval = \"1s\"\ndowntime = \"1s\"\n",
+            ),
+            "24:12",
+            "unknown service \"apo\" in `targets`; did you mean \"api\"?",
+        ),
+        case(
+            "partition with a member in both groups",
+            append(
+                "\n[[fault]]\nkind = \"partition\"\nbetween = [[\"api\"], [\"api[1]\", \"db\"]]\nat = \"2s\"\n",
+            ),
+            "24:11",
+            "a member is in both groups",
+        ),
+        case(
+            "zero client timeout",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\ntimeout = \"0s\"",
+            )]),
+            "9:11",
+            "`timeout` is zero; expected a positive duration",
+        ),
     ]
 }
 
