@@ -33,6 +33,7 @@ pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod outcome;
+pub mod policy;
 pub mod report;
 pub mod run;
 pub mod scenario;

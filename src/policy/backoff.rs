@@ -1,0 +1,193 @@
+//! Retry waits: constant or exponential backoff, and the jitter formulas of the AWS
+//! Architecture Blog ("Exponential Backoff And Jitter", 2015) plus proportional jitter
+//! (Resilience4j's randomized wait, gRPC's U(0.8, 1.2)).
+//!
+//! Convention: the wait before retry `n` (n = 1 for the first retry, that is after the first
+//! failed attempt) is computed from `expo(n) = min(cap, base * multiplier^(n-1))`, as in
+//! Resilience4j and gRPC, where the first retry waits `base`. The AWS blog's simulator
+//! counts from `base * 2` instead; set `base` to twice the blog's value to match it.
+
+use crate::engine::{SimDuration, SimRng};
+
+/// How the wait grows with the number of failed attempts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Backoff {
+    /// The same wait every time.
+    Constant {
+        /// The wait.
+        delay: SimDuration,
+    },
+    /// `min(cap, base * multiplier^(n-1))` before retry n.
+    Exponential {
+        /// The first wait.
+        base: SimDuration,
+        /// Growth per retry (>= 1).
+        multiplier: f64,
+        /// The largest wait.
+        cap: SimDuration,
+    },
+}
+
+/// How the wait is randomised.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Jitter {
+    /// The backoff as computed.
+    None,
+    /// `U(0, expo(n))`.
+    Full,
+    /// `expo(n)/2 + U(0, expo(n)/2)`.
+    Equal,
+    /// `min(cap, U(base, 3 * previous wait))`, the previous wait starting at `base`; the
+    /// state is kept per request (across its retries).
+    Decorrelated,
+    /// `expo(n) * U(1 - factor, 1 + factor)`.
+    Proportional {
+        /// Relative spread, in [0, 1].
+        factor: f64,
+    },
+}
+
+impl Backoff {
+    /// The un-jittered wait before retry `n` (n >= 1).
+    pub fn expo(&self, n: u32) -> f64 {
+        match *self {
+            Backoff::Constant { delay } => delay.as_nanos() as f64,
+            Backoff::Exponential {
+                base,
+                multiplier,
+                cap,
+            } => {
+                let grown =
+                    base.as_nanos() as f64 * multiplier.powi(n.saturating_sub(1).min(1_000) as i32);
+                grown.min(cap.as_nanos() as f64)
+            }
+        }
+    }
+
+    /// The smallest wait (`base`, or the constant delay), for decorrelated jitter.
+    pub fn base(&self) -> f64 {
+        match *self {
+            Backoff::Constant { delay } => delay.as_nanos() as f64,
+            Backoff::Exponential { base, .. } => base.as_nanos() as f64,
+        }
+    }
+
+    /// The largest wait (`cap`, or the constant delay).
+    pub fn cap(&self) -> f64 {
+        match *self {
+            Backoff::Constant { delay } => delay.as_nanos() as f64,
+            Backoff::Exponential { cap, .. } => cap.as_nanos() as f64,
+        }
+    }
+}
+
+/// The wait before retry `n` (n >= 1); `previous` is the request's previous wait for
+/// decorrelated jitter (0 before its first retry) and is updated.
+pub fn wait(
+    backoff: &Backoff,
+    jitter: Jitter,
+    n: u32,
+    previous: &mut f64,
+    rng: &mut SimRng,
+) -> SimDuration {
+    let expo = backoff.expo(n);
+    let ns = match jitter {
+        Jitter::None => expo,
+        Jitter::Full => expo * rng.unit(),
+        Jitter::Equal => expo / 2.0 + expo / 2.0 * rng.unit(),
+        Jitter::Decorrelated => {
+            let base = backoff.base();
+            let prev = if *previous > 0.0 { *previous } else { base };
+            let upper = (3.0 * prev).max(base);
+            (base + (upper - base) * rng.unit()).min(backoff.cap())
+        }
+        Jitter::Proportional { factor } => expo * (1.0 - factor + 2.0 * factor * rng.unit()),
+    };
+    *previous = ns;
+    SimDuration::from_nanos_f64(ns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{StreamId, StreamKind};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed};
+
+    const MS: u64 = 1_000_000;
+
+    fn exponential() -> Backoff {
+        Backoff::Exponential {
+            base: SimDuration::from_millis(10),
+            multiplier: 2.0,
+            cap: SimDuration::from_millis(1000),
+        }
+    }
+
+    #[test]
+    fn exponential_backoff_starts_at_base_and_stops_at_cap() {
+        let b = exponential();
+        let waits: Vec<f64> = (1..=9).map(|n| b.expo(n) / MS as f64).collect();
+        assert_eq!(
+            waits,
+            [10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 1000.0, 1000.0]
+        );
+    }
+
+    fn draws(jitter: Jitter, n: u32, count: usize) -> Vec<f64> {
+        let mut rng = SimRng::new(4, StreamId::named(StreamKind::Policy, "jitter"));
+        let b = exponential();
+        (0..count)
+            .map(|_| {
+                let mut prev = 0.0;
+                wait(&b, jitter, n, &mut prev, &mut rng).as_nanos() as f64 / MS as f64
+            })
+            .collect()
+    }
+
+    fn mean(v: &[f64]) -> f64 {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+
+    proptest! {
+        #![proptest_config(Config { cases: 64, rng_seed: RngSeed::Fixed(2), ..Config::default() })]
+
+        /// Every formula stays within its bounds, and its mean is the formula's mean.
+        #[test]
+        fn jitter_bounds_and_means(n in 1u32..10) {
+            let expo = exponential().expo(n) / MS as f64;
+            let full = draws(Jitter::Full, n, 4000);
+            prop_assert!(full.iter().all(|&w| (0.0..=expo).contains(&w)));
+            prop_assert!((mean(&full) - expo / 2.0).abs() < expo * 0.03);
+            let equal = draws(Jitter::Equal, n, 4000);
+            prop_assert!(equal.iter().all(|&w| w >= expo / 2.0 - 1e-6 && w <= expo + 1e-6));
+            prop_assert!((mean(&equal) - expo * 0.75).abs() < expo * 0.02);
+            let prop = draws(Jitter::Proportional { factor: 0.2 }, n, 4000);
+            prop_assert!(prop.iter().all(|&w| w >= expo * 0.8 - 1e-6 && w <= expo * 1.2 + 1e-6));
+            prop_assert!((mean(&prop) - expo).abs() < expo * 0.01);
+            let none = draws(Jitter::None, n, 10);
+            prop_assert!(none.iter().all(|&w| (w - expo).abs() < 1e-6));
+        }
+
+        /// Decorrelated jitter: each wait lies in [base, min(cap, 3 * previous)].
+        #[test]
+        fn decorrelated_jitter_stays_between_base_and_three_times_the_previous(seed in 0u64..1000) {
+            let b = exponential();
+            let mut rng = SimRng::new(seed, StreamId::named(StreamKind::Policy, "decorrelated"));
+            let mut prev = 0.0;
+            let mut last = b.base();
+            for n in 1..20 {
+                let w = wait(&b, Jitter::Decorrelated, n, &mut prev, &mut rng).as_nanos() as f64;
+                prop_assert!(w >= b.base() - 1.0 && w <= (3.0 * last).min(b.cap()) + 1.0);
+                last = prev;
+            }
+        }
+    }
+
+    /// The decorrelated mean of the first retry: U(base, 3 base) has mean 2 base.
+    #[test]
+    fn decorrelated_first_wait_has_mean_twice_base() {
+        let m = mean(&draws(Jitter::Decorrelated, 1, 20_000));
+        assert!((m - 20.0).abs() < 0.3, "{m}");
+    }
+}

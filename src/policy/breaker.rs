@@ -1,0 +1,451 @@
+//! Circuit breakers: Resilience4j's CircuitBreaker (count- or time-based sliding window,
+//! failure-rate and slow-call-rate thresholds, minimum calls, lazy open -> half-open, a
+//! fixed number of trial calls in total), and a consecutive-failures breaker in the style
+//! of Polly's basic breaker and Hystrix's single trial.
+//!
+//! Differences from Resilience4j, all deliberate: outcomes of calls that were permitted
+//! before the breaker last changed state are ignored (Polly does the same; Resilience4j
+//! would record late outcomes into the new state's metrics); and there is no automatic
+//! open -> half-open timer, no `maxWaitDurationInHalfOpenState`, no exception lists (every
+//! failure reason counts as a failure).
+
+use crate::engine::{SimDuration, SimTime};
+
+/// The sliding window of a rate-based breaker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Window {
+    /// The last `n` calls.
+    Count(u32),
+    /// The calls of the last `n` whole epoch seconds (seconds since the run started).
+    Time(u32),
+}
+
+/// A circuit breaker as configured.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BreakerSpec {
+    /// Resilience4j CircuitBreaker.
+    Rate {
+        /// `slidingWindowType` and `slidingWindowSize`.
+        window: Window,
+        /// `minimumNumberOfCalls` (clamped to the window size for count windows).
+        min_calls: u32,
+        /// `failureRateThreshold`, as a fraction in (0, 1].
+        failure_rate: f64,
+        /// `slowCallDurationThreshold`: a call is slow if it took strictly longer.
+        slow_call_duration: SimDuration,
+        /// `slowCallRateThreshold`, as a fraction in (0, 1].
+        slow_call_rate: f64,
+        /// `waitDurationInOpenState`.
+        open_for: SimDuration,
+        /// `permittedNumberOfCallsInHalfOpenState`, in total.
+        half_open_calls: u32,
+    },
+    /// Opens after `failures` failures in a row; after `open_for`, one trial call decides.
+    ConsecutiveFailures {
+        /// Failures in a row that open it.
+        failures: u32,
+        /// Time open before the trial.
+        open_for: SimDuration,
+    },
+}
+
+/// A breaker's state, as logged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Calls pass and are measured.
+    Closed,
+    /// Calls are refused (short-circuited).
+    Open,
+    /// A limited number of trial calls pass.
+    HalfOpen,
+}
+
+impl State {
+    /// The state's name in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Closed => "closed",
+            State::Open => "open",
+            State::HalfOpen => "half_open",
+        }
+    }
+}
+
+/// A permit to call, tied to the breaker state it was issued in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Permit(u32);
+
+/// The running sums of a window of outcomes.
+#[derive(Clone, Debug, Default)]
+struct Metrics {
+    /// Count windows: the ring of (failed, slow) outcomes. Time windows: per-second
+    /// buckets of (second, calls, failures, slow).
+    ring: std::collections::VecDeque<(u64, u32, u32, u32)>,
+    calls: u32,
+    failures: u32,
+    slow: u32,
+}
+
+impl Metrics {
+    fn clear(&mut self) {
+        self.ring.clear();
+        self.calls = 0;
+        self.failures = 0;
+        self.slow = 0;
+    }
+
+    fn record(&mut self, window: Window, now: SimTime, failed: bool, slow: bool) {
+        let (f, s) = (u32::from(failed), u32::from(slow));
+        match window {
+            Window::Count(n) => {
+                if self.ring.len() as u32 == n {
+                    let (_, _, of, os) = self.ring.pop_front().expect("a full ring");
+                    self.calls -= 1;
+                    self.failures -= of;
+                    self.slow -= os;
+                }
+                self.ring.push_back((0, 1, f, s));
+            }
+            Window::Time(n) => {
+                self.expire(n, now);
+                let second = now.as_nanos() / 1_000_000_000;
+                match self.ring.back_mut() {
+                    Some(b) if b.0 == second => {
+                        b.1 += 1;
+                        b.2 += f;
+                        b.3 += s;
+                    }
+                    _ => self.ring.push_back((second, 1, f, s)),
+                }
+            }
+        }
+        self.calls += 1;
+        self.failures += f;
+        self.slow += s;
+    }
+
+    /// Drops the buckets older than `n` seconds.
+    fn expire(&mut self, n: u32, now: SimTime) {
+        let second = now.as_nanos() / 1_000_000_000;
+        while let Some(&(b, c, f, s)) = self.ring.front() {
+            if b + u64::from(n) > second {
+                break;
+            }
+            self.ring.pop_front();
+            self.calls -= c;
+            self.failures -= f;
+            self.slow -= s;
+        }
+    }
+}
+
+/// One breaker, per caller and target.
+#[derive(Clone, Debug)]
+pub struct Breaker {
+    spec: BreakerSpec,
+    state: State,
+    /// Bumped at every transition; permits of older epochs are ignored.
+    epoch: u32,
+    opened_at: SimTime,
+    /// Closed-state window, or the half-open trial window.
+    metrics: Metrics,
+    /// Trial permits left in half-open.
+    permits_left: u32,
+    /// Consecutive failures (consecutive kind).
+    streak: u32,
+    /// Transitions not yet taken by [`Breaker::take_transitions`]: (time, from, to).
+    transitions: Vec<(SimTime, State, State)>,
+}
+
+impl Breaker {
+    /// A closed breaker.
+    pub fn new(spec: BreakerSpec) -> Self {
+        Breaker {
+            spec,
+            state: State::Closed,
+            epoch: 0,
+            opened_at: SimTime::ZERO,
+            metrics: Metrics::default(),
+            permits_left: 0,
+            streak: 0,
+            transitions: Vec::new(),
+        }
+    }
+
+    /// The current state (without the lazy open -> half-open move).
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    fn open_for(&self) -> SimDuration {
+        match self.spec {
+            BreakerSpec::Rate { open_for, .. }
+            | BreakerSpec::ConsecutiveFailures { open_for, .. } => open_for,
+        }
+    }
+
+    fn half_open_permits(&self) -> u32 {
+        match self.spec {
+            BreakerSpec::Rate {
+                half_open_calls, ..
+            } => half_open_calls,
+            BreakerSpec::ConsecutiveFailures { .. } => 1,
+        }
+    }
+
+    fn go(&mut self, now: SimTime, to: State) {
+        self.transitions.push((now, self.state, to));
+        self.state = to;
+        self.epoch = self.epoch.wrapping_add(1);
+        self.metrics.clear();
+        self.streak = 0;
+        match to {
+            State::Open => self.opened_at = now,
+            State::HalfOpen => self.permits_left = self.half_open_permits(),
+            State::Closed => {}
+        }
+    }
+
+    /// Asks to make a call now. `None` means refused (short-circuited). An open breaker
+    /// moves to half-open lazily, with the first call strictly after `opened_at + open_for`,
+    /// which takes the first trial permit.
+    pub fn try_acquire(&mut self, now: SimTime) -> Option<Permit> {
+        if self.state == State::Open && now > self.opened_at + self.open_for() {
+            self.go(now, State::HalfOpen);
+        }
+        match self.state {
+            State::Closed => Some(Permit(self.epoch)),
+            State::Open => None,
+            State::HalfOpen if self.permits_left > 0 => {
+                self.permits_left -= 1;
+                Some(Permit(self.epoch))
+            }
+            State::HalfOpen => None,
+        }
+    }
+
+    /// Records the outcome of a permitted call that took `duration`.
+    pub fn record(&mut self, permit: Permit, now: SimTime, duration: SimDuration, failed: bool) {
+        if permit.0 != self.epoch {
+            return;
+        }
+        match self.spec.clone() {
+            BreakerSpec::Rate {
+                window,
+                min_calls,
+                failure_rate,
+                slow_call_duration,
+                slow_call_rate,
+                half_open_calls,
+                ..
+            } => {
+                let slow = duration > slow_call_duration;
+                let (window, needed) = match self.state {
+                    State::Closed => {
+                        let needed = match window {
+                            Window::Count(n) => min_calls.min(n),
+                            Window::Time(_) => min_calls,
+                        };
+                        (window, needed.max(1))
+                    }
+                    State::HalfOpen => (
+                        Window::Count(half_open_calls),
+                        min_calls.min(half_open_calls).max(1),
+                    ),
+                    State::Open => return,
+                };
+                self.metrics.record(window, now, failed, slow);
+                let m = &self.metrics;
+                if m.calls < needed {
+                    return;
+                }
+                let calls = f64::from(m.calls);
+                let tripped = f64::from(m.failures) / calls >= failure_rate
+                    || f64::from(m.slow) / calls >= slow_call_rate;
+                match (self.state, tripped) {
+                    (_, true) => self.go(now, State::Open),
+                    (State::HalfOpen, false) => self.go(now, State::Closed),
+                    _ => {}
+                }
+            }
+            BreakerSpec::ConsecutiveFailures { failures, .. } => match (self.state, failed) {
+                (State::HalfOpen, true) => self.go(now, State::Open),
+                (State::HalfOpen, false) => self.go(now, State::Closed),
+                (State::Closed, true) => {
+                    self.streak += 1;
+                    if self.streak >= failures {
+                        self.go(now, State::Open);
+                    }
+                }
+                (State::Closed, false) => self.streak = 0,
+                (State::Open, _) => {}
+            },
+        }
+    }
+
+    /// The state changes since the last call, oldest first.
+    pub fn take_transitions(&mut self) -> std::vec::Drain<'_, (SimTime, State, State)> {
+        self.transitions.drain(..)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    fn r4j(window: Window) -> Breaker {
+        Breaker::new(BreakerSpec::Rate {
+            window,
+            min_calls: 4,
+            failure_rate: 0.5,
+            slow_call_duration: SimDuration::from_millis(500),
+            slow_call_rate: 1.0,
+            open_for: SimDuration::from_secs(10),
+            half_open_calls: 2,
+        })
+    }
+
+    /// Makes a call at `t_ms` that fails or not and takes `took_ms`; returns whether it
+    /// was permitted.
+    fn call(b: &mut Breaker, t_ms: u64, failed: bool, took_ms: u64) -> bool {
+        let now = SimTime(t_ms * MS);
+        match b.try_acquire(now) {
+            Some(p) => {
+                b.record(p, now, SimDuration::from_millis(took_ms), failed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn states(b: &mut Breaker) -> Vec<(u64, &'static str)> {
+        b.take_transitions()
+            .map(|(t, _, to)| (t.as_nanos() / MS, to.name()))
+            .collect()
+    }
+
+    #[test]
+    fn count_window_opens_at_exactly_the_threshold_after_minimum_calls() {
+        let mut b = r4j(Window::Count(10));
+        // Three calls, two failed: 67% but below the minimum of 4 calls.
+        for (t, failed) in [(1, true), (2, false), (3, true)] {
+            call(&mut b, t, failed, 1);
+        }
+        assert_eq!(b.state(), State::Closed);
+        // Fourth call succeeds: 2 of 4 = 50%, at the threshold: opens.
+        call(&mut b, 4, false, 1);
+        assert_eq!(states(&mut b), [(4, "open")]);
+        // Refused while open, including exactly at opened_at + wait (the move is strict).
+        assert!(!call(&mut b, 5_000, false, 1));
+        assert!(!call(&mut b, 10_004, false, 1));
+        // The first call after the wait moves it to half-open and takes a trial permit.
+        assert!(call(&mut b, 10_005, false, 1));
+        assert!(call(&mut b, 10_006, false, 1));
+        // Two trials, both successes: closes.
+        assert_eq!(states(&mut b), [(10_005, "half_open"), (10_006, "closed")]);
+    }
+
+    #[test]
+    fn half_open_reopens_on_failed_trials_and_permits_are_total_not_concurrent() {
+        let mut b = r4j(Window::Count(4));
+        for t in 1..=4 {
+            call(&mut b, t, true, 1);
+        }
+        assert_eq!(b.state(), State::Open);
+        // Two permits in total: acquire both, third is refused even before outcomes arrive.
+        let now = SimTime(20_000 * MS);
+        let p1 = b.try_acquire(now).expect("first trial");
+        let p2 = b.try_acquire(now).expect("second trial");
+        assert!(
+            b.try_acquire(now).is_none(),
+            "only two trial calls in total"
+        );
+        b.record(p1, now, SimDuration::from_millis(1), true);
+        assert_eq!(
+            b.state(),
+            State::HalfOpen,
+            "one of two trials recorded: not yet decided"
+        );
+        b.record(p2, now, SimDuration::from_millis(1), false);
+        // 1 failure of 2 = 50% >= 50%: back to open.
+        assert_eq!(
+            states(&mut b),
+            [(4, "open"), (20_000, "half_open"), (20_000, "open")]
+        );
+    }
+
+    #[test]
+    fn slow_calls_count_only_when_strictly_slower_than_the_threshold() {
+        let mut b = Breaker::new(BreakerSpec::Rate {
+            window: Window::Count(4),
+            min_calls: 4,
+            failure_rate: 1.0,
+            slow_call_duration: SimDuration::from_millis(500),
+            slow_call_rate: 0.5,
+            open_for: SimDuration::from_secs(1),
+            half_open_calls: 1,
+        });
+        for t in 1..=4 {
+            call(&mut b, t, false, 500); // exactly at the threshold: not slow
+        }
+        assert_eq!(b.state(), State::Closed);
+        call(&mut b, 5, false, 501);
+        call(&mut b, 6, false, 501);
+        // Window of the last 4: two slow of four = 50%: opens.
+        assert_eq!(b.state(), State::Open);
+    }
+
+    #[test]
+    fn time_window_forgets_calls_older_than_its_seconds() {
+        let mut b = r4j(Window::Time(2));
+        // Two failures in second 0, two successes in second 3: the failures have left the
+        // 2-second window, so 0 of 2 calls failed and the minimum of 4 is not reached.
+        call(&mut b, 100, true, 1);
+        call(&mut b, 200, true, 1);
+        call(&mut b, 3_100, false, 1);
+        call(&mut b, 3_200, false, 1);
+        assert_eq!(b.state(), State::Closed);
+        // Two failures in second 4: window holds seconds 3 and 4: 2 of 4 failed: opens.
+        call(&mut b, 4_000, true, 1);
+        call(&mut b, 4_100, true, 1);
+        assert_eq!(states(&mut b), [(4_100, "open")]);
+    }
+
+    #[test]
+    fn outcomes_from_an_earlier_state_are_ignored() {
+        let mut b = r4j(Window::Count(4));
+        let early = b.try_acquire(SimTime(0)).expect("closed");
+        for t in 1..=4 {
+            call(&mut b, t, true, 1);
+        }
+        assert_eq!(b.state(), State::Open);
+        b.record(early, SimTime(5 * MS), SimDuration::from_millis(1), false);
+        assert_eq!(b.state(), State::Open);
+    }
+
+    #[test]
+    fn consecutive_failures_breaker_uses_one_trial() {
+        let mut b = Breaker::new(BreakerSpec::ConsecutiveFailures {
+            failures: 3,
+            open_for: SimDuration::from_secs(5),
+        });
+        call(&mut b, 1, true, 1);
+        call(&mut b, 2, true, 1);
+        call(&mut b, 3, false, 1); // the streak breaks
+        call(&mut b, 4, true, 1);
+        call(&mut b, 5, true, 1);
+        assert_eq!(b.state(), State::Closed);
+        call(&mut b, 6, true, 1);
+        assert_eq!(b.state(), State::Open);
+        let now = SimTime(6_000 * MS);
+        let trial = b.try_acquire(now).expect("the single trial");
+        assert!(b.try_acquire(now).is_none(), "one trial only");
+        b.record(trial, now, SimDuration::from_millis(1), false);
+        assert_eq!(
+            states(&mut b),
+            [(6, "open"), (6_000, "half_open"), (6_000, "closed")]
+        );
+    }
+}
