@@ -72,8 +72,24 @@ impl Distribution {
     }
 
     /// Draws one duration from `rng`.
+    ///
+    /// Constant and exponential durations (the common ones, and the cheapest) are drawn
+    /// inline at the call site; the other kinds go through a function kept out of line.
     #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+        match *self {
+            Distribution::Constant(d) => d,
+            Distribution::Exponential { mean } => {
+                let e: f64 = Exp1.sample(rng.generator());
+                SimDuration::from_nanos_f64(e * mean)
+            }
+            _ => self.sample_other(rng),
+        }
+    }
+
+    /// [`Distribution::sample`] for the kinds other than constant and exponential.
+    #[inline(never)]
+    fn sample_other(&self, rng: &mut SimRng) -> SimDuration {
         let ns = match *self {
             Distribution::Constant(d) => return d,
             Distribution::Exponential { mean } => {

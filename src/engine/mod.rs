@@ -17,8 +17,8 @@ pub use time::{SimDuration, SimTime};
 
 /// The simulated system as the engine sees it.
 pub trait World {
-    /// The closed set of things that can happen in this world.
-    type Event;
+    /// The closed set of things that can happen in this world: small plain values.
+    type Event: Copy;
 
     /// Reacts to `event` at the current time `sched.now()`.
     fn handle(&mut self, event: Self::Event, sched: &mut Scheduler<Self::Event>);
@@ -31,13 +31,13 @@ pub struct Scheduler<E> {
     handled: u64,
 }
 
-impl<E> Default for Scheduler<E> {
+impl<E: Copy> Default for Scheduler<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> Scheduler<E> {
+impl<E: Copy> Scheduler<E> {
     /// A scheduler at time zero with nothing pending.
     pub fn new() -> Self {
         Scheduler {
@@ -97,15 +97,20 @@ pub fn run<W: World>(
     budget: u64,
 ) -> Stop {
     loop {
-        match sched.queue.peek_time() {
-            None => return Stop::Drained,
-            Some(t) if t >= until => return Stop::ReachedTime,
-            Some(_) => {}
-        }
         if sched.handled >= budget {
-            return Stop::BudgetExhausted;
+            return match sched.queue.peek_time() {
+                None => Stop::Drained,
+                Some(t) if t >= until => Stop::ReachedTime,
+                Some(_) => Stop::BudgetExhausted,
+            };
         }
-        let (time, event) = sched.queue.pop().expect("peeked an event");
+        let Some((time, event)) = sched.queue.pop_before(until) else {
+            return if sched.queue.is_empty() {
+                Stop::Drained
+            } else {
+                Stop::ReachedTime
+            };
+        };
         debug_assert!(time >= sched.now, "time went backwards");
         sched.now = time;
         sched.handled += 1;

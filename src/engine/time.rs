@@ -60,16 +60,29 @@ impl SimDuration {
     /// The rounding rule, used everywhere a float becomes time: round to the nearest
     /// nanosecond, halves away from zero; negative values and NaN become zero; values past
     /// `u64::MAX` saturate.
+    #[inline]
     pub fn from_nanos_f64(ns: f64) -> Self {
+        /// From 2^52 on, every f64 is a whole number.
+        const WHOLE_FROM: f64 = 4_503_599_627_370_496.0;
         if ns.is_nan() || ns <= 0.0 {
             SimDuration(0)
+        } else if ns >= WHOLE_FROM {
+            // Already whole; `as` saturates at u64::MAX for values that are too large.
+            SimDuration(ns as u64)
         } else {
-            // `as` saturates at u64::MAX for values that are too large.
-            SimDuration(ns.round() as u64)
+            // The same value as `ns.round() as u64`, without the libm call `round` becomes
+            // on baseline x86-64: truncate, then round up when the fraction is at least a
+            // half. `ns - whole` is exact (Sterbenz), so the comparison is too. Below 2^52
+            // the signed conversions are exact, and each is one instruction (the unsigned
+            // ones are sequences).
+            let whole = ns as i64;
+            let fraction = ns - whole as f64;
+            SimDuration((whole + i64::from(fraction >= 0.5)) as u64)
         }
     }
 
     /// Converts float seconds with the rule of [`SimDuration::from_nanos_f64`].
+    #[inline]
     pub fn from_secs_f64(s: f64) -> Self {
         Self::from_nanos_f64(s * NANOS_PER_SEC as f64)
     }
@@ -142,6 +155,44 @@ mod tests {
         assert_eq!(SimDuration::from_nanos_f64(f64::NAN), SimDuration(0));
         assert_eq!(SimDuration::from_nanos_f64(1e30), SimDuration(u64::MAX));
         assert_eq!(SimDuration::from_secs_f64(0.25), SimDuration(250_000_000));
+    }
+
+    #[test]
+    fn float_conversion_equals_round_half_away() {
+        let reference = |ns: f64| {
+            if ns.is_nan() || ns <= 0.0 {
+                0
+            } else {
+                ns.round() as u64
+            }
+        };
+        let mut edges = vec![
+            0.5,
+            0.49999999999999994,
+            1.5,
+            2.5,
+            1e15 + 0.5,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9_007_199_254_740_993.0,
+            1.8446744073709552e19,
+            f64::INFINITY,
+            f64::MIN_POSITIVE,
+        ];
+        // A deterministic spread over many magnitudes, with and without halves.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mantissa = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let v = mantissa * 10f64.powi((x % 20) as i32);
+            edges.push(v);
+            edges.push(v.floor() + 0.5);
+        }
+        for ns in edges {
+            assert_eq!(SimDuration::from_nanos_f64(ns).0, reference(ns), "{ns:e}");
+        }
     }
 
     #[test]

@@ -22,6 +22,28 @@ pub struct Counts {
     pub attempts: u64,
 }
 
+impl std::ops::AddAssign for Counts {
+    /// Adds every counter of `other` (destructured, so a new counter cannot be forgotten).
+    fn add_assign(&mut self, other: Counts) {
+        let Counts {
+            requests,
+            ok,
+            degraded,
+            errors,
+            timeouts,
+            rejected,
+            attempts,
+        } = other;
+        self.requests += requests;
+        self.ok += ok;
+        self.degraded += degraded;
+        self.errors += errors;
+        self.timeouts += timeouts;
+        self.rejected += rejected;
+        self.attempts += attempts;
+    }
+}
+
 impl Counts {
     /// Adds one ended request.
     #[inline]

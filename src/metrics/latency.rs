@@ -1,11 +1,16 @@
-//! Streaming latency statistics: an HDR histogram plus an exact sum and maximum.
+//! Streaming latency statistics: a log-linear (HDR) histogram plus an exact sum and maximum.
 
-use hdrhistogram::Histogram;
+use super::histogram::LogHistogram;
 
 /// Significant figures of the run-wide histogram: values within 0.1%.
 const RUN_SIGFIG: u8 = 3;
 /// Significant figures of per-bucket histograms: values within 1%, in less memory.
 const BUCKET_SIGFIG: u8 = 2;
+
+/// The run-wide histogram.
+pub type RunHistogram = LogHistogram<RUN_SIGFIG>;
+/// A per-bucket histogram.
+pub type BucketHistogram = LogHistogram<BUCKET_SIGFIG>;
 
 /// Percentiles of successful requests' latency, in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,7 +33,7 @@ pub struct LatencySummary {
 
 /// Run-wide latency: memory bounded by the value range, not by the number of requests.
 pub struct LatencyRecorder {
-    histogram: Histogram<u64>,
+    histogram: RunHistogram,
     sum_ns: u128,
     max_ns: u64,
 }
@@ -43,7 +48,7 @@ impl LatencyRecorder {
     /// An empty recorder.
     pub fn new() -> Self {
         LatencyRecorder {
-            histogram: Histogram::new(RUN_SIGFIG).expect("3 significant figures are supported"),
+            histogram: RunHistogram::new(),
             sum_ns: 0,
             max_ns: 0,
         }
@@ -52,7 +57,7 @@ impl LatencyRecorder {
     /// Adds one latency.
     #[inline]
     pub fn record(&mut self, ns: u64) {
-        record(&mut self.histogram, ns);
+        self.histogram.record(ns);
         self.sum_ns += u128::from(ns);
         self.max_ns = self.max_ns.max(ns);
     }
@@ -72,24 +77,15 @@ impl LatencyRecorder {
     }
 }
 
-/// Records `ns`, growing the histogram's range as needed (auto-resize); a value past any
-/// representable range is clamped to the highest one.
-#[inline]
-pub fn record<T: hdrhistogram::Counter>(h: &mut Histogram<T>, ns: u64) {
-    if h.record(ns).is_err() {
-        h.saturating_record(ns);
-    }
-}
-
 /// A fresh per-bucket histogram.
-pub fn bucket_histogram() -> Histogram<u32> {
-    Histogram::new(BUCKET_SIGFIG).expect("2 significant figures are supported")
+pub fn bucket_histogram() -> BucketHistogram {
+    BucketHistogram::new()
 }
 
-/// The value at quantile `q`, reported as the middle of its histogram bucket (halving the
-/// worst-case error against the bucket's upper edge).
-pub fn quantile<T: hdrhistogram::Counter>(h: &Histogram<T>, q: f64) -> u64 {
-    h.median_equivalent(h.value_at_quantile(q))
+/// The value at quantile `q`, reported as the middle of its histogram bin (halving the
+/// worst-case error against the bin's upper edge).
+pub fn quantile<const S: u8>(h: &LogHistogram<S>, q: f64) -> u64 {
+    h.quantile(q)
 }
 
 #[cfg(test)]
@@ -112,7 +108,7 @@ mod tests {
 
         let mut b = bucket_histogram();
         for v in 1..=10_000u64 {
-            record(&mut b, v * 1000);
+            b.record(v * 1000);
         }
         assert!(within(quantile(&b, 0.99), 9_900_000.0, 0.01));
     }

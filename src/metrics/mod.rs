@@ -1,7 +1,9 @@
 //! Metrics: written by the model while a run goes (recorders), frozen into plain data
 //! afterwards ([`RunMetrics`]) for reports. Nothing is kept per finished request.
 
+pub mod bucket;
 pub mod counts;
+pub mod histogram;
 pub mod latency;
 pub mod recorder;
 pub mod recovery;

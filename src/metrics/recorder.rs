@@ -6,11 +6,11 @@
 //! histogram goes back to a pool. Memory therefore depends on how many buckets are open
 //! at once, not on how long the run is.
 
+use super::bucket::BucketCursor;
 use super::counts::Counts;
-use super::latency::{LatencyRecorder, LatencySummary, bucket_histogram, quantile, record};
+use super::latency::{BucketHistogram, LatencyRecorder, LatencySummary, bucket_histogram};
 use crate::engine::{SimDuration, SimTime};
 use crate::outcome::Outcome;
-use hdrhistogram::Histogram;
 
 /// Names a counted request's bucket (an index into the run's time series).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct BucketRow {
 struct Bucket {
     row: BucketRow,
     in_flight: u64,
-    histogram: Option<Histogram<u32>>,
+    histogram: Option<BucketHistogram>,
 }
 
 /// Records requests as they start and end.
@@ -40,14 +40,15 @@ pub struct Recorder {
     warmup: SimTime,
     end: SimTime,
     bucket: SimDuration,
-    totals: Counts,
     latency: LatencyRecorder,
     buckets: Vec<Bucket>,
     /// Every bucket before this one is closed.
     next_to_close: usize,
     /// The end of bucket `next_to_close`: nothing can close before this time.
     close_at: SimTime,
-    pool: Vec<Histogram<u32>>,
+    pool: Vec<BucketHistogram>,
+    /// The bucket of the last request started.
+    cursor: BucketCursor,
 }
 
 impl Recorder {
@@ -71,12 +72,12 @@ impl Recorder {
             warmup: SimTime(warmup.as_nanos()),
             end: SimTime(end.as_nanos()),
             bucket,
-            totals: Counts::default(),
             latency: LatencyRecorder::new(),
             buckets,
             next_to_close: 0,
             close_at: SimTime((first + 1) * bucket.as_nanos()),
             pool: Vec::new(),
+            cursor: BucketCursor::new(SimTime(first * bucket.as_nanos()), bucket.as_nanos()),
         }
     }
 
@@ -86,12 +87,10 @@ impl Recorder {
         if now < self.warmup || now >= self.end {
             return None;
         }
-        let first_start = self.buckets[0].row.start.as_nanos();
-        let index = ((now.as_nanos() - first_start) / self.bucket.as_nanos()) as usize;
+        let index = self.cursor.row_of(now);
         let b = &mut self.buckets[index];
         b.row.counts.requests += 1;
         b.in_flight += 1;
-        self.totals.requests += 1;
         if now >= self.close_at {
             self.close_finished(now);
         }
@@ -102,11 +101,10 @@ impl Recorder {
     #[inline]
     pub fn attempt(&mut self, bucket: BucketId) {
         self.buckets[bucket.0 as usize].row.counts.attempts += 1;
-        self.totals.attempts += 1;
     }
 
     /// Ends a counted request with `outcome`, `latency` after it was sent.
-    #[inline]
+    #[inline(always)]
     pub fn finish(
         &mut self,
         bucket: BucketId,
@@ -114,7 +112,6 @@ impl Recorder {
         latency: SimDuration,
         now: SimTime,
     ) {
-        self.totals.record(outcome);
         let pool = &mut self.pool;
         let b = &mut self.buckets[bucket.0 as usize];
         b.row.counts.record(outcome);
@@ -125,7 +122,7 @@ impl Recorder {
             let h = b
                 .histogram
                 .get_or_insert_with(|| pool.pop().unwrap_or_else(bucket_histogram));
-            record(h, ns);
+            h.record(ns);
         }
         if now >= self.close_at {
             self.close_finished(now);
@@ -141,8 +138,8 @@ impl Recorder {
                 break;
             }
             if let Some(mut h) = b.histogram.take() {
-                b.row.p50_ns = Some(quantile(&h, 0.5));
-                b.row.p99_ns = Some(quantile(&h, 0.99));
+                let [p50, p99] = h.quantiles([0.5, 0.99]);
+                (b.row.p50_ns, b.row.p99_ns) = (Some(p50), Some(p99));
                 h.reset();
                 self.pool.push(h);
             }
@@ -151,17 +148,23 @@ impl Recorder {
         }
     }
 
-    /// Freezes the results; every counted request must have ended.
+    /// Freezes the results; every counted request must have ended. The run totals are the
+    /// sums of the rows (every counted request belongs to exactly one row), added up here
+    /// rather than counted twice per request.
     pub fn finish_run(mut self) -> (Counts, Option<LatencySummary>, Vec<BucketRow>) {
         self.close_finished(SimTime::MAX);
+        let mut totals = Counts::default();
+        for b in &self.buckets {
+            totals += b.row.counts;
+        }
         assert_eq!(
-            self.totals.requests,
-            self.totals.ended(),
+            totals.requests,
+            totals.ended(),
             "every counted request ends with exactly one outcome"
         );
         let summary = self.latency.summary();
         let rows = self.buckets.into_iter().map(|b| b.row).collect();
-        (self.totals, summary, rows)
+        (totals, summary, rows)
     }
 }
 

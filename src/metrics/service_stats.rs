@@ -50,6 +50,17 @@ pub struct ServiceMetrics {
 }
 
 /// The write side of [`ServiceMetrics`], updated by the model as requests come and go.
+///
+/// # How the time averages are kept
+///
+/// The number of requests waiting, of busy workers and of replicas up are step functions of
+/// time; each row needs their integrals over its bucket (clipped to the window). Instead of
+/// adding count x elapsed time for every count on every change, a row is credited, when the
+/// time first reaches it, with the counts of that moment over its whole width, as if nothing
+/// would change until its end; each change by +-1 at time t then adds or takes away the
+/// time left until the row's end. That is one addition per change and no multiplication,
+/// and the integer sums are exactly those of the step functions. The rows the run never
+/// reached are credited when it finishes (see [`ServiceRecorder::finish`]).
 #[derive(Clone, Debug)]
 pub struct ServiceRecorder {
     window_start: SimTime,
@@ -59,19 +70,24 @@ pub struct ServiceRecorder {
     in_system: u64,
     busy: u64,
     up: u64,
-    last_change: SimTime,
-    area_in_system: u128,
-    area_busy: u128,
     arrivals: u64,
     completed: u64,
     errors: u64,
     rejected: u64,
     sojourn_sum_ns: u128,
     rows: Vec<RowAccumulator>,
+    /// Number of rows credited so far; the last of them is the current row.
+    rows_reached: usize,
+    /// Where the next row starts: the time reaching it credits it.
+    next_row_start: SimTime,
+    /// End of the current row (clipped to the window); zero before the first row.
+    row_end: SimTime,
 }
 
 #[derive(Clone, Debug, Default)]
 struct RowAccumulator {
+    /// Integrals over the row, in count x ns, kept with wrapping arithmetic: a change's
+    /// credit may be taken back, and the final values are exact.
     area_up: u128,
     area_busy: u128,
     area_queue: u128,
@@ -79,6 +95,18 @@ struct RowAccumulator {
     served: u64,
     errors: u64,
     rejected: u64,
+}
+
+impl RowAccumulator {
+    /// Counts a request that ended in this row.
+    #[inline]
+    fn count_end(&mut self, error: bool) {
+        if error {
+            self.errors += 1;
+        } else {
+            self.served += 1;
+        }
+    }
 }
 
 impl ServiceRecorder {
@@ -92,23 +120,24 @@ impl ServiceRecorder {
     ) -> Self {
         let first = warmup.as_nanos() / bucket.as_nanos();
         let last = duration.as_nanos().div_ceil(bucket.as_nanos());
+        let first_bucket = SimTime(first * bucket.as_nanos());
         ServiceRecorder {
             window_start: SimTime(warmup.as_nanos()),
             window_end: SimTime(duration.as_nanos()),
-            first_bucket: SimTime(first * bucket.as_nanos()),
+            first_bucket,
             bucket,
             in_system: 0,
             busy: 0,
             up: u64::from(replicas),
-            last_change: SimTime::ZERO,
-            area_in_system: 0,
-            area_busy: 0,
             arrivals: 0,
             completed: 0,
             errors: 0,
             rejected: 0,
             sojourn_sum_ns: 0,
-            rows: vec![RowAccumulator::default(); (last - first) as usize],
+            rows: vec![RowAccumulator::default(); last.saturating_sub(first) as usize],
+            rows_reached: 0,
+            next_row_start: SimTime(warmup.as_nanos()),
+            row_end: SimTime::ZERO,
         }
     }
 
@@ -116,54 +145,56 @@ impl ServiceRecorder {
         t >= self.window_start && t < self.window_end
     }
 
-    /// The row of time `t`, if `t` is inside the window.
-    #[inline]
-    fn row(&mut self, t: SimTime) -> Option<&mut RowAccumulator> {
-        if !self.in_window(t) {
+    /// Brings the rows up to `now` (before any count changes at `now`), and returns the
+    /// current row, which is the row of `now`, with the time left until its end, if `now`
+    /// is inside the window.
+    #[inline(always)]
+    fn row_left(&mut self, now: SimTime) -> Option<(&mut RowAccumulator, u128)> {
+        if now >= self.next_row_start {
+            self.reach(now);
+        }
+        if now >= self.row_end {
             return None;
         }
-        let i = (t - self.first_bucket).as_nanos() / self.bucket.as_nanos();
-        self.rows.get_mut(i as usize)
+        let left = u128::from((self.row_end - now).as_nanos());
+        Some((&mut self.rows[self.rows_reached - 1], left))
     }
 
-    /// Accumulates the areas up to `now`, counting only the part inside the window.
-    #[inline]
-    fn advance(&mut self, now: SimTime) {
-        let mut from = self.last_change.max(self.window_start);
-        let to = now.min(self.window_end);
-        while from < to {
-            let i = (from - self.first_bucket).as_nanos() / self.bucket.as_nanos();
-            let bucket_end = self.first_bucket + SimDuration((i + 1) * self.bucket.as_nanos());
-            let until = to.min(bucket_end);
-            let dt = u128::from((until - from).as_nanos());
-            self.area_in_system += u128::from(self.in_system) * dt;
-            self.area_busy += u128::from(self.busy) * dt;
-            let row = &mut self.rows[i as usize];
-            row.area_up += u128::from(self.up) * dt;
-            row.area_busy += u128::from(self.busy) * dt;
-            row.area_queue += u128::from(self.in_system - self.busy) * dt;
-            from = until;
+    /// Credits every row that starts at or before `now` with the current counts over its
+    /// whole width.
+    #[cold]
+    fn reach(&mut self, now: SimTime) {
+        while now >= self.next_row_start && self.rows_reached < self.rows.len() {
+            let k = self.rows_reached as u64;
+            let start = self.first_bucket + SimDuration(k * self.bucket.as_nanos());
+            let end = (start + self.bucket).min(self.window_end);
+            let width = u128::from((end - start.max(self.window_start)).as_nanos());
+            let row = &mut self.rows[self.rows_reached];
+            row.area_up = row.area_up.wrapping_add(u128::from(self.up) * width);
+            row.area_busy = row.area_busy.wrapping_add(u128::from(self.busy) * width);
+            let queue = u128::from(self.in_system - self.busy);
+            row.area_queue = row.area_queue.wrapping_add(queue * width);
+            self.rows_reached += 1;
+            self.row_end = end;
+            self.next_row_start = end;
         }
-        self.last_change = now;
     }
 
     /// A request reached a live replica.
     #[inline]
     pub fn arrived(&mut self, now: SimTime) {
-        self.advance(now);
-        self.in_system += 1;
-        if self.in_window(now) {
+        if let Some((row, left)) = self.row_left(now) {
+            row.area_queue = row.area_queue.wrapping_add(left);
+            row.arrivals += 1;
             self.arrivals += 1;
         }
-        if let Some(row) = self.row(now) {
-            row.arrivals += 1;
-        }
+        self.in_system += 1;
     }
 
     /// A request reached a crashed replica and was refused.
     #[inline]
     pub fn refused(&mut self, now: SimTime) {
-        if let Some(row) = self.row(now) {
+        if let Some((row, _)) = self.row_left(now) {
             row.arrivals += 1;
             row.errors += 1;
         }
@@ -172,27 +203,33 @@ impl ServiceRecorder {
     /// A worker took up a request.
     #[inline]
     pub fn started(&mut self, now: SimTime) {
-        self.advance(now);
+        if let Some((row, left)) = self.row_left(now) {
+            row.area_queue = row.area_queue.wrapping_sub(left);
+            row.area_busy = row.area_busy.wrapping_add(left);
+        }
         self.busy += 1;
     }
 
     /// A request that arrived at `arrived_at` was refused by a full queue.
     #[inline]
     pub fn rejected(&mut self, now: SimTime, arrived_at: SimTime) {
-        self.advance(now);
+        if let Some((row, left)) = self.row_left(now) {
+            row.area_queue = row.area_queue.wrapping_sub(left);
+            row.rejected += 1;
+        }
         self.in_system -= 1;
         if self.in_window(arrived_at) {
             self.rejected += 1;
-        }
-        if let Some(row) = self.row(now) {
-            row.rejected += 1;
         }
     }
 
     /// A request that arrived at `arrived_at` left its worker, answered ok or not.
     #[inline]
     pub fn completed(&mut self, now: SimTime, arrived_at: SimTime, error: bool) {
-        self.advance(now);
+        if let Some((row, left)) = self.row_left(now) {
+            row.area_busy = row.area_busy.wrapping_sub(left);
+            row.count_end(error);
+        }
         self.in_system -= 1;
         self.busy -= 1;
         self.count_end(now, arrived_at, error);
@@ -200,7 +237,14 @@ impl ServiceRecorder {
 
     /// A crash killed a request that arrived at `arrived_at`, holding a worker or waiting.
     pub fn killed(&mut self, now: SimTime, arrived_at: SimTime, held_worker: bool) {
-        self.advance(now);
+        if let Some((row, left)) = self.row_left(now) {
+            if held_worker {
+                row.area_busy = row.area_busy.wrapping_sub(left);
+            } else {
+                row.area_queue = row.area_queue.wrapping_sub(left);
+            }
+            row.count_end(true);
+        }
         self.in_system -= 1;
         if held_worker {
             self.busy -= 1;
@@ -208,36 +252,39 @@ impl ServiceRecorder {
         self.count_end(now, arrived_at, true);
     }
 
+    /// Counts, in the window totals, a request that arrived at `arrived_at` and ended now.
+    #[inline]
     fn count_end(&mut self, now: SimTime, arrived_at: SimTime, error: bool) {
         if self.in_window(arrived_at) {
             self.completed += 1;
             self.errors += u64::from(error);
             self.sojourn_sum_ns += u128::from((now - arrived_at).as_nanos());
         }
-        if let Some(row) = self.row(now) {
-            if error {
-                row.errors += 1;
-            } else {
-                row.served += 1;
-            }
-        }
     }
 
     /// One replica went down.
     pub fn replica_down(&mut self, now: SimTime) {
-        self.advance(now);
+        if let Some((row, left)) = self.row_left(now) {
+            row.area_up = row.area_up.wrapping_sub(left);
+        }
         self.up -= 1;
     }
 
     /// One replica came back.
     pub fn replica_up(&mut self, now: SimTime) {
-        self.advance(now);
+        if let Some((row, left)) = self.row_left(now) {
+            row.area_up = row.area_up.wrapping_add(left);
+        }
         self.up += 1;
     }
 
-    /// The frozen metrics, named `name`.
-    pub fn finish(mut self, name: &str, now: SimTime) -> ServiceMetrics {
-        self.advance(now);
+    /// The frozen metrics, named `name`. Nothing changes after a run's last event, so the
+    /// counts of that moment hold to the end of the window: every row not reached yet is
+    /// credited with them.
+    pub fn finish(mut self, name: &str) -> ServiceMetrics {
+        self.reach(SimTime::MAX);
+        let area_busy: u128 = self.rows.iter().map(|r| r.area_busy).sum();
+        let area_in_system = area_busy + self.rows.iter().map(|r| r.area_queue).sum::<u128>();
         let window = (self.window_end - self.window_start).as_nanos() as f64;
         let rows = self
             .rows
@@ -265,11 +312,98 @@ impl ServiceRecorder {
             completed: self.completed,
             errors: self.errors,
             rejected: self.rejected,
-            mean_in_system: self.area_in_system as f64 / window,
+            mean_in_system: area_in_system as f64 / window,
             mean_sojourn_ns: (self.completed > 0)
                 .then(|| self.sojourn_sum_ns as f64 / self.completed as f64),
-            mean_busy: self.area_busy as f64 / window,
+            mean_busy: area_busy as f64 / window,
             rows,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: the rows after a run's last event kept no replica up (the areas stopped
+    /// at the last event while the averages divide by the whole bucket).
+    #[test]
+    fn the_final_state_holds_to_the_end_of_the_window() {
+        let s = SimDuration::from_secs;
+        let mut r = ServiceRecorder::new(s(0), s(10), s(2), 2);
+        r.arrived(SimTime(1_000_000_000));
+        r.started(SimTime(1_000_000_000));
+        r.completed(SimTime(1_500_000_000), SimTime(1_000_000_000), false);
+        let m = r.finish("api");
+        let up: Vec<f64> = m.rows.iter().map(|row| row.replicas_up).collect();
+        assert_eq!(up, vec![2.0; 5]);
+        assert_eq!(
+            m.rows[0].busy_workers, 0.25,
+            "one worker for half a second of two"
+        );
+        assert_eq!(m.rows[1].busy_workers, 0.0);
+        assert_eq!(m.mean_busy, 0.05);
+    }
+
+    /// The per-change bookkeeping gives the same integrals as summing count x time.
+    #[test]
+    fn areas_match_a_direct_integration() {
+        let mut r = ServiceRecorder::new(SimDuration(3), SimDuration(50), SimDuration(7), 1);
+        // (time, change): +1 arrival, +2 start, -1 completion.
+        let changes = [
+            (1, 1),
+            (4, 2),
+            (9, 1),
+            (9, -1),
+            (15, 2),
+            (22, -1),
+            (30, 1),
+            (31, 2),
+            (48, -1),
+        ];
+        let (mut in_system, mut busy) = (0i64, 0i64);
+        // Busy and waiting integrals of the 8 buckets [0, 7), [7, 14), ..., [49, 56).
+        let mut expected = [(0i64, 0i64); 8];
+        let mut last = 0u64;
+        for &(t, change) in &changes {
+            for tick in last..t {
+                if (3..50).contains(&tick) {
+                    let e = &mut expected[(tick / 7) as usize];
+                    e.0 += busy;
+                    e.1 += in_system - busy;
+                }
+            }
+            last = t;
+            let now = SimTime(t);
+            match change {
+                1 => {
+                    r.arrived(now);
+                    in_system += 1;
+                }
+                2 => {
+                    r.started(now);
+                    busy += 1;
+                }
+                _ => {
+                    r.completed(now, now, false);
+                    in_system -= 1;
+                    busy -= 1;
+                }
+            }
+        }
+        assert_eq!(
+            (in_system, busy),
+            (0, 0),
+            "nothing left after the last change"
+        );
+        let m = r.finish("s");
+        assert_eq!(m.rows.len(), expected.len());
+        for (row, (busy, waiting)) in m.rows.iter().zip(expected) {
+            let start = row.start.as_nanos().max(3);
+            let end = (row.start.as_nanos() + 7).min(50);
+            let covered = (end - start) as f64;
+            assert_eq!(row.busy_workers, busy as f64 / covered, "{row:?}");
+            assert_eq!(row.queue_len, waiting as f64 / covered, "{row:?}");
         }
     }
 }

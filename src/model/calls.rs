@@ -3,13 +3,15 @@
 
 use super::event::{Caller, Event};
 use super::network::{Leg, Node};
-use super::{Job, JobState, Model};
+use super::slab::{Key, Slab};
+use super::{Job, JobState, Model, Request};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::outcome::Outcome;
 
 impl Model<'_> {
     /// Sends call number `call` of `caller` over `edge` to the callee's next replica in
     /// round-robin order; the caller gives up when its timer on `lane` expires.
+    #[inline(always)]
     pub(super) fn dispatch(
         &mut self,
         caller: Caller,
@@ -20,12 +22,14 @@ impl Model<'_> {
     ) {
         self.timers.arm(lane, caller, call, sched);
         let e = &mut self.topology.edges[edge as usize];
-        let service = e.target as usize;
-        let count = self.scenario.services[service].replicas;
-        let replica = self.first_replica[service] + e.cursor % count;
+        let s = &self.services[e.target as usize];
+        let replica = s.first_replica + e.cursor % s.replicas;
         e.cursor = e.cursor.wrapping_add(1);
-        let from = self.caller_node(caller).expect("a live caller sends");
-        let Some(delay) = self.transit(edge, from, Node::Replica(replica), Leg::Request) else {
+        let ends = |m: &Self| {
+            let from = m.caller_node(caller).expect("a live caller sends");
+            (from, Node::Replica(replica))
+        };
+        let Some(delay) = self.transit(edge, ends, Leg::Request) else {
             return; // lost on the way: only the timeout will tell
         };
         let job = self.jobs.insert(Job {
@@ -47,6 +51,7 @@ impl Model<'_> {
     }
 
     /// Where a caller sits on the network, if it is still live.
+    #[inline]
     fn caller_node(&self, caller: Caller) -> Option<Node> {
         match caller {
             Caller::Request(k) => self.requests.get(k).map(|q| Node::Client(q.client)),
@@ -55,24 +60,26 @@ impl Model<'_> {
     }
 
     /// Sends the answer of finished job `job` back to its caller.
+    #[inline(always)]
     pub(super) fn reply(&mut self, job: &Job, outcome: Outcome, sched: &mut Scheduler<Event>) {
         // A caller that is gone (timed out and ended, or killed) listens to nothing.
         let Some(to) = self.caller_node(job.caller) else {
             return;
         };
-        let Some(delay) = self.transit(job.edge, Node::Replica(job.replica), to, Leg::Response)
-        else {
+        let ends = |_: &Self| (Node::Replica(job.replica), to);
+        let Some(delay) = self.transit(job.edge, ends, Leg::Response) else {
             return; // lost on the way back: the work is done, the caller never hears of it
         };
         let (to, call) = (job.caller, job.caller_call);
         if delay == SimDuration::ZERO {
             self.receive(to, call, outcome, sched);
         } else {
-            sched.after(delay, Event::Reply { to, call, outcome });
+            sched.after(delay, Event::reply(to, call, outcome));
         }
     }
 
     /// An answer reaches its caller, unless it is stale.
+    #[inline(always)]
     pub(super) fn receive(
         &mut self,
         to: Caller,
@@ -86,20 +93,32 @@ impl Model<'_> {
                     self.end_request(k, outcome, sched);
                 }
             }
-            Caller::Job(k) => {
-                if !self.is_waiting(k, call) {
-                    return;
-                }
-                if self.park_if_hung(k, Event::Reply { to, call, outcome }) {
-                    return;
-                }
-                if outcome.is_success() {
-                    self.next_call(k, sched);
-                } else {
-                    // A failed call fails the caller's request with an error.
-                    self.complete(k, Outcome::Error, sched);
-                }
-            }
+            Caller::Job(k) => self.receive_at_job(k, call, outcome, sched),
+        }
+    }
+
+    /// [`Model::receive`] for a job that called downstream: it goes on with its next call,
+    /// or fails. (Kept out of line: it closes the loop job -> call -> job, so inlining stops
+    /// here.)
+    #[inline(never)]
+    fn receive_at_job(
+        &mut self,
+        k: Key,
+        call: u32,
+        outcome: Outcome,
+        sched: &mut Scheduler<Event>,
+    ) {
+        if !self.is_waiting(k, call) {
+            return;
+        }
+        if self.park_if_hung(k, Event::reply(Caller::Job(k), call, outcome)) {
+            return;
+        }
+        if outcome.is_success() {
+            self.next_call(k, sched);
+        } else {
+            // A failed call fails the caller's request with an error.
+            self.complete(k, Outcome::Error, sched);
         }
     }
 
@@ -112,7 +131,9 @@ impl Model<'_> {
                 }
             }
             Caller::Job(k) => {
-                if !self.is_waiting(k, call) || self.park_if_hung(k, Event::Timeout { to, call }) {
+                if !self.is_waiting(k, call)
+                    || self.park_if_hung(k, Event::Timeout { job: k, call })
+                {
                     return;
                 }
                 // The service gives up on its dependency and answers its own caller with an error.
@@ -131,32 +152,26 @@ impl Model<'_> {
         while let Some((caller, call)) = self.timers.pop_due(lane, now) {
             self.timeout(caller, call, sched);
         }
-        while let Some((caller, call)) = self.timers.front(lane) {
-            if self.is_open(caller, call) {
-                break;
-            }
-            self.timers.drop_front(lane);
-        }
+        let (requests, jobs) = (&self.requests, &self.jobs);
+        self.timers
+            .drop_answered(lane, |caller, call| !is_open(requests, jobs, caller, call));
         self.timers.finish(lane, sched);
     }
 
     /// True when `caller` still waits on its call number `call`.
+    #[inline]
     fn is_open(&self, caller: Caller, call: u32) -> bool {
-        match caller {
-            Caller::Request(k) => self.requests.get(k).is_some_and(|q| q.call == call),
-            Caller::Job(k) => self.is_waiting(k, call),
-        }
+        is_open(&self.requests, &self.jobs, caller, call)
     }
 
     /// True when job `k` is live and waiting on its call number `call`.
-    fn is_waiting(&self, k: super::slab::Key, call: u32) -> bool {
-        self.jobs
-            .get(k)
-            .is_some_and(|j| j.state == JobState::Calling && j.call_seq == call)
+    #[inline]
+    fn is_waiting(&self, k: Key, call: u32) -> bool {
+        is_waiting(&self.jobs, k, call)
     }
 
     /// A frozen process handles nothing: the event waits for the hang to end.
-    fn park_if_hung(&mut self, k: super::slab::Key, event: Event) -> bool {
+    fn park_if_hung(&mut self, k: Key, event: Event) -> bool {
         let replica = self.jobs.live(k).replica as usize;
         let r = &mut self.replicas[replica];
         if r.is_hung() {
@@ -166,4 +181,21 @@ impl Model<'_> {
             false
         }
     }
+}
+
+/// True when `caller` (a record of `requests` or `jobs`) still waits on its call number
+/// `call`.
+#[inline(always)]
+fn is_open(requests: &Slab<Request>, jobs: &Slab<Job>, caller: Caller, call: u32) -> bool {
+    match caller {
+        Caller::Request(k) => requests.get(k).is_some_and(|q| q.call == call),
+        Caller::Job(k) => is_waiting(jobs, k, call),
+    }
+}
+
+/// True when job `k` is live and waiting on its call number `call`.
+#[inline]
+fn is_waiting(jobs: &Slab<Job>, k: Key, call: u32) -> bool {
+    jobs.get(k)
+        .is_some_and(|j| j.state == JobState::Calling && j.call_seq == call)
 }

@@ -12,6 +12,7 @@ use rand_distr::Exp1;
 /// profile: the next request comes when Lambda has grown by one (constant: evenly spaced
 /// in "rate time") or by an Exp(1) draw (Poisson: a time-changed unit-rate Poisson process,
 /// exact for phases and ramps, one draw per request).
+#[inline]
 pub fn next_send(
     arrival: &Arrival,
     rng: &mut SimRng,
@@ -28,6 +29,7 @@ pub fn next_send(
 
 /// The time s >= `from` at which the integral of the rate from `from` to s equals `mass`,
 /// or `None` if the rate never supplies that much.
+#[inline]
 pub fn advance(profile: &RateProfile, from: SimTime, mass: f64) -> Option<SimTime> {
     if mass <= 0.0 {
         return Some(from);
@@ -44,6 +46,12 @@ pub fn advance(profile: &RateProfile, from: SimTime, mass: f64) -> Option<SimTim
         }
         return Some(from + SimDuration::from_secs_f64(x));
     }
+    advance_through_phases(profile, from, mass)
+}
+
+/// [`advance`] for a profile with phases: walks the segments from `from` on.
+#[inline(never)]
+fn advance_through_phases(profile: &RateProfile, from: SimTime, mass: f64) -> Option<SimTime> {
     let mut t = from;
     let mut left = mass;
     loop {

@@ -13,6 +13,10 @@ pub enum Caller {
 }
 
 /// An event of the service model.
+///
+/// Events are kept to 16 bytes, so that a queue entry (a 16-byte key and the event) is 32:
+/// that is why answers to requests and to jobs are two variants rather than one holding a
+/// [`Caller`] (whose tag would make it 12 bytes, and the event 20).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// Client `client` sends its next request (open loop) or a user wakes (closed loop).
@@ -30,11 +34,20 @@ pub enum Event {
         /// The job.
         job: Key,
     },
-    /// An answer reaches the caller that waits for it.
-    Reply {
-        /// Who receives the answer.
-        to: Caller,
-        /// Which of the caller's calls it answers; answers to older calls are stale.
+    /// An answer reaches a client's request.
+    ReplyToRequest {
+        /// The request (a key in the request slab).
+        request: Key,
+        /// Which of the request's calls it answers; answers to older calls are stale.
+        call: u32,
+        /// What the answer says.
+        outcome: Outcome,
+    },
+    /// An answer reaches a job that made a downstream call.
+    ReplyToJob {
+        /// The job (a key in the job slab).
+        job: Key,
+        /// Which of the job's calls it answers; answers to older calls are stale.
         call: u32,
         /// What the answer says.
         outcome: Outcome,
@@ -44,12 +57,12 @@ pub enum Event {
         /// The lane.
         lane: u32,
     },
-    /// A caller's call has waited as long as its timeout allows (a timeout that reached a
+    /// A job's call has waited as long as its timeout allows (a timeout that reached a
     /// frozen process and was held until the hang ended).
     Timeout {
-        /// Who gives up.
-        to: Caller,
-        /// Which of the caller's calls times out.
+        /// The job that gives up.
+        job: Key,
+        /// Which of the job's calls times out.
         call: u32,
     },
     /// A fault becomes active on one of its units (a replica or a link).
@@ -71,4 +84,28 @@ pub enum Event {
         /// Index of the fault.
         fault: u32,
     },
+}
+
+impl Event {
+    /// The event that delivers `outcome`, the answer to call `call`, to `to`.
+    pub fn reply(to: Caller, call: u32, outcome: Outcome) -> Event {
+        match to {
+            Caller::Request(request) => Event::ReplyToRequest {
+                request,
+                call,
+                outcome,
+            },
+            Caller::Job(job) => Event::ReplyToJob { job, call, outcome },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_fits_in_16_bytes() {
+        assert!(std::mem::size_of::<Event>() <= 16);
+    }
 }

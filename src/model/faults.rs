@@ -223,13 +223,13 @@ impl Model<'_> {
                 if on {
                     r.crashed += 1;
                     if r.crashed == 1 {
-                        self.services[service].replica_down(now);
+                        self.services[service].recorder.replica_down(now);
                         self.kill_jobs(target, sched);
                     }
                 } else {
                     r.crashed -= 1;
                     if r.crashed == 0 {
-                        self.services[service].replica_up(now);
+                        self.services[service].recorder.replica_up(now);
                     }
                 }
             }

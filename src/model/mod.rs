@@ -11,6 +11,16 @@
 //! Every call has a timeout. Answers and timeouts name the call they belong to, and records
 //! are addressed by generational keys, so whichever of the two comes second, or an answer to
 //! a caller that a crash has killed, is recognised as stale and dropped.
+//!
+//! # Speed
+//!
+//! The common path of a request (send, serve, answer, record) is inlined into one function
+//! per event kind: the hot methods are `#[inline(always)]`, the loop job -> call -> job is
+//! broken at `receive_at_job`, and the rare paths (refusals, hangs, faults, phases) are kept
+//! out of line. Two draws are made early without changing any value, so that the processor
+//! can compute an event's time while it does the rest of the work: a client's next send is
+//! drawn at the start of its send, and a replica draws its next service time as soon as it
+//! has used one (see [`replica::Replica::drawn_ahead`]).
 
 mod calls;
 pub mod client;
@@ -19,6 +29,7 @@ mod faults;
 mod network;
 pub mod replica;
 mod serve;
+mod service;
 pub mod slab;
 mod timers;
 pub mod topology;
@@ -29,6 +40,7 @@ use crate::scenario::{Arrival, Scenario};
 pub use event::{Caller, Event};
 use faults::FaultState;
 use replica::Replica;
+use service::{Call, Service};
 use slab::{Key, Slab};
 use timers::Timers;
 use topology::Topology;
@@ -78,6 +90,10 @@ struct Job {
 /// A client's runtime state.
 struct ClientState {
     rng: SimRng,
+    /// The edge its requests travel over.
+    edge: u32,
+    /// The timer lane of its timeout.
+    lane: u32,
 }
 
 /// The whole simulated system of one run.
@@ -85,19 +101,14 @@ pub struct Model<'s> {
     scenario: &'s Scenario,
     end: SimTime,
     clients: Vec<ClientState>,
-    /// Index of each service's first replica; replicas of a service are contiguous.
-    first_replica: Vec<u32>,
+    services: Vec<Service>,
     replicas: Vec<Replica>,
     topology: Topology,
     requests: Slab<Request>,
     jobs: Slab<Job>,
     recorder: Recorder,
-    services: Vec<ServiceRecorder>,
     faults: FaultState,
     timers: Timers,
-    /// Timer lane of each client, and of each service's calls.
-    client_lanes: Vec<u32>,
-    call_lanes: Vec<Vec<u32>>,
     sent: u64,
 }
 
@@ -120,48 +131,52 @@ impl<'s> Model<'s> {
         let topology = Topology::build(scenario, seed);
         let faults = FaultState::build(scenario, seed, &first_replica, &topology);
         let mut timers = Timers::default();
-        let client_lanes = scenario
+        let clients = scenario
             .clients
             .iter()
-            .map(|c| timers.lane_for(c.timeout))
+            .zip(&topology.client_edge)
+            .map(|(c, &edge)| ClientState {
+                rng: SimRng::new(seed, StreamId::named(StreamKind::Client, &c.name)),
+                edge,
+                lane: timers.lane_for(c.timeout),
+            })
             .collect();
-        let call_lanes = scenario
+        let services = scenario
             .services
             .iter()
-            .map(|s| s.calls.iter().map(|c| timers.lane_for(c.timeout)).collect())
+            .zip(&topology.call_edges)
+            .zip(&first_replica)
+            .map(|((spec, edges), &first)| {
+                let calls = spec
+                    .calls
+                    .iter()
+                    .zip(edges)
+                    .map(|(c, &edge)| Call {
+                        edge,
+                        lane: timers.lane_for(c.timeout),
+                    })
+                    .collect();
+                let recorder = ServiceRecorder::new(
+                    scenario.warmup,
+                    scenario.duration,
+                    scenario.bucket,
+                    spec.replicas,
+                );
+                Service::new(spec, first, calls, recorder)
+            })
             .collect();
         let mut model = Model {
             scenario,
             end,
-            clients: scenario
-                .clients
-                .iter()
-                .map(|c| ClientState {
-                    rng: SimRng::new(seed, StreamId::named(StreamKind::Client, &c.name)),
-                })
-                .collect(),
-            first_replica,
+            clients,
+            services,
             replicas,
             topology,
             requests: Slab::new(),
             jobs: Slab::new(),
             recorder: Recorder::new(scenario.warmup, scenario.duration, scenario.bucket),
-            services: scenario
-                .services
-                .iter()
-                .map(|s| {
-                    ServiceRecorder::new(
-                        scenario.warmup,
-                        scenario.duration,
-                        scenario.bucket,
-                        s.replicas,
-                    )
-                })
-                .collect(),
             faults,
             timers,
-            client_lanes,
-            call_lanes,
             sent: 0,
         };
         model.schedule_first_sends(sched);
@@ -195,15 +210,17 @@ impl<'s> Model<'s> {
         self.sent
     }
 
-    /// Freezes the run's metrics; every request must have ended.
-    pub fn finish(self, now: SimTime) -> RunMetrics {
+    /// Freezes the run's metrics; every request must have ended. The time of the last
+    /// event, `_end`, is not needed: nothing changes after it, so the time series simply
+    /// carry the final state to the end of the measured window.
+    pub fn finish(self, _end: SimTime) -> RunMetrics {
         assert!(self.requests.is_empty(), "every request ended");
         let (totals, latency, buckets) = self.recorder.finish_run();
         let services = self
             .services
             .into_iter()
             .zip(&self.scenario.services)
-            .map(|(r, s)| r.finish(&s.name, now))
+            .map(|(service, s)| service.recorder.finish(&s.name))
             .collect();
         RunMetrics {
             totals,
@@ -214,11 +231,25 @@ impl<'s> Model<'s> {
     }
 
     /// A client sends a request now, and schedules its next one (open loop).
+    #[inline(always)]
     fn send_from_client(&mut self, client: u32, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         if now >= self.end {
             return;
         }
+        // The next send is drawn first and scheduled last. Drawing it first changes no value
+        // (nothing below draws from an open-loop client's stream) but lets the processor work
+        // out the next send time while it dispatches this request: that time decides where
+        // the event lands in the queue, which the next pop waits for. Scheduling it last
+        // keeps the order of equal-time events.
+        let spec = &self.scenario.clients[client as usize];
+        let next = match &spec.arrival {
+            arrival @ (Arrival::Poisson(_) | Arrival::Constant(_)) => {
+                let rng = &mut self.clients[client as usize].rng;
+                client::next_send(arrival, rng, now, self.end)
+            }
+            Arrival::Closed { .. } => None,
+        };
         self.sent += 1;
         let bucket = self.recorder.start(now);
         if let Some(b) = bucket {
@@ -230,19 +261,15 @@ impl<'s> Model<'s> {
             bucket,
             call: 0,
         });
-        let spec = &self.scenario.clients[client as usize];
-        let edge = self.topology.client_edge[client as usize];
-        let lane = self.client_lanes[client as usize];
+        let ClientState { edge, lane, .. } = self.clients[client as usize];
         self.dispatch(Caller::Request(request), 0, edge, lane, sched);
-        if let arrival @ (Arrival::Poisson(_) | Arrival::Constant(_)) = &spec.arrival {
-            let rng = &mut self.clients[client as usize].rng;
-            if let Some(t) = client::next_send(arrival, rng, now, self.end) {
-                sched.at(t, Event::Send { client });
-            }
+        if let Some(t) = next {
+            sched.at(t, Event::Send { client });
         }
     }
 
     /// A client's request ends with `outcome`.
+    #[inline(always)]
     fn end_request(&mut self, key: Key, outcome: crate::Outcome, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let q = self.requests.remove(key).expect("the request is live");
@@ -268,9 +295,16 @@ impl World for Model<'_> {
             Event::Send { client } => self.send_from_client(client, sched),
             Event::Deliver { job } => self.deliver(job, sched),
             Event::ServiceDone { job } => self.service_done(job, sched),
-            Event::Reply { to, call, outcome } => self.receive(to, call, outcome, sched),
+            Event::ReplyToRequest {
+                request,
+                call,
+                outcome,
+            } => self.receive(Caller::Request(request), call, outcome, sched),
+            Event::ReplyToJob { job, call, outcome } => {
+                self.receive(Caller::Job(job), call, outcome, sched)
+            }
             Event::TimersDue { lane } => self.timers_due(lane, sched),
-            Event::Timeout { to, call } => self.timeout(to, call, sched),
+            Event::Timeout { job, call } => self.timeout(Caller::Job(job), call, sched),
             Event::FaultOn { fault, unit } => self.fault_on(fault, unit, sched),
             Event::FaultOff { fault, unit } => self.fault_off(fault, unit, sched),
             Event::ChaosTick { fault } => self.chaos_tick(fault, sched),

@@ -24,18 +24,19 @@ pub enum Leg {
 }
 
 impl Model<'_> {
-    /// The delay of a message sent now on `edge` from `from` to `to`, or `None` if it is
-    /// lost. The hop's latency is always drawn first, so faults never shift the hop's own
-    /// latency stream; faults draw from their own streams.
+    /// The delay of a message sent now on `edge` between the nodes `ends` names (from, to),
+    /// or `None` if it is lost. The hop's latency is always drawn first, so faults never
+    /// shift the hop's own latency stream; faults draw from their own streams. `ends` is
+    /// only asked when a fault or a partition is active, which keeps the common path short.
+    #[inline(always)]
     pub(super) fn transit(
         &mut self,
         edge: u32,
-        from: Node,
-        to: Node,
+        ends: impl FnOnce(&Self) -> (Node, Node),
         leg: Leg,
     ) -> Option<SimDuration> {
         let e = &mut self.topology.edges[edge as usize];
-        let mut delay = if e.latency.is_zero() {
+        let delay = if e.latency.is_zero() {
             SimDuration::ZERO
         } else {
             e.latency.sample(&mut e.rng)
@@ -43,6 +44,21 @@ impl Model<'_> {
         if e.faults.is_empty() && self.faults.active_partitions.is_empty() {
             return Some(delay);
         }
+        let (from, to) = ends(self);
+        self.faulty_transit(edge, from, to, leg, delay)
+    }
+
+    /// [`Model::transit`] while a link fault or a partition is active: partitions drop the
+    /// message, then each of the edge's faults adds delay or may lose it.
+    #[cold]
+    fn faulty_transit(
+        &mut self,
+        edge: u32,
+        from: Node,
+        to: Node,
+        leg: Leg,
+        mut delay: SimDuration,
+    ) -> Option<SimDuration> {
         if self.faults.partitioned(from, to) {
             return None;
         }

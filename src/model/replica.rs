@@ -28,6 +28,12 @@ pub struct Replica {
     pub waiting: VecDeque<Key>,
     /// Service times and the service's own errors.
     pub rng: SimRng,
+    /// The next service time, drawn from `rng` as soon as the previous one was used, so
+    /// that it is ready when a worker starts (its arithmetic then stays off the path from
+    /// one event to the next). Only done when the service has no error rate: `rng` then
+    /// serves nothing but service times, so drawing early yields the very same values.
+    /// Anything new that draws from `rng` must keep to this, or stop the early draw.
+    pub drawn_ahead: Option<SimDuration>,
     /// Active crash faults; the process is down while this is positive.
     pub crashed: u32,
     /// Active hang faults; the process is frozen while this is positive.
@@ -53,6 +59,7 @@ impl Replica {
             busy: 0,
             waiting: VecDeque::with_capacity(queue_hint),
             rng,
+            drawn_ahead: None,
             crashed: 0,
             hung: 0,
             hang_started: SimTime::ZERO,

@@ -2,86 +2,71 @@
 //! and what crashes and hangs do to the work in progress.
 
 use super::event::{Caller, Event};
+use super::replica::Replica;
+use super::service::{Call, Service};
 use super::slab::Key;
-use super::{JobState, Model};
+use super::{Job, JobState, Model};
 use crate::engine::{Scheduler, SimDuration};
 use crate::outcome::Outcome;
 
 impl Model<'_> {
     /// A job's request reaches its replica: serve it, queue it, or refuse it.
+    #[inline(always)]
     pub(super) fn deliver(&mut self, key: Key, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let Some(j) = self.jobs.get_mut(key) else {
             return;
         };
         j.arrived_at = now;
-        let replica = j.replica as usize;
-        let service = self.replicas[replica].service as usize;
-        let spec = &self.scenario.services[service];
-        let r = &mut self.replicas[replica];
+        let r = &mut self.replicas[j.replica as usize];
+        let s = &mut self.services[r.service as usize];
         if r.is_down() {
             // Connection refused: the caller hears at once, after the way back.
-            self.services[service].refused(now);
-            let j = self.jobs.remove(key).expect("live job");
-            self.reply(&j, Outcome::Error, sched);
+            s.recorder.refused(now);
+            self.turn_away(key, Outcome::Error, sched);
             return;
         }
-        self.services[service].arrived(now);
-        if !r.is_hung() && r.busy < spec.concurrency {
-            self.start(key, sched);
-        } else if spec
-            .queue
-            .is_none_or(|cap| (r.waiting.len() as u64) < u64::from(cap))
-        {
+        s.recorder.arrived(now);
+        if !r.is_hung() && r.busy < s.concurrency {
+            start_job(key, j, r, s, sched);
+        } else if s.has_room(r.waiting.len()) {
             r.waiting.push_back(key);
-            self.jobs.live_mut(key).state = JobState::Queued;
+            j.state = JobState::Queued;
         } else {
-            self.services[service].rejected(now, now);
-            let j = self.jobs.remove(key).expect("live job");
-            self.reply(&j, Outcome::Rejected, sched);
+            s.recorder.rejected(now, now);
+            self.turn_away(key, Outcome::Rejected, sched);
         }
+    }
+
+    /// The job's replica refuses it at once with `outcome`.
+    #[inline(never)]
+    fn turn_away(&mut self, key: Key, outcome: Outcome, sched: &mut Scheduler<Event>) {
+        let j = self.jobs.remove(key).expect("live job");
+        self.reply(&j, outcome, sched);
     }
 
     /// A worker of the job's replica takes the job up.
     pub(super) fn start(&mut self, key: Key, sched: &mut Scheduler<Event>) {
         let j = self.jobs.live_mut(key);
         let r = &mut self.replicas[j.replica as usize];
-        j.state = JobState::Serving;
-        j.pause_mark = r.paused_total;
-        let service = r.service as usize;
-        r.busy += 1;
-        self.services[service].started(sched.now());
-        let mut d = self.scenario.services[service]
-            .service_time
-            .sample(&mut r.rng);
-        if !r.slow.is_empty() {
-            d = SimDuration::from_nanos_f64(d.as_nanos() as f64 * r.slowdown());
-        }
-        sched.after(d, Event::ServiceDone { job: key });
+        let s = &mut self.services[r.service as usize];
+        start_job(key, j, r, s, sched);
     }
 
     /// The job's own service time is over (unless a hang stopped the clock meanwhile).
+    #[inline(always)]
     pub(super) fn service_done(&mut self, key: Key, sched: &mut Scheduler<Event>) {
-        let now = sched.now();
         // A crash may have killed the job since.
         let Some(j) = self.jobs.get_mut(key) else {
             return;
         };
         let replica = j.replica as usize;
         let r = &mut self.replicas[replica];
-        let owed = SimDuration(r.paused_total.as_nanos() - j.pause_mark.as_nanos());
-        if r.is_hung() {
-            let remaining = now.saturating_since(r.hang_started) + owed;
-            r.parked.push((remaining, Event::ServiceDone { job: key }));
+        if r.is_hung() || r.paused_total != j.pause_mark {
+            self.service_done_after_pause(key, sched);
             return;
         }
-        if owed > SimDuration::ZERO {
-            // A hang froze the process while this job ran: it finishes that much later.
-            j.pause_mark = r.paused_total;
-            sched.after(owed, Event::ServiceDone { job: key });
-            return;
-        }
-        let error_rate = self.scenario.services[r.service as usize].error_rate;
+        let error_rate = self.services[r.service as usize].error_rate;
         let own_error = error_rate > 0.0 && r.rng.chance(error_rate);
         let brownout = !r.brownouts.is_empty() && self.brownout_fails(replica);
         if own_error || brownout {
@@ -91,18 +76,36 @@ impl Model<'_> {
         }
     }
 
+    /// [`Model::service_done`] for a job whose replica is frozen now, or was frozen for a
+    /// while since the job's service (re)started: the service time is not over yet.
+    #[cold]
+    fn service_done_after_pause(&mut self, key: Key, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let j = self.jobs.live_mut(key);
+        let r = &mut self.replicas[j.replica as usize];
+        let owed = SimDuration(r.paused_total.as_nanos() - j.pause_mark.as_nanos());
+        if r.is_hung() {
+            let remaining = now.saturating_since(r.hang_started) + owed;
+            r.parked.push((remaining, Event::ServiceDone { job: key }));
+        } else {
+            // A hang froze the process while this job ran: it finishes that much later.
+            j.pause_mark = r.paused_total;
+            sched.after(owed, Event::ServiceDone { job: key });
+        }
+    }
+
     /// Makes the job's next downstream call, or answers ok when no call is left.
+    #[inline(always)]
     pub(super) fn next_call(&mut self, key: Key, sched: &mut Scheduler<Event>) {
         let j = self.jobs.live_mut(key);
         let service = self.replicas[j.replica as usize].service as usize;
         let index = j.next_call as usize;
-        match self.topology.call_edges[service].get(index) {
-            Some(&edge) => {
+        match self.services[service].calls.get(index) {
+            Some(&Call { edge, lane }) => {
                 j.next_call += 1;
                 j.call_seq += 1;
                 j.state = JobState::Calling;
                 let call = j.call_seq;
-                let lane = self.call_lanes[service][index];
                 self.dispatch(Caller::Job(key), call, edge, lane, sched);
             }
             None => self.complete(key, Outcome::Ok, sched),
@@ -110,17 +113,20 @@ impl Model<'_> {
     }
 
     /// The job leaves its worker with `outcome`; the next waiting job starts.
+    #[inline(always)]
     pub(super) fn complete(&mut self, key: Key, outcome: Outcome, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let j = self.jobs.remove(key).expect("live job");
         let r = &mut self.replicas[j.replica as usize];
-        let service = r.service as usize;
+        let s = &mut self.services[r.service as usize];
         r.busy -= 1;
-        self.services[service].completed(now, j.arrived_at, outcome != Outcome::Ok);
+        s.recorder
+            .completed(now, j.arrived_at, outcome != Outcome::Ok);
         if !r.is_hung()
             && let Some(next) = r.waiting.pop_front()
         {
-            self.start(next, sched);
+            let n = self.jobs.live_mut(next);
+            start_job(next, n, r, s, sched);
         }
         self.reply(&j, outcome, sched);
     }
@@ -146,7 +152,9 @@ impl Model<'_> {
             if held_worker {
                 self.replicas[replica as usize].busy -= 1;
             }
-            self.services[service].killed(now, j.arrived_at, held_worker);
+            self.services[service]
+                .recorder
+                .killed(now, j.arrived_at, held_worker);
             self.reply(&j, Outcome::Error, sched);
         }
     }
@@ -169,12 +177,41 @@ impl Model<'_> {
         }
         let r = &mut self.replicas[replica as usize];
         r.parked = parked;
-        let concurrency = self.scenario.services[r.service as usize].concurrency;
+        let concurrency = self.services[r.service as usize].concurrency;
         while self.replicas[replica as usize].busy < concurrency {
             let Some(next) = self.replicas[replica as usize].waiting.pop_front() else {
                 break;
             };
             self.start(next, sched);
         }
+    }
+}
+
+/// A worker of replica `r` (of service `s`) takes job `key` (`j`) up: its own service time
+/// starts now.
+#[inline(always)]
+fn start_job(
+    key: Key,
+    j: &mut Job,
+    r: &mut Replica,
+    s: &mut Service,
+    sched: &mut Scheduler<Event>,
+) {
+    j.state = JobState::Serving;
+    j.pause_mark = r.paused_total;
+    r.busy += 1;
+    s.recorder.started(sched.now());
+    let mut d = match r.drawn_ahead.take() {
+        Some(d) => d,
+        None => s.service_time.sample(&mut r.rng),
+    };
+    if !r.slow.is_empty() {
+        d = SimDuration::from_nanos_f64(d.as_nanos() as f64 * r.slowdown());
+    }
+    sched.after(d, Event::ServiceDone { job: key });
+    if s.error_rate == 0.0 {
+        // The replica's stream serves only service times: draw the next one now (see
+        // `Replica::drawn_ahead`).
+        r.drawn_ahead = Some(s.service_time.sample(&mut r.rng));
     }
 }

@@ -10,16 +10,36 @@ pub struct Key {
     generation: u32,
 }
 
+/// A slot and its generation: odd while it holds a live record, even while it is free.
+/// Inserting and removing each add one, so a key (which carries the odd generation of its
+/// record) resolves only while that very record is there: one comparison checks both that
+/// the slot is live and that it was not reused.
 struct Slot<T> {
     generation: u32,
-    live: bool,
+    /// While the slot is free: the next free slot, or [`NONE`].
+    next_free: u32,
     item: T,
 }
 
-/// Records addressed by [`Key`]s; freed slots are reused last-freed first.
+/// No slot.
+const NONE: u32 = u32::MAX;
+
+impl<T> Slot<T> {
+    #[inline]
+    fn is_live(&self) -> bool {
+        self.generation & 1 == 1
+    }
+}
+
+/// Records addressed by [`Key`]s; freed slots are reused last-freed first. The free slots
+/// form a stack threaded through the slots themselves, so inserting and removing touch no
+/// other memory.
 pub struct Slab<T> {
     slots: Vec<Slot<T>>,
-    free: Vec<u32>,
+    /// The last slot freed, or [`NONE`].
+    free: u32,
+    /// Number of live records.
+    live: usize,
 }
 
 impl<T: Copy> Default for Slab<T> {
@@ -33,36 +53,37 @@ impl<T: Copy> Slab<T> {
     pub fn new() -> Self {
         Slab {
             slots: Vec::with_capacity(256),
-            free: Vec::with_capacity(256),
+            free: NONE,
+            live: 0,
         }
     }
 
     /// Stores `item` and returns its key.
     #[inline]
     pub fn insert(&mut self, item: T) -> Key {
-        match self.free.pop() {
-            Some(index) => {
-                let slot = &mut self.slots[index as usize];
-                slot.generation = slot.generation.wrapping_add(1);
-                slot.live = true;
-                slot.item = item;
-                Key {
-                    index,
-                    generation: slot.generation,
-                }
-            }
-            None => {
-                let index = u32::try_from(self.slots.len()).expect("fewer than 2^32 live records");
-                self.slots.push(Slot {
-                    generation: 0,
-                    live: true,
-                    item,
-                });
-                Key {
-                    index,
-                    generation: 0,
-                }
-            }
+        self.live += 1;
+        if let Some(slot) = self.slots.get_mut(self.free as usize) {
+            let index = self.free;
+            self.free = slot.next_free;
+            slot.generation = slot.generation.wrapping_add(1);
+            slot.item = item;
+            return Key {
+                index,
+                generation: slot.generation,
+            };
+        }
+        let index = u32::try_from(self.slots.len())
+            .ok()
+            .filter(|&i| i != NONE)
+            .expect("fewer than 2^32 - 1 live records");
+        self.slots.push(Slot {
+            generation: 1,
+            next_free: NONE,
+            item,
+        });
+        Key {
+            index,
+            generation: 1,
         }
     }
 
@@ -71,7 +92,7 @@ impl<T: Copy> Slab<T> {
     pub fn get(&self, key: Key) -> Option<&T> {
         self.slots
             .get(key.index as usize)
-            .filter(|s| s.live && s.generation == key.generation)
+            .filter(|s| s.generation == key.generation)
             .map(|s| &s.item)
     }
 
@@ -80,7 +101,7 @@ impl<T: Copy> Slab<T> {
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         self.slots
             .get_mut(key.index as usize)
-            .filter(|s| s.live && s.generation == key.generation)
+            .filter(|s| s.generation == key.generation)
             .map(|s| &mut s.item)
     }
 
@@ -100,11 +121,13 @@ impl<T: Copy> Slab<T> {
     #[inline]
     pub fn remove(&mut self, key: Key) -> Option<T> {
         let slot = self.slots.get_mut(key.index as usize)?;
-        if !slot.live || slot.generation != key.generation {
+        if slot.generation != key.generation {
             return None;
         }
-        slot.live = false;
-        self.free.push(key.index);
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.next_free = self.free;
+        self.free = key.index;
+        self.live -= 1;
         Some(slot.item)
     }
 
@@ -113,7 +136,7 @@ impl<T: Copy> Slab<T> {
         self.slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.live)
+            .filter(|(_, s)| s.is_live())
             .map(|(i, s)| Key {
                 index: i as u32,
                 generation: s.generation,
@@ -122,7 +145,7 @@ impl<T: Copy> Slab<T> {
 
     /// Number of live records.
     pub fn len(&self) -> usize {
-        self.slots.len() - self.free.len()
+        self.live
     }
 
     /// True when no record is live.
@@ -146,5 +169,19 @@ mod tests {
         assert_ne!(c, a, "same slot, new generation");
         assert_eq!(s.get(a), None, "the old key no longer resolves");
         assert_eq!((s.get(b), s.get(c), s.len()), (Some(&2), Some(&3), 2));
+    }
+
+    #[test]
+    fn the_last_slot_freed_is_reused_first() {
+        let mut s = Slab::new();
+        let keys: Vec<Key> = (0..4u8).map(|i| s.insert(i)).collect();
+        s.remove(keys[0]);
+        s.remove(keys[2]);
+        assert_eq!(s.insert(9).index, keys[2].index);
+        assert_eq!(s.insert(8).index, keys[0].index);
+        assert_eq!(s.insert(7).index, 4, "then a new slot");
+        assert_eq!(s.len(), 5);
+        let live: Vec<u32> = s.keys().map(|k| k.index).collect();
+        assert_eq!(live, vec![0, 1, 2, 3, 4]);
     }
 }

@@ -71,19 +71,16 @@ impl Timers {
         }
     }
 
-    /// The lane's front entry, if any.
+    /// Drops the lane's front entries as long as `answered` says their call is answered.
     #[inline]
-    pub fn front(&self, lane: u32) -> Option<(Caller, u32)> {
-        self.lanes[lane as usize]
-            .entries
-            .front()
-            .map(|&(_, c, n)| (c, n))
-    }
-
-    /// Drops the lane's front entry.
-    #[inline]
-    pub fn drop_front(&mut self, lane: u32) {
-        self.lanes[lane as usize].entries.pop_front();
+    pub fn drop_answered(&mut self, lane: u32, mut answered: impl FnMut(Caller, u32) -> bool) {
+        let entries = &mut self.lanes[lane as usize].entries;
+        while let Some(&(_, caller, call)) = entries.front() {
+            if !answered(caller, call) {
+                break;
+            }
+            entries.pop_front();
+        }
     }
 
     /// Ends handling: arms the lane for its front entry, if any.

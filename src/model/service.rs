@@ -1,0 +1,64 @@
+//! A service at run time: what serving a request reads about the service, gathered in one
+//! place (rather than spread over the scenario, the topology and the timers), and its
+//! recorder.
+
+use crate::distribution::Distribution;
+use crate::metrics::ServiceRecorder;
+use crate::scenario::ServiceSpec;
+
+/// One downstream call of a service, resolved to its hop and its timer lane.
+#[derive(Clone, Copy, Debug)]
+pub struct Call {
+    /// The edge the call travels over.
+    pub edge: u32,
+    /// The timer lane of the call's timeout.
+    pub lane: u32,
+}
+
+/// A service's parameters, in the form the hot path uses them, and its metrics.
+pub struct Service {
+    /// Global index of the first replica; the replicas of a service are contiguous.
+    pub first_replica: u32,
+    /// Number of replicas.
+    pub replicas: u32,
+    /// Workers per replica.
+    pub concurrency: u32,
+    /// Waiting room per replica; `u64::MAX` when unbounded.
+    pub queue_cap: u64,
+    /// Fraction of requests that fail after their own work.
+    pub error_rate: f64,
+    /// The service's own work per request.
+    pub service_time: Distribution,
+    /// Downstream calls, in the order they are made.
+    pub calls: Vec<Call>,
+    /// Arrivals, completions and time averages.
+    pub recorder: ServiceRecorder,
+}
+
+impl Service {
+    /// The run-time form of `spec`, whose replicas start at `first_replica` and whose calls
+    /// are `calls`.
+    pub fn new(
+        spec: &ServiceSpec,
+        first_replica: u32,
+        calls: Vec<Call>,
+        recorder: ServiceRecorder,
+    ) -> Self {
+        Service {
+            first_replica,
+            replicas: spec.replicas,
+            concurrency: spec.concurrency,
+            queue_cap: spec.queue.map_or(u64::MAX, u64::from),
+            error_rate: spec.error_rate,
+            service_time: spec.service_time.clone(),
+            calls,
+            recorder,
+        }
+    }
+
+    /// True when a waiting room holding `waiting` requests has room for one more.
+    #[inline]
+    pub fn has_room(&self, waiting: usize) -> bool {
+        (waiting as u64) < self.queue_cap
+    }
+}
