@@ -5,7 +5,7 @@
 pub enum Outcome {
     /// Answered successfully.
     Ok,
-    /// Answered by a fallback (none exist yet, so no request ends this way today).
+    /// Answered by a fallback after a failure.
     Degraded,
     /// The callee answered with an error (its own, a brownout, a failed or timed-out
     /// downstream call), or its replica was crashed.
@@ -14,6 +14,8 @@ pub enum Outcome {
     Timeout,
     /// The callee's waiting room was full and it refused the request at once.
     Rejected,
+    /// An open circuit breaker refused the call without sending it.
+    ShortCircuited,
 }
 
 impl Outcome {

@@ -18,6 +18,8 @@ pub struct Counts {
     pub timeouts: u64,
     /// Refused by a full queue.
     pub rejected: u64,
+    /// Refused by an open circuit breaker, never sent.
+    pub short_circuited: u64,
     /// Every attempt sent by a client for these requests, retries included.
     pub attempts: u64,
 }
@@ -32,6 +34,7 @@ impl std::ops::AddAssign for Counts {
             errors,
             timeouts,
             rejected,
+            short_circuited,
             attempts,
         } = other;
         self.requests += requests;
@@ -40,6 +43,7 @@ impl std::ops::AddAssign for Counts {
         self.errors += errors;
         self.timeouts += timeouts;
         self.rejected += rejected;
+        self.short_circuited += short_circuited;
         self.attempts += attempts;
     }
 }
@@ -54,12 +58,13 @@ impl Counts {
             Outcome::Error => self.errors += 1,
             Outcome::Timeout => self.timeouts += 1,
             Outcome::Rejected => self.rejected += 1,
+            Outcome::ShortCircuited => self.short_circuited += 1,
         }
     }
 
     /// Requests that failed, whatever the reason: the sum of the reason columns.
     pub fn failed(&self) -> u64 {
-        self.errors + self.timeouts + self.rejected
+        self.errors + self.timeouts + self.rejected + self.short_circuited
     }
 
     /// Requests that ended, successfully or not.

@@ -5,6 +5,7 @@ pub mod bucket;
 pub mod counts;
 pub mod histogram;
 pub mod latency;
+pub mod policy_log;
 pub mod recorder;
 pub mod recovery;
 pub mod service_stats;
@@ -25,4 +26,8 @@ pub struct RunMetrics {
     pub buckets: Vec<BucketRow>,
     /// Per-service figures, in scenario order.
     pub services: Vec<ServiceMetrics>,
+    /// What the call-path policies did.
+    pub policy: policy_log::PolicyCounts,
+    /// When breakers changed state, and budget levels.
+    pub policy_log: policy_log::PolicyLog,
 }

@@ -81,6 +81,11 @@ impl Recorder {
         }
     }
 
+    /// The start of the measured window.
+    pub fn window_start(&self) -> SimTime {
+        self.warmup
+    }
+
     /// Starts counting a request sent at `now`; `None` if it lies outside the window.
     #[inline]
     pub fn start(&mut self, now: SimTime) -> Option<BucketId> {

@@ -3,6 +3,7 @@
 
 use super::event::{Caller, Event};
 use super::network::{Leg, Node};
+use super::policies::DEADLINE;
 use super::slab::{Key, Slab};
 use super::{Job, JobState, Model, Request};
 use crate::engine::{Scheduler, SimDuration, SimTime};
@@ -18,6 +19,22 @@ impl Model<'_> {
         call: u32,
         edge: u32,
         lane: u32,
+        sched: &mut Scheduler<Event>,
+    ) {
+        self.dispatch_with(caller, call, edge, lane, SimTime::MAX, sched);
+    }
+
+    /// [`Model::dispatch`] for an attempt whose callee must drop it, unserved, when a worker
+    /// would take it up at or after `give_up_at` (deadline propagation; `SimTime::MAX` for
+    /// none).
+    #[inline(always)]
+    pub(super) fn dispatch_with(
+        &mut self,
+        caller: Caller,
+        call: u32,
+        edge: u32,
+        lane: u32,
+        give_up_at: SimTime,
         sched: &mut Scheduler<Event>,
     ) {
         self.timers.arm(lane, caller, call, sched);
@@ -42,6 +59,9 @@ impl Model<'_> {
             call_seq: 0,
             arrived_at: SimTime::ZERO,
             pause_mark: SimDuration::ZERO,
+            policy: None,
+            give_up_at,
+            degraded: false,
         });
         if delay == SimDuration::ZERO {
             self.deliver(job, sched);
@@ -90,7 +110,11 @@ impl Model<'_> {
         match to {
             Caller::Request(k) => {
                 if self.is_open(to, call) {
-                    self.end_request(k, outcome, sched);
+                    if self.requests.live(k).policy.is_some() {
+                        self.attempt_done(to, outcome, sched);
+                    } else {
+                        self.end_request(k, outcome, sched);
+                    }
                 }
             }
             Caller::Job(k) => self.receive_at_job(k, call, outcome, sched),
@@ -114,7 +138,9 @@ impl Model<'_> {
         if self.park_if_hung(k, Event::reply(Caller::Job(k), call, outcome)) {
             return;
         }
-        if outcome.is_success() {
+        if self.jobs.live(k).policy.is_some() {
+            self.attempt_done(Caller::Job(k), outcome, sched);
+        } else if outcome.is_success() {
             self.next_call(k, sched);
         } else {
             // A failed call fails the caller's request with an error.
@@ -124,21 +150,24 @@ impl Model<'_> {
 
     /// A call's timeout fires; it matters only if the call is still unanswered.
     pub(super) fn timeout(&mut self, to: Caller, call: u32, sched: &mut Scheduler<Event>) {
+        if !self.is_open(to, call) {
+            return;
+        }
+        if let Caller::Job(k) = to
+            && self.park_if_hung(k, Event::Timeout { job: k, call })
+        {
+            return;
+        }
+        let has_policy = match to {
+            Caller::Request(k) => self.requests.live(k).policy.is_some(),
+            Caller::Job(k) => self.jobs.live(k).policy.is_some(),
+        };
         match to {
-            Caller::Request(k) => {
-                if self.is_open(to, call) {
-                    self.end_request(k, Outcome::Timeout, sched);
-                }
-            }
-            Caller::Job(k) => {
-                if !self.is_waiting(k, call)
-                    || self.park_if_hung(k, Event::Timeout { job: k, call })
-                {
-                    return;
-                }
-                // The service gives up on its dependency and answers its own caller with an error.
-                self.complete(k, Outcome::Error, sched);
-            }
+            _ if call & DEADLINE != 0 => self.deadline_passed(to, sched),
+            _ if has_policy => self.attempt_done(to, Outcome::Timeout, sched),
+            Caller::Request(k) => self.end_request(k, Outcome::Timeout, sched),
+            // The service gives up on its dependency and answers its own caller with an error.
+            Caller::Job(k) => self.complete(k, Outcome::Error, sched),
         }
     }
 
@@ -187,6 +216,16 @@ impl Model<'_> {
 /// `call`.
 #[inline(always)]
 fn is_open(requests: &Slab<Request>, jobs: &Slab<Job>, caller: Caller, call: u32) -> bool {
+    if call & DEADLINE != 0 {
+        // A logical call's deadline: open while that call (by position) still runs.
+        let position = call & !DEADLINE;
+        return match caller {
+            Caller::Request(k) => requests.get(k).is_some_and(|q| q.policy.is_some()),
+            Caller::Job(k) => jobs.get(k).is_some_and(|j| {
+                j.state == JobState::Calling && j.policy.is_some() && j.next_call - 1 == position
+            }),
+        };
+    }
     match caller {
         Caller::Request(k) => requests.get(k).is_some_and(|q| q.call == call),
         Caller::Job(k) => is_waiting(jobs, k, call),

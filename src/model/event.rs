@@ -65,6 +65,20 @@ pub enum Event {
         /// Which of the job's calls times out.
         call: u32,
     },
+    /// A client's request retries after its wait.
+    RetryRequest {
+        /// The request.
+        request: Key,
+        /// The call number the retry will use; anything else means the retry is stale.
+        call: u32,
+    },
+    /// A job's call retries after its wait.
+    RetryJob {
+        /// The job.
+        job: Key,
+        /// The call number the retry will use; anything else means the retry is stale.
+        call: u32,
+    },
     /// A fault becomes active on one of its units (a replica or a link).
     FaultOn {
         /// Index of the fault.

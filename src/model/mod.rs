@@ -26,7 +26,9 @@ mod calls;
 pub mod client;
 pub mod event;
 mod faults;
+mod guards;
 mod network;
+mod policies;
 pub mod replica;
 mod serve;
 mod service;
@@ -35,10 +37,13 @@ mod timers;
 pub mod topology;
 
 use crate::engine::{Scheduler, SimDuration, SimRng, SimTime, StreamId, StreamKind, World};
+use crate::metrics::policy_log::PolicyCounts;
 use crate::metrics::{BucketId, Recorder, RunMetrics, ServiceRecorder};
 use crate::scenario::{Arrival, Scenario};
 pub use event::{Caller, Event};
 use faults::FaultState;
+use guards::Guards;
+use policies::CallState;
 use replica::Replica;
 use service::{Call, Service};
 use slab::{Key, Slab};
@@ -53,6 +58,8 @@ struct Request {
     bucket: Option<BucketId>,
     /// Number of the call (attempt) the request waits on.
     call: u32,
+    /// The state of its policies, when its client has any.
+    policy: Option<Key>,
 }
 
 /// Where a job is in its life on a replica.
@@ -85,6 +92,13 @@ struct Job {
     arrived_at: SimTime,
     /// The replica's `paused_total` when the job's service last (re)started.
     pause_mark: SimDuration,
+    /// The state of the policies of the call it is making, if that call site has any.
+    policy: Option<Key>,
+    /// When its caller gives up on it, if the caller propagates deadlines (else MAX): a
+    /// worker drops it instead of serving it after that.
+    give_up_at: SimTime,
+    /// A call it made was answered by a fallback: its own answer is degraded.
+    degraded: bool,
 }
 
 /// A client's runtime state.
@@ -94,6 +108,8 @@ struct ClientState {
     edge: u32,
     /// The timer lane of its timeout.
     lane: u32,
+    /// Its calls have policies (deadline, retries, breaker, budget or fallback).
+    has_policy: bool,
 }
 
 /// The whole simulated system of one run.
@@ -110,6 +126,12 @@ pub struct Model<'s> {
     faults: FaultState,
     timers: Timers,
     sent: u64,
+    /// Policy state of the logical calls in flight that have policies.
+    policy_calls: Slab<CallState>,
+    /// Breakers and budgets per caller and target.
+    guards: Guards,
+    /// What the policies did.
+    policy_counts: PolicyCounts,
 }
 
 impl<'s> Model<'s> {
@@ -139,6 +161,7 @@ impl<'s> Model<'s> {
                 rng: SimRng::new(seed, StreamId::named(StreamKind::Client, &c.name)),
                 edge,
                 lane: timers.lane_for(c.timeout),
+                has_policy: !c.policy.is_plain(),
             })
             .collect();
         let services = scenario
@@ -154,6 +177,8 @@ impl<'s> Model<'s> {
                     .map(|(c, &edge)| Call {
                         edge,
                         lane: timers.lane_for(c.timeout),
+                        has_policy: !c.policy.is_plain(),
+                        propagate: c.policy.propagate_deadline,
                     })
                     .collect();
                 let recorder = ServiceRecorder::new(
@@ -178,6 +203,9 @@ impl<'s> Model<'s> {
             faults,
             timers,
             sent: 0,
+            policy_calls: Slab::new(),
+            guards: Guards::build(scenario, seed),
+            policy_counts: PolicyCounts::default(),
         };
         model.schedule_first_sends(sched);
         model.schedule_faults(sched);
@@ -227,6 +255,8 @@ impl<'s> Model<'s> {
             latency,
             buckets,
             services,
+            policy: self.policy_counts,
+            policy_log: self.guards.finish(),
         }
     }
 
@@ -252,7 +282,10 @@ impl<'s> Model<'s> {
         };
         self.sent += 1;
         let bucket = self.recorder.start(now);
-        if let Some(b) = bucket {
+        let has_policy = self.clients[client as usize].has_policy;
+        if let Some(b) = bucket
+            && !has_policy
+        {
             self.recorder.attempt(b);
         }
         let request = self.requests.insert(Request {
@@ -260,9 +293,15 @@ impl<'s> Model<'s> {
             sent_at: now,
             bucket,
             call: 0,
+            policy: None,
         });
         let ClientState { edge, lane, .. } = self.clients[client as usize];
-        self.dispatch(Caller::Request(request), 0, edge, lane, sched);
+        if has_policy {
+            let guard = self.guards.of_client(client);
+            self.begin_policy_call(Caller::Request(request), guard, SimTime::MAX, sched);
+        } else {
+            self.dispatch(Caller::Request(request), 0, edge, lane, sched);
+        }
         if let Some(t) = next {
             sched.at(t, Event::Send { client });
         }
@@ -289,7 +328,7 @@ impl<'s> Model<'s> {
 impl World for Model<'_> {
     type Event = Event;
 
-    #[inline]
+    #[inline(always)]
     fn handle(&mut self, event: Event, sched: &mut Scheduler<Event>) {
         match event {
             Event::Send { client } => self.send_from_client(client, sched),
@@ -305,6 +344,10 @@ impl World for Model<'_> {
             }
             Event::TimersDue { lane } => self.timers_due(lane, sched),
             Event::Timeout { job, call } => self.timeout(Caller::Job(job), call, sched),
+            Event::RetryRequest { request, call } => {
+                self.retry_due(Caller::Request(request), call, sched)
+            }
+            Event::RetryJob { job, call } => self.retry_due(Caller::Job(job), call, sched),
             Event::FaultOn { fault, unit } => self.fault_on(fault, unit, sched),
             Event::FaultOff { fault, unit } => self.fault_off(fault, unit, sched),
             Event::ChaosTick { fault } => self.chaos_tick(fault, sched),

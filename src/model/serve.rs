@@ -28,6 +28,10 @@ impl Model<'_> {
         }
         s.recorder.arrived(now);
         if !r.is_hung() && r.busy < s.concurrency {
+            if j.give_up_at <= now {
+                self.drop_job(key, now);
+                return;
+            }
             start_job(key, j, r, s, sched);
         } else if s.has_room(r.waiting.len()) {
             r.waiting.push_back(key);
@@ -35,6 +39,34 @@ impl Model<'_> {
         } else {
             s.recorder.rejected(now, now);
             self.turn_away(key, Outcome::Rejected, sched);
+        }
+    }
+
+    /// A worker would take the job up, but its caller has given up on it (deadline
+    /// propagation): it is dropped, unanswered.
+    #[cold]
+    fn drop_job(&mut self, key: Key, now: crate::engine::SimTime) {
+        let j = self.jobs.remove(key).expect("live job");
+        let r = &self.replicas[j.replica as usize];
+        self.services[r.service as usize]
+            .recorder
+            .rejected(now, j.arrived_at);
+        if now >= self.recorder.window_start() && now < self.end {
+            self.policy_counts.dropped += 1;
+        }
+    }
+
+    /// Takes the next waiting job of `replica` that its caller still wants, if any.
+    #[inline(always)]
+    fn start_next(&mut self, replica: u32, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        while let Some(next) = self.replicas[replica as usize].waiting.pop_front() {
+            if self.jobs.live(next).give_up_at <= now {
+                self.drop_job(next, now);
+                continue;
+            }
+            self.start(next, sched);
+            return;
         }
     }
 
@@ -101,14 +133,36 @@ impl Model<'_> {
         let service = self.replicas[j.replica as usize].service as usize;
         let index = j.next_call as usize;
         match self.services[service].calls.get(index) {
-            Some(&Call { edge, lane }) => {
+            Some(&Call {
+                edge,
+                lane,
+                has_policy,
+                propagate,
+            }) => {
                 j.next_call += 1;
                 j.call_seq += 1;
                 j.state = JobState::Calling;
                 let call = j.call_seq;
-                self.dispatch(Caller::Job(key), call, edge, lane, sched);
+                if has_policy {
+                    let inherited = if propagate {
+                        j.give_up_at
+                    } else {
+                        crate::engine::SimTime::MAX
+                    };
+                    let guard = self.guards.of_call(j.replica, index as u32);
+                    self.begin_policy_call(Caller::Job(key), guard, inherited, sched);
+                } else {
+                    self.dispatch(Caller::Job(key), call, edge, lane, sched);
+                }
             }
-            None => self.complete(key, Outcome::Ok, sched),
+            None => {
+                let outcome = if j.degraded {
+                    Outcome::Degraded
+                } else {
+                    Outcome::Ok
+                };
+                self.complete(key, outcome, sched);
+            }
         }
     }
 
@@ -121,12 +175,17 @@ impl Model<'_> {
         let s = &mut self.services[r.service as usize];
         r.busy -= 1;
         s.recorder
-            .completed(now, j.arrived_at, outcome != Outcome::Ok);
+            .completed(now, j.arrived_at, !outcome.is_success());
         if !r.is_hung()
-            && let Some(next) = r.waiting.pop_front()
+            && let Some(&next) = r.waiting.front()
         {
             let n = self.jobs.live_mut(next);
-            start_job(next, n, r, s, sched);
+            if n.give_up_at > now {
+                r.waiting.pop_front();
+                start_job(next, n, r, s, sched);
+            } else {
+                self.start_next(j.replica, sched);
+            }
         }
         self.reply(&j, outcome, sched);
     }
@@ -148,6 +207,9 @@ impl Model<'_> {
         r.parked.clear();
         for k in victims {
             let j = self.jobs.remove(k).expect("live job");
+            if let Some(state) = j.policy {
+                self.policy_calls.remove(state);
+            }
             let held_worker = matches!(j.state, JobState::Serving | JobState::Calling);
             if held_worker {
                 self.replicas[replica as usize].busy -= 1;
@@ -178,11 +240,10 @@ impl Model<'_> {
         let r = &mut self.replicas[replica as usize];
         r.parked = parked;
         let concurrency = self.services[r.service as usize].concurrency;
-        while self.replicas[replica as usize].busy < concurrency {
-            let Some(next) = self.replicas[replica as usize].waiting.pop_front() else {
-                break;
-            };
-            self.start(next, sched);
+        while self.replicas[replica as usize].busy < concurrency
+            && !self.replicas[replica as usize].waiting.is_empty()
+        {
+            self.start_next(replica, sched);
         }
     }
 }

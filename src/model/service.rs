@@ -13,6 +13,10 @@ pub struct Call {
     pub edge: u32,
     /// The timer lane of the call's timeout.
     pub lane: u32,
+    /// The call has policies (deadline, retries, breaker, budget or fallback).
+    pub has_policy: bool,
+    /// The call propagates its caller's deadline.
+    pub propagate: bool,
 }
 
 /// A service's parameters, in the form the hot path uses them, and its metrics.

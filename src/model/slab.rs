@@ -59,7 +59,7 @@ impl<T: Copy> Slab<T> {
     }
 
     /// Stores `item` and returns its key.
-    #[inline]
+    #[inline(always)]
     pub fn insert(&mut self, item: T) -> Key {
         self.live += 1;
         if let Some(slot) = self.slots.get_mut(self.free as usize) {

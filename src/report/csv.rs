@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 18] = [
+pub const SUMMARY_COLUMNS: [&str; 24] = [
     "variant",
     "seed",
     "requests",
@@ -27,7 +27,17 @@ pub const SUMMARY_COLUMNS: [&str; 18] = [
     "timeouts",
     "rejected",
     "recovery_s",
+    "short_circuited",
+    "retries",
+    "hedges",
+    "budget_refused",
+    "duplicates",
+    "dropped",
 ];
+
+/// Columns of `policies.csv`, in order.
+pub const POLICIES_COLUMNS: [&str; 7] =
+    ["variant", "seed", "t_s", "site", "policy", "event", "value"];
 
 /// Columns of `services.csv`, in order.
 pub const SERVICES_COLUMNS: [&str; 11] = [
@@ -45,7 +55,7 @@ pub const SERVICES_COLUMNS: [&str; 11] = [
 ];
 
 /// Columns of `timeseries.csv`, in order.
-pub const TIMESERIES_COLUMNS: [&str; 14] = [
+pub const TIMESERIES_COLUMNS: [&str; 15] = [
     "variant",
     "seed",
     "t_s",
@@ -60,6 +70,7 @@ pub const TIMESERIES_COLUMNS: [&str; 14] = [
     "errors",
     "timeouts",
     "rejected",
+    "short_circuited",
 ];
 
 /// Writes the summary of `runs`, one row each, in the order given.
@@ -93,6 +104,12 @@ pub fn write_summary<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()> {
                 Recovery::Seconds(s) => format!("{s:.3}"),
                 Recovery::Never => "inf".to_string(),
             },
+            t.short_circuited.to_string(),
+            run.metrics.policy.retries.to_string(),
+            run.metrics.policy.hedges.to_string(),
+            run.metrics.policy.budget_refused.to_string(),
+            run.metrics.policy.duplicates.to_string(),
+            run.metrics.policy.dropped.to_string(),
         ])?;
     }
     w.flush()?;
@@ -151,6 +168,7 @@ pub fn write_timeseries<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()>
                 c.errors.to_string(),
                 c.timeouts.to_string(),
                 c.rejected.to_string(),
+                c.short_circuited.to_string(),
             ])?;
         }
     }
@@ -158,16 +176,40 @@ pub fn write_timeseries<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()>
     Ok(())
 }
 
-/// Writes `summary.csv`, `timeseries.csv` and `services.csv` into `dir`, creating it if
-/// needed, and returns the paths written.
+/// Writes the policy log of `runs`: breaker state changes and budget levels, in time order.
+pub fn write_policies<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(POLICIES_COLUMNS)?;
+    for run in runs {
+        let log = &run.metrics.policy_log;
+        for e in &log.events {
+            w.write_record([
+                run.variant.clone(),
+                run.seed.to_string(),
+                format!("{:.6}", e.time.as_nanos() as f64 / 1e9),
+                log.sites[e.site as usize].clone(),
+                e.policy.to_string(),
+                e.event.to_string(),
+                e.value.map(|v| format!("{v:.3}")).unwrap_or_default(),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes `summary.csv`, `timeseries.csv`, `services.csv` and `policies.csv` into `dir`,
+/// creating it if needed, and returns the paths written.
 pub fn write_all(dir: &Path, runs: &[RunResult]) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let summary = dir.join("summary.csv");
     let timeseries = dir.join("timeseries.csv");
     let services = dir.join("services.csv");
+    let policies = dir.join("policies.csv");
     let file = |p: &Path| std::fs::File::create(p).map(std::io::BufWriter::new);
     write_summary(file(&summary)?, runs).map_err(std::io::Error::other)?;
     write_timeseries(file(&timeseries)?, runs).map_err(std::io::Error::other)?;
     write_services(file(&services)?, runs).map_err(std::io::Error::other)?;
-    Ok(vec![summary, timeseries, services])
+    write_policies(file(&policies)?, runs).map_err(std::io::Error::other)?;
+    Ok(vec![summary, timeseries, services, policies])
 }

@@ -7,6 +7,7 @@
 //! `validate` checks which keys each kind takes. Whole numbers are read as `i64` (the range
 //! of a TOML integer) so that `validate` can name the key and its range when one is negative.
 
+use super::policy_file::{BreakerFile, BudgetFile, FallbackFile, Names, PolicyKeys, RetryFile};
 use super::units::{DurationValue, QueueValue};
 use serde::Deserialize;
 use toml::Spanned;
@@ -46,6 +47,28 @@ pub struct ClientFile {
     pub target: Option<Spanned<String>>,
     pub arrival: Option<Spanned<ArrivalFile>>,
     pub timeout: Option<Spanned<DurationValue>>,
+    pub deadline: Option<Spanned<DurationValue>>,
+    pub propagate_deadline: Option<Spanned<bool>>,
+    pub retry: Option<Spanned<RetryFile>>,
+    pub retry_budget: Option<Spanned<BudgetFile>>,
+    pub circuit_breaker: Option<Spanned<BreakerFile>>,
+    pub fallback: Option<Spanned<FallbackFile>>,
+    pub order: Option<Spanned<Names>>,
+}
+
+impl ClientFile {
+    /// The policy keys, as the policy checks read them.
+    pub fn policy_keys(&self) -> PolicyKeys<'_> {
+        PolicyKeys {
+            deadline: self.deadline.as_ref(),
+            propagate_deadline: self.propagate_deadline.as_ref(),
+            retry: self.retry.as_ref(),
+            retry_budget: self.retry_budget.as_ref(),
+            circuit_breaker: self.circuit_breaker.as_ref(),
+            fallback: self.fallback.as_ref(),
+            order: self.order.as_ref(),
+        }
+    }
 }
 
 /// A client's `arrival` table; `kind` says which keys apply.
@@ -89,6 +112,28 @@ pub struct ServiceFile {
 pub struct CallFile {
     pub to: Option<Spanned<String>>,
     pub timeout: Option<Spanned<DurationValue>>,
+    pub deadline: Option<Spanned<DurationValue>>,
+    pub propagate_deadline: Option<Spanned<bool>>,
+    pub retry: Option<Spanned<RetryFile>>,
+    pub retry_budget: Option<Spanned<BudgetFile>>,
+    pub circuit_breaker: Option<Spanned<BreakerFile>>,
+    pub fallback: Option<Spanned<FallbackFile>>,
+    pub order: Option<Spanned<Names>>,
+}
+
+impl CallFile {
+    /// The policy keys, as the policy checks read them.
+    pub fn policy_keys(&self) -> PolicyKeys<'_> {
+        PolicyKeys {
+            deadline: self.deadline.as_ref(),
+            propagate_deadline: self.propagate_deadline.as_ref(),
+            retry: self.retry.as_ref(),
+            retry_budget: self.retry_budget.as_ref(),
+            circuit_breaker: self.circuit_breaker.as_ref(),
+            fallback: self.fallback.as_ref(),
+            order: self.order.as_ref(),
+        }
+    }
 }
 
 /// `[[link]]`: settings for the hops between two nodes, both ways.

@@ -6,6 +6,8 @@
 pub mod diagnostic;
 pub mod fault;
 pub mod file;
+pub mod policy;
+pub mod policy_file;
 pub mod units;
 pub mod validate;
 
@@ -59,6 +61,8 @@ pub struct ClientSpec {
     pub arrival: Arrival,
     /// How long the client waits for each answer before giving up (outcome `timeout`).
     pub timeout: SimDuration,
+    /// Deadline, retries, breaker, fallback and hedging of the client's calls.
+    pub policy: policy::CallPolicy,
 }
 
 /// How a client's requests arrive.
@@ -146,8 +150,10 @@ pub struct ServiceSpec {
 pub struct CallSpec {
     /// Index of the called service.
     pub to: usize,
-    /// How long the caller waits for the answer before the call fails.
+    /// How long the caller waits for each attempt's answer before it fails.
     pub timeout: SimDuration,
+    /// Deadline, retries, breaker, fallback and hedging of the call.
+    pub policy: policy::CallPolicy,
 }
 
 /// An endpoint of a link: a client or a service.

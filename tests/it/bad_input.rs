@@ -603,6 +603,52 @@ fn cases() -> Vec<Case> {
             "24:11",
             "a member is in both groups",
         ),
+        // Call-path policies (on the client, line 9 onwards).
+        case(
+            "unknown jitter",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nretry = { jitter = \"fulll\" }",
+            )]),
+            "9:20",
+            "unknown jitter \"fulll\"; did you mean \"full\"?",
+        ),
+        case(
+            "breaker failure rate above one",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\ncircuit_breaker = { failure_rate = 1.5 }",
+            )]),
+            "9:36",
+            "`failure_rate` is 1.5; expected a rate above 0 and at most 1",
+        ),
+        case(
+            "budget without retry",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nretry_budget = { kind = \"ratio\" }",
+            )]),
+            "9:16",
+            "has no `retry`; expected a `retry` table beside it",
+        ),
+        case(
+            "unknown retry reason",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nretry = { retry_on = [\"timout\"] }",
+            )]),
+            "9:23",
+            "unknown failure reason \"timout\" in `retry_on`; did you mean \"timeout\"?",
+        ),
+        case(
+            "fallback not first in order",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nretry = {}\nfallback = {}\norder = [\"retry\", \"fallback\"]",
+            )]),
+            "11:9",
+            "`fallback` must come first in `order`",
+        ),
         case(
             "zero client timeout",
             edit(&[(

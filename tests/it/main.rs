@@ -6,5 +6,6 @@ mod bad_input;
 mod cli;
 mod determinism;
 mod faults;
+mod policies;
 mod scenarios;
 mod theory;

@@ -40,13 +40,16 @@ fn assert_conserved(file: &str, row: &Row) {
         ok + degraded + failed,
         "{file}: requests != ok + degraded + failed in {row:?}"
     );
-    let reasons = num(row, "errors") + num(row, "timeouts") + num(row, "rejected");
+    let reasons = num(row, "errors")
+        + num(row, "timeouts")
+        + num(row, "rejected")
+        + num(row, "short_circuited");
     assert_eq!(
         failed, reasons,
         "{file}: failed != sum of reasons in {row:?}"
     );
     assert!(
-        num(row, "attempts") >= requests,
+        num(row, "attempts") + num(row, "short_circuited") >= requests,
         "{file}: fewer attempts than requests in {row:?}"
     );
     let availability = &row["availability"];
@@ -102,8 +105,15 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
         for s in &summary {
             let seed = &s["seed"];
             for column in [
-                "requests", "ok", "degraded", "failed", "attempts", "errors", "timeouts",
+                "requests",
+                "ok",
+                "degraded",
+                "failed",
+                "attempts",
+                "errors",
+                "timeouts",
                 "rejected",
+                "short_circuited",
             ] {
                 let total: u64 = series
                     .iter()

@@ -59,6 +59,7 @@ impl Checker<'_> {
             target: target.unwrap_or(0),
             arrival,
             timeout: self.timeout(f.timeout.as_ref()),
+            policy: self.call_policy(&f.policy_keys()),
         }
     }
 

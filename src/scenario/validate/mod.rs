@@ -11,6 +11,7 @@ mod distribution;
 mod fault;
 mod kind;
 mod parse;
+mod policy;
 mod service;
 mod topology;
 

@@ -76,8 +76,12 @@ impl Checker<'_> {
                     "the name of the service called, like `{ to = \"db\" }`",
                 )?;
                 let timeout = self.timeout(c.get_ref().timeout.as_ref());
-                self.service_ref(to, names, "calls")
-                    .map(|to| CallSpec { to, timeout })
+                let policy = self.call_policy(&c.get_ref().policy_keys());
+                self.service_ref(to, names, "calls").map(|to| CallSpec {
+                    to,
+                    timeout,
+                    policy,
+                })
             })
             .collect();
         ServiceSpec {

@@ -1,0 +1,45 @@
+//! The policy log: when each circuit breaker changed state, and each retry budget's level per
+//! time bucket, for `policies.csv` ("when did the breaker open?").
+
+use crate::engine::SimTime;
+
+/// One line of the policy log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyEvent {
+    /// When it happened (for budget levels: the time of the bucket's last decision).
+    pub time: SimTime,
+    /// Index of the policy site in [`PolicyLog::sites`].
+    pub site: u32,
+    /// `circuit_breaker` or `retry_budget`.
+    pub policy: &'static str,
+    /// For breakers, the state entered (`open`, `half_open`, `closed`); for budgets, `level`.
+    pub event: &'static str,
+    /// For budgets, the level (retries still allowed, or tokens); for breakers, nothing.
+    pub value: Option<f64>,
+}
+
+/// The policy events of one run, in time order (then by site).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PolicyLog {
+    /// The name of each policy site: the caller and the target, like `web->api` or
+    /// `api[1]->db`.
+    pub sites: Vec<String>,
+    /// The events.
+    pub events: Vec<PolicyEvent>,
+}
+
+/// Counters of what the call-path policies did, over the measured window (by the time each
+/// thing happened).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PolicyCounts {
+    /// Retries sent after a failed attempt (every call site, not only clients).
+    pub retries: u64,
+    /// Hedged attempts sent.
+    pub hedges: u64,
+    /// Retries a budget refused.
+    pub budget_refused: u64,
+    /// Requests a non-idempotent service executed again.
+    pub duplicates: u64,
+    /// Requests dropped at dequeue because their caller had given up (deadline propagation).
+    pub dropped: u64,
+}

@@ -1,0 +1,174 @@
+//! Policy state per caller and target ("guards"): each client's, and each calling replica's
+//! per call entry, circuit breaker and retry budget, and the log of what they did.
+
+use crate::engine::{SimDuration, SimRng, SimTime, StreamId, StreamKind};
+use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
+use crate::policy::breaker::{Breaker, Permit};
+use crate::policy::budget::Budget;
+use crate::scenario::Scenario;
+use crate::scenario::policy::CallPolicy;
+
+/// One caller-and-target's breaker and budget.
+struct Guard {
+    /// Jitter draws, named after the site (`policy:web->api`).
+    rng: SimRng,
+    breaker: Option<Breaker>,
+    budget: Option<Budget>,
+    /// The bucket of the budget's last decision, its time and the level after it, not yet
+    /// logged.
+    pending_level: Option<(u64, SimTime, f64)>,
+}
+
+/// Every guard of a run.
+pub struct Guards {
+    guards: Vec<Guard>,
+    /// First guard of each replica's call entries; clients' guards come first.
+    replica_base: Vec<u32>,
+    bucket_ns: u64,
+    log: PolicyLog,
+}
+
+impl Guards {
+    /// One guard per client, then one per replica and call entry, named `web->api`,
+    /// `api[0]->db` (with `#k` when a service calls the same target more than once).
+    pub fn build(scenario: &Scenario, seed: u64) -> Self {
+        let mut guards = Vec::new();
+        let mut sites: Vec<String> = Vec::new();
+        let make = |p: &CallPolicy, site: &str| Guard {
+            rng: SimRng::new(seed, StreamId::named(StreamKind::Policy, site)),
+            breaker: p.breaker.clone().map(Breaker::new),
+            budget: p.budget.clone().map(Budget::new),
+            pending_level: None,
+        };
+        for c in &scenario.clients {
+            let site = format!("{}->{}", c.name, scenario.services[c.target].name);
+            guards.push(make(&c.policy, &site));
+            sites.push(site);
+        }
+        let mut replica_base = Vec::new();
+        for s in &scenario.services {
+            for r in 0..s.replicas {
+                replica_base.push(guards.len() as u32);
+                for (k, call) in s.calls.iter().enumerate() {
+                    let target = &scenario.services[call.to].name;
+                    let repeated = s.calls.iter().filter(|c| c.to == call.to).count() > 1;
+                    let suffix = if repeated {
+                        format!("#{k}")
+                    } else {
+                        String::new()
+                    };
+                    let site = format!("{}[{r}]->{target}{suffix}", s.name);
+                    guards.push(make(&call.policy, &site));
+                    sites.push(site);
+                }
+            }
+        }
+        Guards {
+            guards,
+            replica_base,
+            bucket_ns: scenario.bucket.as_nanos(),
+            log: PolicyLog {
+                sites,
+                events: Vec::new(),
+            },
+        }
+    }
+
+    /// The guard of client `client`.
+    pub fn of_client(&self, client: u32) -> u32 {
+        client
+    }
+
+    /// The guard of replica `replica`'s call entry `call`.
+    pub fn of_call(&self, replica: u32, call: u32) -> u32 {
+        self.replica_base[replica as usize] + call
+    }
+
+    /// Asks the guard's breaker for a permit: `Err(())` when refused, `Ok(None)` when the
+    /// guard has no breaker.
+    pub fn acquire(&mut self, guard: u32, now: SimTime) -> Result<Option<Permit>, ()> {
+        let Some(b) = &mut self.guards[guard as usize].breaker else {
+            return Ok(None);
+        };
+        let permit = b.try_acquire(now);
+        self.drain_transitions(guard);
+        permit.map(Some).ok_or(())
+    }
+
+    /// Records an outcome with the guard's breaker.
+    pub fn record(
+        &mut self,
+        guard: u32,
+        permit: Option<Permit>,
+        now: SimTime,
+        took: SimDuration,
+        failed: bool,
+    ) {
+        if let (Some(b), Some(p)) = (&mut self.guards[guard as usize].breaker, permit) {
+            b.record(p, now, took, failed);
+            self.drain_transitions(guard);
+        }
+    }
+
+    fn drain_transitions(&mut self, guard: u32) {
+        if let Some(b) = &mut self.guards[guard as usize].breaker {
+            for (time, _, to) in b.take_transitions() {
+                self.log.events.push(PolicyEvent {
+                    time,
+                    site: guard,
+                    policy: "circuit_breaker",
+                    event: to.name(),
+                    value: None,
+                });
+            }
+        }
+    }
+
+    /// The guard's own random stream (retry jitter).
+    pub fn rng(&mut self, guard: u32) -> &mut SimRng {
+        &mut self.guards[guard as usize].rng
+    }
+
+    /// The guard's budget, if it has one.
+    pub fn budget(&mut self, guard: u32) -> Option<&mut Budget> {
+        self.guards[guard as usize].budget.as_mut()
+    }
+
+    /// Notes the budget's level after a decision at `now`; one level per bucket is logged.
+    pub fn note_level(&mut self, guard: u32, now: SimTime) {
+        let bucket_ns = self.bucket_ns;
+        let g = &mut self.guards[guard as usize];
+        let Some(budget) = &mut g.budget else { return };
+        let level = budget.level(now);
+        let bucket = now.as_nanos() / bucket_ns;
+        if let Some((b, t, v)) = g.pending_level
+            && b != bucket
+        {
+            self.log.events.push(PolicyEvent {
+                time: t,
+                site: guard,
+                policy: "retry_budget",
+                event: "level",
+                value: Some(v),
+            });
+        }
+        g.pending_level = Some((bucket, now, level));
+    }
+
+    /// The log, with every pending budget level written out, in time order.
+    pub fn finish(mut self) -> PolicyLog {
+        for (i, g) in self.guards.iter_mut().enumerate() {
+            if let Some((_, t, v)) = g.pending_level.take() {
+                self.log.events.push(PolicyEvent {
+                    time: t,
+                    site: i as u32,
+                    policy: "retry_budget",
+                    event: "level",
+                    value: Some(v),
+                });
+            }
+        }
+        self.log.events.sort_by_key(|e| (e.time, e.site));
+        self.log
+    }
+}

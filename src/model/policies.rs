@@ -1,0 +1,399 @@
+//! Call-path policies at run time: the life of one logical call with a deadline, retries,
+//! a retry budget, a circuit breaker or a fallback, in the canonical order (fallback, retry,
+//! circuit breaker, timeout per attempt; deadline over everything).
+//!
+//! A call site without any of these keeps the plain path of `calls.rs`: one attempt, its
+//! timeout, its answer. A site with policies gives its caller (a client's request, or a job
+//! making a call) a [`CallState`] for the call's duration. Attempts are numbered by the
+//! caller's call counter, which moves on as soon as an attempt fails, so a late answer to a
+//! failed attempt is stale; the deadline's timer entry names the logical call instead.
+
+use super::event::{Caller, Event};
+use super::slab::Key;
+use super::{JobState, Model};
+use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::outcome::Outcome;
+use crate::policy::backoff;
+use crate::policy::breaker::Permit;
+use crate::scenario::policy::{CallPolicy, Reason};
+
+/// Marks a timer entry as a logical call's deadline; the low bits hold the call's position
+/// among its caller's calls.
+pub const DEADLINE: u32 = 0x8000_0000;
+
+/// The policy state of one logical call.
+#[derive(Clone, Copy)]
+pub struct CallState {
+    /// The guard (breaker and budget) of this caller and target.
+    guard: u32,
+    /// When the logical call began.
+    started: SimTime,
+    /// When it gives up, all attempts included (`SimTime::MAX` without a deadline).
+    deadline: SimTime,
+    /// Attempts made so far (sent or short-circuited).
+    attempts: u32,
+    /// When the outstanding attempt was sent.
+    attempt_sent: SimTime,
+    /// The breaker permit of the outstanding attempt (or of the whole call, when the
+    /// breaker is outside the retry).
+    permit: Option<Permit>,
+    /// The previous retry wait, for decorrelated jitter.
+    previous_wait: f64,
+    /// What the last retry withdrew from a quota budget.
+    budget_cost: f64,
+    /// A retry is scheduled and no attempt is outstanding.
+    waiting_retry: bool,
+}
+
+/// Whose policies: a client's, or a service's call entry.
+#[derive(Clone, Copy)]
+pub enum Site {
+    /// Client index.
+    Client(u32),
+    /// (service index, call index).
+    Call(u32, u32),
+}
+
+fn reason(o: Outcome) -> Reason {
+    match o {
+        Outcome::Timeout => Reason::Timeout,
+        Outcome::Rejected => Reason::Rejected,
+        Outcome::ShortCircuited => Reason::ShortCircuited,
+        _ => Reason::Error,
+    }
+}
+
+impl<'s> Model<'s> {
+    fn site_policy(&self, site: Site) -> &'s CallPolicy {
+        let scenario: &'s crate::scenario::Scenario = self.scenario;
+        match site {
+            Site::Client(c) => &scenario.clients[c as usize].policy,
+            Site::Call(s, k) => &scenario.services[s as usize].calls[k as usize].policy,
+        }
+    }
+
+    fn site_of(&self, owner: Caller) -> Site {
+        match owner {
+            Caller::Request(k) => Site::Client(self.requests.live(k).client),
+            Caller::Job(k) => {
+                let j = self.jobs.live(k);
+                Site::Call(self.replicas[j.replica as usize].service, j.next_call - 1)
+            }
+        }
+    }
+
+    fn state_key(&self, owner: Caller) -> Option<Key> {
+        match owner {
+            Caller::Request(k) => self.requests.get(k).and_then(|q| q.policy),
+            Caller::Job(k) => self.jobs.get(k).and_then(|j| j.policy),
+        }
+    }
+
+    /// Begins a logical call with policies for `owner` (whose call counter is set for the
+    /// first attempt), limited by `inherited` (a propagated deadline), and makes its first
+    /// attempt.
+    #[inline(never)]
+    pub(super) fn begin_policy_call(
+        &mut self,
+        owner: Caller,
+        guard: u32,
+        inherited: SimTime,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let now = sched.now();
+        let site = self.site_of(owner);
+        let policy = self.site_policy(site);
+        let deadline = policy
+            .deadline
+            .map_or(SimTime::MAX, |d| now + d)
+            .min(inherited);
+        let state = self.policy_calls.insert(CallState {
+            guard,
+            started: now,
+            deadline,
+            attempts: 0,
+            attempt_sent: now,
+            permit: None,
+            previous_wait: 0.0,
+            budget_cost: 0.0,
+            waiting_retry: false,
+        });
+        let position = match owner {
+            Caller::Request(k) => {
+                self.requests.live_mut(k).policy = Some(state);
+                0
+            }
+            Caller::Job(k) => {
+                let j = self.jobs.live_mut(k);
+                j.policy = Some(state);
+                j.next_call - 1
+            }
+        };
+        if let Some(d) = policy.deadline {
+            let lane = self.timers.lane_for(d);
+            self.timers.arm(lane, owner, DEADLINE | position, sched);
+        }
+        if let Some(b) = self.guards.budget(guard) {
+            b.on_request(now);
+        }
+        self.attempt(owner, sched);
+    }
+
+    /// Makes the next attempt of `owner`'s logical call, unless the breaker refuses it.
+    #[inline(never)]
+    pub(super) fn attempt(&mut self, owner: Caller, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let key = self.state_key(owner).expect("a call with policies");
+        let site = self.site_of(owner);
+        let outside = self.site_policy(site).breaker_outside_retry;
+        let cs = *self.policy_calls.live(key);
+        let permit = if !outside || cs.attempts == 0 {
+            match self.guards.acquire(cs.guard, now) {
+                Ok(p) => p,
+                Err(()) => {
+                    let cs = self.policy_calls.live_mut(key);
+                    cs.attempts += 1;
+                    cs.waiting_retry = false;
+                    if outside {
+                        // A breaker around the whole call refuses it once and for all.
+                        self.finish_policy_call(owner, Outcome::ShortCircuited, sched);
+                    } else {
+                        self.attempt_failed(owner, Outcome::ShortCircuited, sched);
+                    }
+                    return;
+                }
+            }
+        } else {
+            cs.permit
+        };
+        let cs = self.policy_calls.live_mut(key);
+        cs.attempts += 1;
+        cs.attempt_sent = now;
+        cs.permit = permit;
+        cs.waiting_retry = false;
+        let deadline = cs.deadline;
+        let policy = self.site_policy(site);
+        let propagate = policy.propagate_deadline;
+        let (edge, lane, timeout) = match site {
+            Site::Client(c) => {
+                let cl = &self.clients[c as usize];
+                (cl.edge, cl.lane, self.scenario.clients[c as usize].timeout)
+            }
+            Site::Call(s, k) => {
+                let call = self.services[s as usize].calls[k as usize];
+                (
+                    call.edge,
+                    call.lane,
+                    self.scenario.services[s as usize].calls[k as usize].timeout,
+                )
+            }
+        };
+        let give_up = if propagate {
+            (now + timeout).min(deadline)
+        } else {
+            SimTime::MAX
+        };
+        let call = match owner {
+            Caller::Request(k) => {
+                let q = self.requests.live_mut(k);
+                if let Some(b) = q.bucket {
+                    self.recorder.attempt(b);
+                }
+                q.call
+            }
+            Caller::Job(k) => self.jobs.live(k).call_seq,
+        };
+        self.dispatch_with(owner, call, edge, lane, give_up, sched);
+    }
+
+    /// An attempt of `owner`'s logical call ended with `outcome`.
+    #[inline(never)]
+    pub(super) fn attempt_done(
+        &mut self,
+        owner: Caller,
+        outcome: Outcome,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let now = sched.now();
+        let key = self.state_key(owner).expect("a call with policies");
+        let cs = *self.policy_calls.live(key);
+        let site = self.site_of(owner);
+        let outside = self.site_policy(site).breaker_outside_retry;
+        let success = outcome.is_success();
+        if !outside {
+            self.guards
+                .record(cs.guard, cs.permit, now, now - cs.attempt_sent, !success);
+        }
+        if let Some(b) = self.guards.budget(cs.guard) {
+            b.on_attempt(success, cs.attempts == 1, cs.budget_cost);
+            self.guards.note_level(cs.guard, now);
+        }
+        if success {
+            self.finish_policy_call(owner, outcome, sched);
+        } else {
+            self.attempt_failed(owner, outcome, sched);
+        }
+    }
+
+    /// The last attempt failed with `outcome`: retry after a wait, or end the call.
+    #[inline(never)]
+    fn attempt_failed(&mut self, owner: Caller, outcome: Outcome, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        // Move the caller's counter on, so a late answer to this attempt is stale.
+        let next_call = match owner {
+            Caller::Request(k) => {
+                let q = self.requests.live_mut(k);
+                q.call += 1;
+                q.call
+            }
+            Caller::Job(k) => {
+                let j = self.jobs.live_mut(k);
+                j.call_seq += 1;
+                j.call_seq
+            }
+        };
+        let key = self.state_key(owner).expect("a call with policies");
+        let site = self.site_of(owner);
+        let Some(retry) = self.site_policy(site).retry.clone() else {
+            self.finish_policy_call(owner, outcome, sched);
+            return;
+        };
+        let cs = *self.policy_calls.live(key);
+        if cs.attempts >= retry.max_attempts || !retry.retry_on.contains(reason(outcome)) {
+            self.finish_policy_call(owner, outcome, sched);
+            return;
+        }
+        let mut previous = cs.previous_wait;
+        let wait = backoff::wait(
+            &retry.backoff,
+            retry.jitter,
+            cs.attempts,
+            &mut previous,
+            self.guards.rng(cs.guard),
+        );
+        if now + wait >= cs.deadline {
+            self.finish_policy_call(owner, outcome, sched);
+            return;
+        }
+        let mut cost = 0.0;
+        let allowed = match self.guards.budget(cs.guard) {
+            Some(b) => b.try_retry(now, outcome, &mut cost),
+            None => true,
+        };
+        self.guards.note_level(cs.guard, now);
+        let counted = now >= self.recorder.window_start() && now < self.end;
+        if !allowed {
+            if counted {
+                self.policy_counts.budget_refused += 1;
+            }
+            self.finish_policy_call(owner, outcome, sched);
+            return;
+        }
+        if counted {
+            self.policy_counts.retries += 1;
+        }
+        let cs = self.policy_calls.live_mut(key);
+        cs.previous_wait = previous;
+        cs.budget_cost = cost;
+        cs.waiting_retry = true;
+        let event = match owner {
+            Caller::Request(request) => Event::RetryRequest {
+                request,
+                call: next_call,
+            },
+            Caller::Job(job) => Event::RetryJob {
+                job,
+                call: next_call,
+            },
+        };
+        sched.after(wait, event);
+    }
+
+    /// A retry's wait is over.
+    #[inline(never)]
+    pub(super) fn retry_due(&mut self, owner: Caller, call: u32, sched: &mut Scheduler<Event>) {
+        let current = match owner {
+            Caller::Request(k) => self.requests.get(k).map(|q| q.call),
+            Caller::Job(k) => self
+                .jobs
+                .get(k)
+                .filter(|j| j.state == JobState::Calling)
+                .map(|j| j.call_seq),
+        };
+        if current != Some(call) {
+            return;
+        }
+        let Some(key) = self.state_key(owner) else {
+            return;
+        };
+        if !self.policy_calls.live(key).waiting_retry {
+            return;
+        }
+        if let Caller::Job(k) = owner {
+            let replica = self.jobs.live(k).replica as usize;
+            let r = &mut self.replicas[replica];
+            if r.is_hung() {
+                r.parked
+                    .push((SimDuration::ZERO, Event::RetryJob { job: k, call }));
+                return;
+            }
+        }
+        self.attempt(owner, sched);
+    }
+
+    /// The logical call's deadline passed: it ends as a timeout, whatever is outstanding.
+    #[inline(never)]
+    pub(super) fn deadline_passed(&mut self, owner: Caller, sched: &mut Scheduler<Event>) {
+        match owner {
+            Caller::Request(k) => self.requests.live_mut(k).call += 1,
+            Caller::Job(k) => self.jobs.live_mut(k).call_seq += 1,
+        }
+        self.finish_policy_call(owner, Outcome::Timeout, sched);
+    }
+
+    /// Ends `owner`'s logical call with `outcome`, through the fallback if it applies.
+    #[inline(never)]
+    fn finish_policy_call(
+        &mut self,
+        owner: Caller,
+        outcome: Outcome,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let now = sched.now();
+        let site = self.site_of(owner);
+        let policy = self.site_policy(site);
+        let (outside, fallback) = (policy.breaker_outside_retry, policy.fallback);
+        let key = match owner {
+            Caller::Request(k) => self.requests.live_mut(k).policy.take(),
+            Caller::Job(k) => self.jobs.live_mut(k).policy.take(),
+        }
+        .expect("a call with policies");
+        let cs = self.policy_calls.remove(key).expect("live call state");
+        if outside && outcome != Outcome::ShortCircuited {
+            self.guards.record(
+                cs.guard,
+                cs.permit,
+                now,
+                now - cs.started,
+                !outcome.is_success(),
+            );
+        }
+        let outcome = match fallback {
+            Some(on) if !outcome.is_success() && on.contains(reason(outcome)) => Outcome::Degraded,
+            _ => outcome,
+        };
+        match owner {
+            Caller::Request(k) => self.end_request(k, outcome, sched),
+            Caller::Job(k) => {
+                if outcome.is_success() {
+                    if outcome == Outcome::Degraded {
+                        self.jobs.live_mut(k).degraded = true;
+                    }
+                    self.next_call(k, sched);
+                } else {
+                    self.complete(k, Outcome::Error, sched);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Call-path policies as validated plain data: what a client (for calls to its target) or a
+//! service's call entry does about deadlines, retries, budgets, breakers and fallbacks.
+
+use crate::engine::SimDuration;
+use crate::policy::backoff::{Backoff, Jitter};
+use crate::policy::breaker::BreakerSpec;
+use crate::policy::budget::BudgetSpec;
+
+/// Why a call failed, as policies name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The callee answered with an error.
+    Error,
+    /// No answer in time.
+    Timeout,
+    /// A full queue refused the call.
+    Rejected,
+    /// An open circuit breaker refused the call without sending it.
+    ShortCircuited,
+}
+
+/// A set of failure reasons.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reasons(u8);
+
+impl Reasons {
+    /// No reason.
+    pub const NONE: Reasons = Reasons(0);
+
+    /// Every reason.
+    pub const ALL: Reasons = Reasons(0b1111);
+
+    /// Every failure reason's name, as scenario files write them.
+    pub const NAMES: [&'static str; 4] = ["error", "timeout", "rejected", "short_circuited"];
+
+    fn bit(r: Reason) -> u8 {
+        match r {
+            Reason::Error => 1,
+            Reason::Timeout => 2,
+            Reason::Rejected => 4,
+            Reason::ShortCircuited => 8,
+        }
+    }
+
+    /// This set with `r` added.
+    pub fn with(self, r: Reason) -> Reasons {
+        Reasons(self.0 | Self::bit(r))
+    }
+
+    /// True when `r` is in the set.
+    pub fn contains(self, r: Reason) -> bool {
+        self.0 & Self::bit(r) != 0
+    }
+
+    /// The failure reason named `name` in scenario files.
+    pub fn parse(name: &str) -> Option<Reason> {
+        match name {
+            "error" => Some(Reason::Error),
+            "timeout" => Some(Reason::Timeout),
+            "rejected" => Some(Reason::Rejected),
+            "short_circuited" => Some(Reason::ShortCircuited),
+            _ => None,
+        }
+    }
+}
+
+/// Retries of failed attempts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (Resilience4j's `maxAttempts`).
+    pub max_attempts: u32,
+    /// Wait growth.
+    pub backoff: Backoff,
+    /// Wait randomisation.
+    pub jitter: Jitter,
+    /// Failure reasons that are retried.
+    pub retry_on: Reasons,
+}
+
+/// Everything a call site does besides its per-attempt timeout.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallPolicy {
+    /// Limit on the whole call: all attempts and waits.
+    pub deadline: Option<SimDuration>,
+    /// The callee drops an attempt at dequeue when its caller has already given up on it.
+    pub propagate_deadline: bool,
+    /// Retries.
+    pub retry: Option<RetryPolicy>,
+    /// Retry budget.
+    pub budget: Option<BudgetSpec>,
+    /// Circuit breaker.
+    pub breaker: Option<BreakerSpec>,
+    /// The breaker wraps the retried call as a whole instead of each attempt.
+    pub breaker_outside_retry: bool,
+    /// Failure reasons answered by a fallback (a degraded answer).
+    pub fallback: Option<Reasons>,
+}
+
+impl CallPolicy {
+    /// True when the call site has no policy besides its per-attempt timeout.
+    pub fn is_plain(&self) -> bool {
+        self.deadline.is_none()
+            && !self.propagate_deadline
+            && self.retry.is_none()
+            && self.budget.is_none()
+            && self.breaker.is_none()
+            && self.fallback.is_none()
+    }
+}

@@ -1,0 +1,451 @@
+//! Call-path policies of a client or a call entry: `deadline`, `propagate_deadline`,
+//! `retry`, `retry_budget`, `circuit_breaker`, `fallback` and `order`.
+
+use super::Checker;
+use crate::engine::SimDuration;
+use crate::policy::backoff::{Backoff, Jitter};
+use crate::policy::breaker::{BreakerSpec, Window};
+use crate::policy::budget::BudgetSpec;
+use crate::scenario::diagnostic::{did_you_mean, shorten};
+use crate::scenario::policy::{CallPolicy, Reason, Reasons, RetryPolicy};
+use crate::scenario::policy_file::{
+    BackoffFile, BreakerFile, BudgetFile, Names, PolicyKeys, RetryFile,
+};
+use crate::scenario::units::DurationValue;
+use toml::Spanned;
+
+/// The policies `order` may list, in their canonical order (outermost first).
+const ORDERABLE: [&str; 4] = ["fallback", "retry", "circuit_breaker", "timeout"];
+
+impl Checker<'_> {
+    /// The policies of one call site.
+    pub(super) fn call_policy(&mut self, keys: &PolicyKeys) -> CallPolicy {
+        let deadline = keys.deadline.and_then(|d| self.positive(d, "deadline"));
+        let retry = keys.retry.and_then(|r| self.retry(r));
+        let budget = keys.retry_budget.and_then(|b| self.budget(b));
+        if let (Some(b), None) = (keys.retry_budget, keys.retry) {
+            self.error(b.span(), "a `retry_budget` limits retries, but this call has no `retry`; expected a `retry` table beside it");
+        }
+        let breaker = keys.circuit_breaker.and_then(|b| self.breaker(b));
+        let fallback = keys.fallback.map(|f| match &f.get_ref().on {
+            Some(on) => self.reasons(on, "on"),
+            None => Reasons::ALL,
+        });
+        let breaker_outside_retry = keys.order.is_some_and(|o| self.order(o, keys));
+        CallPolicy {
+            deadline,
+            propagate_deadline: keys.propagate_deadline.is_some_and(|p| *p.get_ref()),
+            retry,
+            budget,
+            breaker,
+            breaker_outside_retry,
+            fallback,
+        }
+    }
+
+    /// A positive duration under `key`.
+    fn positive(&mut self, d: &Spanned<DurationValue>, key: &str) -> Option<SimDuration> {
+        if d.get_ref().0 == SimDuration::ZERO {
+            self.error(
+                d.span(),
+                format!("`{key}` is zero; expected a positive duration"),
+            );
+            return None;
+        }
+        Some(d.get_ref().0)
+    }
+
+    /// A list of failure reasons under `key`.
+    fn reasons(&mut self, names: &Spanned<Names>, key: &str) -> Reasons {
+        let mut set = Reasons::NONE;
+        for n in names.get_ref() {
+            match Reasons::parse(n.get_ref()) {
+                Some(o) => set = set.with(o),
+                None => {
+                    let hint = did_you_mean(n.get_ref(), Reasons::NAMES)
+                        .map(|k| format!("did you mean \"{k}\"? "))
+                        .unwrap_or_default();
+                    self.error(
+                        n.span(),
+                        format!(
+                            "unknown failure reason \"{}\" in `{key}`; {hint}expected some of: {}",
+                            shorten(n.get_ref(), 40),
+                            Reasons::NAMES.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        set
+    }
+
+    fn retry(&mut self, r: &Spanned<RetryFile>) -> Option<RetryPolicy> {
+        let f = r.get_ref();
+        let max_attempts = match &f.max_attempts {
+            None => 3,
+            Some(m) => self.count(m, "max_attempts", 1, 64),
+        };
+        let backoff = match &f.backoff {
+            None => Backoff::Constant {
+                delay: SimDuration::from_millis(500),
+            },
+            Some(b) => self.backoff(b)?,
+        };
+        let jitter = match f.jitter.as_ref().map(|j| (j, j.get_ref().as_str())) {
+            None | Some((_, "none")) => Jitter::None,
+            Some((_, "full")) => Jitter::Full,
+            Some((_, "equal")) => Jitter::Equal,
+            Some((_, "decorrelated")) => Jitter::Decorrelated,
+            Some((_, "proportional")) => {
+                let factor = f.jitter_factor.as_ref().map_or(0.2, |x| *x.get_ref());
+                if !(0.0..=1.0).contains(&factor) {
+                    let span = f.jitter_factor.as_ref().map_or(r.span(), Spanned::span);
+                    self.error(span, format!("`jitter_factor` is {factor}; expected a spread from 0 to 1, like 0.2 for U(0.8, 1.2)"));
+                    return None;
+                }
+                Jitter::Proportional { factor }
+            }
+            Some((j, other)) => {
+                let kinds = ["none", "full", "equal", "decorrelated", "proportional"];
+                let hint = did_you_mean(other, kinds)
+                    .map(|k| format!("did you mean \"{k}\"? "))
+                    .unwrap_or_default();
+                self.error(
+                    j.span(),
+                    format!(
+                        "unknown jitter \"{}\"; {hint}expected one of: {}",
+                        shorten(other, 40),
+                        kinds.join(", ")
+                    ),
+                );
+                return None;
+            }
+        };
+        if let (Some(x), false) = (
+            &f.jitter_factor,
+            matches!(jitter, Jitter::Proportional { .. }),
+        ) {
+            self.error(x.span(), "`jitter_factor` applies only to `jitter = \"proportional\"`; expected no factor here");
+        }
+        let retry_on = match &f.retry_on {
+            Some(on) => self.reasons(on, "retry_on"),
+            None => Reasons::NONE
+                .with(Reason::Error)
+                .with(Reason::Timeout)
+                .with(Reason::Rejected),
+        };
+        Some(RetryPolicy {
+            max_attempts,
+            backoff,
+            jitter,
+            retry_on,
+        })
+    }
+
+    fn backoff(&mut self, b: &Spanned<BackoffFile>) -> Option<Backoff> {
+        let f = b.get_ref();
+        let present = [
+            ("delay", f.delay.as_ref().map(Spanned::span)),
+            ("base", f.base.as_ref().map(Spanned::span)),
+            ("multiplier", f.multiplier.as_ref().map(Spanned::span)),
+            ("cap", f.cap.as_ref().map(Spanned::span)),
+        ];
+        let kinds: [(&str, &[&str]); 2] = [
+            ("constant", &["delay"]),
+            ("exponential", &["base", "multiplier", "cap"]),
+        ];
+        match self.kind(&f.kind, &b.span(), &kinds, &present, "backoff")? {
+            "constant" => {
+                let d = self.required(
+                    &f.delay,
+                    &b.span(),
+                    "delay",
+                    "this constant backoff",
+                    "the wait, like `delay = \"100ms\"`",
+                )?;
+                Some(Backoff::Constant {
+                    delay: d.get_ref().0,
+                })
+            }
+            _ => {
+                let base = self.required(
+                    &f.base,
+                    &b.span(),
+                    "base",
+                    "this exponential backoff",
+                    "the first wait, like `base = \"10ms\"`",
+                )?;
+                let multiplier = f.multiplier.as_ref().map_or(2.0, |m| *m.get_ref());
+                if !(multiplier.is_finite() && multiplier >= 1.0) {
+                    let span = f.multiplier.as_ref().map_or(b.span(), Spanned::span);
+                    self.error(span, format!("`multiplier` is {multiplier}; expected a growth factor of 1 or more, like 2.0"));
+                    return None;
+                }
+                let cap = f
+                    .cap
+                    .as_ref()
+                    .map_or(SimDuration::from_secs(30), |c| c.get_ref().0);
+                if cap < base.get_ref().0 {
+                    let span = f.cap.as_ref().map_or(b.span(), Spanned::span);
+                    self.error(
+                        span,
+                        "`cap` is below `base`; expected a cap at least as large as the first wait",
+                    );
+                    return None;
+                }
+                Some(Backoff::Exponential {
+                    base: base.get_ref().0,
+                    multiplier,
+                    cap,
+                })
+            }
+        }
+    }
+
+    fn budget(&mut self, b: &Spanned<BudgetFile>) -> Option<BudgetSpec> {
+        let f = b.get_ref();
+        let present = [
+            ("percent", f.percent.as_ref().map(Spanned::span)),
+            ("min_per_s", f.min_per_s.as_ref().map(Spanned::span)),
+            ("ttl", f.ttl.as_ref().map(Spanned::span)),
+            ("max_tokens", f.max_tokens.as_ref().map(Spanned::span)),
+            ("token_ratio", f.token_ratio.as_ref().map(Spanned::span)),
+            ("capacity", f.capacity.as_ref().map(Spanned::span)),
+            ("retry_cost", f.retry_cost.as_ref().map(Spanned::span)),
+            ("timeout_cost", f.timeout_cost.as_ref().map(Spanned::span)),
+            (
+                "no_retry_increment",
+                f.no_retry_increment.as_ref().map(Spanned::span),
+            ),
+        ];
+        let kinds: [(&str, &[&str]); 3] = [
+            ("ratio", &["percent", "min_per_s", "ttl"]),
+            ("token_bucket", &["max_tokens", "token_ratio"]),
+            (
+                "quota",
+                &[
+                    "capacity",
+                    "retry_cost",
+                    "timeout_cost",
+                    "no_retry_increment",
+                ],
+            ),
+        ];
+        let kind = self.kind(&f.kind, &b.span(), &kinds, &present, "retry budget")?;
+        let num = |checker: &mut Self,
+                   v: &Option<Spanned<f64>>,
+                   key: &str,
+                   default: f64,
+                   min: f64,
+                   max: f64|
+         -> Option<f64> {
+            let Some(v) = v else { return Some(default) };
+            let x = *v.get_ref();
+            if !(x.is_finite() && x >= min && x <= max) {
+                checker.error(
+                    v.span(),
+                    format!("`{key}` is {x}; expected a number from {min} to {max}"),
+                );
+                return None;
+            }
+            Some(x)
+        };
+        match kind {
+            "ratio" => {
+                let percent = num(self, &f.percent, "percent", 20.0, 0.0, 100.0)?;
+                let min_per_s = num(self, &f.min_per_s, "min_per_s", 10.0, 0.0, 1e9)?;
+                let ttl = match &f.ttl {
+                    None => SimDuration::from_secs(10),
+                    Some(t) => self.positive(t, "ttl")?,
+                };
+                Some(BudgetSpec::Ratio {
+                    percent,
+                    min_per_s,
+                    ttl,
+                })
+            }
+            "token_bucket" => {
+                let max_tokens = num(self, &f.max_tokens, "max_tokens", 10.0, 0.001, 1000.0)?;
+                let token_ratio = num(self, &f.token_ratio, "token_ratio", 0.1, 0.0, 1000.0)?;
+                Some(BudgetSpec::TokenBucket {
+                    max_tokens,
+                    token_ratio,
+                })
+            }
+            _ => Some(BudgetSpec::Quota {
+                capacity: num(self, &f.capacity, "capacity", 500.0, 0.0, 1e9)?,
+                retry_cost: num(self, &f.retry_cost, "retry_cost", 5.0, 0.0, 1e9)?,
+                timeout_cost: num(self, &f.timeout_cost, "timeout_cost", 10.0, 0.0, 1e9)?,
+                no_retry_increment: num(
+                    self,
+                    &f.no_retry_increment,
+                    "no_retry_increment",
+                    1.0,
+                    0.0,
+                    1e9,
+                )?,
+            }),
+        }
+    }
+
+    fn breaker(&mut self, b: &Spanned<BreakerFile>) -> Option<BreakerSpec> {
+        let f = b.get_ref();
+        let kind = f.kind.as_ref().map_or("rate", |k| k.get_ref().as_str());
+        let open_for = match &f.open_for {
+            None => SimDuration::from_secs(60),
+            Some(o) => self.positive(o, "open_for")?,
+        };
+        let rate_only = [
+            ("window", f.window.as_ref().map(Spanned::span)),
+            ("min_calls", f.min_calls.as_ref().map(Spanned::span)),
+            ("failure_rate", f.failure_rate.as_ref().map(Spanned::span)),
+            (
+                "slow_call_duration",
+                f.slow_call_duration.as_ref().map(Spanned::span),
+            ),
+            (
+                "slow_call_rate",
+                f.slow_call_rate.as_ref().map(Spanned::span),
+            ),
+            (
+                "half_open_calls",
+                f.half_open_calls.as_ref().map(Spanned::span),
+            ),
+        ];
+        match kind {
+            "rate" => {
+                if let Some(x) = &f.failures {
+                    self.error(x.span(), "`failures` applies to `kind = \"consecutive_failures\"`; expected `failure_rate` for a rate breaker");
+                    return None;
+                }
+                let window = match &f.window {
+                    None => Window::Count(100),
+                    Some(w) => {
+                        let wf = w.get_ref();
+                        let size = match &wf.size {
+                            Some(s) => self.count(s, "size", 1, 1_000_000),
+                            None => 100,
+                        };
+                        match wf.kind.as_ref().map(|k| k.get_ref().as_str()) {
+                            None | Some("count") => Window::Count(size),
+                            Some("time") => Window::Time(size),
+                            Some(other) => {
+                                let span = wf.kind.as_ref().map_or(w.span(), Spanned::span);
+                                self.error(span, format!("unknown window kind \"{}\"; expected \"count\" (the last N calls) or \"time\" (the last N seconds)", shorten(other, 40)));
+                                return None;
+                            }
+                        }
+                    }
+                };
+                let rate = |checker: &mut Self,
+                            v: &Option<Spanned<f64>>,
+                            key: &str,
+                            default: f64|
+                 -> Option<f64> {
+                    let Some(v) = v else { return Some(default) };
+                    let x = *v.get_ref();
+                    if !(x > 0.0 && x <= 1.0) {
+                        checker.error(
+                            v.span(),
+                            format!(
+                                "`{key}` is {x}; expected a rate above 0 and at most 1, like 0.5"
+                            ),
+                        );
+                        return None;
+                    }
+                    Some(x)
+                };
+                let failure_rate = rate(self, &f.failure_rate, "failure_rate", 0.5)?;
+                let slow_call_rate = rate(self, &f.slow_call_rate, "slow_call_rate", 1.0)?;
+                Some(BreakerSpec::Rate {
+                    window,
+                    min_calls: f
+                        .min_calls
+                        .as_ref()
+                        .map_or(100, |m| self.count(m, "min_calls", 1, 1_000_000)),
+                    failure_rate,
+                    slow_call_duration: f
+                        .slow_call_duration
+                        .as_ref()
+                        .map_or(SimDuration::from_secs(60), |d| d.get_ref().0),
+                    slow_call_rate,
+                    open_for,
+                    half_open_calls: f
+                        .half_open_calls
+                        .as_ref()
+                        .map_or(10, |h| self.count(h, "half_open_calls", 1, 1_000_000)),
+                })
+            }
+            "consecutive_failures" => {
+                for (key, span) in rate_only {
+                    if let Some(span) = span {
+                        self.error(span, format!("`{key}` does not apply to a consecutive_failures breaker; expected only: failures, open_for"));
+                        return None;
+                    }
+                }
+                let failures = f
+                    .failures
+                    .as_ref()
+                    .map_or(5, |x| self.count(x, "failures", 1, 1_000_000));
+                Some(BreakerSpec::ConsecutiveFailures { failures, open_for })
+            }
+            other => {
+                let span = f.kind.as_ref().map_or(b.span(), Spanned::span);
+                self.error(span, format!("unknown circuit breaker kind \"{}\"; expected \"rate\" (Resilience4j) or \"consecutive_failures\"", shorten(other, 40)));
+                None
+            }
+        }
+    }
+
+    /// `order`: returns true when the breaker wraps the retry instead of each attempt.
+    fn order(&mut self, order: &Spanned<Names>, keys: &PolicyKeys) -> bool {
+        let names: Vec<&str> = order
+            .get_ref()
+            .iter()
+            .map(|n| n.get_ref().as_str())
+            .collect();
+        for n in order.get_ref() {
+            if !ORDERABLE.contains(&n.get_ref().as_str()) {
+                self.error(
+                    n.span(),
+                    format!(
+                        "`order` names \"{}\"; expected some of: {}",
+                        shorten(n.get_ref(), 40),
+                        ORDERABLE.join(", ")
+                    ),
+                );
+                return false;
+            }
+            if names.iter().filter(|m| **m == n.get_ref()).count() > 1 {
+                self.error(
+                    n.span(),
+                    format!(
+                        "`order` names \"{}\" twice; expected each policy once",
+                        n.get_ref()
+                    ),
+                );
+                return false;
+            }
+            let configured = match n.get_ref().as_str() {
+                "fallback" => keys.fallback.is_some(),
+                "retry" => keys.retry.is_some(),
+                "circuit_breaker" => keys.circuit_breaker.is_some(),
+                _ => true,
+            };
+            if !configured {
+                self.error(n.span(), format!("`order` names `{}`, which this call does not configure; expected only configured policies", n.get_ref()));
+                return false;
+            }
+        }
+        let position = |p: &str| names.iter().position(|n| *n == p);
+        if position("fallback").is_some_and(|i| i != 0) {
+            self.error(order.span(), "`fallback` must come first in `order`; expected it before the other policies, since resim answers with a fallback only once the whole call has failed");
+            return false;
+        }
+        if position("timeout").is_some_and(|i| i != names.len() - 1) {
+            self.error(order.span(), "`timeout` must come last in `order`; expected it after the other policies, since it is the per-attempt timeout (`deadline` covers the whole call)");
+            return false;
+        }
+        matches!((position("circuit_breaker"), position("retry")), (Some(b), Some(r)) if b < r)
+    }
+}

@@ -1,0 +1,223 @@
+//! Call-path policies end to end: retries, budgets, deadlines and their propagation,
+//! circuit breakers and fallbacks, with numbers.
+
+use crate::common;
+use resim::metrics::recovery::Recovery;
+
+fn shipped(name: &str) -> String {
+    std::fs::read_to_string(common::root().join("scenarios").join(name)).expect("shipped scenario")
+}
+
+/// The retry storm: a 3 s hang at load 0.625 tips the API into an overload that outlasts the
+/// hang by the rest of the run (every timeout brings a retry, abandoned work is still
+/// served); a 10% retry budget, or deadline propagation, lets it recover within seconds.
+#[test]
+fn retry_storm_collapses_without_a_budget_and_recovers_with_one_or_with_deadlines() {
+    let storm = common::run(&shipped("retry-storm.toml"), 1);
+    assert_eq!(
+        storm.recovery,
+        Recovery::Never,
+        "the storm should outlast the 3 s hang"
+    );
+    assert!(storm.metrics.totals.availability().expect("requests") < 0.5);
+    assert!(storm.metrics.policy.retries > storm.metrics.totals.requests / 2);
+
+    let budget = common::run(&shipped("retry-storm-budget.toml"), 1);
+    match budget.recovery {
+        Recovery::Seconds(s) => assert!(s < 30.0, "recovered after {s} s"),
+        other => panic!("expected recovery with a budget, got {other:?}"),
+    }
+    assert!(budget.metrics.policy.budget_refused > 0);
+    // The budget's allowance: 10% of requests plus 5/s over 10 s windows.
+    let allowance = budget.metrics.totals.requests as f64 * 0.10 + 5.0 * 240.0;
+    assert!(
+        (budget.metrics.policy.retries as f64) <= allowance,
+        "{} retries",
+        budget.metrics.policy.retries
+    );
+
+    let deadline = common::run(&shipped("retry-storm-deadline.toml"), 1);
+    match deadline.recovery {
+        Recovery::Seconds(s) => assert!(s < 30.0, "recovered after {s} s"),
+        other => panic!("expected recovery with deadline propagation, got {other:?}"),
+    }
+    assert!(
+        deadline.metrics.policy.dropped > 0,
+        "abandoned attempts are dropped at dequeue"
+    );
+}
+
+fn flaky(extra: &str) -> String {
+    format!(
+        r#"
+name = "flaky"
+duration = "60s"
+warmup = "5s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 500 }}
+timeout = "1s"
+{extra}
+[[service]]
+name = "api"
+concurrency = 64
+service_time = {{ kind = "exponential", mean = "2ms" }}
+error_rate = 0.2
+"#
+    )
+}
+
+/// Independent failures with probability p: with 3 attempts a request fails with p^3
+/// (0.008 for p = 0.2) and makes 1 + p + p^2 = 1.24 attempts on average.
+#[test]
+fn retries_turn_p_into_p_cubed() {
+    let run = common::run(
+        &flaky(
+            "retry = { max_attempts = 3, backoff = { kind = \"constant\", delay = \"1ms\" }, retry_on = [\"error\"] }",
+        ),
+        2,
+    );
+    let t = &run.metrics.totals;
+    let failure = t.failed() as f64 / t.requests as f64;
+    assert!((failure - 0.008).abs() < 0.0015, "failure rate {failure}");
+    let attempts = t.attempts as f64 / t.requests as f64;
+    assert!(
+        (attempts - 1.24).abs() < 0.01,
+        "{attempts} attempts per request"
+    );
+    assert_eq!(
+        run.metrics.policy.retries,
+        t.attempts - t.requests,
+        "every attempt after the first is a retry"
+    );
+    // Without retries the failure rate is p.
+    let plain = common::run(&flaky(""), 2);
+    let p = plain.metrics.totals.errors as f64 / plain.metrics.totals.requests as f64;
+    assert!((p - 0.2).abs() < 0.01, "{p}");
+}
+
+/// A deadline bounds the whole request: retries that would end after it are not made, and
+/// no success takes longer than it.
+#[test]
+fn a_deadline_bounds_every_request() {
+    let text = flaky("deadline = \"25ms\"\nretry = { max_attempts = 10, backoff = { kind = \"constant\", delay = \"10ms\" } }")
+        .replace("mean = \"2ms\"", "mean = \"5ms\"");
+    let run = common::run(&text, 3);
+    let l = run.metrics.latency.expect("successes");
+    assert!(
+        l.max_ns <= 25_000_000,
+        "a success after the deadline: {} ns",
+        l.max_ns
+    );
+    // Waits of 10 ms after each failure: at most 3 attempts fit in 25 ms.
+    let attempts = run.metrics.totals.attempts as f64 / run.metrics.totals.requests as f64;
+    assert!(attempts < 1.3, "{attempts}");
+    assert!(run.metrics.totals.errors > 0);
+}
+
+/// A client's circuit breaker in front of a dead service: it opens, refuses calls at once
+/// (short_circuited), probes in half-open, and closes once the service is back. With a
+/// fallback, the refused calls are answered degraded instead.
+#[test]
+fn a_breaker_short_circuits_a_dead_dependency_and_closes_after_it_returns() {
+    let text = r#"
+name = "breaker"
+duration = "60s"
+warmup = "5s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 200 }
+timeout = "100ms"
+circuit_breaker = { window = { kind = "count", size = 20 }, min_calls = 10, failure_rate = 0.5, open_for = "2s", half_open_calls = 3 }
+[[service]]
+name = "api"
+concurrency = 16
+service_time = { kind = "exponential", mean = "2ms" }
+[[fault]]
+kind = "crash"
+target = "api"
+at = "20s"
+for = "10s"
+"#;
+    let run = common::run(text, 4);
+    let t = &run.metrics.totals;
+    assert!(t.short_circuited > 1500, "{t:?}");
+    assert!(
+        t.errors < 200,
+        "the breaker opens after a few failures: {t:?}"
+    );
+    let states: Vec<&str> = run
+        .metrics
+        .policy_log
+        .events
+        .iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(states.first(), Some(&"open"));
+    assert_eq!(states.last(), Some(&"closed"), "{states:?}");
+    assert!(states.contains(&"half_open"));
+    let opened = run.metrics.policy_log.events[0].time.as_nanos();
+    assert!(
+        (20_000_000_000..20_200_000_000).contains(&opened),
+        "opened at {opened}"
+    );
+    let closed = run
+        .metrics
+        .policy_log
+        .events
+        .last()
+        .expect("events")
+        .time
+        .as_nanos();
+    assert!(
+        (30_000_000_000..32_100_000_000).contains(&closed),
+        "closed at {closed}"
+    );
+    // Outside the crash (and the requests in flight when it began), every request succeeds.
+    let outside: u64 = run
+        .metrics
+        .buckets
+        .iter()
+        .filter(|b| !(19..32).contains(&(b.start.as_nanos() / 1_000_000_000)))
+        .map(|b| b.counts.failed())
+        .sum();
+    assert_eq!(outside, 0);
+
+    let fallback = common::run(
+        &text.replace(
+            "[[service]]",
+            "fallback = { on = [\"error\", \"short_circuited\"] }\n[[service]]",
+        ),
+        4,
+    );
+    let f = &fallback.metrics.totals;
+    assert_eq!(f.short_circuited + f.errors, 0, "{f:?}");
+    assert_eq!(f.degraded, t.short_circuited + t.errors);
+    assert_eq!(f.availability(), Some(1.0));
+}
+
+/// The shipped breaker scenario: the API's breaker on its call to a hung service opens, and
+/// its fallback keeps users served (degraded) while the dependency is down.
+#[test]
+fn the_breaker_scenario_keeps_users_served() {
+    let run = common::run(&shipped("breaker.toml"), 1);
+    let t = &run.metrics.totals;
+    assert!(t.degraded > 10_000, "{t:?}");
+    assert!(t.availability().expect("requests") > 0.99);
+    assert!(
+        run.metrics
+            .policy_log
+            .events
+            .iter()
+            .any(|e| e.event == "open")
+    );
+    assert!(
+        run.metrics
+            .policy_log
+            .sites
+            .iter()
+            .any(|s| s == "api[0]->recommendations")
+    );
+}
