@@ -49,6 +49,10 @@ impl Model<'_> {
         let Some(delay) = self.transit(edge, ends, Leg::Request) else {
             return; // lost on the way: only the timeout will tell
         };
+        let idem_key = self.idem.as_ref().and_then(|t| match caller {
+            Caller::Request(k) => t.request_key(k.slot()),
+            Caller::Job(k) => t.call_key(k.slot(), self.jobs.live(k).next_call - 1),
+        });
         let job = self.jobs.insert(Job {
             caller,
             caller_call: call,
@@ -63,6 +67,9 @@ impl Model<'_> {
             give_up_at,
             degraded: false,
         });
+        if let (Some(t), Some(key)) = (&mut self.idem, idem_key) {
+            t.job_created(job.slot(), key);
+        }
         if delay == SimDuration::ZERO {
             self.deliver(job, sched);
         } else {

@@ -27,6 +27,7 @@ pub mod client;
 pub mod event;
 mod faults;
 mod guards;
+mod idempotency;
 mod network;
 mod policies;
 pub mod replica;
@@ -132,6 +133,8 @@ pub struct Model<'s> {
     guards: Guards,
     /// What the policies did.
     policy_counts: PolicyCounts,
+    /// Idempotency keys, when some call site retries (else `None`: nothing to track).
+    idem: Option<idempotency::Tracker>,
 }
 
 impl<'s> Model<'s> {
@@ -206,6 +209,7 @@ impl<'s> Model<'s> {
             policy_calls: Slab::new(),
             guards: Guards::build(scenario, seed),
             policy_counts: PolicyCounts::default(),
+            idem: scenario.can_repeat().then(idempotency::Tracker::default),
         };
         model.schedule_first_sends(sched);
         model.schedule_faults(sched);
@@ -295,6 +299,9 @@ impl<'s> Model<'s> {
             call: 0,
             policy: None,
         });
+        if let Some(t) = &mut self.idem {
+            t.request_sent(request.slot());
+        }
         let ClientState { edge, lane, .. } = self.clients[client as usize];
         if has_policy {
             let guard = self.guards.of_client(client);
@@ -312,6 +319,9 @@ impl<'s> Model<'s> {
     fn end_request(&mut self, key: Key, outcome: crate::Outcome, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let q = self.requests.remove(key).expect("the request is live");
+        if let Some(t) = &mut self.idem {
+            t.request_ended(key.slot());
+        }
         if let Some(b) = q.bucket {
             self.recorder.finish(b, outcome, now - q.sent_at, now);
         }

@@ -2,12 +2,14 @@
 //! and what crashes and hangs do to the work in progress.
 
 use super::event::{Caller, Event};
+use super::idempotency::Admission;
 use super::replica::Replica;
 use super::service::{Call, Service};
 use super::slab::Key;
 use super::{Job, JobState, Model};
 use crate::engine::{Scheduler, SimDuration};
 use crate::outcome::Outcome;
+use crate::scenario::Idempotency;
 
 impl Model<'_> {
     /// A job's request reaches its replica: serve it, queue it, or refuse it.
@@ -26,10 +28,20 @@ impl Model<'_> {
             self.turn_away(key, Outcome::Error, sched);
             return;
         }
+        if self.idem.is_some() && !self.admit_at_arrival(key, sched) {
+            return;
+        }
+        let j = self.jobs.live_mut(key);
+        let r = &mut self.replicas[j.replica as usize];
+        let s = &mut self.services[r.service as usize];
         s.recorder.arrived(now);
         if !r.is_hung() && r.busy < s.concurrency {
             if j.give_up_at <= now {
                 self.drop_job(key, now);
+                return;
+            }
+            if self.idem.is_some() {
+                self.start(key, sched);
                 return;
             }
             start_job(key, j, r, s, sched);
@@ -47,12 +59,72 @@ impl Model<'_> {
     #[cold]
     fn drop_job(&mut self, key: Key, now: crate::engine::SimTime) {
         let j = self.jobs.remove(key).expect("live job");
+        self.forget_key(key, j.replica, None, now);
         let r = &self.replicas[j.replica as usize];
         self.services[r.service as usize]
             .recorder
             .rejected(now, j.arrived_at);
         if now >= self.recorder.window_start() && now < self.end {
             self.policy_counts.dropped += 1;
+        }
+    }
+
+    /// A request with an idempotency key reaches a service with an idempotency store: a
+    /// stored answer is replayed at once, and a repeat of a key still being executed is
+    /// answered with an error (409 Conflict); false when the job was answered so.
+    #[cold]
+    fn admit_at_arrival(&mut self, key: Key, sched: &mut Scheduler<Event>) -> bool {
+        let j = self.jobs.live(key);
+        let service = self.replicas[j.replica as usize].service;
+        let Idempotency::Store { ttl } = self.scenario.services[service as usize].idempotency
+        else {
+            return true;
+        };
+        let t = self.idem.as_mut().expect("tracked");
+        match t.admit(key.slot(), service, Some(ttl), sched.now()) {
+            Admission::Execute { .. } => true,
+            Admission::Replay(outcome) => {
+                self.turn_away(key, outcome, sched);
+                false
+            }
+            Admission::Conflict => {
+                self.turn_away(key, Outcome::Error, sched);
+                false
+            }
+        }
+    }
+
+    /// A worker takes up a job with an idempotency key: a second execution of the key by a
+    /// non-idempotent service is a duplicate.
+    #[cold]
+    fn note_execution(&mut self, key: Key, now: crate::engine::SimTime) {
+        let j = self.jobs.live(key);
+        let service = self.replicas[j.replica as usize].service;
+        if self.scenario.services[service as usize].idempotency != Idempotency::None {
+            return;
+        }
+        let t = self.idem.as_mut().expect("tracked");
+        if let Admission::Execute { duplicate: true } = t.admit(key.slot(), service, None, now)
+            && now >= self.recorder.window_start()
+            && now < self.end
+        {
+            self.policy_counts.duplicates += 1;
+        }
+    }
+
+    /// Forgets the idempotency key of a job of `replica` that is gone, answered with
+    /// `outcome` or unanswered.
+    #[inline]
+    fn forget_key(
+        &mut self,
+        key: Key,
+        replica: u32,
+        outcome: Option<Outcome>,
+        now: crate::engine::SimTime,
+    ) {
+        if let Some(t) = &mut self.idem {
+            let service = self.replicas[replica as usize].service;
+            t.job_gone(key.slot(), service, outcome, now);
         }
     }
 
@@ -74,11 +146,15 @@ impl Model<'_> {
     #[inline(never)]
     fn turn_away(&mut self, key: Key, outcome: Outcome, sched: &mut Scheduler<Event>) {
         let j = self.jobs.remove(key).expect("live job");
+        self.forget_key(key, j.replica, None, sched.now());
         self.reply(&j, outcome, sched);
     }
 
     /// A worker of the job's replica takes the job up.
     pub(super) fn start(&mut self, key: Key, sched: &mut Scheduler<Event>) {
+        if self.idem.is_some() {
+            self.note_execution(key, sched.now());
+        }
         let j = self.jobs.live_mut(key);
         let r = &mut self.replicas[j.replica as usize];
         let s = &mut self.services[r.service as usize];
@@ -171,6 +247,9 @@ impl Model<'_> {
     pub(super) fn complete(&mut self, key: Key, outcome: Outcome, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let j = self.jobs.remove(key).expect("live job");
+        if self.idem.is_some() {
+            self.forget_key(key, j.replica, Some(outcome), now);
+        }
         let r = &mut self.replicas[j.replica as usize];
         let s = &mut self.services[r.service as usize];
         r.busy -= 1;
@@ -180,7 +259,7 @@ impl Model<'_> {
             && let Some(&next) = r.waiting.front()
         {
             let n = self.jobs.live_mut(next);
-            if n.give_up_at > now {
+            if n.give_up_at > now && self.idem.is_none() {
                 r.waiting.pop_front();
                 start_job(next, n, r, s, sched);
             } else {
@@ -207,6 +286,7 @@ impl Model<'_> {
         r.parked.clear();
         for k in victims {
             let j = self.jobs.remove(k).expect("live job");
+            self.forget_key(k, replica, None, now);
             if let Some(state) = j.policy {
                 self.policy_calls.remove(state);
             }

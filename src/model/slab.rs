@@ -10,6 +10,14 @@ pub struct Key {
     generation: u32,
 }
 
+impl Key {
+    /// The slot of the record: distinct among live records, reused after removal.
+    #[inline]
+    pub fn slot(self) -> usize {
+        self.index as usize
+    }
+}
+
 /// A slot and its generation: odd while it holds a live record, even while it is free.
 /// Inserting and removing each add one, so a key (which carries the odd generation of its
 /// record) resolves only while that very record is there: one comparison checks both that

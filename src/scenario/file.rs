@@ -7,7 +7,9 @@
 //! `validate` checks which keys each kind takes. Whole numbers are read as `i64` (the range
 //! of a TOML integer) so that `validate` can name the key and its range when one is negative.
 
-use super::policy_file::{BreakerFile, BudgetFile, FallbackFile, Names, PolicyKeys, RetryFile};
+use super::policy_file::{
+    BreakerFile, BudgetFile, FallbackFile, IdempotencyFile, Names, PolicyKeys, RetryFile,
+};
 use super::units::{DurationValue, QueueValue};
 use serde::Deserialize;
 use toml::Spanned;
@@ -104,6 +106,8 @@ pub struct ServiceFile {
     #[serde(default)]
     pub calls: Vec<Spanned<CallFile>>,
     pub error_rate: Option<Spanned<f64>>,
+    pub idempotent: Option<Spanned<bool>>,
+    pub idempotency: Option<Spanned<IdempotencyFile>>,
 }
 
 /// One entry of a service's `calls`.

@@ -143,6 +143,23 @@ pub struct ServiceSpec {
     pub calls: Vec<CallSpec>,
     /// Fraction of requests that fail after their own work.
     pub error_rate: f64,
+    /// How the service treats a request it has already executed (a retry).
+    pub idempotency: Idempotency,
+}
+
+/// What a service does with a request whose idempotency key it has seen before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// It executes it again, and counts a duplicate (`idempotent = false`, the default).
+    None,
+    /// Executing twice is harmless: nothing is counted (`idempotent = true`).
+    Idempotent,
+    /// It keeps the first answer for `ttl` and replays it without executing again
+    /// (`idempotency = { ttl = "24h" }`, Stripe's idempotency keys).
+    Store {
+        /// How long an answer is kept.
+        ttl: SimDuration,
+    },
 }
 
 /// One downstream call of a service.
@@ -177,6 +194,16 @@ pub struct LinkSpec {
 }
 
 impl Scenario {
+    /// True when some call site can send one request more than once (it retries), so
+    /// idempotency keys must be tracked.
+    pub fn can_repeat(&self) -> bool {
+        self.clients.iter().any(|c| c.policy.retry.is_some())
+            || self
+                .services
+                .iter()
+                .any(|s| s.calls.iter().any(|c| c.policy.retry.is_some()))
+    }
+
     /// The [start, end) windows of the faults scheduled with both `at` and `for` (chaos
     /// monkeys excepted): the outages `recovery_s` measures recovery from.
     pub fn scheduled_outages(&self) -> Vec<(SimTime, SimTime)> {

@@ -76,6 +76,13 @@ pub struct FallbackFile {
     pub on: Option<Spanned<Names>>,
 }
 
+/// `idempotency = { ttl = "24h" }` on a service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencyFile {
+    pub ttl: Option<Spanned<DurationValue>>,
+}
+
 /// The policy keys a client and a call entry share.
 #[derive(Debug, Default)]
 pub struct PolicyKeys<'a> {

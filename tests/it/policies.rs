@@ -221,3 +221,33 @@ fn the_breaker_scenario_keeps_users_served() {
             .any(|s| s == "api[0]->recommendations")
     );
 }
+
+/// Retries over a link that loses 2% of responses: the payment service executes those
+/// requests twice (duplicates, one per retry of a lost response); with an idempotency store
+/// it replays its first answer instead, and with `idempotent = true` nothing is counted.
+/// Same seed, same traffic, same losses.
+#[test]
+fn retries_duplicate_work_unless_the_service_is_idempotent() {
+    let text = shipped("idempotency.toml");
+    let plain = common::run(&text, 1);
+    let dup = plain.metrics.policy.duplicates;
+    assert!(dup > 300, "{dup} duplicates");
+    // Lost responses are 2% of executions, and each brings a retry that executes again.
+    let expected = plain.metrics.totals.requests as f64 * 0.02;
+    assert!(
+        (dup as f64 - expected).abs() < expected * 0.2,
+        "{dup} duplicates, about {expected} expected"
+    );
+    let store = common::run(
+        &text.replace("idempotent = false", "idempotency = { ttl = \"24h\" }"),
+        1,
+    );
+    assert_eq!(store.metrics.policy.duplicates, 0);
+    assert_eq!(
+        store.metrics.policy.retries, plain.metrics.policy.retries,
+        "the same retries, replayed"
+    );
+    assert_eq!(store.metrics.totals.availability(), Some(1.0));
+    let harmless = common::run(&text.replace("idempotent = false", "idempotent = true"), 1);
+    assert_eq!(harmless.metrics.policy.duplicates, 0);
+}

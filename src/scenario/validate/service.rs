@@ -3,9 +3,10 @@
 use super::Checker;
 use super::topology::Names;
 use crate::distribution::Distribution;
+use crate::engine::SimDuration;
 use crate::scenario::file::ServiceFile;
 use crate::scenario::units::QueueValue;
-use crate::scenario::{CallSpec, ServiceSpec};
+use crate::scenario::{CallSpec, Idempotency, ServiceSpec};
 use toml::Spanned;
 
 /// Most replicas a service may have.
@@ -84,6 +85,29 @@ impl Checker<'_> {
                 })
             })
             .collect();
+        let idempotency = match (&f.idempotent, &f.idempotency) {
+            (Some(i), Some(_)) => {
+                self.error(i.span(), "both `idempotent` and `idempotency` are given; expected `idempotent = true` (repeats are harmless) or an `idempotency` store, not both");
+                Idempotency::None
+            }
+            (_, Some(store)) => match &store.get_ref().ttl {
+                Some(t) if t.get_ref().0 > SimDuration::ZERO => {
+                    Idempotency::Store { ttl: t.get_ref().0 }
+                }
+                Some(t) => {
+                    self.error(
+                        t.span(),
+                        "`ttl` is zero; expected how long answers are kept, like \"24h\"",
+                    );
+                    Idempotency::None
+                }
+                None => Idempotency::Store {
+                    ttl: SimDuration::from_secs(24 * 3600),
+                },
+            },
+            (Some(i), None) if *i.get_ref() => Idempotency::Idempotent,
+            _ => Idempotency::None,
+        };
         ServiceSpec {
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
             replicas,
@@ -92,6 +116,7 @@ impl Checker<'_> {
             service_time,
             calls,
             error_rate,
+            idempotency,
         }
     }
 

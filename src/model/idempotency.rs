@@ -1,0 +1,250 @@
+//! Idempotency keys: which requests a service has already executed, for duplicate counting
+//! and for idempotency stores (Stripe's semantics).
+//!
+//! A client request's key is its root; a call made while serving a request carries a key
+//! derived from its caller's key and the call's position, so every attempt (retry or hedge)
+//! of one logical call, at any depth, carries the same key to the same service. A root is
+//! remembered while its client request is open or any job it caused still lives; then its
+//! entries are forgotten, so memory follows the requests in flight, not the run's length.
+//! Keys are tracked only when some call site can send a request twice (retries or hedges).
+
+use super::slab::{Key, Slab};
+use crate::engine::{SimDuration, SimTime};
+use crate::outcome::Outcome;
+use std::collections::BTreeMap;
+
+/// A request's idempotency key: its root and its path in the call tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdemKey {
+    root: Key,
+    path: u64,
+}
+
+impl IdemKey {
+    /// The key of call number `call` made while serving a request with this key.
+    pub fn child(self, call: u32) -> IdemKey {
+        // FNV-style mixing: distinct positions give distinct paths with overwhelming odds.
+        let mixed = (self.path ^ u64::from(call + 1)).wrapping_mul(0x0000_0100_0000_01b3);
+        IdemKey {
+            root: self.root,
+            path: mixed ^ 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    /// The root of the key (the client request).
+    pub fn root(self) -> Key {
+        self.root
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Root {
+    open: bool,
+    live_jobs: u32,
+}
+
+/// What a service knows of one key.
+#[derive(Clone, Copy, Default)]
+struct Entry {
+    started: u32,
+    executing: u32,
+    answer: Option<(Outcome, SimTime)>,
+}
+
+/// What to do with a request a worker takes up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Execute it; `duplicate` when the service has started this key before.
+    Execute {
+        /// The service has started this key before.
+        duplicate: bool,
+    },
+    /// Answer at once with this stored outcome, without executing.
+    Replay(Outcome),
+    /// The first execution is still running: answer with an error (409 Conflict).
+    Conflict,
+}
+
+/// Every key in flight.
+#[derive(Default)]
+pub struct KeyTable {
+    roots: Slab<Root>,
+    entries: BTreeMap<(Key, u64, u32), Entry>,
+}
+
+impl KeyTable {
+    /// A new client request's key.
+    pub fn open_root(&mut self) -> IdemKey {
+        let root = self.roots.insert(Root {
+            open: true,
+            live_jobs: 0,
+        });
+        IdemKey { root, path: 1 }
+    }
+
+    /// The client request of `root` has ended.
+    pub fn close_root(&mut self, root: Key) {
+        if let Some(r) = self.roots.get_mut(root) {
+            r.open = false;
+        }
+        self.collect(root);
+    }
+
+    /// A job carrying a key of `root` was created.
+    pub fn job_created(&mut self, root: Key) {
+        if let Some(r) = self.roots.get_mut(root) {
+            r.live_jobs += 1;
+        }
+    }
+
+    /// A job carrying a key of `root` is gone.
+    pub fn job_gone(&mut self, root: Key) {
+        if let Some(r) = self.roots.get_mut(root) {
+            r.live_jobs -= 1;
+        }
+        self.collect(root);
+    }
+
+    fn collect(&mut self, root: Key) {
+        if self
+            .roots
+            .get(root)
+            .is_some_and(|r| !r.open && r.live_jobs == 0)
+        {
+            self.roots.remove(root);
+            let range = (root, 0, 0)..=(root, u64::MAX, u32::MAX);
+            while let Some((&k, _)) = self.entries.range(range.clone()).next() {
+                self.entries.remove(&k);
+            }
+        }
+    }
+
+    /// A worker of `service` takes up a request with `key`; `store` is the service's
+    /// idempotency store time-to-live, if it has one.
+    pub fn admit(
+        &mut self,
+        key: IdemKey,
+        service: u32,
+        store: Option<SimDuration>,
+        now: SimTime,
+    ) -> Admission {
+        let e = self
+            .entries
+            .entry((key.root, key.path, service))
+            .or_default();
+        if let Some(ttl) = store {
+            if let Some((outcome, at)) = e.answer
+                && now < at + ttl
+            {
+                return Admission::Replay(outcome);
+            }
+            if e.executing > 0 {
+                return Admission::Conflict;
+            }
+        }
+        e.started += 1;
+        e.executing += 1;
+        Admission::Execute {
+            duplicate: e.started > 1,
+        }
+    }
+
+    /// An execution of `key` at `service` stopped without an answer (a crash killed it).
+    pub fn abandoned(&mut self, key: IdemKey, service: u32) {
+        if let Some(e) = self.entries.get_mut(&(key.root, key.path, service)) {
+            e.executing = e.executing.saturating_sub(1);
+        }
+    }
+
+    /// An execution of `key` at `service` answered `outcome`.
+    pub fn answered(&mut self, key: IdemKey, service: u32, outcome: Outcome, now: SimTime) {
+        if let Some(e) = self.entries.get_mut(&(key.root, key.path, service)) {
+            e.executing = e.executing.saturating_sub(1);
+            if e.answer.is_none() {
+                e.answer = Some((outcome, now));
+            }
+        }
+    }
+}
+
+/// The keys of the requests and jobs in flight, beside their slabs (indexed by slot), so
+/// that runs without retries pay nothing for them.
+#[derive(Default)]
+pub struct Tracker {
+    table: KeyTable,
+    requests: Vec<Option<IdemKey>>,
+    /// Each job's key, and whether it is executing (admitted and not yet answered).
+    jobs: Vec<Option<(IdemKey, bool)>>,
+}
+
+fn put<T>(v: &mut Vec<Option<T>>, slot: usize, value: T) {
+    if v.len() <= slot {
+        v.resize_with(slot + 1, || None);
+    }
+    v[slot] = Some(value);
+}
+
+impl Tracker {
+    /// A client request (in slab slot `slot`) was sent: it opens a root key.
+    pub fn request_sent(&mut self, slot: usize) {
+        let key = self.table.open_root();
+        put(&mut self.requests, slot, key);
+    }
+
+    /// The client request in `slot` ended.
+    pub fn request_ended(&mut self, slot: usize) {
+        if let Some(key) = self.requests.get_mut(slot).and_then(Option::take) {
+            self.table.close_root(key.root());
+        }
+    }
+
+    /// The key of a request's call (the request's own key).
+    pub fn request_key(&self, slot: usize) -> Option<IdemKey> {
+        self.requests.get(slot).copied().flatten()
+    }
+
+    /// The key of call number `call` of the job in `slot`.
+    pub fn call_key(&self, slot: usize, call: u32) -> Option<IdemKey> {
+        self.jobs
+            .get(slot)
+            .copied()
+            .flatten()
+            .map(|(k, _)| k.child(call))
+    }
+
+    /// A job (in `slot`) carrying `key` was created.
+    pub fn job_created(&mut self, slot: usize, key: IdemKey) {
+        self.table.job_created(key.root());
+        put(&mut self.jobs, slot, (key, false));
+    }
+
+    /// A worker of `service` takes up the job in `slot`.
+    pub fn admit(
+        &mut self,
+        slot: usize,
+        service: u32,
+        store: Option<SimDuration>,
+        now: SimTime,
+    ) -> Admission {
+        let Some(Some((key, executing))) = self.jobs.get_mut(slot) else {
+            return Admission::Execute { duplicate: false };
+        };
+        let admission = self.table.admit(*key, service, store, now);
+        *executing = matches!(admission, Admission::Execute { .. });
+        admission
+    }
+
+    /// The job in `slot` is gone: answered with `outcome`, or without an answer (`None`).
+    pub fn job_gone(&mut self, slot: usize, service: u32, outcome: Option<Outcome>, now: SimTime) {
+        let Some((key, executing)) = self.jobs.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        if executing {
+            match outcome {
+                Some(o) => self.table.answered(key, service, o, now),
+                None => self.table.abandoned(key, service),
+            }
+        }
+        self.table.job_gone(key.root());
+    }
+}
