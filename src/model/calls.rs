@@ -3,7 +3,7 @@
 
 use super::event::{Caller, Event};
 use super::network::{Leg, Node};
-use super::policies::DEADLINE;
+use super::policies::{CallState, DEADLINE};
 use super::slab::{Key, Slab};
 use super::{Job, JobState, Model, Request};
 use crate::engine::{Scheduler, SimDuration, SimTime};
@@ -118,7 +118,7 @@ impl Model<'_> {
             Caller::Request(k) => {
                 if self.is_open(to, call) {
                     if self.requests.live(k).policy.is_some() {
-                        self.attempt_done(to, outcome, sched);
+                        self.attempt_done(to, call, outcome, sched);
                     } else {
                         self.end_request(k, outcome, sched);
                     }
@@ -146,7 +146,7 @@ impl Model<'_> {
             return;
         }
         if self.jobs.live(k).policy.is_some() {
-            self.attempt_done(Caller::Job(k), outcome, sched);
+            self.attempt_done(Caller::Job(k), call, outcome, sched);
         } else if outcome.is_success() {
             self.next_call(k, sched);
         } else {
@@ -171,7 +171,7 @@ impl Model<'_> {
         };
         match to {
             _ if call & DEADLINE != 0 => self.deadline_passed(to, sched),
-            _ if has_policy => self.attempt_done(to, Outcome::Timeout, sched),
+            _ if has_policy => self.attempt_done(to, call, Outcome::Timeout, sched),
             Caller::Request(k) => self.end_request(k, Outcome::Timeout, sched),
             // The service gives up on its dependency and answers its own caller with an error.
             Caller::Job(k) => self.complete(k, Outcome::Error, sched),
@@ -188,22 +188,23 @@ impl Model<'_> {
         while let Some((caller, call)) = self.timers.pop_due(lane, now) {
             self.timeout(caller, call, sched);
         }
-        let (requests, jobs) = (&self.requests, &self.jobs);
-        self.timers
-            .drop_answered(lane, |caller, call| !is_open(requests, jobs, caller, call));
+        let (requests, jobs, calls) = (&self.requests, &self.jobs, &self.policy_calls);
+        self.timers.drop_answered(lane, |caller, call| {
+            !is_open(requests, jobs, calls, caller, call)
+        });
         self.timers.finish(lane, sched);
     }
 
     /// True when `caller` still waits on its call number `call`.
     #[inline]
     fn is_open(&self, caller: Caller, call: u32) -> bool {
-        is_open(&self.requests, &self.jobs, caller, call)
+        is_open(&self.requests, &self.jobs, &self.policy_calls, caller, call)
     }
 
     /// True when job `k` is live and waiting on its call number `call`.
     #[inline]
     fn is_waiting(&self, k: Key, call: u32) -> bool {
-        is_waiting(&self.jobs, k, call)
+        is_waiting(&self.jobs, &self.policy_calls, k, call)
     }
 
     /// A frozen process handles nothing: the event waits for the hang to end.
@@ -222,7 +223,13 @@ impl Model<'_> {
 /// True when `caller` (a record of `requests` or `jobs`) still waits on its call number
 /// `call`.
 #[inline(always)]
-fn is_open(requests: &Slab<Request>, jobs: &Slab<Job>, caller: Caller, call: u32) -> bool {
+fn is_open(
+    requests: &Slab<Request>,
+    jobs: &Slab<Job>,
+    calls: &Slab<CallState>,
+    caller: Caller,
+    call: u32,
+) -> bool {
     if call & DEADLINE != 0 {
         // A logical call's deadline: open while that call (by position) still runs.
         let position = call & !DEADLINE;
@@ -234,14 +241,22 @@ fn is_open(requests: &Slab<Request>, jobs: &Slab<Job>, caller: Caller, call: u32
         };
     }
     match caller {
-        Caller::Request(k) => requests.get(k).is_some_and(|q| q.call == call),
-        Caller::Job(k) => is_waiting(jobs, k, call),
+        Caller::Request(k) => requests.get(k).is_some_and(|q| match q.policy {
+            None => q.call == call,
+            Some(p) => calls.get(p).is_some_and(|cs| cs.is_outstanding(call)),
+        }),
+        Caller::Job(k) => is_waiting(jobs, calls, k, call),
     }
 }
 
 /// True when job `k` is live and waiting on its call number `call`.
 #[inline]
-fn is_waiting(jobs: &Slab<Job>, k: Key, call: u32) -> bool {
-    jobs.get(k)
-        .is_some_and(|j| j.state == JobState::Calling && j.call_seq == call)
+fn is_waiting(jobs: &Slab<Job>, calls: &Slab<CallState>, k: Key, call: u32) -> bool {
+    jobs.get(k).is_some_and(|j| {
+        j.state == JobState::Calling
+            && match j.policy {
+                None => j.call_seq == call,
+                Some(p) => calls.get(p).is_some_and(|cs| cs.is_outstanding(call)),
+            }
+    })
 }

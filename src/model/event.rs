@@ -79,6 +79,20 @@ pub enum Event {
         /// The call number the retry will use; anything else means the retry is stale.
         call: u32,
     },
+    /// A client's request may send a hedged attempt.
+    HedgeRequest {
+        /// The request.
+        request: Key,
+        /// The attempt that armed the hedge; if it has been answered, nothing happens.
+        call: u32,
+    },
+    /// A job's call may send a hedged attempt.
+    HedgeJob {
+        /// The job.
+        job: Key,
+        /// The attempt that armed the hedge; if it has been answered, nothing happens.
+        call: u32,
+    },
     /// A fault becomes active on one of its units (a replica or a link).
     FaultOn {
         /// Index of the fault.

@@ -2,11 +2,12 @@
 //! per call entry, circuit breaker and retry budget, and the log of what they did.
 
 use crate::engine::{SimDuration, SimRng, SimTime, StreamId, StreamKind};
+use crate::metrics::histogram::LogHistogram;
 use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
 use crate::policy::breaker::{Breaker, Permit};
 use crate::policy::budget::Budget;
 use crate::scenario::Scenario;
-use crate::scenario::policy::CallPolicy;
+use crate::scenario::policy::{CallPolicy, HedgeAfter};
 
 /// One caller-and-target's breaker and budget.
 struct Guard {
@@ -17,6 +18,40 @@ struct Guard {
     /// The bucket of the budget's last decision, its time and the level after it, not yet
     /// logged.
     pending_level: Option<(u64, SimTime, f64)>,
+    /// When to hedge, if the site hedges.
+    hedge: Option<HedgeTracker>,
+}
+
+/// Latencies needed before a percentile-based hedge delay is known, and between refreshes.
+const HEDGE_SAMPLES: u64 = 20;
+
+/// The hedge delay of a site: fixed, or a running percentile of its successful attempts.
+struct HedgeTracker {
+    after: HedgeAfter,
+    latencies: LogHistogram<2>,
+    delay: Option<SimDuration>,
+}
+
+impl HedgeTracker {
+    fn new(after: HedgeAfter) -> Self {
+        HedgeTracker {
+            after,
+            latencies: LogHistogram::new(),
+            delay: match after {
+                HedgeAfter::Fixed(d) => Some(d),
+                HedgeAfter::Percentile(_) => None,
+            },
+        }
+    }
+
+    fn note(&mut self, took: SimDuration) {
+        if let HedgeAfter::Percentile(p) = self.after {
+            self.latencies.record(took.as_nanos());
+            if self.latencies.len().is_multiple_of(HEDGE_SAMPLES) {
+                self.delay = Some(SimDuration(self.latencies.quantile(p)));
+            }
+        }
+    }
 }
 
 /// Every guard of a run.
@@ -39,6 +74,7 @@ impl Guards {
             breaker: p.breaker.clone().map(Breaker::new),
             budget: p.budget.clone().map(Budget::new),
             pending_level: None,
+            hedge: p.hedge.map(|h| HedgeTracker::new(h.after)),
         };
         for c in &scenario.clients {
             let site = format!("{}->{}", c.name, scenario.services[c.target].name);
@@ -127,6 +163,21 @@ impl Guards {
     /// The guard's own random stream (retry jitter).
     pub fn rng(&mut self, guard: u32) -> &mut SimRng {
         &mut self.guards[guard as usize].rng
+    }
+
+    /// The guard's current hedge delay, if it hedges and the delay is known.
+    pub fn hedge_delay(&self, guard: u32) -> Option<SimDuration> {
+        self.guards[guard as usize]
+            .hedge
+            .as_ref()
+            .and_then(|h| h.delay)
+    }
+
+    /// Notes a successful attempt's latency, for percentile-based hedging.
+    pub fn note_latency(&mut self, guard: u32, took: SimDuration) {
+        if let Some(h) = &mut self.guards[guard as usize].hedge {
+            h.note(took);
+        }
     }
 
     /// The guard's budget, if it has one.

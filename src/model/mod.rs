@@ -358,6 +358,10 @@ impl World for Model<'_> {
                 self.retry_due(Caller::Request(request), call, sched)
             }
             Event::RetryJob { job, call } => self.retry_due(Caller::Job(job), call, sched),
+            Event::HedgeRequest { request, call } => {
+                self.hedge_due(Caller::Request(request), call, sched)
+            }
+            Event::HedgeJob { job, call } => self.hedge_due(Caller::Job(job), call, sched),
             Event::FaultOn { fault, unit } => self.fault_on(fault, unit, sched),
             Event::FaultOff { fault, unit } => self.fault_off(fault, unit, sched),
             Event::ChaosTick { fault } => self.chaos_tick(fault, sched),

@@ -32,17 +32,39 @@ pub struct CallState {
     deadline: SimTime,
     /// Attempts made so far (sent or short-circuited).
     attempts: u32,
-    /// When the outstanding attempt was sent.
-    attempt_sent: SimTime,
-    /// The breaker permit of the outstanding attempt (or of the whole call, when the
-    /// breaker is outside the retry).
-    permit: Option<Permit>,
+    /// The attempts outstanding (one, or more when hedging).
+    slots: [Slot; MAX_OUTSTANDING],
+    /// Number of live slots.
+    outstanding: u8,
+    /// Hedged attempts sent so far.
+    hedged: u8,
+    /// The breaker permit of the whole call, when the breaker is outside the retry.
+    call_permit: Option<Permit>,
     /// The previous retry wait, for decorrelated jitter.
     previous_wait: f64,
     /// What the last retry withdrew from a quota budget.
     budget_cost: f64,
     /// A retry is scheduled and no attempt is outstanding.
     waiting_retry: bool,
+}
+
+/// Most attempts outstanding at once: the first and up to four hedges.
+const MAX_OUTSTANDING: usize = 5;
+
+/// One outstanding attempt.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    live: bool,
+    call: u32,
+    sent: SimTime,
+    permit: Option<Permit>,
+}
+
+impl CallState {
+    /// True when attempt number `call` is outstanding.
+    pub fn is_outstanding(&self, call: u32) -> bool {
+        self.slots.iter().any(|s| s.live && s.call == call)
+    }
 }
 
 /// Whose policies: a client's, or a service's call entry.
@@ -112,8 +134,10 @@ impl<'s> Model<'s> {
             started: now,
             deadline,
             attempts: 0,
-            attempt_sent: now,
-            permit: None,
+            slots: [Slot::default(); MAX_OUTSTANDING],
+            outstanding: 0,
+            hedged: 0,
+            call_permit: None,
             previous_wait: 0.0,
             budget_cost: 0.0,
             waiting_retry: false,
@@ -150,6 +174,7 @@ impl<'s> Model<'s> {
         let permit = if !outside || cs.attempts == 0 {
             match self.guards.acquire(cs.guard, now) {
                 Ok(p) => p,
+                Err(()) if cs.outstanding > 0 => return, // a hedge the breaker refuses is not sent
                 Err(()) => {
                     let cs = self.policy_calls.live_mut(key);
                     cs.attempts += 1;
@@ -164,12 +189,13 @@ impl<'s> Model<'s> {
                 }
             }
         } else {
-            cs.permit
+            None
         };
         let cs = self.policy_calls.live_mut(key);
         cs.attempts += 1;
-        cs.attempt_sent = now;
-        cs.permit = permit;
+        if outside && cs.attempts == 1 {
+            cs.call_permit = permit;
+        }
         cs.waiting_retry = false;
         let deadline = cs.deadline;
         let policy = self.site_policy(site);
@@ -203,7 +229,68 @@ impl<'s> Model<'s> {
             }
             Caller::Job(k) => self.jobs.live(k).call_seq,
         };
+        match owner {
+            Caller::Request(k) => self.requests.live_mut(k).call += 1,
+            Caller::Job(k) => self.jobs.live_mut(k).call_seq += 1,
+        }
+        let cs = self.policy_calls.live_mut(key);
+        let slot = cs
+            .slots
+            .iter_mut()
+            .find(|s| !s.live)
+            .expect("a free attempt slot");
+        *slot = Slot {
+            live: true,
+            call,
+            sent: now,
+            permit,
+        };
+        cs.outstanding += 1;
+        let (hedged, guard) = (cs.hedged, cs.guard);
+        if let Some(h) = policy.hedge
+            && u32::from(hedged) < h.max_extra
+            && let Some(delay) = self.guards.hedge_delay(guard)
+        {
+            let event = match owner {
+                Caller::Request(request) => Event::HedgeRequest { request, call },
+                Caller::Job(job) => Event::HedgeJob { job, call },
+            };
+            sched.after(delay, event);
+        }
         self.dispatch_with(owner, call, edge, lane, give_up, sched);
+    }
+
+    /// A hedge timer armed by attempt `call` fires: if that attempt is still unanswered,
+    /// another attempt goes out.
+    #[inline(never)]
+    pub(super) fn hedge_due(&mut self, owner: Caller, call: u32, sched: &mut Scheduler<Event>) {
+        let Some(key) = self.state_key(owner) else {
+            return;
+        };
+        let Some(cs) = self.policy_calls.get(key) else {
+            return;
+        };
+        if !cs.is_outstanding(call)
+            || cs.waiting_retry
+            || usize::from(cs.outstanding) >= MAX_OUTSTANDING
+        {
+            return;
+        }
+        if let Caller::Job(k) = owner {
+            let replica = self.jobs.live(k).replica as usize;
+            let r = &mut self.replicas[replica];
+            if r.is_hung() {
+                r.parked
+                    .push((SimDuration::ZERO, Event::HedgeJob { job: k, call }));
+                return;
+            }
+        }
+        self.policy_calls.live_mut(key).hedged += 1;
+        let now = sched.now();
+        if now >= self.recorder.window_start() && now < self.end {
+            self.policy_counts.hedges += 1;
+        }
+        self.attempt(owner, sched);
     }
 
     /// An attempt of `owner`'s logical call ended with `outcome`.
@@ -211,18 +298,31 @@ impl<'s> Model<'s> {
     pub(super) fn attempt_done(
         &mut self,
         owner: Caller,
+        call: u32,
         outcome: Outcome,
         sched: &mut Scheduler<Event>,
     ) {
         let now = sched.now();
         let key = self.state_key(owner).expect("a call with policies");
-        let cs = *self.policy_calls.live(key);
+        let cs = self.policy_calls.live_mut(key);
+        let slot = cs
+            .slots
+            .iter_mut()
+            .find(|s| s.live && s.call == call)
+            .expect("an outstanding attempt");
+        slot.live = false;
+        let Slot { sent, permit, .. } = *slot;
+        cs.outstanding -= 1;
+        let cs = *cs;
         let site = self.site_of(owner);
         let outside = self.site_policy(site).breaker_outside_retry;
         let success = outcome.is_success();
         if !outside {
             self.guards
-                .record(cs.guard, cs.permit, now, now - cs.attempt_sent, !success);
+                .record(cs.guard, permit, now, now - sent, !success);
+        }
+        if success {
+            self.guards.note_latency(cs.guard, now - sent);
         }
         if let Some(b) = self.guards.budget(cs.guard) {
             b.on_attempt(success, cs.attempts == 1, cs.budget_cost);
@@ -230,6 +330,8 @@ impl<'s> Model<'s> {
         }
         if success {
             self.finish_policy_call(owner, outcome, sched);
+        } else if cs.outstanding > 0 {
+            // Other attempts (hedges) are still out: the call fails only if they all do.
         } else {
             self.attempt_failed(owner, outcome, sched);
         }
@@ -239,18 +341,10 @@ impl<'s> Model<'s> {
     #[inline(never)]
     fn attempt_failed(&mut self, owner: Caller, outcome: Outcome, sched: &mut Scheduler<Event>) {
         let now = sched.now();
-        // Move the caller's counter on, so a late answer to this attempt is stale.
+        // The retry will use the caller's next call number.
         let next_call = match owner {
-            Caller::Request(k) => {
-                let q = self.requests.live_mut(k);
-                q.call += 1;
-                q.call
-            }
-            Caller::Job(k) => {
-                let j = self.jobs.live_mut(k);
-                j.call_seq += 1;
-                j.call_seq
-            }
+            Caller::Request(k) => self.requests.live(k).call,
+            Caller::Job(k) => self.jobs.live(k).call_seq,
         };
         let key = self.state_key(owner).expect("a call with policies");
         let site = self.site_of(owner);
@@ -259,7 +353,8 @@ impl<'s> Model<'s> {
             return;
         };
         let cs = *self.policy_calls.live(key);
-        if cs.attempts >= retry.max_attempts || !retry.retry_on.contains(reason(outcome)) {
+        let tries = cs.attempts - u32::from(cs.hedged);
+        if tries >= retry.max_attempts || !retry.retry_on.contains(reason(outcome)) {
             self.finish_policy_call(owner, outcome, sched);
             return;
         }
@@ -344,10 +439,6 @@ impl<'s> Model<'s> {
     /// The logical call's deadline passed: it ends as a timeout, whatever is outstanding.
     #[inline(never)]
     pub(super) fn deadline_passed(&mut self, owner: Caller, sched: &mut Scheduler<Event>) {
-        match owner {
-            Caller::Request(k) => self.requests.live_mut(k).call += 1,
-            Caller::Job(k) => self.jobs.live_mut(k).call_seq += 1,
-        }
         self.finish_policy_call(owner, Outcome::Timeout, sched);
     }
 
@@ -372,7 +463,7 @@ impl<'s> Model<'s> {
         if outside && outcome != Outcome::ShortCircuited {
             self.guards.record(
                 cs.guard,
-                cs.permit,
+                cs.call_permit,
                 now,
                 now - cs.started,
                 !outcome.is_success(),

@@ -8,7 +8,7 @@
 //! of a TOML integer) so that `validate` can name the key and its range when one is negative.
 
 use super::policy_file::{
-    BreakerFile, BudgetFile, FallbackFile, IdempotencyFile, Names, PolicyKeys, RetryFile,
+    BreakerFile, BudgetFile, FallbackFile, HedgeFile, IdempotencyFile, Names, PolicyKeys, RetryFile,
 };
 use super::units::{DurationValue, QueueValue};
 use serde::Deserialize;
@@ -55,6 +55,7 @@ pub struct ClientFile {
     pub retry_budget: Option<Spanned<BudgetFile>>,
     pub circuit_breaker: Option<Spanned<BreakerFile>>,
     pub fallback: Option<Spanned<FallbackFile>>,
+    pub hedge: Option<Spanned<HedgeFile>>,
     pub order: Option<Spanned<Names>>,
 }
 
@@ -68,6 +69,7 @@ impl ClientFile {
             retry_budget: self.retry_budget.as_ref(),
             circuit_breaker: self.circuit_breaker.as_ref(),
             fallback: self.fallback.as_ref(),
+            hedge: self.hedge.as_ref(),
             order: self.order.as_ref(),
         }
     }
@@ -122,6 +124,7 @@ pub struct CallFile {
     pub retry_budget: Option<Spanned<BudgetFile>>,
     pub circuit_breaker: Option<Spanned<BreakerFile>>,
     pub fallback: Option<Spanned<FallbackFile>>,
+    pub hedge: Option<Spanned<HedgeFile>>,
     pub order: Option<Spanned<Names>>,
 }
 
@@ -135,6 +138,7 @@ impl CallFile {
             retry_budget: self.retry_budget.as_ref(),
             circuit_breaker: self.circuit_breaker.as_ref(),
             fallback: self.fallback.as_ref(),
+            hedge: self.hedge.as_ref(),
             order: self.order.as_ref(),
         }
     }

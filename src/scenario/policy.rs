@@ -77,6 +77,24 @@ pub struct RetryPolicy {
     pub retry_on: Reasons,
 }
 
+/// When a hedged attempt goes out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HedgeAfter {
+    /// A fixed delay after the previous attempt.
+    Fixed(SimDuration),
+    /// The running percentile (0 < p < 1) of this call site's successful attempt latencies.
+    Percentile(f64),
+}
+
+/// Hedged requests ("The Tail at Scale").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HedgePolicy {
+    /// When each extra attempt goes out, if no answer has come.
+    pub after: HedgeAfter,
+    /// Extra attempts at most (1 to 4).
+    pub max_extra: u32,
+}
+
 /// Everything a call site does besides its per-attempt timeout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CallPolicy {
@@ -94,6 +112,8 @@ pub struct CallPolicy {
     pub breaker_outside_retry: bool,
     /// Failure reasons answered by a fallback (a degraded answer).
     pub fallback: Option<Reasons>,
+    /// Hedging.
+    pub hedge: Option<HedgePolicy>,
 }
 
 impl CallPolicy {
@@ -105,5 +125,6 @@ impl CallPolicy {
             && self.budget.is_none()
             && self.breaker.is_none()
             && self.fallback.is_none()
+            && self.hedge.is_none()
     }
 }

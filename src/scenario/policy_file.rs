@@ -76,6 +76,14 @@ pub struct FallbackFile {
     pub on: Option<Spanned<Names>>,
 }
 
+/// `hedge = { after = "p95" | "50ms", max_extra = 1 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HedgeFile {
+    pub after: Option<Spanned<String>>,
+    pub max_extra: Option<Spanned<i64>>,
+}
+
 /// `idempotency = { ttl = "24h" }` on a service.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,5 +100,6 @@ pub struct PolicyKeys<'a> {
     pub retry_budget: Option<&'a Spanned<BudgetFile>>,
     pub circuit_breaker: Option<&'a Spanned<BreakerFile>>,
     pub fallback: Option<&'a Spanned<FallbackFile>>,
+    pub hedge: Option<&'a Spanned<HedgeFile>>,
     pub order: Option<&'a Spanned<Names>>,
 }

@@ -251,3 +251,38 @@ fn retries_duplicate_work_unless_the_service_is_idempotent() {
     let harmless = common::run(&text.replace("idempotent = false", "idempotent = true"), 1);
     assert_eq!(harmless.metrics.policy.duplicates, 0);
 }
+
+/// Hedging after a fixed 40 ms: about as many extra attempts as first attempts slower than
+/// that, P(X > 39.5 ms) = 1 - Phi(ln(39.5 / 10) / 1.288) = 0.143 for the lognormal with
+/// median 10 ms and p99 200 ms (0.5 ms of the 40 go to the network), and a far lower p99.
+#[test]
+fn hedging_cuts_the_tail_for_the_extra_attempts_its_delay_implies() {
+    let text = shipped("hedging.toml");
+    let fixed = common::run(&text.replace("after = \"p95\"", "after = \"40ms\""), 1);
+    let t = &fixed.metrics.totals;
+    let extra = fixed.metrics.policy.hedges as f64 / t.requests as f64;
+    assert!((extra - 0.143).abs() < 0.01, "{extra} hedges per request");
+    // Attempts of counted requests against hedges sent inside the window: equal but for the
+    // requests at the window's edges.
+    let sent = (t.requests + fixed.metrics.policy.hedges) as f64;
+    assert!(
+        (t.attempts as f64 - sent).abs() < sent * 0.002,
+        "{} attempts, {sent}",
+        t.attempts
+    );
+    let plain = common::run(
+        &text.replace("hedge = { after = \"p95\", max_extra = 1 }", ""),
+        1,
+    );
+    let p99 = |r: &resim::RunResult| r.metrics.latency.expect("latency").p99_ns as f64 / 1e6;
+    assert!(
+        p99(&fixed) < p99(&plain) / 2.0,
+        "p99 {} ms hedged, {} ms plain",
+        p99(&fixed),
+        p99(&plain)
+    );
+    // The shipped scenario hedges after the running p95 of the attempts that answered first.
+    let p95 = common::run(&text, 1);
+    assert!(p99(&p95) < p99(&plain) / 2.0);
+    assert_eq!(p95.metrics.totals.availability(), Some(1.0));
+}

@@ -7,9 +7,9 @@ use crate::policy::backoff::{Backoff, Jitter};
 use crate::policy::breaker::{BreakerSpec, Window};
 use crate::policy::budget::BudgetSpec;
 use crate::scenario::diagnostic::{did_you_mean, shorten};
-use crate::scenario::policy::{CallPolicy, Reason, Reasons, RetryPolicy};
+use crate::scenario::policy::{CallPolicy, HedgeAfter, HedgePolicy, Reason, Reasons, RetryPolicy};
 use crate::scenario::policy_file::{
-    BackoffFile, BreakerFile, BudgetFile, Names, PolicyKeys, RetryFile,
+    BackoffFile, BreakerFile, BudgetFile, HedgeFile, Names, PolicyKeys, RetryFile,
 };
 use crate::scenario::units::DurationValue;
 use toml::Spanned;
@@ -31,6 +31,7 @@ impl Checker<'_> {
             Some(on) => self.reasons(on, "on"),
             None => Reasons::ALL,
         });
+        let hedge = keys.hedge.and_then(|h| self.hedge(h));
         let breaker_outside_retry = keys.order.is_some_and(|o| self.order(o, keys));
         CallPolicy {
             deadline,
@@ -40,6 +41,7 @@ impl Checker<'_> {
             breaker,
             breaker_outside_retry,
             fallback,
+            hedge,
         }
     }
 
@@ -395,6 +397,46 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    fn hedge(&mut self, h: &Spanned<HedgeFile>) -> Option<HedgePolicy> {
+        let f = h.get_ref();
+        let after = self.required(
+            &f.after,
+            &h.span(),
+            "after",
+            "this hedge",
+            "a delay like `after = \"50ms\"` or a percentile like `after = \"p95\"`",
+        )?;
+        let text = after.get_ref().trim();
+        let parsed = match text.strip_prefix('p') {
+            Some(p) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit() || c == '.') => {
+                let v: f64 = p.parse().unwrap_or(0.0);
+                (v > 0.0 && v < 100.0).then_some(HedgeAfter::Percentile(v / 100.0))
+            }
+            _ => crate::scenario::units::parse_duration(text)
+                .ok()
+                .filter(|d| *d > SimDuration::ZERO)
+                .map(HedgeAfter::Fixed),
+        };
+        let Some(after_value) = parsed else {
+            self.error(
+                after.span(),
+                format!(
+                    "`after` is \"{}\"; expected a positive delay like \"50ms\" or a percentile like \"p95\" (above p0, below p100)",
+                    shorten(text, 40)
+                ),
+            );
+            return None;
+        };
+        let max_extra = f
+            .max_extra
+            .as_ref()
+            .map_or(1, |m| self.count(m, "max_extra", 1, 4));
+        Some(HedgePolicy {
+            after: after_value,
+            max_extra,
+        })
     }
 
     /// `order`: returns true when the breaker wraps the retry instead of each attempt.
