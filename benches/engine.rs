@@ -25,6 +25,8 @@
 //!   each client cycles over the 10 replicas on its own; W2 proper uses one round-robin
 //!   balancer over every attempt. The event rate is comparable with W2 proper, the
 //!   simulated latencies are not (W2's theory, mean 5.66 and p99 26.1, does not apply).
+//! - `w2::resim`: the full W2 policy (timeouts, full-jitter retries, drop at dequeue); see
+//!   `w2_full_scenario` for why its mean differs from the perf notes' theory.
 //! - `w2_no_retries::reference_loop`: a plain loop doing exactly the work of
 //!   `w2_no_retries::resim` (per-client round robin, no retries), so the two can be compared
 //!   like for like. It is not the W2 plain loop of the perf README, which has retries.
@@ -273,6 +275,12 @@ service_time = {{ kind = "exponential", mean = "{mean}ns" }}
 
 /// W2 without retries as a resim scenario: 100 Poisson clients, 10 single-worker replicas.
 fn w2_scenario(requests: u64) -> resim::Scenario {
+    let text = w2_scenario_text(requests);
+    resim::Scenario::from_text(&text, "w2.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The text of [`w2_scenario`].
+fn w2_scenario_text(requests: u64) -> String {
     let rate = W2_CLIENT_RATE * f64::from(W2_CLIENTS);
     let mut text = format!(
         r#"
@@ -298,7 +306,28 @@ service_time = {{ kind = "exponential", mean = "{mean}ns" }}
             per_second(W2_CLIENT_RATE)
         ));
     }
-    resim::Scenario::from_text(&text, "w2.toml").unwrap_or_else(|e| panic!("{e}"))
+    text
+}
+
+/// The full W2 as a resim scenario: W2 without retries plus, per client, a per-attempt
+/// timeout of 50 units, up to 3 retries after full-jitter waits U(0, 2^k) units for
+/// k = 0, 1, 2, and servers that drop an attempt at dequeue once its client has given up on
+/// it (deadline propagation). Theory: mean 5.66 units, success 100%.
+fn w2_full_scenario(requests: u64) -> resim::Scenario {
+    let plain = w2_scenario_text(requests);
+    let policies = format!(
+        "timeout = \"{timeout}ns\"\npropagate_deadline = true\n\
+         retry = {{ max_attempts = 4, backoff = {{ kind = \"exponential\", base = \"{base}ns\", multiplier = 2.0, cap = \"1h\" }}, jitter = \"full\" }}\n",
+        timeout = 50.0 * UNIT_NS,
+        base = UNIT_NS,
+    );
+    let text = plain
+        .replace("name = \"w2-no-retries\"", "name = \"w2\"")
+        .replace(
+            "target = \"server\"\n",
+            &format!("target = \"server\"\n{policies}"),
+        );
+    resim::Scenario::from_text(&text, "w2-full.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs `scenario` once; panics if the run fails.
@@ -361,6 +390,20 @@ mod w2_no_retries {
     }
 }
 
+mod w2 {
+    use super::*;
+
+    /// resim running the full W2: timeouts, retries with full jitter, drop at dequeue.
+    #[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+    fn resim(bencher: Bencher) {
+        let scenario = w2_full_scenario(W2_REQUESTS);
+        let events = run(&scenario, SEED).events;
+        bencher
+            .counter(ItemsCount::new(events))
+            .bench(|| resim::run_one(black_box(&scenario), black_box(SEED)));
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The one-off check (RESIM_BENCH_CHECK=1).
 
@@ -369,13 +412,14 @@ fn check() {
     let seeds = 1..=5u64;
     let w1 = w1_scenario(CUSTOMERS);
     let w2 = w2_scenario(W2_REQUESTS);
+    let w2_full = w2_full_scenario(W2_REQUESTS);
     let w2_end = duration_ns(W2_REQUESTS, W2_CLIENT_RATE * f64::from(W2_CLIENTS));
     println!("mean response time in time units (1 unit = 1 ms); M/M/1 theory for W1: 10.0");
     println!(
         "{:<28} {:>4} {:>10} {:>10} {:>8}",
         "variant", "seed", "customers", "events", "mean"
     );
-    let mut pooled = [(0.0f64, 0u64); 4];
+    let mut pooled = [(0.0f64, 0u64); 5];
     for seed in seeds {
         let rows = [
             ("w1 reference_loop", {
@@ -394,6 +438,10 @@ fn check() {
                 let r = run(&w2, seed);
                 (r.requests_sent, r.events, resim_mean(&r))
             }),
+            ("w2 resim (theory 5.66)", {
+                let r = run(&w2_full, seed);
+                (r.requests_sent, r.events, resim_mean(&r))
+            }),
         ];
         for (i, (name, (customers, events, mean))) in rows.into_iter().enumerate() {
             println!("{name:<28} {seed:>4} {customers:>10} {events:>10} {mean:>8.3}");
@@ -406,6 +454,7 @@ fn check() {
         "w1 resim",
         "w2_no_retries reference_loop",
         "w2_no_retries resim",
+        "w2 resim (theory 5.66)",
     ];
     for (name, (sum, n)) in names.iter().zip(pooled) {
         println!(

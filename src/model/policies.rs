@@ -5,8 +5,13 @@
 //! A call site without any of these keeps the plain path of `calls.rs`: one attempt, its
 //! timeout, its answer. A site with policies gives its caller (a client's request, or a job
 //! making a call) a [`CallState`] for the call's duration. Attempts are numbered by the
-//! caller's call counter, which moves on as soon as an attempt fails, so a late answer to a
-//! failed attempt is stale; the deadline's timer entry names the logical call instead.
+//! caller's call counter; an answer or timeout counts only while its attempt is outstanding,
+//! and the deadline's timer entry names the logical call instead.
+//!
+//! Hedging follows gRPC's `hedgingPolicy` and "The Tail at Scale": an extra attempt after a
+//! delay if the previous one has not answered, first success wins, failures wait for the
+//! others (gRPC's non-fatal codes). It differs from gRPC in that hedges are not throttled by
+//! retry budgets, and a percentile delay is estimated from the attempts that answered first.
 
 use super::event::{Caller, Event};
 use super::slab::Key;
