@@ -208,7 +208,7 @@ impl Model<'_> {
     }
 
     /// A frozen process handles nothing: the event waits for the hang to end.
-    fn park_if_hung(&mut self, k: Key, event: Event) -> bool {
+    pub(super) fn park_if_hung(&mut self, k: Key, event: Event) -> bool {
         let replica = self.jobs.live(k).replica as usize;
         let r = &mut self.replicas[replica];
         if r.is_hung() {

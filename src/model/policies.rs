@@ -16,7 +16,7 @@
 use super::event::{Caller, Event};
 use super::slab::Key;
 use super::{JobState, Model};
-use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::engine::{Scheduler, SimTime};
 use crate::outcome::Outcome;
 use crate::policy::backoff;
 use crate::policy::breaker::Permit;
@@ -281,14 +281,10 @@ impl<'s> Model<'s> {
         {
             return;
         }
-        if let Caller::Job(k) = owner {
-            let replica = self.jobs.live(k).replica as usize;
-            let r = &mut self.replicas[replica];
-            if r.is_hung() {
-                r.parked
-                    .push((SimDuration::ZERO, Event::HedgeJob { job: k, call }));
-                return;
-            }
+        if let Caller::Job(k) = owner
+            && self.park_if_hung(k, Event::HedgeJob { job: k, call })
+        {
+            return;
         }
         self.policy_calls.live_mut(key).hedged += 1;
         let now = sched.now();
@@ -429,14 +425,10 @@ impl<'s> Model<'s> {
         if !self.policy_calls.live(key).waiting_retry {
             return;
         }
-        if let Caller::Job(k) = owner {
-            let replica = self.jobs.live(k).replica as usize;
-            let r = &mut self.replicas[replica];
-            if r.is_hung() {
-                r.parked
-                    .push((SimDuration::ZERO, Event::RetryJob { job: k, call }));
-                return;
-            }
+        if let Caller::Job(k) = owner
+            && self.park_if_hung(k, Event::RetryJob { job: k, call })
+        {
+            return;
         }
         self.attempt(owner, sched);
     }
