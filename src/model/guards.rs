@@ -146,6 +146,13 @@ impl Guards {
         }
     }
 
+    /// Gives a permit back to the guard's breaker without an outcome.
+    pub fn release(&mut self, guard: u32, permit: Option<Permit>) {
+        if let (Some(b), Some(p)) = (&mut self.guards[guard as usize].breaker, permit) {
+            b.release(p);
+        }
+    }
+
     fn drain_transitions(&mut self, guard: u32) {
         if let Some(b) = &mut self.guards[guard as usize].breaker {
             for (time, _, to) in b.take_transitions() {

@@ -197,6 +197,14 @@ impl<'s> Model<'s> {
             None
         };
         let cs = self.policy_calls.live_mut(key);
+        if cs.outstanding > 0 {
+            // Another attempt is out: this one is a hedge.
+            cs.hedged += 1;
+            if now >= self.recorder.window_start() && now < self.end {
+                self.policy_counts.hedges += 1;
+            }
+        }
+        let cs = self.policy_calls.live_mut(key);
         cs.attempts += 1;
         if outside && cs.attempts == 1 {
             cs.call_permit = permit;
@@ -286,11 +294,6 @@ impl<'s> Model<'s> {
         {
             return;
         }
-        self.policy_calls.live_mut(key).hedged += 1;
-        let now = sched.now();
-        if now >= self.recorder.window_start() && now < self.end {
-            self.policy_counts.hedges += 1;
-        }
         self.attempt(owner, sched);
     }
 
@@ -363,7 +366,7 @@ impl<'s> Model<'s> {
         let wait = backoff::wait(
             &retry.backoff,
             retry.jitter,
-            cs.attempts,
+            tries,
             &mut previous,
             self.guards.rng(cs.guard),
         );
@@ -433,6 +436,16 @@ impl<'s> Model<'s> {
         self.attempt(owner, sched);
     }
 
+    /// A crash killed the job that owned call state `key`: the call ends without outcomes,
+    /// and its attempts give their breaker permits back.
+    pub(super) fn abandon_policy_call(&mut self, key: Key) {
+        if let Some(cs) = self.policy_calls.remove(key) {
+            for slot in cs.slots.iter().filter(|s| s.live) {
+                self.guards.release(cs.guard, slot.permit);
+            }
+        }
+    }
+
     /// The logical call's deadline passed: it ends as a timeout, whatever is outstanding.
     #[inline(never)]
     pub(super) fn deadline_passed(&mut self, owner: Caller, sched: &mut Scheduler<Event>) {
@@ -457,6 +470,16 @@ impl<'s> Model<'s> {
         }
         .expect("a call with policies");
         let cs = self.policy_calls.remove(key).expect("live call state");
+        // Attempts still out: losers of a won race give their permits back; attempts cut
+        // off by the deadline count as failures, so the breaker sees them.
+        for slot in cs.slots.iter().filter(|s| s.live) {
+            if outcome.is_success() {
+                self.guards.release(cs.guard, slot.permit);
+            } else if !outside {
+                self.guards
+                    .record(cs.guard, slot.permit, now, now - slot.sent, true);
+            }
+        }
         if outside && outcome != Outcome::ShortCircuited {
             self.guards.record(
                 cs.guard,

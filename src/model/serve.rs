@@ -288,7 +288,7 @@ impl Model<'_> {
             let j = self.jobs.remove(k).expect("live job");
             self.forget_key(k, replica, None, now);
             if let Some(state) = j.policy {
-                self.policy_calls.remove(state);
+                self.abandon_policy_call(state);
             }
             let held_worker = matches!(j.state, JobState::Serving | JobState::Calling);
             if held_worker {

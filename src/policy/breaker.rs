@@ -224,6 +224,15 @@ impl Breaker {
         }
     }
 
+    /// Gives back the trial permit of a call that ended without an outcome to record (a
+    /// hedge that lost the race, work killed by a crash), so that half-open can still
+    /// decide; Resilience4j's `releasePermission`. A permit of an earlier state is ignored.
+    pub fn release(&mut self, permit: Permit) {
+        if permit.0 == self.epoch && self.state == State::HalfOpen {
+            self.permits_left += 1;
+        }
+    }
+
     /// Records the outcome of a permitted call that took `duration`.
     pub fn record(&mut self, permit: Permit, now: SimTime, duration: SimDuration, failed: bool) {
         if permit.0 != self.epoch {

@@ -7,5 +7,6 @@ mod cli;
 mod determinism;
 mod faults;
 mod policies;
+mod regression;
 mod scenarios;
 mod theory;
