@@ -28,6 +28,7 @@
 //! in input order; the wall clock only feeds the throughput line the CLI prints.
 
 pub mod cli;
+pub mod compare;
 pub mod distribution;
 pub mod engine;
 pub mod metrics;

@@ -1,0 +1,236 @@
+//! The metrics compared across variants and checked by expectations, and how each is read
+//! from one run's row of `summary.csv`.
+
+use std::fmt;
+
+/// A per-run figure that comparisons average across seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Metric {
+    /// (ok + degraded) / requests.
+    Availability,
+    /// Mean latency of successful requests, ms.
+    MeanMs,
+    /// Median latency of successful requests, ms.
+    P50Ms,
+    /// 90th percentile latency, ms.
+    P90Ms,
+    /// 99th percentile latency, ms.
+    P99Ms,
+    /// 99.9th percentile latency, ms.
+    P999Ms,
+    /// failed / requests.
+    Failed,
+    /// errors / requests.
+    Errors,
+    /// timeouts / requests.
+    Timeouts,
+    /// rejected / requests.
+    Rejected,
+    /// short_circuited / requests.
+    ShortCircuited,
+    /// attempts / requests: 1 without retries or hedges.
+    AttemptsPerRequest,
+    /// Retries sent, per run.
+    Retries,
+    /// Hedged attempts sent, per run.
+    Hedges,
+    /// Retries refused by a budget, per run.
+    BudgetRefused,
+    /// Requests executed twice by non-idempotent services, per run.
+    Duplicates,
+    /// Requests dropped at dequeue by deadline propagation, per run.
+    Dropped,
+    /// Seconds until availability came back after the scheduled faults; infinite when it
+    /// never did.
+    RecoveryS,
+}
+
+/// Whether a larger value of a metric is better or worse, for charts and regressions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    /// More is better (availability).
+    Higher,
+    /// Less is better (latency, failures, retries, recovery time).
+    Lower,
+}
+
+impl Metric {
+    /// Every metric, in the order of the columns of `aggregate.csv`.
+    pub const ALL: [Metric; 18] = [
+        Metric::Availability,
+        Metric::MeanMs,
+        Metric::P50Ms,
+        Metric::P90Ms,
+        Metric::P99Ms,
+        Metric::P999Ms,
+        Metric::Failed,
+        Metric::Errors,
+        Metric::Timeouts,
+        Metric::Rejected,
+        Metric::ShortCircuited,
+        Metric::AttemptsPerRequest,
+        Metric::Retries,
+        Metric::Hedges,
+        Metric::BudgetRefused,
+        Metric::Duplicates,
+        Metric::Dropped,
+        Metric::RecoveryS,
+    ];
+
+    /// Its position in [`Metric::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Its name: the prefix of its `aggregate.csv` columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Availability => "availability",
+            Metric::MeanMs => "mean_ms",
+            Metric::P50Ms => "p50_ms",
+            Metric::P90Ms => "p90_ms",
+            Metric::P99Ms => "p99_ms",
+            Metric::P999Ms => "p999_ms",
+            Metric::Failed => "failed",
+            Metric::Errors => "errors",
+            Metric::Timeouts => "timeouts",
+            Metric::Rejected => "rejected",
+            Metric::ShortCircuited => "short_circuited",
+            Metric::AttemptsPerRequest => "attempts_per_request",
+            Metric::Retries => "retries",
+            Metric::Hedges => "hedges",
+            Metric::BudgetRefused => "budget_refused",
+            Metric::Duplicates => "duplicates",
+            Metric::Dropped => "dropped",
+            Metric::RecoveryS => "recovery_s",
+        }
+    }
+
+    /// The metric named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Which direction is better.
+    pub fn better(self) -> Better {
+        match self {
+            Metric::Availability => Better::Higher,
+            _ => Better::Lower,
+        }
+    }
+
+    /// True for fractions of requests (shown as percentages to people).
+    pub fn is_fraction(self) -> bool {
+        matches!(
+            self,
+            Metric::Availability
+                | Metric::Failed
+                | Metric::Errors
+                | Metric::Timeouts
+                | Metric::Rejected
+                | Metric::ShortCircuited
+        )
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One run's row of `summary.csv`, as the comparisons read it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunRow {
+    /// The variant.
+    pub variant: String,
+    /// The value of each swept path, as written.
+    pub point: Vec<String>,
+    /// The run's seed.
+    pub seed: u64,
+    /// Counted requests.
+    pub requests: u64,
+    /// Answered ok.
+    pub ok: u64,
+    /// Answered by a fallback.
+    pub degraded: u64,
+    /// Failed with an error.
+    pub errors: u64,
+    /// Failed by timing out.
+    pub timeouts: u64,
+    /// Refused by a full queue.
+    pub rejected: u64,
+    /// Refused by an open breaker.
+    pub short_circuited: u64,
+    /// Attempts sent by clients.
+    pub attempts: u64,
+    /// Latency figures in ms, `None` when no request succeeded: mean, p50, p90, p99, p999.
+    pub latency_ms: Option<[f64; 5]>,
+    /// Recovery time in seconds (infinite: never); `None` when not applicable.
+    pub recovery_s: Option<f64>,
+    /// Policy counters: retries, hedges, budget_refused, duplicates, dropped.
+    pub policy: [u64; 5],
+}
+
+impl RunRow {
+    /// The value of `metric` in this run; `None` when undefined (no request counted, no
+    /// success for latencies, no scheduled fault for recovery).
+    pub fn value(&self, metric: Metric) -> Option<f64> {
+        let per_request = |n: u64| (self.requests > 0).then(|| n as f64 / self.requests as f64);
+        let failed = self.errors + self.timeouts + self.rejected + self.short_circuited;
+        let latency = |i: usize| self.latency_ms.map(|l| l[i]);
+        match metric {
+            Metric::Availability => per_request(self.ok + self.degraded),
+            Metric::MeanMs => latency(0),
+            Metric::P50Ms => latency(1),
+            Metric::P90Ms => latency(2),
+            Metric::P99Ms => latency(3),
+            Metric::P999Ms => latency(4),
+            Metric::Failed => per_request(failed),
+            Metric::Errors => per_request(self.errors),
+            Metric::Timeouts => per_request(self.timeouts),
+            Metric::Rejected => per_request(self.rejected),
+            Metric::ShortCircuited => per_request(self.short_circuited),
+            Metric::AttemptsPerRequest => per_request(self.attempts),
+            Metric::Retries => Some(self.policy[0] as f64),
+            Metric::Hedges => Some(self.policy[1] as f64),
+            Metric::BudgetRefused => Some(self.policy[2] as f64),
+            Metric::Duplicates => Some(self.policy[3] as f64),
+            Metric::Dropped => Some(self.policy[4] as f64),
+            Metric::RecoveryS => self.recovery_s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_index_matches_the_order() {
+        for (i, m) in Metric::ALL.into_iter().enumerate() {
+            assert_eq!(m.index(), i);
+            assert_eq!(Metric::from_name(m.name()), Some(m));
+        }
+        assert_eq!(Metric::from_name("p99"), None);
+    }
+
+    #[test]
+    fn fractions_are_of_counted_requests() {
+        let row = RunRow {
+            requests: 200,
+            ok: 150,
+            degraded: 10,
+            errors: 20,
+            timeouts: 15,
+            rejected: 5,
+            attempts: 260,
+            ..RunRow::default()
+        };
+        assert_eq!(row.value(Metric::Availability), Some(0.8));
+        assert_eq!(row.value(Metric::Failed), Some(0.2));
+        assert_eq!(row.value(Metric::AttemptsPerRequest), Some(1.3));
+        assert_eq!(row.value(Metric::P99Ms), None);
+        assert_eq!(RunRow::default().value(Metric::Availability), None);
+    }
+}
