@@ -1,0 +1,151 @@
+//! Small data helpers shared by the charts: finite bounds, padded ranges and unbroken runs
+//! of points.
+
+use crate::compare::analysis::Analysis;
+use std::ops::Range;
+
+/// The smallest and largest finite values seen; NaN and infinities are skipped.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Bounds {
+    seen: Option<(f64, f64)>,
+}
+
+impl Bounds {
+    /// Takes `v` into account when it is finite.
+    pub fn add(&mut self, v: f64) {
+        if v.is_finite() {
+            self.seen = Some(match self.seen {
+                None => (v, v),
+                Some((lo, hi)) => (lo.min(v), hi.max(v)),
+            });
+        }
+    }
+
+    /// Takes `v` into account when it is present and finite.
+    pub fn add_opt(&mut self, v: Option<f64>) {
+        if let Some(v) = v {
+            self.add(v);
+        }
+    }
+
+    /// The (smallest, largest) finite value, if any was seen.
+    pub fn get(&self) -> Option<(f64, f64)> {
+        self.seen
+    }
+}
+
+/// `lo..hi` widened to at least `min_span`, padded by 6% on each side, then clamped to
+/// `limits`.
+pub fn padded(lo: f64, hi: f64, min_span: f64, limits: Range<f64>) -> Range<f64> {
+    let (mut lo, mut hi) = (lo, hi);
+    if hi - lo < min_span {
+        let mid = (lo + hi) / 2.0;
+        lo = mid - min_span / 2.0;
+        hi = mid + min_span / 2.0;
+    }
+    let pad = (hi - lo) * 0.06;
+    let lo = (lo - pad).max(limits.start);
+    let hi = (hi + pad).min(limits.end);
+    if hi > lo {
+        lo..hi
+    } else {
+        let width = if min_span > 0.0 {
+            min_span
+        } else {
+            (lo.abs() * 0.1).max(1.0)
+        };
+        lo..lo + width
+    }
+}
+
+/// A logarithmic range covering `lo..hi` (both positive), widened to whole decades.
+pub fn decades(lo: f64, hi: f64) -> Range<f64> {
+    let lo = 10f64.powf(lo.log10().floor());
+    let hi = 10f64.powf(hi.log10().ceil());
+    if hi > lo { lo..hi } else { lo..lo * 10.0 }
+}
+
+/// The runs of consecutive points whose value is present and finite: a missing value
+/// breaks the line instead of joining its neighbours.
+pub fn runs(points: impl IntoIterator<Item = (f64, Option<f64>)>) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current = Vec::new();
+    for (x, y) in points {
+        match y {
+            Some(y) if x.is_finite() && y.is_finite() => current.push((x, y)),
+            _ => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+            }
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// The time axis of the time-series charts: from the first bucket's start to the last
+/// bucket's end, in seconds; `None` when no cell has a time series.
+pub fn time_range(a: &Analysis) -> Option<Range<f64>> {
+    let mut b = Bounds::default();
+    for row in a.cells.iter().flat_map(|c| &c.timeline) {
+        b.add(row.t_s);
+    }
+    let (lo, hi) = b.get()?;
+    let bucket = if a.bucket_s.is_finite() && a.bucket_s > 0.0 {
+        a.bucket_s
+    } else {
+        1.0
+    };
+    Some(lo.min(0.0)..hi + bucket)
+}
+
+/// Points along the polylines `lines`, with a few more between each pair, so a legend can
+/// see where lines run and not only where their vertices are.
+pub fn samples(lines: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for line in lines {
+        for pair in line.windows(2) {
+            let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+            for k in 0..4 {
+                let f = f64::from(k) / 4.0;
+                out.push((x0 + (x1 - x0) * f, y0 + (y1 - y0) * f));
+            }
+        }
+        out.extend(line.last().copied());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_break_at_missing_and_non_finite_values() {
+        let r = runs([
+            (0.0, Some(1.0)),
+            (1.0, Some(2.0)),
+            (2.0, None),
+            (3.0, Some(f64::INFINITY)),
+            (4.0, Some(3.0)),
+        ]);
+        assert_eq!(r, vec![vec![(0.0, 1.0), (1.0, 2.0)], vec![(4.0, 3.0)]]);
+    }
+
+    #[test]
+    fn ranges_never_collapse() {
+        let r = padded(100.0, 100.0, 1.0, 0.0..100.0);
+        assert!(r.start < 100.0 && r.end == 100.0, "{r:?}");
+        let r = padded(5.0, 5.0, 0.0, 0.0..f64::INFINITY);
+        assert!(r.end > r.start, "{r:?}");
+        assert_eq!(decades(3.0, 250.0), 1.0..1000.0);
+        assert_eq!(decades(10.0, 10.0), 10.0..100.0);
+        let mut b = Bounds::default();
+        b.add(f64::NAN);
+        b.add(f64::INFINITY);
+        assert_eq!(b.get(), None);
+    }
+}

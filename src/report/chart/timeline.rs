@@ -1,0 +1,255 @@
+//! Availability and latency over time, one line per cell (the mean across seeds), with the
+//! fault windows shaded.
+
+use super::data::{self, Bounds};
+use super::frame::{self, Chart, DrawResult};
+use super::legend::{self, Entry, Swatch};
+use super::style::{self, INK, SeriesStyle};
+use crate::compare::analysis::{Analysis, Cell};
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::prelude::*;
+
+
+/// Cells above which min-max bands are left out: more would muddy each other.
+const MAX_BANDS: usize = 6;
+
+/// Whether the time-series charts apply: some cell has a time series.
+pub fn applies(a: &Analysis) -> bool {
+    data::time_range(a).is_some()
+}
+
+/// The chart builder both time charts share, over `area`.
+fn builder<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    a: &Analysis,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.margin_top(if a.fault_windows.is_empty() { 12 } else { 42 })
+        .margin_right(28)
+        .margin_left(8)
+        .margin_bottom(6)
+        .x_label_area_size(44)
+        .y_label_area_size(70);
+    b
+}
+
+/// The subtitle's note on fault shading, if there are faults.
+fn fault_note(a: &Analysis) -> &'static str {
+    if a.fault_windows.is_empty() {
+        ""
+    } else {
+        "; grey: fault windows"
+    }
+}
+
+/// Availability over time: the mean across seeds per bucket, a translucent min-max band
+/// across seeds (up to six cells, with more than one seed), and the fault windows. The y
+/// axis zooms to the data but never leaves 0-100%.
+pub fn availability<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    a: &Analysis,
+    title: &str,
+) -> DrawResult<(), DB> {
+    let bands = a.seeds > 1 && a.cells.len() <= MAX_BANDS;
+    let subtitle = format!(
+        "Line: mean across seeds per {} s bucket{}{}",
+        style::log_tick(a.bucket_s),
+        if bands { "; shaded band: min-max across seeds" } else { "" },
+        fault_note(a)
+    );
+    let area = frame::titled(root, title, &subtitle)?;
+    let Some(x_range) = data::time_range(a) else {
+        return Ok(());
+    };
+    let percent = |v: Option<f64>| v.map(|v| v * 100.0);
+    let mut bounds = Bounds::default();
+    for row in a.cells.iter().flat_map(|c| &c.timeline) {
+        bounds.add_opt(percent(row.availability_mean));
+        if bands {
+            bounds.add_opt(percent(row.availability_min));
+            bounds.add_opt(percent(row.availability_max));
+        }
+    }
+    let (lo, hi) = bounds.get().unwrap_or((0.0, 100.0));
+    let span = (hi - lo).max(0.5) * 1.12;
+    let y_range = data::padded(lo, hi, 0.5, 0.0..100.0 + span * 0.03);
+
+    let mut entries: Vec<Entry> = cells_legend(a, 2);
+    if bands {
+        entries.push(Entry::with("min-max across seeds", Swatch::Band(INK)));
+    }
+    let (plot_area, panel) = legend::reserve_panel(&area, &entries)?;
+    let mut chart = builder(&plot_area, a).build_cartesian_2d(x_range.clone(), y_range.clone())?;
+    let y_span = y_range.end - y_range.start;
+    let x_span = x_range.end - x_range.start;
+    let y_fmt = |v: &f64| {
+        if *v > 100.0 + 1e-9 {
+            String::new()
+        } else {
+            style::linear_tick(*v, y_span)
+        }
+    };
+    let x_fmt = |v: &f64| style::linear_tick(*v, x_span);
+    frame::mesh(&mut chart, "time (s)", "availability (%)", &x_fmt, &y_fmt)?;
+    frame::fault_windows(&mut chart, &a.fault_windows)?;
+
+    if bands {
+        for (i, cell) in a.cells.iter().enumerate() {
+            let color = style::series_style(i).color;
+            for run in band_runs(cell) {
+                let mut outline: Vec<(f64, f64)> = run.iter().map(|&(t, _, hi)| (t, hi)).collect();
+                outline.extend(run.iter().rev().map(|&(t, lo, _)| (t, lo)));
+                chart.draw_series(std::iter::once(Polygon::new(outline, style::fill(color, 0.16))))?;
+            }
+        }
+    }
+    let mut drawn = Vec::new();
+    for (i, cell) in a.cells.iter().enumerate() {
+        let runs = data::runs(cell.timeline.iter().map(|r| (r.t_s, percent(r.availability_mean))));
+        for run in &runs {
+            frame::line(&mut chart, run, style::series_style(i), 2)?;
+        }
+        drawn.extend(runs);
+    }
+    finish_legend(&chart, panel, &entries, &drawn)
+}
+
+/// Latency over time: per cell, p99 as a thick line and p50 as a thin dashed line of the
+/// same colour; a logarithmic y axis when the values span more than two decades.
+pub fn latency<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    a: &Analysis,
+    title: &str,
+) -> DrawResult<(), DB> {
+    let subtitle = format!(
+        "Thick: p99, thin dashed: p50 (means across seeds per {} s bucket){}",
+        style::log_tick(a.bucket_s),
+        fault_note(a)
+    );
+    let area = frame::titled(root, title, &subtitle)?;
+    let Some(x_range) = data::time_range(a) else {
+        return Ok(());
+    };
+    let mut bounds = Bounds::default();
+    for row in a.cells.iter().flat_map(|c| &c.timeline) {
+        for v in [row.p50_ms, row.p99_ms].into_iter().flatten() {
+            if v > 0.0 {
+                bounds.add(v);
+            }
+        }
+    }
+    let mut entries = cells_legend(a, 2);
+    entries.push(Entry::line("p99", style::SeriesStyle { color: INK, dash: style::Dash::Solid }, 2));
+    entries.push(Entry::with("p50", Swatch::ThinDashed(INK)));
+    let (plot_area, panel) = legend::reserve_panel(&area, &entries)?;
+    let builder = builder(&plot_area, a);
+    let x_span = x_range.end - x_range.start;
+    let x_fmt = |v: &f64| style::linear_tick(*v, x_span);
+    let y_desc = "latency (ms)";
+    match bounds.get() {
+        Some((lo, hi)) if hi / lo > 100.0 => {
+            let mut builder = builder;
+            let mut chart = builder.build_cartesian_2d(x_range, data::decades(lo, hi).log_scale())?;
+            frame::mesh(&mut chart, "time (s)", &format!("{y_desc}, log scale"), &x_fmt, &|v| {
+                style::log_tick(*v)
+            })?;
+            latency_lines(&mut chart, a, panel, &entries)
+        }
+        found => {
+            let (lo, hi) = found.unwrap_or((0.0, 1.0));
+            let y_range = data::padded(lo.min(0.0), hi, 0.0, 0.0..f64::INFINITY);
+            let y_span = y_range.end - y_range.start;
+            let mut builder = builder;
+            let mut chart = builder.build_cartesian_2d(x_range, y_range)?;
+            frame::mesh(&mut chart, "time (s)", y_desc, &x_fmt, &|v| style::linear_tick(*v, y_span))?;
+            latency_lines(&mut chart, a, panel, &entries)
+        }
+    }
+}
+
+/// The fault windows, lines and legend of the latency chart, on either y scale.
+fn latency_lines<DB: DrawingBackend, X, Y>(
+    chart: &mut Chart<'_, DB, X, Y>,
+    a: &Analysis,
+    panel: Option<DrawingArea<DB, Shift>>,
+    entries: &[Entry],
+) -> DrawResult<(), DB>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    frame::fault_windows(chart, &a.fault_windows)?;
+    let positive = |v: Option<f64>| v.filter(|v| *v > 0.0);
+    let mut drawn = Vec::new();
+    for (i, cell) in a.cells.iter().enumerate() {
+        let s = style::series_style(i);
+        let p50 = SeriesStyle { color: s.color, dash: style::Dash::Dashed };
+        for run in data::runs(cell.timeline.iter().map(|r| (r.t_s, positive(r.p50_ms)))) {
+            frame::line(chart, &run, p50, 1)?;
+            drawn.push(run);
+        }
+        for run in data::runs(cell.timeline.iter().map(|r| (r.t_s, positive(r.p99_ms)))) {
+            frame::line(chart, &run, s, 2)?;
+            drawn.push(run);
+        }
+    }
+    finish_legend(chart, panel, entries, &drawn)
+}
+
+/// One legend entry per cell, with lines `width` pixels wide.
+pub fn cells_legend(a: &Analysis, width: u32) -> Vec<Entry> {
+    a.cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Entry::line(c.label(&a.sweep_paths), style::series_style(i), width))
+        .collect()
+}
+
+/// Draws the legend in its panel, or inside the plot where it covers least of `drawn`.
+pub fn finish_legend<DB: DrawingBackend, X, Y>(
+    chart: &Chart<'_, DB, X, Y>,
+    panel: Option<DrawingArea<DB, Shift>>,
+    entries: &[Entry],
+    drawn: &[Vec<(f64, f64)>],
+) -> DrawResult<(), DB>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    match panel {
+        Some(panel) => legend::draw_in_panel(&panel, entries),
+        None => {
+            let pixels: Vec<(i32, i32)> = data::samples(drawn)
+                .iter()
+                .map(|p| chart.backend_coord(p))
+                .collect();
+            let screen = chart.plotting_area().use_screen_coord();
+            legend::draw_inside(&screen, entries, &pixels)
+        }
+    }
+}
+
+/// The runs of buckets with both a minimum and a maximum: (t, min %, max %).
+fn band_runs(cell: &Cell) -> Vec<Vec<(f64, f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64, f64)>> = Vec::new();
+    let mut current = Vec::new();
+    for r in &cell.timeline {
+        match (r.availability_min, r.availability_max) {
+            (Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() && r.t_s.is_finite() => {
+                current.push((r.t_s, lo * 100.0, hi * 100.0));
+            }
+            _ => {
+                if current.len() > 1 {
+                    out.push(std::mem::take(&mut current));
+                }
+                current.clear();
+            }
+        }
+    }
+    if current.len() > 1 {
+        out.push(current);
+    }
+    out
+}
+
