@@ -1,7 +1,204 @@
-//! stub
-use super::frame::DrawResult;
-use crate::compare::analysis::Analysis;
+//! Policy tracks of each cell's first seed: circuit-breaker states and retry-budget levels
+//! over time, in separate panels since their units differ.
+
+use super::data::{self, Bounds};
+use super::frame::{self, DrawResult};
+use super::legend::{self, Entry};
+use super::style::{self, INK, MUTED};
+use super::timeline::finish_legend;
+use crate::compare::analysis::{Analysis, PolicyTrack};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-pub fn applies(a: &Analysis) -> bool { a.cells.iter().any(|c| !c.policy_tracks.is_empty()) }
-pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, a: &Analysis, title: &str) -> DrawResult<(), DB> { super::frame::titled(root, title, &a.scenario)?; Ok(()) }
+use plotters::style::text_anchor::{HPos, VPos};
+use std::ops::Range;
+
+/// Tracks drawn per panel; the rest are left out (and the subtitle says so).
+const MAX_TRACKS: usize = 6;
+
+/// Whether the chart applies: some cell has policy tracks.
+pub fn applies(a: &Analysis) -> bool {
+    a.cells.iter().any(|c| !c.policy_tracks.is_empty())
+}
+
+/// A track with its legend label.
+struct Labelled<'a> {
+    label: String,
+    track: &'a PolicyTrack,
+}
+
+/// Draws the breaker panel above the budget panel (or just the one that has tracks).
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    a: &Analysis,
+    title: &str,
+) -> DrawResult<(), DB> {
+    let with_tracks: Vec<_> = a.cells.iter().filter(|c| !c.policy_tracks.is_empty()).collect();
+    let several = with_tracks.len() > 1;
+    let (mut breakers, mut budgets) = (Vec::new(), Vec::new());
+    for cell in &with_tracks {
+        for track in &cell.policy_tracks {
+            let label = if several {
+                format!("{}: {}", cell.label(&a.sweep_paths), track.site)
+            } else {
+                track.site.clone()
+            };
+            let item = Labelled { label, track };
+            if track.policy == "circuit_breaker" {
+                breakers.push(item);
+            } else {
+                budgets.push(item);
+            }
+        }
+    }
+    let mut notes = vec!["Step lines: the state or level entered at each change".to_string()];
+    if !several && let Some(cell) = with_tracks.first() {
+        notes.push(format!("cell {}", cell.label(&a.sweep_paths)));
+    }
+    for (kind, items) in [("breaker", &breakers), ("budget", &budgets)] {
+        if items.len() > MAX_TRACKS {
+            notes.push(format!("first {MAX_TRACKS} of {} {kind} tracks shown", items.len()));
+        }
+    }
+    let area = frame::titled(root, title, &notes.join("; "))?;
+    let mut t = data::time_range(a).map_or(Bounds::default(), |r| {
+        let mut b = Bounds::default();
+        b.add(r.start);
+        b.add(r.end);
+        b
+    });
+    for item in breakers.iter().chain(&budgets) {
+        for &(x, _) in &item.track.points {
+            t.add(x);
+        }
+    }
+    let (t0, t1) = t.get().unwrap_or((0.0, 1.0));
+    let x_range = t0..if t1 > t0 { t1 } else { t0 + 1.0 };
+    breakers.truncate(MAX_TRACKS);
+    budgets.truncate(MAX_TRACKS);
+    match (breakers.is_empty(), budgets.is_empty()) {
+        (false, false) => {
+            let (top, bottom) = area.split_vertically(area.dim_in_pixel().1 / 2);
+            panel(&top, &breakers, x_range.clone(), Panel::Breakers)?;
+            panel(&bottom, &budgets, x_range, Panel::Budgets)
+        }
+        (true, false) => panel(&area, &budgets, x_range, Panel::Budgets),
+        _ => panel(&area, &breakers, x_range, Panel::Breakers),
+    }
+}
+
+/// Which panel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Panel {
+    Breakers,
+    Budgets,
+}
+
+/// Steps through `points` (sorted by time, finite only) up to `end`, nudged by `offset`.
+fn steps(points: &[(f64, f64)], end: f64, offset: f64) -> Vec<(f64, f64)> {
+    let mut pts: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    pts.sort_by(|p, q| p.0.total_cmp(&q.0));
+    let mut out = Vec::new();
+    for (i, &(x, y)) in pts.iter().enumerate() {
+        let next = pts.get(i + 1).map_or(end.max(x), |p| p.0);
+        out.push((x, y + offset));
+        out.push((next, y + offset));
+    }
+    out
+}
+
+/// One panel of tracks.
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    items: &[Labelled<'_>],
+    x_range: Range<f64>,
+    kind: Panel,
+) -> DrawResult<(), DB> {
+    let entries: Vec<Entry> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| Entry::line(item.label.clone(), style::series_style(i), 2))
+        .collect();
+    let y_range = match kind {
+        Panel::Breakers => -0.15..1.15,
+        Panel::Budgets => {
+            let mut b = Bounds::default();
+            b.add(0.0);
+            for item in items {
+                for &(_, y) in &item.track.points {
+                    b.add(y);
+                }
+            }
+            let (lo, hi) = b.get().unwrap_or((0.0, 1.0));
+            data::padded(lo, hi, 1.0, 0.0..f64::INFINITY)
+        }
+    };
+    let (plot_area, legend_panel) = legend::reserve_panel(area, &entries)?;
+    let mut chart = ChartBuilder::on(&plot_area)
+        .margin_top(10)
+        .margin_right(28)
+        .margin_left(8)
+        .margin_bottom(4)
+        .x_label_area_size(40)
+        .y_label_area_size(84)
+        .build_cartesian_2d(x_range.clone(), y_range.clone())?;
+    let x_span = x_range.end - x_range.start;
+    let y_span = y_range.end - y_range.start;
+    let x_fmt = |v: &f64| style::linear_tick(*v, x_span);
+    let (y_desc, y_fmt): (&str, Box<dyn Fn(&f64) -> String>) = match kind {
+        Panel::Breakers => ("breaker state", Box::new(|_: &f64| String::new())),
+        Panel::Budgets => (
+            "budget level (tokens)",
+            Box::new(move |v: &f64| style::linear_tick(*v, y_span)),
+        ),
+    };
+    frame::mesh(&mut chart, "time (s)", y_desc, &x_fmt, &*y_fmt)?;
+    if kind == Panel::Breakers {
+        state_labels(&mut chart, &x_range)?;
+    }
+    let mid = (items.len() as f64 - 1.0) / 2.0;
+    let mut drawn = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        // Breakers share three levels: nudge each track so overlapping ones stay visible.
+        let offset = if kind == Panel::Breakers { (i as f64 - mid) * 0.025 } else { 0.0 };
+        let line = steps(&item.track.points, x_range.end, offset);
+        if !line.is_empty() {
+            frame::line(&mut chart, &line, style::series_style(i), 2)?;
+            drawn.push(line);
+        }
+    }
+    finish_legend(&chart, legend_panel, &entries, &drawn)
+}
+
+/// Writes "closed", "half-open" and "open" at their levels, with light guide lines.
+fn state_labels<DB: DrawingBackend>(
+    chart: &mut frame::LinearChart<'_, DB>,
+    x_range: &Range<f64>,
+) -> DrawResult<(), DB> {
+    let screen = chart.plotting_area().use_screen_coord();
+    let (px, _) = chart.plotting_area().get_pixel_range();
+    for (level, name) in [(0.0, "closed"), (0.5, "half-open"), (1.0, "open")] {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(x_range.start, level), (x_range.end, level)],
+            MUTED.mix(0.3).stroke_width(1),
+        )))?;
+        let (_, y) = chart.backend_coord(&(x_range.start, level));
+        let s = style::anchored(&style::text(13.0, INK), HPos::Right, VPos::Center);
+        screen.draw(&Text::new(name, (px.start - 12, y), s))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_hold_each_value_until_the_next_change() {
+        let s = steps(&[(0.0, 0.0), (2.0, 1.0), (f64::NAN, 0.5)], 5.0, 0.0);
+        assert_eq!(s, vec![(0.0, 0.0), (2.0, 0.0), (2.0, 1.0), (5.0, 1.0)]);
+    }
+}
