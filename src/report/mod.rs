@@ -3,4 +3,5 @@
 pub mod chart;
 pub mod csv;
 pub mod format;
+pub mod html;
 pub mod table;

@@ -15,7 +15,7 @@ mod sweep;
 mod timeline;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 

@@ -24,3 +24,88 @@ fn dump_for_review() {
         assert!(!written.is_empty());
     }
 }
+
+/// The chart names rendered for `a`.
+fn names(a: &Analysis) -> Vec<String> {
+    render_svgs(a).expect("charts").into_iter().map(|c| c.name).collect()
+}
+
+#[test]
+fn pngs_are_valid_and_svgs_follow_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = fixtures::study();
+    let written = write_charts(dir.path(), &a).expect("charts");
+    assert_eq!(written.len(), 2 * names(&a).len());
+    for pair in written.chunks(2) {
+        assert_eq!(pair[0].extension().and_then(|e| e.to_str()), Some("png"));
+        assert_eq!(pair[1].extension().and_then(|e| e.to_str()), Some("svg"));
+        assert_eq!(pair[0].file_stem(), pair[1].file_stem());
+        let png = std::fs::read(&pair[0]).expect("png");
+        assert_eq!(&png[..4], b"\x89PNG", "{}", pair[0].display());
+        assert!(png.len() > 10_000, "{} is {} bytes", pair[0].display(), png.len());
+        let svg = std::fs::read_to_string(&pair[1]).expect("svg");
+        assert!(svg.contains("<svg"), "{}", pair[1].display());
+    }
+}
+
+#[test]
+fn svgs_carry_their_titles_and_legend_labels() {
+    let a = fixtures::study();
+    for chart in render_svgs(&a).expect("charts") {
+        assert!(chart.title.starts_with("retry-storm: "), "{}", chart.title);
+        assert!(chart.svg.contains(&chart.title), "{} lacks its title", chart.name);
+        if chart.name != "policies" {
+            assert!(chart.title.contains("(20 seeds)"), "{}", chart.title);
+            for cell in &a.cells {
+                let label = cell.label(&a.sweep_paths);
+                assert!(chart.svg.contains(&label), "{} lacks {label}", chart.name);
+            }
+        }
+    }
+    let sweep = fixtures::sweep();
+    let charts = render_svgs(&sweep).expect("charts");
+    let availability = charts.iter().find(|c| c.name == "availability").expect("availability");
+    assert!(availability.svg.contains("base, rate_per_s=400"));
+}
+
+#[test]
+fn the_same_analysis_renders_the_same_bytes() {
+    for (name, a) in all_fixtures() {
+        assert_eq!(render_svgs(&a).expect("first"), render_svgs(&a).expect("second"), "{name}");
+    }
+}
+
+#[test]
+fn odd_data_renders_without_error() {
+    for (name, a) in all_fixtures() {
+        let charts = render_svgs(&a).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(charts.iter().any(|c| c.name == "summary"), "{name}");
+    }
+    let mut empty = fixtures::single();
+    empty.cells[0].timeline.clear();
+    empty.cells[0].latency_cdf.clear();
+    assert_eq!(names(&empty), ["summary"]);
+    empty.cells.clear();
+    assert!(names(&empty).is_empty());
+}
+
+#[test]
+fn sweep_and_policy_charts_only_with_their_data() {
+    let study = names(&fixtures::study());
+    assert_eq!(study, ["availability", "latency", "latency-cdf", "summary", "policies"]);
+    let sweep = names(&fixtures::sweep());
+    assert_eq!(
+        sweep,
+        ["availability", "latency", "latency-cdf", "summary", "sweep-availability", "sweep-p99"]
+    );
+    assert!(!names(&fixtures::single()).contains(&"policies".to_string()));
+}
+
+#[test]
+fn errors_read_well() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").expect("write");
+    let e = write_charts(&file.join("sub"), &fixtures::single()).expect_err("a file in the way");
+    assert!(e.to_string().starts_with("writing "), "{e}");
+}
