@@ -1,8 +1,11 @@
-//! The command line: `resim run` and `resim validate`. The only module that prints.
+//! The command line: `resim run`, `resim validate` and `resim merge`. The only module that prints.
 
+use crate::output::{self, OutputError, RunRequest};
 use crate::report;
-use crate::scenario::Scenario;
-use crate::sweep;
+use crate::report::manifest::SeedRange;
+use crate::report::table::RunLines;
+use crate::scenario::Study;
+use crate::sweep::{Shard, StreamError};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -26,13 +29,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a scenario for one or more seeds and write summary.csv and timeseries.csv.
+    /// Run a scenario (every variant and sweep point) over one or more seeds; write the CSV
+    /// files, aggregate.csv, charts and report.html.
     Run(RunArgs),
-    /// Check a scenario file without running it.
+    /// Check a scenario file, its variants and its sweep, without running it.
     Validate {
         /// The scenario file (TOML).
         file: PathBuf,
     },
+    /// Merge the output folders of the shards of one study into one, as one machine would
+    /// have written it.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -42,15 +49,35 @@ struct RunArgs {
     /// Seed of the first run [default: the scenario's `seed`].
     #[arg(long)]
     seed: Option<u64>,
-    /// Number of runs, with seeds SEED, SEED+1, ...
+    /// Number of seeds each variant and sweep point runs: SEED, SEED+1, ...
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     seeds: u64,
-    /// Output folder [default: output/<scenario name>/].
+    /// Run only this variant (repeatable); `base` is the file as written.
+    #[arg(long = "variant", value_name = "NAME")]
+    variants: Vec<String>,
+    /// Output folder [default: output/<scenario name>/, or .../shard-I-of-N for a shard].
     #[arg(long)]
     out: Option<PathBuf>,
     /// Worker threads [default: one per core]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     threads: Option<u64>,
+    /// Run only the I-th (from 0) of N slices of the runs, for one machine of several:
+    /// `I/N`, or `auto` to read Slurm's or a Kubernetes Indexed Job's variables.
+    #[arg(long, value_name = "I/N|auto")]
+    shard: Option<String>,
+    /// Print nothing but errors.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// The shards' output folders, in any order.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// The merged output folder.
+    #[arg(long)]
+    out: PathBuf,
     /// Print nothing but errors.
     #[arg(long)]
     quiet: bool,
@@ -72,32 +99,39 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run(&args),
         Command::Validate { file } => validate(&file),
+        Command::Merge(args) => merge(&args),
     };
     ExitCode::from(code)
 }
 
-fn load(file: &Path) -> Result<Scenario, u8> {
-    Scenario::load(file).map_err(|e| {
+fn load(file: &Path) -> Result<(Study, String), u8> {
+    let report = |e: crate::scenario::ScenarioError| {
         eprintln!("{e}");
         let n = e.diagnostics.len();
         if n > 1 {
             eprintln!("{n} errors in {}", file.display());
         }
         EXIT_BAD_INPUT
-    })
+    };
+    let text = crate::scenario::read_text(file).map_err(report)?;
+    let study = Study::from_text(&text, &file.display().to_string()).map_err(report)?;
+    Ok((study, text))
 }
 
 fn validate(file: &Path) -> u8 {
     match load(file) {
-        Ok(s) => {
+        Ok((study, _)) => {
+            let s = &study.base;
             let replicas: u32 = s.services.iter().map(|s| s.replicas).sum();
             println!(
-                "{}: ok: scenario \"{}\" with {} client(s), {} service(s), {} replica(s)",
+                "{}: ok: scenario \"{}\" with {} client(s), {} service(s), {} replica(s); {} variant(s) x {} sweep point(s)",
                 file.display(),
                 s.name,
                 s.clients.len(),
                 s.services.len(),
-                replicas
+                replicas,
+                study.variants.len(),
+                study.points.len(),
             );
             EXIT_OK
         }
@@ -119,23 +153,119 @@ fn progress_bar(runs: usize, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// The shard `--shard` names: `I/N`, or `auto` (Slurm array or Kubernetes Indexed Job).
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    if text == "auto" {
+        return shard_from_env(&|k| std::env::var(k).ok());
+    }
+    let parse = |t: &str| t.trim().parse::<u64>().ok();
+    match text.split_once('/').map(|(i, n)| (parse(i), parse(n))) {
+        Some((Some(index), Some(count))) if count > 0 && index < count => {
+            Ok(Shard { index, count })
+        }
+        _ => Err(format!(
+            "`--shard {text}` is not a shard; expected I/N with 0 <= I < N, such as 0/4, or `auto`"
+        )),
+    }
+}
+
+/// The shard from the environment: Slurm's `SLURM_ARRAY_TASK_ID` (less
+/// `SLURM_ARRAY_TASK_MIN`) of `SLURM_ARRAY_TASK_COUNT`, or a Kubernetes Indexed Job's
+/// `JOB_COMPLETION_INDEX` of `RESIM_SHARD_COUNT` (set it to the Job's `completions`).
+pub fn shard_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Shard, String> {
+    let number = |k: &str| -> Result<Option<u64>, String> {
+        var(k)
+            .map(|v| {
+                v.trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("{k}={v} is not a whole number"))
+            })
+            .transpose()
+    };
+    let (index, count, from) = if let Some(id) = number("SLURM_ARRAY_TASK_ID")? {
+        let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+        let count = number("SLURM_ARRAY_TASK_COUNT")?
+            .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")?;
+        (id.saturating_sub(min), count, "Slurm")
+    } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
+        let count = number("RESIM_SHARD_COUNT")?.ok_or(
+            "JOB_COMPLETION_INDEX is set but RESIM_SHARD_COUNT is not; expected it set to the Job's `completions`",
+        )?;
+        (index, count, "Kubernetes")
+    } else {
+        return Err("`--shard auto` found neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX; expected to run in a Slurm array or a Kubernetes Indexed Job, or `--shard I/N`".to_string());
+    };
+    if count == 0 || index >= count {
+        return Err(format!(
+            "{from} gives shard {index} of {count}; expected an index below the count"
+        ));
+    }
+    Ok(Shard { index, count })
+}
+
+/// The command line as typed, for manifests.
+fn command_line() -> String {
+    let mut args = std::env::args();
+    let mut out = vec!["resim".to_string()];
+    args.next();
+    out.extend(args.map(|a| {
+        if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$\\".contains(c)) {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        } else {
+            a
+        }
+    }));
+    out.join(" ")
+}
+
 fn run(args: &RunArgs) -> u8 {
-    let scenario = match load(&args.file) {
+    let (mut study, text) = match load(&args.file) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let first = args.seed.unwrap_or(scenario.seed);
-    let seeds = sweep::seeds(first, args.seeds);
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    if let Err(e) = study.select(&args.variants) {
+        eprintln!("{}: `--variant`: {e}", args.file.display());
+        return EXIT_BAD_INPUT;
+    }
+    let shard = match args.shard.as_deref().map(parse_shard).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("resim: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let scenario = &study.base;
+    let seeds = SeedRange {
+        first: args.seed.unwrap_or(scenario.seed),
+        count: args.seeds,
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        let dir = Path::new("output").join(&scenario.name);
+        match shard {
+            Some(s) => dir.join(format!("shard-{}-of-{}", s.index, s.count)),
+            None => dir,
+        }
+    });
+    let total = study.cells.len() * seeds.count as usize;
+    let mine = shard.map_or(total, |s| s.range(total).len());
     if !args.quiet {
-        let runs = if seeds.len() == 1 { "run" } else { "runs" };
+        let runs = if total == 1 { "run" } else { "runs" };
+        let shape = if study.cells.len() > 1 {
+            format!(
+                "{} variant(s) x {} point(s) x {} seed(s) = {total} {runs}",
+                study.variants.len(),
+                study.points.len(),
+                seeds.count
+            )
+        } else {
+            format!("{total} {runs}")
+        };
+        let part = shard.map_or(String::new(), |s| {
+            format!("; shard {} of {}: {mine} runs", s.index, s.count)
+        });
         println!(
-            "resim: {} ({} {runs}){}",
+            "resim: {} ({shape}{part}){}",
             scenario.name,
-            seeds.len(),
             if scenario.description.is_empty() {
                 String::new()
             } else {
@@ -146,39 +276,92 @@ fn run(args: &RunArgs) -> u8 {
     // Wall-clock time, for the throughput line only; it never reaches a result.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
-    let bar = progress_bar(seeds.len(), args.quiet);
-    let threads = args.threads.map(|t| t as usize);
+    let bar = progress_bar(mine, args.quiet);
     let done = || bar.inc(1);
-    let outcome = sweep::run_seeds_with_progress(&scenario, &seeds, threads, &done);
+    let request = RunRequest {
+        study: &study,
+        text: &text,
+        seeds,
+        shard,
+        threads: args.threads.map(|t| t as usize),
+        command: command_line(),
+    };
+    let mut lines = RunLines::default();
+    let points: Vec<Vec<String>> = study.cells.iter().map(|c| study.point_text(c)).collect();
+    let mut position = shard.map_or(0, |s| s.range(total).start);
+    let per_cell = seeds.count as usize;
+    let outcome = output::run_into(&out, &request, &done, |run| {
+        lines.push(run, &points[position / per_cell]);
+        position += 1;
+    });
     bar.finish_and_clear();
-    let results = match outcome {
-        Ok(r) => r,
-        Err(e) => {
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(OutputError::Stream(StreamError::Run(e))) => {
             eprintln!("{}: {e}", args.file.display());
             return EXIT_BAD_INPUT;
         }
-    };
-    let elapsed = started.elapsed().as_secs_f64();
-    let written = match report::csv::write_all(&out, &results) {
-        Ok(w) => w,
         Err(e) => {
             eprintln!("{}: cannot write results: {e}", out.display());
             return EXIT_BAD_INPUT;
         }
     };
+    let elapsed = started.elapsed().as_secs_f64();
     if !args.quiet {
-        print!("{}", report::table::runs_table(&results));
-        let requests: u64 = results.iter().map(|r| r.requests_sent).sum();
-        let events: u64 = results.iter().map(|r| r.events).sum();
+        print!("{}", lines.table());
+        if let Some(a) = &outcome.analysis
+            && (a.cells.len() > 1 || a.seeds > 1)
+        {
+            println!();
+            print!("{}", report::table::cells_table(a));
+        }
         println!(
             "simulated {} requests, {} events in {:.2} s ({} events/s)",
-            report::format::human_count(requests as f64),
-            report::format::human_count(events as f64),
+            report::format::human_count(outcome.requests as f64),
+            report::format::human_count(outcome.events as f64),
             elapsed,
-            report::format::human_count(events as f64 / elapsed.max(1e-9)),
+            report::format::human_count(outcome.events as f64 / elapsed.max(1e-9)),
         );
-        let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-        println!("wrote {}", names.join(", "));
+        print_written(&out, &outcome.files);
     }
     EXIT_OK
+}
+
+/// Prints the files written into `dir`, by name.
+fn print_written(dir: &Path, files: &[PathBuf]) {
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().to_string(),
+            )
+        })
+        .collect();
+    println!("wrote {}/: {}", dir.display(), names.join(", "));
+}
+
+fn merge(args: &MergeArgs) -> u8 {
+    match crate::merge::merge(&args.dirs, &args.out, &command_line()) {
+        Ok((analysis, files)) => {
+            if !args.quiet {
+                println!(
+                    "resim: merged {} shards of {} ({} cells x {} seeds)",
+                    args.dirs.len(),
+                    analysis.scenario,
+                    analysis.cells.len(),
+                    analysis.seeds
+                );
+                if analysis.cells.len() > 1 || analysis.seeds > 1 {
+                    print!("{}", report::table::cells_table(&analysis));
+                }
+                print_written(&args.out, &files);
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("resim merge: {e}");
+            EXIT_BAD_INPUT
+        }
+    }
 }

@@ -31,9 +31,11 @@ pub mod cli;
 pub mod compare;
 pub mod distribution;
 pub mod engine;
+pub mod merge;
 pub mod metrics;
 pub mod model;
 pub mod outcome;
+pub mod output;
 pub mod policy;
 pub mod report;
 pub mod run;
@@ -42,4 +44,4 @@ pub mod sweep;
 
 pub use outcome::Outcome;
 pub use run::{RunError, RunResult, run_one};
-pub use scenario::Scenario;
+pub use scenario::{Scenario, Study};

@@ -3,6 +3,7 @@
 //! `report.html` are drawn from.
 
 pub mod analysis;
+pub mod build;
 pub mod metric;
 pub mod stats;
 

@@ -60,6 +60,15 @@ impl<const SIGFIG: u8> LogHistogram<SIGFIG> {
             .median_equivalent(self.inner.value_at_quantile(q))
     }
 
+    /// The non-empty bins, ascending: (highest value of the bin, count). Histograms with the
+    /// same significant figures share bin edges, so bins of several runs add up exactly.
+    pub fn bins(&self) -> Vec<(u64, u64)> {
+        self.inner
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect()
+    }
+
     /// Several quantiles at once.
     pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
         qs.map(|q| self.quantile(q))

@@ -62,6 +62,11 @@ impl LatencyRecorder {
         self.max_ns = self.max_ns.max(ns);
     }
 
+    /// The histogram's non-empty bins: (highest value in ns, count), ascending.
+    pub fn bins(&self) -> Vec<(u64, u64)> {
+        self.histogram.bins()
+    }
+
     /// The summary, or `None` if nothing was recorded.
     pub fn summary(&self) -> Option<LatencySummary> {
         let count = self.histogram.len();

@@ -22,6 +22,9 @@ pub struct RunMetrics {
     pub totals: Counts,
     /// Latency of successful requests; `None` if none succeeded.
     pub latency: Option<LatencySummary>,
+    /// The latency histogram of successful requests: its non-empty bins as (highest value
+    /// in ns, count), ascending; bins of runs add up exactly.
+    pub latency_bins: Vec<(u64, u64)>,
     /// The time series, one row per bucket of the measured window.
     pub buckets: Vec<BucketRow>,
     /// Per-service figures, in scenario order.

@@ -35,6 +35,18 @@ struct Bucket {
     histogram: Option<BucketHistogram>,
 }
 
+/// What the recorder measured over a whole run.
+pub struct FinishedRun {
+    /// Totals over the measured window.
+    pub totals: Counts,
+    /// Latency of successful requests; `None` if none succeeded.
+    pub latency: Option<LatencySummary>,
+    /// The run-wide latency histogram's non-empty bins: (highest value in ns, count).
+    pub latency_bins: Vec<(u64, u64)>,
+    /// The time series.
+    pub rows: Vec<BucketRow>,
+}
+
 /// Records requests as they start and end.
 pub struct Recorder {
     warmup: SimTime,
@@ -156,7 +168,7 @@ impl Recorder {
     /// Freezes the results; every counted request must have ended. The run totals are the
     /// sums of the rows (every counted request belongs to exactly one row), added up here
     /// rather than counted twice per request.
-    pub fn finish_run(mut self) -> (Counts, Option<LatencySummary>, Vec<BucketRow>) {
+    pub fn finish_run(mut self) -> FinishedRun {
         self.close_finished(SimTime::MAX);
         let mut totals = Counts::default();
         for b in &self.buckets {
@@ -167,9 +179,12 @@ impl Recorder {
             totals.ended(),
             "every counted request ends with exactly one outcome"
         );
-        let summary = self.latency.summary();
-        let rows = self.buckets.into_iter().map(|b| b.row).collect();
-        (totals, summary, rows)
+        FinishedRun {
+            totals,
+            latency: self.latency.summary(),
+            latency_bins: self.latency.bins(),
+            rows: self.buckets.into_iter().map(|b| b.row).collect(),
+        }
     }
 }
 
@@ -202,7 +217,13 @@ mod tests {
             SimDuration::ZERO,
             SimTime(5_000_000_000),
         );
-        let (totals, latency, rows) = r.finish_run();
+        let FinishedRun {
+            totals,
+            latency,
+            rows,
+            latency_bins,
+        } = r.finish_run();
+        assert_eq!(latency_bins.len(), 1, "one success, one bin");
         assert_eq!(rows.len(), 3, "buckets starting at 1 s, 2 s, 3 s");
         assert_eq!(rows[0].start, SimTime(1_000_000_000));
         assert_eq!((rows[0].counts.requests, rows[0].counts.ok), (1, 1));

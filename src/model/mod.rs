@@ -247,7 +247,7 @@ impl<'s> Model<'s> {
     /// carry the final state to the end of the measured window.
     pub fn finish(self, _end: SimTime) -> RunMetrics {
         assert!(self.requests.is_empty(), "every request ended");
-        let (totals, latency, buckets) = self.recorder.finish_run();
+        let run = self.recorder.finish_run();
         let services = self
             .services
             .into_iter()
@@ -255,9 +255,10 @@ impl<'s> Model<'s> {
             .map(|(service, s)| service.recorder.finish(&s.name))
             .collect();
         RunMetrics {
-            totals,
-            latency,
-            buckets,
+            totals: run.totals,
+            latency: run.latency,
+            latency_bins: run.latency_bins,
+            buckets: run.rows,
             services,
             policy: self.policy_counts,
             policy_log: self.guards.finish(),

@@ -4,10 +4,20 @@
 use super::format::{ms, opt_ms, ratio, seconds};
 use crate::metrics::recovery::Recovery;
 use crate::run::RunResult;
-use std::io::Write;
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
-/// Columns of `summary.csv`, in order.
+/// File names of the per-run outputs.
+pub const SUMMARY_FILE: &str = "summary.csv";
+/// See [`SUMMARY_FILE`].
+pub const TIMESERIES_FILE: &str = "timeseries.csv";
+/// See [`SUMMARY_FILE`].
+pub const SERVICES_FILE: &str = "services.csv";
+/// See [`SUMMARY_FILE`].
+pub const POLICIES_FILE: &str = "policies.csv";
+
+/// Columns of `summary.csv`, in order; swept paths go after `variant`.
 pub const SUMMARY_COLUMNS: [&str; 24] = [
     "variant",
     "seed",
@@ -73,143 +83,196 @@ pub const TIMESERIES_COLUMNS: [&str; 15] = [
     "short_circuited",
 ];
 
-/// Writes the summary of `runs`, one row each, in the order given.
-pub fn write_summary<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(SUMMARY_COLUMNS)?;
-    for run in runs {
-        let t = &run.metrics.totals;
-        let l = run.metrics.latency.as_ref();
-        let lat = |f: fn(&crate::metrics::LatencySummary) -> u64| opt_ms(l.map(f));
-        w.write_record([
-            run.variant.clone(),
+/// The header of a file whose rows start with `variant`: the swept paths go right after it.
+pub fn header(columns: &[&str], sweep_paths: &[String]) -> Vec<String> {
+    let mut out = vec![columns[0].to_string()];
+    out.extend(sweep_paths.iter().cloned());
+    out.extend(columns[1..].iter().map(|c| c.to_string()));
+    out
+}
+
+/// The leading fields of every row of `run`: its variant, then its sweep point.
+fn lead(run: &RunResult, point: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(point.len() + 1);
+    out.push(run.variant.clone());
+    out.extend(point.iter().cloned());
+    out
+}
+
+/// The `summary.csv` row of `run` at sweep point `point`.
+pub fn summary_row(run: &RunResult, point: &[String]) -> Vec<String> {
+    let t = &run.metrics.totals;
+    let l = run.metrics.latency.as_ref();
+    let lat = |f: fn(&crate::metrics::LatencySummary) -> u64| opt_ms(l.map(f));
+    let mut row = lead(run, point);
+    row.extend([
+        run.seed.to_string(),
+        t.requests.to_string(),
+        t.ok.to_string(),
+        t.degraded.to_string(),
+        t.failed().to_string(),
+        ratio(t.availability()),
+        l.map(|l| ms(l.mean_ns)).unwrap_or_default(),
+        lat(|l| l.p50_ns),
+        lat(|l| l.p90_ns),
+        lat(|l| l.p99_ns),
+        lat(|l| l.p999_ns),
+        lat(|l| l.max_ns),
+        t.attempts.to_string(),
+        t.errors.to_string(),
+        t.timeouts.to_string(),
+        t.rejected.to_string(),
+        match run.recovery {
+            Recovery::NotApplicable => String::new(),
+            Recovery::Seconds(s) => format!("{s:.3}"),
+            Recovery::Never => "inf".to_string(),
+        },
+        t.short_circuited.to_string(),
+        run.metrics.policy.retries.to_string(),
+        run.metrics.policy.hedges.to_string(),
+        run.metrics.policy.budget_refused.to_string(),
+        run.metrics.policy.duplicates.to_string(),
+        run.metrics.policy.dropped.to_string(),
+    ]);
+    row
+}
+
+/// Writes the per-service rows of `run`: for each bucket, each service.
+fn write_services<W: Write>(
+    w: &mut csv::Writer<W>,
+    run: &RunResult,
+    point: &[String],
+) -> csv::Result<()> {
+    let services = &run.metrics.services;
+    let buckets = services.first().map_or(0, |s| s.rows.len());
+    for b in 0..buckets {
+        for s in services {
+            let row = &s.rows[b];
+            let mut record = lead(run, point);
+            record.extend([
+                run.seed.to_string(),
+                seconds(row.start.as_nanos()),
+                s.name.clone(),
+                format!("{:.3}", row.replicas_up),
+                format!("{:.3}", row.busy_workers),
+                format!("{:.3}", row.queue_len),
+                row.served.to_string(),
+                row.errors.to_string(),
+                row.arrivals.to_string(),
+                row.rejected.to_string(),
+            ]);
+            w.write_record(&record)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the time series of `run`, its buckets in time order.
+fn write_timeseries<W: Write>(
+    w: &mut csv::Writer<W>,
+    run: &RunResult,
+    point: &[String],
+) -> csv::Result<()> {
+    for b in &run.metrics.buckets {
+        let c = &b.counts;
+        let mut record = lead(run, point);
+        record.extend([
             run.seed.to_string(),
-            t.requests.to_string(),
-            t.ok.to_string(),
-            t.degraded.to_string(),
-            t.failed().to_string(),
-            ratio(t.availability()),
-            l.map(|l| ms(l.mean_ns)).unwrap_or_default(),
-            lat(|l| l.p50_ns),
-            lat(|l| l.p90_ns),
-            lat(|l| l.p99_ns),
-            lat(|l| l.p999_ns),
-            lat(|l| l.max_ns),
-            t.attempts.to_string(),
-            t.errors.to_string(),
-            t.timeouts.to_string(),
-            t.rejected.to_string(),
-            match run.recovery {
-                Recovery::NotApplicable => String::new(),
-                Recovery::Seconds(s) => format!("{s:.3}"),
-                Recovery::Never => "inf".to_string(),
-            },
-            t.short_circuited.to_string(),
-            run.metrics.policy.retries.to_string(),
-            run.metrics.policy.hedges.to_string(),
-            run.metrics.policy.budget_refused.to_string(),
-            run.metrics.policy.duplicates.to_string(),
-            run.metrics.policy.dropped.to_string(),
-        ])?;
+            seconds(b.start.as_nanos()),
+            c.requests.to_string(),
+            c.ok.to_string(),
+            c.degraded.to_string(),
+            c.failed().to_string(),
+            ratio(c.availability()),
+            opt_ms(b.p50_ns),
+            opt_ms(b.p99_ns),
+            c.attempts.to_string(),
+            c.errors.to_string(),
+            c.timeouts.to_string(),
+            c.rejected.to_string(),
+            c.short_circuited.to_string(),
+        ]);
+        w.write_record(&record)?;
     }
-    w.flush()?;
     Ok(())
 }
 
-/// Writes the per-service time series of `runs`: for each run, each bucket, each service.
-pub fn write_services<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(SERVICES_COLUMNS)?;
-    for run in runs {
-        let services = &run.metrics.services;
-        let buckets = services.first().map_or(0, |s| s.rows.len());
-        for b in 0..buckets {
-            for s in services {
-                let row = &s.rows[b];
-                w.write_record([
-                    run.variant.clone(),
-                    run.seed.to_string(),
-                    seconds(row.start.as_nanos()),
-                    s.name.clone(),
-                    format!("{:.3}", row.replicas_up),
-                    format!("{:.3}", row.busy_workers),
-                    format!("{:.3}", row.queue_len),
-                    row.served.to_string(),
-                    row.errors.to_string(),
-                    row.arrivals.to_string(),
-                    row.rejected.to_string(),
-                ])?;
-            }
-        }
+/// Writes the policy log of `run`: breaker state changes and budget levels, in time order.
+fn write_policies<W: Write>(
+    w: &mut csv::Writer<W>,
+    run: &RunResult,
+    point: &[String],
+) -> csv::Result<()> {
+    let log = &run.metrics.policy_log;
+    for e in &log.events {
+        let mut record = lead(run, point);
+        record.extend([
+            run.seed.to_string(),
+            format!("{:.6}", e.time.as_nanos() as f64 / 1e9),
+            log.sites[e.site as usize].clone(),
+            e.policy.to_string(),
+            e.event.to_string(),
+            e.value.map(|v| format!("{v:.3}")).unwrap_or_default(),
+        ]);
+        w.write_record(&record)?;
     }
-    w.flush()?;
     Ok(())
 }
 
-/// Writes the time series of `runs`: for each run in order, its buckets in time order.
-pub fn write_timeseries<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(TIMESERIES_COLUMNS)?;
-    for run in runs {
-        for b in &run.metrics.buckets {
-            let c = &b.counts;
-            w.write_record([
-                run.variant.clone(),
-                run.seed.to_string(),
-                seconds(b.start.as_nanos()),
-                c.requests.to_string(),
-                c.ok.to_string(),
-                c.degraded.to_string(),
-                c.failed().to_string(),
-                ratio(c.availability()),
-                opt_ms(b.p50_ns),
-                opt_ms(b.p99_ns),
-                c.attempts.to_string(),
-                c.errors.to_string(),
-                c.timeouts.to_string(),
-                c.rejected.to_string(),
-                c.short_circuited.to_string(),
-            ])?;
-        }
-    }
-    w.flush()?;
-    Ok(())
+/// The per-run CSV files of a study, written run by run in order, so that nothing but the
+/// run at hand is held in memory.
+pub struct RunFiles {
+    summary: csv::Writer<BufWriter<File>>,
+    timeseries: csv::Writer<BufWriter<File>>,
+    services: csv::Writer<BufWriter<File>>,
+    policies: csv::Writer<BufWriter<File>>,
+    paths: Vec<PathBuf>,
 }
 
-/// Writes the policy log of `runs`: breaker state changes and budget levels, in time order.
-pub fn write_policies<W: Write>(out: W, runs: &[RunResult]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(POLICIES_COLUMNS)?;
-    for run in runs {
-        let log = &run.metrics.policy_log;
-        for e in &log.events {
-            w.write_record([
-                run.variant.clone(),
-                run.seed.to_string(),
-                format!("{:.6}", e.time.as_nanos() as f64 / 1e9),
-                log.sites[e.site as usize].clone(),
-                e.policy.to_string(),
-                e.event.to_string(),
-                e.value.map(|v| format!("{v:.3}")).unwrap_or_default(),
-            ])?;
-        }
+impl RunFiles {
+    /// Creates `summary.csv`, `timeseries.csv`, `services.csv` and `policies.csv` in `dir`
+    /// (creating it if needed), with the swept paths as columns after `variant`.
+    pub fn create(dir: &Path, sweep_paths: &[String]) -> std::io::Result<RunFiles> {
+        std::fs::create_dir_all(dir)?;
+        let open = |name: &str,
+                    columns: &[&str]|
+         -> std::io::Result<(csv::Writer<BufWriter<File>>, PathBuf)> {
+            let path = dir.join(name);
+            let mut w = csv::Writer::from_writer(BufWriter::new(File::create(&path)?));
+            w.write_record(header(columns, sweep_paths))
+                .map_err(std::io::Error::other)?;
+            Ok((w, path))
+        };
+        let (summary, p1) = open(SUMMARY_FILE, &SUMMARY_COLUMNS)?;
+        let (timeseries, p2) = open(TIMESERIES_FILE, &TIMESERIES_COLUMNS)?;
+        let (services, p3) = open(SERVICES_FILE, &SERVICES_COLUMNS)?;
+        let (policies, p4) = open(POLICIES_FILE, &POLICIES_COLUMNS)?;
+        Ok(RunFiles {
+            summary,
+            timeseries,
+            services,
+            policies,
+            paths: vec![p1, p2, p3, p4],
+        })
     }
-    w.flush()?;
-    Ok(())
-}
 
-/// Writes `summary.csv`, `timeseries.csv`, `services.csv` and `policies.csv` into `dir`,
-/// creating it if needed, and returns the paths written.
-pub fn write_all(dir: &Path, runs: &[RunResult]) -> std::io::Result<Vec<std::path::PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let summary = dir.join("summary.csv");
-    let timeseries = dir.join("timeseries.csv");
-    let services = dir.join("services.csv");
-    let policies = dir.join("policies.csv");
-    let file = |p: &Path| std::fs::File::create(p).map(std::io::BufWriter::new);
-    write_summary(file(&summary)?, runs).map_err(std::io::Error::other)?;
-    write_timeseries(file(&timeseries)?, runs).map_err(std::io::Error::other)?;
-    write_services(file(&services)?, runs).map_err(std::io::Error::other)?;
-    write_policies(file(&policies)?, runs).map_err(std::io::Error::other)?;
-    Ok(vec![summary, timeseries, services, policies])
+    /// Appends the rows of `run`, which ran at sweep point `point`.
+    pub fn write_run(&mut self, run: &RunResult, point: &[String]) -> std::io::Result<()> {
+        (|| -> csv::Result<()> {
+            self.summary.write_record(summary_row(run, point))?;
+            write_timeseries(&mut self.timeseries, run, point)?;
+            write_services(&mut self.services, run, point)?;
+            write_policies(&mut self.policies, run, point)
+        })()
+        .map_err(std::io::Error::other)
+    }
+
+    /// Flushes every file and returns their paths.
+    pub fn finish(mut self) -> std::io::Result<Vec<PathBuf>> {
+        self.summary.flush()?;
+        self.timeseries.flush()?;
+        self.services.flush()?;
+        self.policies.flush()?;
+        Ok(self.paths)
+    }
 }

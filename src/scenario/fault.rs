@@ -18,6 +18,22 @@ pub struct FaultSpec {
     pub timing: FaultTiming,
 }
 
+impl FaultKind {
+    /// The kind as written in scenario files (`crash`, `hang`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Crash => "crash",
+            FaultKind::Hang => "hang",
+            FaultKind::Slow { .. } => "slow",
+            FaultKind::Errors { .. } => "errors",
+            FaultKind::Latency { .. } => "latency",
+            FaultKind::Loss { .. } => "loss",
+            FaultKind::Partition { .. } => "partition",
+            FaultKind::ChaosMonkey { .. } => "chaos_monkey",
+        }
+    }
+}
+
 /// What a fault does while it is active.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {

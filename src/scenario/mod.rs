@@ -8,10 +8,12 @@ pub mod fault;
 pub mod file;
 pub mod policy;
 pub mod policy_file;
+pub mod study;
 pub mod units;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, ScenarioError};
+pub use study::Study;
 
 use crate::distribution::Distribution;
 use crate::engine::{SimDuration, SimTime};
@@ -225,70 +227,31 @@ impl Scenario {
     /// Reads at most [`MAX_FILE_BYTES`] (plus one, to notice a larger file), so a device or
     /// a pipe that never ends is refused like a huge file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let shown = path.display().to_string();
-        let unreadable = |e: std::io::Error| {
-            ScenarioError::whole_file(
-                &shown,
-                0,
-                format!(
-                    "cannot read the scenario file: {e}; expected the path of a readable .toml scenario file"
-                ),
-            )
-        };
-        let meta = std::fs::metadata(path).map_err(unreadable)?;
-        if meta.is_dir() {
-            return Err(ScenarioError::whole_file(
-                &shown,
-                0,
-                "is a directory; expected the path of a .toml scenario file",
-            ));
-        }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(too_large(&shown, meta.len()));
-        }
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(unreadable)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            // A file that grew, or a device or pipe: its length is unknown.
-            return Err(ScenarioError::whole_file(
-                &shown,
-                0,
-                format!(
-                    "the file has more than {MAX_FILE_BYTES} bytes, too large for a scenario; expected at most {MAX_FILE_BYTES} bytes (4 MiB)"
-                ),
-            ));
-        }
-        Self::from_bytes(&bytes, &shown)
+        let text = read_text(path)?;
+        Self::from_text(&text, &path.display().to_string())
     }
 
     /// Parses and validates scenario bytes; `file` names them in messages.
     pub fn from_bytes(bytes: &[u8], file: &str) -> Result<Scenario, ScenarioError> {
-        if let Some(at) = bytes.iter().position(|&b| b == 0) {
-            return Err(not_text(
-                bytes,
-                at,
-                file,
-                "the file contains a NUL byte, so it looks binary; expected a TOML scenario file (UTF-8 text)",
-            ));
-        }
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Self::from_text(text, file),
-            Err(e) => Err(not_text(
-                bytes,
-                e.valid_up_to(),
-                file,
-                &format!(
-                    "the file is not valid UTF-8 text (invalid byte 0x{:02x}); expected a TOML scenario file saved as UTF-8",
-                    bytes[e.valid_up_to()]
-                ),
-            )),
-        }
+        Self::from_text(text_of(bytes, file)?, file)
     }
 
     /// Parses and validates scenario text; `file` names it in messages.
     pub fn from_text(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        Study::from_text(text, file).map(|s| s.base)
+    }
+}
+
+impl Study {
+    /// Reads, parses and validates the scenario file at `path` with its variants and sweep.
+    pub fn load(path: &Path) -> Result<Study, ScenarioError> {
+        let text = read_text(path)?;
+        Self::from_text(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates scenario text with its variants and sweep; `file` names it in
+    /// messages.
+    pub fn from_text(text: &str, file: &str) -> Result<Study, ScenarioError> {
         if text.trim().is_empty() {
             return Err(ScenarioError::whole_file(
                 file,
@@ -299,8 +262,74 @@ impl Scenario {
         if text.len() as u64 > MAX_FILE_BYTES {
             return Err(too_large(file, text.len() as u64));
         }
-        validate::parse_and_validate(text, file)
+        validate::parse_study(text, file)
     }
+}
+
+/// Reads the text of the scenario file at `path`.
+///
+/// Reads at most [`MAX_FILE_BYTES`] (plus one, to notice a larger file), so a device or
+/// a pipe that never ends is refused like a huge file.
+pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    let shown = path.display().to_string();
+    let unreadable = |e: std::io::Error| {
+        ScenarioError::whole_file(
+            &shown,
+            0,
+            format!(
+                "cannot read the scenario file: {e}; expected the path of a readable .toml scenario file"
+            ),
+        )
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(ScenarioError::whole_file(
+            &shown,
+            0,
+            "is a directory; expected the path of a .toml scenario file",
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(&shown, meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        // A file that grew, or a device or pipe: its length is unknown.
+        return Err(ScenarioError::whole_file(
+            &shown,
+            0,
+            format!(
+                "the file has more than {MAX_FILE_BYTES} bytes, too large for a scenario; expected at most {MAX_FILE_BYTES} bytes (4 MiB)"
+            ),
+        ));
+    }
+    text_of(&bytes, &shown).map(str::to_string)
+}
+
+/// The bytes of a scenario file as text; `file` names them in messages.
+fn text_of<'b>(bytes: &'b [u8], file: &str) -> Result<&'b str, ScenarioError> {
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(not_text(
+            bytes,
+            at,
+            file,
+            "the file contains a NUL byte, so it looks binary; expected a TOML scenario file (UTF-8 text)",
+        ));
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        not_text(
+            bytes,
+            e.valid_up_to(),
+            file,
+            &format!(
+                "the file is not valid UTF-8 text (invalid byte 0x{:02x}); expected a TOML scenario file saved as UTF-8",
+                bytes[e.valid_up_to()]
+            ),
+        )
+    })
 }
 
 /// The error for a file over [`MAX_FILE_BYTES`].

@@ -4,6 +4,7 @@ mod common;
 
 mod bad_input;
 mod cli;
+mod compare;
 mod determinism;
 mod faults;
 mod policies;

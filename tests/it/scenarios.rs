@@ -95,7 +95,28 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
             String::from_utf8_lossy(&result.stderr)
         );
         let summary = read_rows(&out.join("summary.csv"));
-        assert_eq!(summary.len(), 2, "{name}: one summary row per seed");
+        let study = resim::Study::load(file).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            summary.len(),
+            2 * study.cells.len(),
+            "{name}: one summary row per variant, sweep point and seed"
+        );
+        // A run is named by every column before `seed`: the variant and the swept values.
+        let header = std::fs::read_to_string(out.join("summary.csv")).expect("summary");
+        let lead: Vec<String> = header
+            .lines()
+            .next()
+            .expect("a header")
+            .split(',')
+            .take_while(|c| *c != "seed")
+            .map(str::to_string)
+            .collect();
+        let run_of = |r: &Row| -> Vec<String> {
+            lead.iter()
+                .chain(std::iter::once(&"seed".to_string()))
+                .map(|c| r[c].clone())
+                .collect()
+        };
         let series = read_rows(&out.join("timeseries.csv"));
         assert!(!series.is_empty(), "{name}: empty time series");
         for row in summary.iter().chain(&series) {
@@ -103,7 +124,7 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
         }
         // The time series adds up to the summary, per seed.
         for s in &summary {
-            let seed = &s["seed"];
+            let run = run_of(s);
             for column in [
                 "requests",
                 "ok",
@@ -117,13 +138,13 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
             ] {
                 let total: u64 = series
                     .iter()
-                    .filter(|r| &r["seed"] == seed)
+                    .filter(|r| run_of(r) == run)
                     .map(|r| num(r, column))
                     .sum();
                 assert_eq!(
                     total,
                     num(s, column),
-                    "{name}: seed {seed}: {column} of the series"
+                    "{name}: run {run:?}: {column} of the series"
                 );
             }
         }

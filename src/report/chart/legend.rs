@@ -125,7 +125,12 @@ pub fn draw_inside<DB: DrawingBackend>(
 
 /// The top-left pixel of the legend box in the corner of the plot that covers the fewest
 /// points; ties go to upper right, upper left, lower right, lower left in that order.
-fn best_corner(xr: &Range<i32>, yr: &Range<i32>, (w, h): (i32, i32), points: &[(i32, i32)]) -> (i32, i32) {
+fn best_corner(
+    xr: &Range<i32>,
+    yr: &Range<i32>,
+    (w, h): (i32, i32),
+    points: &[(i32, i32)],
+) -> (i32, i32) {
     const INSET: i32 = 10;
     let left = xr.start + INSET;
     let right = (xr.end - INSET - w).max(left);
@@ -153,8 +158,14 @@ fn draw_box<DB: DrawingBackend>(
     (x, y): (i32, i32),
 ) -> DrawResult<(), DB> {
     let (w, h) = size(screen, entries, columns)?;
-    screen.draw(&Rectangle::new([(x, y), (x + w, y + h)], WHITE.mix(0.94).filled()))?;
-    screen.draw(&Rectangle::new([(x, y), (x + w, y + h)], MUTED.mix(0.6).stroke_width(1)))?;
+    screen.draw(&Rectangle::new(
+        [(x, y), (x + w, y + h)],
+        WHITE.mix(0.94).filled(),
+    ))?;
+    screen.draw(&Rectangle::new(
+        [(x, y), (x + w, y + h)],
+        MUTED.mix(0.6).stroke_width(1),
+    ))?;
     let rows = entries.len().div_ceil(columns.max(1));
     let column_w = (w - PAD) / columns.max(1) as i32;
     let text = style::text(FONT_SIZE, INK);
@@ -162,7 +173,11 @@ fn draw_box<DB: DrawingBackend>(
         let cx = x + PAD + column_w * (i / rows) as i32;
         let cy = y + PAD + ROW * (i % rows) as i32 + ROW / 2 - 2;
         swatch(screen, e.swatch, (cx, cy))?;
-        screen.draw(&Text::new(e.label.as_str(), (cx + SWATCH + GAP, cy), text.clone()))?;
+        screen.draw(&Text::new(
+            e.label.as_str(),
+            (cx + SWATCH + GAP, cy),
+            text.clone(),
+        ))?;
     }
     Ok(())
 }

@@ -32,7 +32,11 @@ pub fn draw<DB: DrawingBackend>(
     a: &Analysis,
     title: &str,
 ) -> DrawResult<(), DB> {
-    let with_tracks: Vec<_> = a.cells.iter().filter(|c| !c.policy_tracks.is_empty()).collect();
+    let with_tracks: Vec<_> = a
+        .cells
+        .iter()
+        .filter(|c| !c.policy_tracks.is_empty())
+        .collect();
     let several = with_tracks.len() > 1;
     let (mut breakers, mut budgets) = (Vec::new(), Vec::new());
     for cell in &with_tracks {
@@ -56,7 +60,10 @@ pub fn draw<DB: DrawingBackend>(
     }
     for (kind, items) in [("breaker", &breakers), ("budget", &budgets)] {
         if items.len() > MAX_TRACKS {
-            notes.push(format!("first {MAX_TRACKS} of {} {kind} tracks shown", items.len()));
+            notes.push(format!(
+                "first {MAX_TRACKS} of {} {kind} tracks shown",
+                items.len()
+            ));
         }
     }
     let area = frame::titled(root, title, &notes.join("; "))?;
@@ -163,7 +170,11 @@ fn panel<DB: DrawingBackend>(
     let mut drawn = Vec::new();
     for (i, item) in items.iter().enumerate() {
         // Breakers share three levels: nudge each track so overlapping ones stay visible.
-        let offset = if kind == Panel::Breakers { (i as f64 - mid) * 0.025 } else { 0.0 };
+        let offset = if kind == Panel::Breakers {
+            (i as f64 - mid) * 0.025
+        } else {
+            0.0
+        };
         let line = steps(&item.track.points, x_range.end, offset);
         if !line.is_empty() {
             frame::line(&mut chart, &line, style::series_style(i), 2)?;

@@ -42,10 +42,13 @@ enum XAxis {
 impl XAxis {
     /// The axis for `a`: numbers when every cell has a numeric first value.
     fn of(a: &Analysis) -> XAxis {
-        let numeric = a
-            .cells
-            .iter()
-            .all(|c| c.point_numbers.first().copied().flatten().is_some_and(f64::is_finite));
+        let numeric = a.cells.iter().all(|c| {
+            c.point_numbers
+                .first()
+                .copied()
+                .flatten()
+                .is_some_and(f64::is_finite)
+        });
         if numeric {
             return XAxis::Numbers;
         }
@@ -122,7 +125,11 @@ pub fn draw<DB: DrawingBackend>(
     };
     let dodge = (x_range.end - x_range.start) * 0.006;
     let (y_lo, y_hi) = ys.get().unwrap_or((0.0, 1.0));
-    let y_limits = if metric.is_fraction() { 0.0..100.0 } else { 0.0..f64::INFINITY };
+    let y_limits = if metric.is_fraction() {
+        0.0..100.0
+    } else {
+        0.0..f64::INFINITY
+    };
     let min_span = if metric.is_fraction() { 0.5 } else { 0.0 };
     let y_range = data::padded(y_lo, y_hi, min_span, y_limits);
 
@@ -150,16 +157,26 @@ pub fn draw<DB: DrawingBackend>(
     let (x_span, y_span) = (x_range.end - x_range.start, y_range.end - y_range.start);
     let path = a.sweep_paths.first().map_or("", String::as_str);
     let x_desc = match &axis {
-        XAxis::Numbers if a.cells.iter().any(|c| c.point.first().is_some_and(|t| t.parse::<f64>().is_err())) => {
+        XAxis::Numbers
+            if a.cells
+                .iter()
+                .any(|c| c.point.first().is_some_and(|t| t.parse::<f64>().is_err())) =>
+        {
             format!("{path} (s)")
         }
         _ => path.to_string(),
     };
     let numbers = matches!(axis, XAxis::Numbers);
     let x_fmt = |v: &f64| {
-        if numbers { style::linear_tick(*v, x_span) } else { String::new() }
+        if numbers {
+            style::linear_tick(*v, x_span)
+        } else {
+            String::new()
+        }
     };
-    frame::mesh(&mut chart, &x_desc, y_desc, &x_fmt, &|v| style::linear_tick(*v, y_span))?;
+    frame::mesh(&mut chart, &x_desc, y_desc, &x_fmt, &|v| {
+        style::linear_tick(*v, y_span)
+    })?;
     if let XAxis::Categories(texts) = &axis {
         frame::category_labels(&chart, texts, x_depth - 20)?;
     }

@@ -11,12 +11,15 @@ mod distribution;
 mod fault;
 mod kind;
 mod parse;
+mod path;
 mod policy;
 mod service;
 mod topology;
+mod variant;
 
 use super::diagnostic::{Diagnostic, ScenarioError, SourceMap};
 use super::file::ScenarioFile;
+use super::study::{Cell, Study, SweepValue};
 use super::units::DurationValue;
 use super::{ClientSpec, Scenario, ServiceSpec};
 use crate::distribution::Distribution;
@@ -36,33 +39,10 @@ pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 /// Most rows a run's time series may have.
 pub const MAX_BUCKETS: u64 = 1_000_000;
 
-/// Parses `text` and validates it into a scenario, naming `file` in every message.
+/// Parses `text` and validates it into the scenario as written (variants and sweeps are
+/// validated too), naming `file` in every message.
 pub fn parse_and_validate(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-    let map = SourceMap::new(text);
-    let parsed = parse::parse(text, &map);
-    let mut diagnostics = parsed.diagnostics;
-    let mut scenario = None;
-    if let Some(f) = parsed.file {
-        let mut checker = Checker {
-            map: &map,
-            removed: &parsed.removed,
-            diagnostics: Vec::new(),
-        };
-        scenario = Some(checker.scenario(f, &parsed.root));
-        diagnostics.append(&mut checker.diagnostics);
-    }
-    match scenario {
-        Some(s) if diagnostics.is_empty() => Ok(s),
-        _ => {
-            // A stable sort: problems at one position keep the order they were found in.
-            diagnostics.sort_by_key(|d| (d.line, d.col));
-            diagnostics.dedup();
-            Err(ScenarioError {
-                file: file.to_string(),
-                diagnostics,
-            })
-        }
-    }
+    parse_study(text, file).map(|s| s.base)
 }
 
 /// Collects the problems of one file while its values are converted.
@@ -347,5 +327,130 @@ fn show(d: SimDuration) -> String {
         format!("{}us", ns / 1_000)
     } else {
         format!("{ns}ns")
+    }
+}
+
+/// Parses `text` and validates it, with every variant at every sweep point, into a study,
+/// naming `file` in every message.
+pub fn parse_study(text: &str, file: &str) -> Result<Study, ScenarioError> {
+    let map = SourceMap::new(text);
+    let fail = |mut diagnostics: Vec<Diagnostic>| {
+        // A stable sort: problems at one position keep the order they were found in.
+        diagnostics.sort_by_key(|d| (d.line, d.col));
+        diagnostics.dedup();
+        ScenarioError {
+            file: file.to_string(),
+            diagnostics,
+        }
+    };
+    let (root, doc) = parse::document(text, &map).map_err(|d| fail(vec![d]))?;
+    let mut doc = doc;
+    let mut diagnostics = Vec::new();
+    let plan = variant::extract(&mut doc, &map, &mut diagnostics);
+    let base = match check_document(doc.clone(), &root, text.len(), &map) {
+        Ok(s) => s,
+        Err(mut d) => {
+            diagnostics.append(&mut d);
+            return Err(fail(diagnostics));
+        }
+    };
+    let points = plan.points();
+    let point_values: Vec<Vec<SweepValue>> = points
+        .iter()
+        .map(|p| {
+            plan.axes
+                .iter()
+                .zip(p)
+                .map(|(axis, &i)| SweepValue {
+                    text: variant::value_text(&axis.values[i], text),
+                    number: variant::value_number(&axis.values[i]),
+                })
+                .collect()
+        })
+        .collect();
+    let describe = |p: usize| -> String {
+        plan.axes
+            .iter()
+            .zip(&point_values[p])
+            .map(|(a, v)| format!("`{}` = {}", a.path.get_ref(), v.text))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut variants = vec![crate::run::BASE_VARIANT.to_string()];
+    variants.extend(plan.variants.iter().map(|v| v.name.clone()));
+    let defs: Vec<Option<&variant::VariantDef>> = std::iter::once(None)
+        .chain(plan.variants.iter().map(Some))
+        .collect();
+    let mut cells = Vec::new();
+    'variants: for (name, def) in variants.iter().zip(&defs) {
+        let mut with_variant = doc.clone();
+        if let Some(v) = def
+            && let Err(mut d) = variant::apply_variant(&mut with_variant, v, &map)
+        {
+            diagnostics.append(&mut d);
+            continue;
+        }
+        for (p, point) in points.iter().enumerate() {
+            let mut cell_doc = with_variant.clone();
+            if let Err(mut d) = variant::apply_point(&mut cell_doc, &plan.axes, point, &map) {
+                diagnostics.append(&mut d);
+                break 'variants;
+            }
+            match check_document(cell_doc, &root, text.len(), &map) {
+                Ok(scenario) => cells.push(Cell {
+                    variant: name.clone(),
+                    point: p,
+                    scenario,
+                }),
+                Err(d) => {
+                    // The first point where a variant breaks stands for the others.
+                    let point = if plan.axes.is_empty() {
+                        String::new()
+                    } else {
+                        describe(p)
+                    };
+                    diagnostics.extend(
+                        d.into_iter()
+                            .map(|d| variant::annotate(d, *def, &plan.axes, &point, &map)),
+                    );
+                    continue 'variants;
+                }
+            }
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(fail(diagnostics));
+    }
+    Ok(Study {
+        base,
+        variants,
+        sweep_paths: plan.axes.iter().map(|a| a.path.get_ref().clone()).collect(),
+        points: point_values,
+        cells,
+    })
+}
+
+/// Reads and checks one document (the file, or a variant's copy of it) into a scenario.
+fn check_document(
+    doc: toml::de::DeTable<'_>,
+    root: &Range<usize>,
+    text_len: usize,
+    map: &SourceMap,
+) -> Result<Scenario, Vec<Diagnostic>> {
+    let parsed = parse::read(doc, root.clone(), text_len, map);
+    let mut diagnostics = parsed.diagnostics;
+    let mut scenario = None;
+    if let Some(f) = parsed.file {
+        let mut checker = Checker {
+            map,
+            removed: &parsed.removed,
+            diagnostics: Vec::new(),
+        };
+        scenario = Some(checker.scenario(f, &parsed.root));
+        diagnostics.append(&mut checker.diagnostics);
+    }
+    match scenario {
+        Some(s) if diagnostics.is_empty() => Ok(s),
+        _ => Err(diagnostics),
     }
 }

@@ -36,33 +36,40 @@ pub(super) struct Parsed {
     pub removed: Removed,
 }
 
-/// Parses `text` into the mirror, reporting as many key and type errors as it can.
-pub(super) fn parse(text: &str, map: &SourceMap) -> Parsed {
-    let mut parsed = Parsed {
-        file: None,
-        root: 0..text.len(),
-        diagnostics: Vec::new(),
-        removed: Removed::new(),
-    };
-    let root = match DeTable::parse(text) {
-        Ok(root) => root,
-        Err(e) => {
-            parsed
-                .diagnostics
-                .push(map.diagnostic(e.span(), explain_syntax(e.message(), text, e.span())));
-            return parsed;
-        }
-    };
-    parsed.root = root.span();
-    let mut doc = root.into_inner();
+/// Parses `text` as a TOML document: its span and its tables, or the syntax error (or the
+/// error of a file without keys).
+pub(super) fn document<'i>(
+    text: &'i str,
+    map: &SourceMap,
+) -> Result<(Range<usize>, DeTable<'i>), Diagnostic> {
+    let root = DeTable::parse(text)
+        .map_err(|e| map.diagnostic(e.span(), explain_syntax(e.message(), text, e.span())))?;
+    let span = root.span();
+    let doc = root.into_inner();
     if doc.is_empty() {
-        parsed.diagnostics.push(map.diagnostic(
+        return Err(map.diagnostic(
             None,
             "the file has no keys, only comments or blank lines; expected a scenario with at least `name`, `duration`, a [[client]] and a [[service]]",
         ));
-        return parsed;
     }
-    let max_errors = (READ_BUDGET / text.len().max(1)).clamp(MIN_ERRORS, MAX_ERRORS);
+    Ok((span, doc))
+}
+
+/// Reads the document `doc` (of `text_len` bytes, spanning `root`) into the mirror,
+/// reporting as many key and type errors as it can.
+pub(super) fn read(
+    mut doc: DeTable<'_>,
+    root: Range<usize>,
+    text_len: usize,
+    map: &SourceMap,
+) -> Parsed {
+    let mut parsed = Parsed {
+        file: None,
+        root,
+        diagnostics: Vec::new(),
+        removed: Removed::new(),
+    };
+    let max_errors = (READ_BUDGET / text_len.max(1)).clamp(MIN_ERRORS, MAX_ERRORS);
     while parsed.diagnostics.len() < max_errors {
         let de = toml::de::Deserializer::from(Spanned::new(parsed.root.clone(), doc.clone()));
         let e = match ScenarioFile::deserialize(de) {

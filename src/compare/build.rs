@@ -1,0 +1,410 @@
+//! Building the [`Analysis`] of an output folder from its files: `manifest.json`,
+//! `scenario.toml`, `summary.csv`, `timeseries.csv`, `latency_histogram.csv` and
+//! `policies.csv`. A one-machine run and merged shards hold the same files, so they give the
+//! same analysis, byte for byte. Files are read a row at a time; what is kept is one compact
+//! row per run and one accumulator per cell and bucket.
+
+use super::analysis::{Analysis, Cell, FaultWindow, MetricSummary, PolicyTrack, TimelineRow};
+use super::metric::{Metric, RunRow};
+use super::stats::{estimate, paired_diff};
+use crate::report::csv::{POLICIES_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+use crate::report::histogram;
+use crate::report::manifest::{Manifest, SCENARIO_FILE};
+use crate::scenario::Study;
+use crate::scenario::fault::{FaultKind, FaultTiming};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A cell's key in the files: its variant and sweep point as written.
+type Key = (String, Vec<String>);
+
+/// Reads the output folder `dir` into its analysis; the error names the file and line.
+pub fn analyze(dir: &Path) -> Result<Analysis, String> {
+    let manifest = Manifest::read(dir)?;
+    let scenario_path = dir.join(SCENARIO_FILE);
+    let text = std::fs::read_to_string(&scenario_path)
+        .map_err(|e| format!("{}: cannot read: {e}", scenario_path.display()))?;
+    let study =
+        Study::from_text(&text, &scenario_path.display().to_string()).map_err(|e| e.to_string())?;
+    let keys: Vec<Key> = manifest
+        .variants
+        .iter()
+        .flat_map(|v| {
+            manifest
+                .sweep
+                .points
+                .iter()
+                .map(move |p| (v.clone(), p.clone()))
+        })
+        .collect();
+    let index: BTreeMap<Key, usize> = keys.iter().cloned().zip(0..).collect();
+    let sweep = manifest.sweep.paths.len();
+    let rows = read_summary(dir, sweep, &index)?;
+    let timelines = read_timeseries(dir, sweep, &index)?;
+    let mut bins = histogram::read(dir, sweep)?;
+    let tracks = read_policies(dir, sweep, &index, manifest.seeds.first)?;
+
+    let base_of =
+        |point: &Vec<String>| index.get(&(crate::run::BASE_VARIANT.to_string(), point.clone()));
+    let mut cells = Vec::with_capacity(keys.len());
+    for (c, key) in keys.iter().enumerate() {
+        let base = base_of(&key.1).filter(|&&b| b != c).map(|&b| &rows[b]);
+        let metrics = Metric::ALL
+            .iter()
+            .map(|&m| summarize(m, &rows[c], base))
+            .collect();
+        let point_numbers = key
+            .1
+            .iter()
+            .map(|text| {
+                study
+                    .points
+                    .iter()
+                    .flatten()
+                    .find(|v| &v.text == text)
+                    .and_then(|v| v.number)
+            })
+            .collect();
+        cells.push(Cell {
+            variant: key.0.clone(),
+            point: key.1.clone(),
+            point_numbers,
+            metrics,
+            timeline: timelines[c].rows(),
+            latency_cdf: cdf(&bins.remove(key).unwrap_or_default()),
+            policy_tracks: tracks[c].clone(),
+        });
+    }
+    Ok(Analysis {
+        scenario: study.base.name.clone(),
+        description: study.base.description.clone(),
+        scenario_text: text,
+        command: manifest.invocation.command.clone(),
+        version: manifest.resim_version.clone(),
+        seeds: manifest.seeds.count as usize,
+        sweep_paths: manifest.sweep.paths.clone(),
+        cells,
+        fault_windows: fault_windows(&study),
+        bucket_s: study.base.bucket.as_nanos() as f64 / 1e9,
+    })
+}
+
+/// The estimate of `m` over a cell's runs, and its paired difference from `base`'s runs.
+fn summarize(m: Metric, runs: &[RunRow], base: Option<&Vec<RunRow>>) -> MetricSummary {
+    let values: Vec<f64> = runs.iter().filter_map(|r| r.value(m)).collect();
+    let diff = base.map(|base| {
+        let by_seed: BTreeMap<u64, &RunRow> = base.iter().map(|r| (r.seed, r)).collect();
+        let pairs: Vec<(f64, f64)> = runs
+            .iter()
+            .filter_map(|r| Some((r.value(m)?, by_seed.get(&r.seed)?.value(m)?)))
+            .collect();
+        paired_diff(&pairs)
+    });
+    MetricSummary {
+        metric: m,
+        estimate: estimate(&values),
+        diff,
+    }
+}
+
+/// The faults scheduled with `at` and `for` (chaos monkeys aside), as chart shading.
+fn fault_windows(study: &Study) -> Vec<FaultWindow> {
+    study
+        .base
+        .faults
+        .iter()
+        .filter(|f| !matches!(f.kind, FaultKind::ChaosMonkey { .. }))
+        .filter_map(|f| match f.timing {
+            FaultTiming::Scheduled {
+                start,
+                end: Some(end),
+            } => Some(FaultWindow {
+                label: format!("{}: {}", f.name, f.kind.name()),
+                start_s: start.as_nanos() as f64 / 1e9,
+                end_s: end.as_nanos() as f64 / 1e9,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The cumulative distribution of `bins`: (latency in ms, fraction at or below it).
+fn cdf(bins: &histogram::Bins) -> Vec<(f64, f64)> {
+    let total: u64 = bins.values().sum();
+    let mut seen = 0u64;
+    bins.iter()
+        .map(|(&value, &count)| {
+            seen += count;
+            (value as f64 / 1e6, seen as f64 / total as f64)
+        })
+        .collect()
+}
+
+/// A CSV file read a record at a time, with its columns found by name.
+struct Table {
+    shown: String,
+    reader: csv::Reader<std::fs::File>,
+    header: csv::StringRecord,
+    record: csv::StringRecord,
+    sweep: usize,
+}
+
+impl Table {
+    fn open(dir: &Path, name: &str, sweep: usize) -> Result<Table, String> {
+        let path = dir.join(name);
+        let shown = path.display().to_string();
+        let mut reader = csv::Reader::from_path(&path).map_err(|e| format!("{shown}: {e}"))?;
+        let header = reader
+            .headers()
+            .map_err(|e| format!("{shown}: {e}"))?
+            .clone();
+        Ok(Table {
+            shown,
+            reader,
+            header,
+            record: csv::StringRecord::new(),
+            sweep,
+        })
+    }
+
+    /// The position of column `name`.
+    fn column(&self, name: &str) -> Result<usize, String> {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| format!("{}: no column `{name}`", self.shown))
+    }
+
+    /// Reads the next record; false at the end.
+    fn next(&mut self) -> Result<bool, String> {
+        self.reader
+            .read_record(&mut self.record)
+            .map_err(|e| format!("{}: {e}", self.shown))
+    }
+
+    /// The cell of the current record.
+    fn cell(&self, index: &BTreeMap<Key, usize>) -> Result<usize, String> {
+        let key = (
+            self.record[0].to_string(),
+            (1..=self.sweep)
+                .map(|i| self.record[i].to_string())
+                .collect(),
+        );
+        index.get(&key).copied().ok_or_else(|| {
+            self.problem(&format!(
+                "variant \"{}\" at {:?} is not in manifest.json",
+                key.0, key.1
+            ))
+        })
+    }
+
+    fn problem(&self, what: &str) -> String {
+        let line = self.record.position().map_or(0, |p| p.line());
+        format!("{}:{line}: {what}", self.shown)
+    }
+
+    /// Field `i` as a number; `None` when empty.
+    fn number(&self, i: usize) -> Result<Option<f64>, String> {
+        let text = &self.record[i];
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(|_| {
+            self.problem(&format!(
+                "`{text}` in column `{}` is not a number",
+                &self.header[i]
+            ))
+        })
+    }
+
+    /// Field `i` as a whole number.
+    fn count(&self, i: usize) -> Result<u64, String> {
+        let text = &self.record[i];
+        text.parse().map_err(|_| {
+            self.problem(&format!(
+                "`{text}` in column `{}` is not a whole number",
+                &self.header[i]
+            ))
+        })
+    }
+}
+
+/// Every run's row of `summary.csv`, grouped by cell.
+fn read_summary(
+    dir: &Path,
+    sweep: usize,
+    index: &BTreeMap<Key, usize>,
+) -> Result<Vec<Vec<RunRow>>, String> {
+    let mut t = Table::open(dir, SUMMARY_FILE, sweep)?;
+    let col = |name: &str| t.column(name);
+    let counts = [
+        "seed",
+        "requests",
+        "ok",
+        "degraded",
+        "errors",
+        "timeouts",
+        "rejected",
+        "short_circuited",
+        "attempts",
+    ]
+    .map(col);
+    let latency = ["mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms"].map(col);
+    let policy = [
+        "retries",
+        "hedges",
+        "budget_refused",
+        "duplicates",
+        "dropped",
+    ]
+    .map(col);
+    let recovery = col("recovery_s")?;
+    let counts = counts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let latency = latency.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let policy = policy.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut rows = vec![Vec::new(); index.len()];
+    while t.next()? {
+        let c = t.cell(index)?;
+        let n = |i: usize| t.count(counts[i]);
+        let mut l = [0.0; 5];
+        let mut has_latency = true;
+        for (slot, &i) in l.iter_mut().zip(&latency) {
+            match t.number(i)? {
+                Some(v) => *slot = v,
+                None => has_latency = false,
+            }
+        }
+        let mut p = [0u64; 5];
+        for (slot, &i) in p.iter_mut().zip(&policy) {
+            *slot = t.count(i)?;
+        }
+        rows[c].push(RunRow {
+            variant: t.record[0].to_string(),
+            point: (1..=sweep).map(|i| t.record[i].to_string()).collect(),
+            seed: n(0)?,
+            requests: n(1)?,
+            ok: n(2)?,
+            degraded: n(3)?,
+            errors: n(4)?,
+            timeouts: n(5)?,
+            rejected: n(6)?,
+            short_circuited: n(7)?,
+            attempts: n(8)?,
+            latency_ms: has_latency.then_some(l),
+            recovery_s: match &t.record[recovery] {
+                "inf" => Some(f64::INFINITY),
+                _ => t.number(recovery)?,
+            },
+            policy: p,
+        });
+    }
+    Ok(rows)
+}
+
+/// Sums over seeds of one bucket of one cell.
+#[derive(Clone, Default)]
+struct BucketSums {
+    t_s: f64,
+    availability: Vec<f64>,
+    p50: (f64, u32),
+    p99: (f64, u32),
+}
+
+/// A cell's time series across seeds, keyed by the bucket's start in ms.
+#[derive(Clone, Default)]
+struct Timeline(BTreeMap<i64, BucketSums>);
+
+impl Timeline {
+    fn rows(&self) -> Vec<TimelineRow> {
+        self.0
+            .values()
+            .map(|b| {
+                let a = &b.availability;
+                let mean = |(sum, n): (f64, u32)| (n > 0).then(|| sum / f64::from(n));
+                TimelineRow {
+                    t_s: b.t_s,
+                    availability_mean: (!a.is_empty())
+                        .then(|| a.iter().sum::<f64>() / a.len() as f64),
+                    availability_min: a.iter().copied().reduce(f64::min),
+                    availability_max: a.iter().copied().reduce(f64::max),
+                    p50_ms: mean(b.p50),
+                    p99_ms: mean(b.p99),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Every cell's time series across seeds, from `timeseries.csv`.
+fn read_timeseries(
+    dir: &Path,
+    sweep: usize,
+    index: &BTreeMap<Key, usize>,
+) -> Result<Vec<Timeline>, String> {
+    let mut t = Table::open(dir, TIMESERIES_FILE, sweep)?;
+    let [t_s, requests, ok, degraded, p50, p99] =
+        ["t_s", "requests", "ok", "degraded", "p50_ms", "p99_ms"].map(|c| t.column(c));
+    let (t_s, requests, ok, degraded, p50, p99) = (t_s?, requests?, ok?, degraded?, p50?, p99?);
+    let mut timelines = vec![Timeline::default(); index.len()];
+    while t.next()? {
+        let c = t.cell(index)?;
+        let start = t.number(t_s)?.ok_or_else(|| t.problem("`t_s` is empty"))?;
+        let b = timelines[c]
+            .0
+            .entry((start * 1000.0).round() as i64)
+            .or_default();
+        b.t_s = start;
+        let n = t.count(requests)?;
+        if n > 0 {
+            // From the counts, not the rounded column: the mean is exact.
+            b.availability
+                .push((t.count(ok)? + t.count(degraded)?) as f64 / n as f64);
+        }
+        for (col, acc) in [(p50, &mut b.p50), (p99, &mut b.p99)] {
+            if let Some(v) = t.number(col)? {
+                acc.0 += v;
+                acc.1 += 1;
+            }
+        }
+    }
+    Ok(timelines)
+}
+
+/// Every cell's policy tracks for the seed `seed`, from `policies.csv`.
+fn read_policies(
+    dir: &Path,
+    sweep: usize,
+    index: &BTreeMap<Key, usize>,
+    seed: u64,
+) -> Result<Vec<Vec<PolicyTrack>>, String> {
+    let mut t = Table::open(dir, POLICIES_FILE, sweep)?;
+    let [seed_col, t_s, site, policy, event, value] =
+        ["seed", "t_s", "site", "policy", "event", "value"].map(|c| t.column(c));
+    let (seed_col, t_s, site, policy, event, value) =
+        (seed_col?, t_s?, site?, policy?, event?, value?);
+    let mut tracks: Vec<Vec<PolicyTrack>> = vec![Vec::new(); index.len()];
+    while t.next()? {
+        if t.count(seed_col)? != seed {
+            continue;
+        }
+        let c = t.cell(index)?;
+        let time = t.number(t_s)?.ok_or_else(|| t.problem("`t_s` is empty"))?;
+        let level = match &t.record[event] {
+            "open" => 1.0,
+            "half_open" => 0.5,
+            "closed" => 0.0,
+            _ => t.number(value)?.unwrap_or(0.0),
+        };
+        let (s, p) = (&t.record[site], &t.record[policy]);
+        let list = &mut tracks[c];
+        match list.iter_mut().find(|k| k.site == s && k.policy == p) {
+            Some(track) => track.points.push((time, level)),
+            None => list.push(PolicyTrack {
+                site: s.to_string(),
+                policy: p.to_string(),
+                points: vec![(time, level)],
+            }),
+        }
+    }
+    Ok(tracks)
+}

@@ -1,0 +1,170 @@
+//! Merging the output folders of a study's shards into the folder one machine would have
+//! written: the shards are checked to be the slices of one study, their CSV rows are
+//! concatenated in run order, their histograms added, and the comparison drawn anew.
+
+use crate::compare::Analysis;
+use crate::output::{self, OutputError};
+use crate::report::csv::{POLICIES_FILE, SERVICES_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+use crate::report::histogram::{self, Bins};
+use crate::report::manifest::{Invocation, Manifest, SCENARIO_FILE};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Merges the shard folders `dirs` (in any order) into `out`; `command` is recorded as the
+/// merged manifest's invocation. Returns the analysis and the files written.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    command: &str,
+) -> Result<(Analysis, Vec<PathBuf>), OutputError> {
+    let invalid = OutputError::Invalid;
+    let mut shards = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        let m = Manifest::read(dir).map_err(invalid)?;
+        shards.push((m, dir.clone()));
+    }
+    let first = shards.first().map(|(m, _)| m.clone()).ok_or_else(|| {
+        invalid("no shard folders given; expected the folders of every shard".into())
+    })?;
+    let first = &first;
+    let count = first.shard.map_or(0, |s| s.count);
+    for (m, dir) in &shards {
+        let Some(s) = m.shard else {
+            return Err(invalid(format!(
+                "{}: not a shard (its manifest.json has no `shard`); expected folders written with `resim run --shard I/N`",
+                dir.display()
+            )));
+        };
+        let same = |a: &Manifest| Manifest {
+            shard: None,
+            invocation: first.invocation.clone(),
+            ..a.clone()
+        };
+        if same(m) != same(first) || s.count != count {
+            return Err(invalid(format!(
+                "{}: its manifest.json differs from {}'s (resim version, scenario, seeds, variants, sweep or shard count); expected shards of one study",
+                dir.display(),
+                dirs[0].display()
+            )));
+        }
+    }
+    shards.sort_by_key(|(m, _)| m.shard.map_or(0, |s| s.index));
+    let indexes: Vec<u64> = shards
+        .iter()
+        .map(|(m, _)| m.shard.map_or(0, |s| s.index))
+        .collect();
+    if indexes != (0..count).collect::<Vec<_>>() {
+        let missing: Vec<String> = (0..count)
+            .filter(|i| !indexes.contains(i))
+            .map(|i| i.to_string())
+            .collect();
+        return Err(invalid(format!(
+            "the shards given are {indexes:?} of {count}; expected each of 0 to {} once{}",
+            count.saturating_sub(1),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(" (missing: {})", missing.join(", "))
+            }
+        )));
+    }
+    let mut next = 0;
+    for (m, dir) in &shards {
+        let runs = m.shard.map_or([0, 0], |s| s.runs);
+        if runs[0] != next {
+            return Err(invalid(format!(
+                "{}: its runs start at {}; expected {next}",
+                dir.display(),
+                runs[0]
+            )));
+        }
+        next = runs[1];
+    }
+    if next != first.runs {
+        return Err(invalid(format!(
+            "the shards hold runs up to {next}; expected {}",
+            first.runs
+        )));
+    }
+
+    std::fs::create_dir_all(out)?;
+    let dirs: Vec<&Path> = shards.iter().map(|(_, d)| d.as_path()).collect();
+    let mut written = Vec::new();
+    for name in [SUMMARY_FILE, TIMESERIES_FILE, SERVICES_FILE, POLICIES_FILE] {
+        written.push(concatenate(&dirs, name, out)?);
+    }
+    written.push(merge_histograms(&dirs, first, out)?);
+    let text = std::fs::read(dirs[0].join(SCENARIO_FILE))?;
+    let scenario = out.join(SCENARIO_FILE);
+    std::fs::write(&scenario, text)?;
+    written.push(scenario);
+    let merged = Manifest {
+        shard: None,
+        invocation: Invocation {
+            command: command.to_string(),
+            threads: None,
+        },
+        ..first.clone()
+    };
+    written.push(merged.write(out)?);
+    let (analysis, mut drawn) = output::draw(out)?;
+    written.append(&mut drawn);
+    Ok((analysis, written))
+}
+
+/// Writes `name` into `out`: the header of the first shard's file, then every shard's rows
+/// in shard order. Every shard's header must be the same.
+fn concatenate(dirs: &[&Path], name: &str, out: &Path) -> Result<PathBuf, OutputError> {
+    let path = out.join(name);
+    let mut w = BufWriter::new(std::fs::File::create(&path)?);
+    let mut header: Option<String> = None;
+    for dir in dirs {
+        let file = dir.join(name);
+        let mut r =
+            BufReader::new(std::fs::File::open(&file).map_err(|e| {
+                OutputError::Invalid(format!("{}: cannot read: {e}", file.display()))
+            })?);
+        let mut first = String::new();
+        r.read_line(&mut first)?;
+        match &header {
+            None => {
+                w.write_all(first.as_bytes())?;
+                header = Some(first);
+            }
+            Some(h) if *h != first => {
+                return Err(OutputError::Invalid(format!(
+                    "{}: its header differs from the first shard's; expected shards of one study",
+                    file.display()
+                )));
+            }
+            Some(_) => {}
+        }
+        std::io::copy(&mut r, &mut w)?;
+    }
+    w.flush()?;
+    Ok(path)
+}
+
+/// Adds the shards' `latency_histogram.csv` bins cell by cell and writes the sum into `out`.
+fn merge_histograms(dirs: &[&Path], m: &Manifest, out: &Path) -> Result<PathBuf, OutputError> {
+    let sweep = m.sweep.paths.len();
+    let mut total: std::collections::BTreeMap<(String, Vec<String>), Bins> = Default::default();
+    for dir in dirs {
+        for (key, bins) in histogram::read(dir, sweep).map_err(OutputError::Invalid)? {
+            let into = total.entry(key).or_default();
+            for (value, count) in bins {
+                *into.entry(value).or_insert(0) += count;
+            }
+        }
+    }
+    // In the study's cell order, as one machine writes them.
+    let mut cells = Vec::new();
+    for v in &m.variants {
+        for p in &m.sweep.points {
+            if let Some(bins) = total.get(&(v.clone(), p.clone())) {
+                cells.push((v.clone(), p.clone(), bins));
+            }
+        }
+    }
+    Ok(histogram::write(out, &m.sweep.paths, &cells)?)
+}

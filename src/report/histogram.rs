@@ -1,0 +1,77 @@
+//! `latency_histogram.csv`: each cell's latency histogram of successful requests, all its
+//! seeds merged. Bins of runs add up exactly, so shards merge without loss and the latency
+//! distribution chart is drawn from every request, not a sample.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// File name of the merged histograms.
+pub const HISTOGRAM_FILE: &str = "latency_histogram.csv";
+
+/// A histogram as (highest latency of the bin in ns) -> count.
+pub type Bins = BTreeMap<u64, u64>;
+
+/// Adds a run's bins into `into`.
+pub fn add(into: &mut Bins, bins: &[(u64, u64)]) {
+    for &(value, count) in bins {
+        *into.entry(value).or_insert(0) += count;
+    }
+}
+
+/// Writes `latency_histogram.csv` into `dir`: for each cell in order (its variant and sweep
+/// point as labels), its non-empty bins in ascending order.
+pub fn write(
+    dir: &Path,
+    sweep_paths: &[String],
+    cells: &[(String, Vec<String>, &Bins)],
+) -> std::io::Result<PathBuf> {
+    let path = dir.join(HISTOGRAM_FILE);
+    let mut w = csv::Writer::from_path(&path).map_err(std::io::Error::other)?;
+    let header = super::csv::header(&["variant", "latency_ns", "count"], sweep_paths);
+    w.write_record(&header).map_err(std::io::Error::other)?;
+    for (variant, point, bins) in cells {
+        for (value, count) in bins.iter() {
+            let mut record = vec![variant.clone()];
+            record.extend(point.iter().cloned());
+            record.push(value.to_string());
+            record.push(count.to_string());
+            w.write_record(&record).map_err(std::io::Error::other)?;
+        }
+    }
+    w.flush()?;
+    Ok(path)
+}
+
+/// Reads `latency_histogram.csv` from `dir`: (variant, sweep point) -> bins.
+pub fn read(dir: &Path, sweep: usize) -> Result<BTreeMap<(String, Vec<String>), Bins>, String> {
+    let path = dir.join(HISTOGRAM_FILE);
+    let shown = path.display().to_string();
+    let mut r = csv::Reader::from_path(&path).map_err(|e| format!("{shown}: {e}"))?;
+    let mut out: BTreeMap<(String, Vec<String>), Bins> = BTreeMap::new();
+    let mut record = csv::StringRecord::new();
+    while r
+        .read_record(&mut record)
+        .map_err(|e| format!("{shown}: {e}"))?
+    {
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != sweep + 3 {
+            return Err(format!(
+                "{shown}:{line}: {} fields; expected {}",
+                record.len(),
+                sweep + 3
+            ));
+        }
+        let number = |i: usize| -> Result<u64, String> {
+            record[i]
+                .parse()
+                .map_err(|_| format!("{shown}:{line}: `{}` is not a whole number", &record[i]))
+        };
+        let key = (
+            record[0].to_string(),
+            (1..=sweep).map(|i| record[i].to_string()).collect(),
+        );
+        let (value, count) = (number(sweep + 1)?, number(sweep + 2)?);
+        *out.entry(key).or_default().entry(value).or_insert(0) += count;
+    }
+    Ok(out)
+}
