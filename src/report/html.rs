@@ -76,7 +76,11 @@ pub fn escape(s: &str) -> String {
 /// and counts with decimals that fit their size, infinity spelled out.
 fn value(m: Metric, v: f64) -> String {
     if v.is_infinite() {
-        return if v > 0.0 { "∞".to_string() } else { "−∞".to_string() };
+        return if v > 0.0 {
+            "∞".to_string()
+        } else {
+            "−∞".to_string()
+        };
     }
     if v.is_nan() {
         return "–".to_string();
@@ -86,7 +90,11 @@ fn value(m: Metric, v: f64) -> String {
     }
     let decimals = match m {
         Metric::AttemptsPerRequest => 3,
-        Metric::Retries | Metric::Hedges | Metric::BudgetRefused | Metric::Duplicates | Metric::Dropped => 1,
+        Metric::Retries
+        | Metric::Hedges
+        | Metric::BudgetRefused
+        | Metric::Duplicates
+        | Metric::Dropped => 1,
         _ if v.abs() >= 1000.0 => 0,
         _ if v.abs() >= 100.0 => 1,
         _ => 2,
@@ -97,9 +105,19 @@ fn value(m: Metric, v: f64) -> String {
 /// A difference for people: signed, in percentage points for fractions.
 fn difference(m: Metric, v: f64) -> String {
     if v.is_infinite() {
-        return if v > 0.0 { "+∞".to_string() } else { "−∞".to_string() };
+        return if v > 0.0 {
+            "+∞".to_string()
+        } else {
+            "−∞".to_string()
+        };
     }
-    let sign = if v > 0.0 { "+" } else if v < 0.0 { "−" } else { "±" };
+    let sign = if v > 0.0 {
+        "+"
+    } else if v < 0.0 {
+        "−"
+    } else {
+        "±"
+    };
     if m.is_fraction() {
         format!("{sign}{:.4} pp", v.abs() * 100.0)
     } else {
@@ -116,7 +134,12 @@ fn metric_cell(cell: &Cell, m: Metric) -> String {
         None => out.push('–'),
     }
     if let Some((lo, hi)) = s.estimate.ci {
-        let _ = write!(out, "<span class=\"ci\">[{}, {}]</span>", escape(&value(m, lo)), escape(&value(m, hi)));
+        let _ = write!(
+            out,
+            "<span class=\"ci\">[{}, {}]</span>",
+            escape(&value(m, lo)),
+            escape(&value(m, hi))
+        );
     }
     if let Some(d) = &s.diff {
         out.push_str(&diff_span(m, d));
@@ -134,12 +157,30 @@ fn diff_span(m: Metric, d: &PairedDiff) -> String {
         Better::Higher => mean > 0.0,
         Better::Lower => mean < 0.0,
     };
-    let direction = if mean == 0.0 { "same" } else if better { "better" } else { "worse" };
+    let direction = if mean == 0.0 {
+        "same"
+    } else if better {
+        "better"
+    } else {
+        "worse"
+    };
     let significant = d.significant == Some(true);
-    let class = if significant { format!("diff {direction} sig") } else { format!("diff {direction}") };
+    let class = if significant {
+        format!("diff {direction} sig")
+    } else {
+        format!("diff {direction}")
+    };
     let title = match (significant, d.ci) {
-        (true, Some((lo, hi))) => format!("significant: 95% CI [{}, {}] excludes 0", difference(m, lo), difference(m, hi)),
-        (false, Some((lo, hi))) => format!("not significant: 95% CI [{}, {}]", difference(m, lo), difference(m, hi)),
+        (true, Some((lo, hi))) => format!(
+            "significant: 95% CI [{}, {}] excludes 0",
+            difference(m, lo),
+            difference(m, hi)
+        ),
+        (false, Some((lo, hi))) => format!(
+            "not significant: 95% CI [{}, {}]",
+            difference(m, lo),
+            difference(m, hi)
+        ),
         _ => "no interval".to_string(),
     };
     format!(
@@ -151,7 +192,9 @@ fn diff_span(m: Metric, d: &PairedDiff) -> String {
 
 /// The per-cell table.
 fn table(a: &Analysis) -> String {
-    let mut out = String::from("<div class=\"table-wrap\"><table id=\"summary-table\">\n<thead><tr><th class=\"left\">variant</th>");
+    let mut out = String::from(
+        "<div class=\"table-wrap\"><table id=\"summary-table\">\n<thead><tr><th class=\"left\">variant</th>",
+    );
     for path in &a.sweep_paths {
         let _ = write!(out, "<th class=\"left\">{}</th>", escape(path));
     }
@@ -163,10 +206,19 @@ fn table(a: &Analysis) -> String {
     out.push_str("</tr></thead>\n<tbody>\n");
     for cell in &a.cells {
         let _ = write!(out, "<tr><td class=\"left\">{}</td>", escape(&cell.variant));
-        for v in cell.point.iter().chain(std::iter::repeat(&String::new())).take(a.sweep_paths.len()) {
+        for v in cell
+            .point
+            .iter()
+            .chain(std::iter::repeat(&String::new()))
+            .take(a.sweep_paths.len())
+        {
             let _ = write!(out, "<td class=\"left\">{}</td>", escape(v));
         }
-        let _ = write!(out, "<td>{}</td>", cell.metric(Metric::Availability).estimate.n);
+        let _ = write!(
+            out,
+            "<td>{}</td>",
+            cell.metric(Metric::Availability).estimate.n
+        );
         for m in TABLE_METRICS {
             out.push_str(&metric_cell(cell, m));
         }
@@ -179,12 +231,24 @@ fn table(a: &Analysis) -> String {
 /// What each chart shows, for its caption.
 fn caption(name: &str) -> &'static str {
     match name {
-        "availability" => "Availability per time bucket: mean across seeds, shaded band from the worst to the best seed; grey areas are fault windows.",
-        "latency" => "p99 (thick) and p50 (thin, dashed) latency of successful requests per time bucket, means across seeds.",
-        "latency-cdf" => "Share of requests slower than x on log-log axes: each line crosses 1% at its p99 and 0.1% at its p99.9, so the tails compare directly.",
-        "summary" => "Mean across seeds with 95% confidence intervals; * marks a cell whose paired difference from base is significant.",
-        "sweep-availability" | "sweep-p99" => "The metric along the first swept path, one line per variant, with 95% confidence intervals.",
-        "policies" => "Circuit-breaker states and retry-budget levels over time, in each cell's first seed.",
+        "availability" => {
+            "Availability per time bucket: mean across seeds, shaded band from the worst to the best seed; grey areas are fault windows."
+        }
+        "latency" => {
+            "p99 (thick) and p50 (thin, dashed) latency of successful requests per time bucket, means across seeds."
+        }
+        "latency-cdf" => {
+            "Share of requests slower than x on log-log axes: each line crosses 1% at its p99 and 0.1% at its p99.9, so the tails compare directly."
+        }
+        "summary" => {
+            "Mean across seeds with 95% confidence intervals; * marks a cell whose paired difference from base is significant."
+        }
+        "sweep-availability" | "sweep-p99" => {
+            "The metric along the first swept path, one line per variant, with 95% confidence intervals."
+        }
+        "policies" => {
+            "Circuit-breaker states and retry-budget levels over time, in each cell's first seed."
+        }
         _ => "",
     }
 }
@@ -211,10 +275,18 @@ pub fn render_report(a: &Analysis, charts: &[ChartSvg]) -> String {
     );
     let _ = writeln!(out, "<h1>{}</h1>", escape(&a.scenario));
     if !a.description.is_empty() {
-        let _ = writeln!(out, "<p class=\"description\">{}</p>", escape(&a.description));
+        let _ = writeln!(
+            out,
+            "<p class=\"description\">{}</p>",
+            escape(&a.description)
+        );
     }
     out.push_str("<dl class=\"meta\">\n");
-    let _ = writeln!(out, "<dt>command</dt><dd><code>{}</code></dd>", escape(&a.command));
+    let _ = writeln!(
+        out,
+        "<dt>command</dt><dd><code>{}</code></dd>",
+        escape(&a.command)
+    );
     let _ = writeln!(out, "<dt>resim</dt><dd>{}</dd>", escape(&a.version));
     let _ = writeln!(out, "<dt>seeds per cell</dt><dd>{}</dd>", a.seeds);
     let _ = writeln!(out, "<dt>cells</dt><dd>{}</dd>", a.cells.len());

@@ -71,7 +71,12 @@ pub fn draw<DB: DrawingBackend>(
     )?;
     let screen = chart.plotting_area().use_screen_coord();
     let (px, _) = chart.plotting_area().get_pixel_range();
-    for (pct, name) in [(10.0, "p90"), (1.0, "p99"), (0.1, "p99.9"), (0.01, "p99.99")] {
+    for (pct, name) in [
+        (10.0, "p90"),
+        (1.0, "p99"),
+        (0.1, "p99.9"),
+        (0.01, "p99.99"),
+    ] {
         if pct <= y_range.start || pct >= y_range.end {
             continue;
         }

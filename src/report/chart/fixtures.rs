@@ -1,7 +1,9 @@
 //! Synthetic analyses for the chart and report tests: a three-variant study with a fault,
 //! a sweep, and odd corner cases.
 
-use crate::compare::analysis::{Analysis, Cell, FaultWindow, MetricSummary, PolicyTrack, TimelineRow};
+use crate::compare::analysis::{
+    Analysis, Cell, FaultWindow, MetricSummary, PolicyTrack, TimelineRow,
+};
 use crate::compare::metric::Metric;
 use crate::compare::stats::{estimate, paired_diff};
 
@@ -49,8 +51,9 @@ fn metrics(seeds: usize, e: Effect, base: Option<Effect>) -> Vec<MetricSummary> 
         .map(|m| {
             let values: Vec<f64> = (0..seeds).map(|i| seed_value(m, i, e)).collect();
             let diff = base.map(|b| {
-                let pairs: Vec<(f64, f64)> =
-                    (0..seeds).map(|i| (values[i], seed_value(m, i, b))).collect();
+                let pairs: Vec<(f64, f64)> = (0..seeds)
+                    .map(|i| (values[i], seed_value(m, i, b)))
+                    .collect();
                 paired_diff(&pairs)
             });
             MetricSummary {
@@ -119,7 +122,14 @@ fn tracks() -> Vec<PolicyTrack> {
         PolicyTrack {
             site: "api->db".to_string(),
             policy: "circuit_breaker".to_string(),
-            points: vec![(0.0, 0.0), (42.0, 1.0), (47.0, 0.5), (47.2, 1.0), (52.0, 0.5), (52.3, 0.0)],
+            points: vec![
+                (0.0, 0.0),
+                (42.0, 1.0),
+                (47.0, 0.5),
+                (47.2, 1.0),
+                (52.0, 0.5),
+                (52.3, 0.0),
+            ],
         },
         PolicyTrack {
             site: "api[1]->db".to_string(),
@@ -132,7 +142,11 @@ fn tracks() -> Vec<PolicyTrack> {
             points: (0..60)
                 .map(|k| {
                     let t = f64::from(k) * 2.0;
-                    let level = if (40.0..60.0).contains(&t) { 10.0 - (t - 40.0) / 2.0 } else { 10.0 };
+                    let level = if (40.0..60.0).contains(&t) {
+                        10.0 - (t - 40.0) / 2.0
+                    } else {
+                        10.0
+                    };
                     (t, level.max(0.0))
                 })
                 .collect(),
@@ -167,9 +181,21 @@ fn analysis(scenario: &str, seeds: usize, cells: Vec<Cell>) -> Analysis {
     }
 }
 
-const BASE: Effect = Effect { dip: 0.4, slower: 1.0, recovery_s: f64::INFINITY };
-const RETRIES: Effect = Effect { dip: 0.15, slower: 1.3, recovery_s: 14.0 };
-const BREAKER: Effect = Effect { dip: 0.03, slower: 0.8, recovery_s: 3.0 };
+const BASE: Effect = Effect {
+    dip: 0.4,
+    slower: 1.0,
+    recovery_s: f64::INFINITY,
+};
+const RETRIES: Effect = Effect {
+    dip: 0.15,
+    slower: 1.3,
+    recovery_s: 14.0,
+};
+const BREAKER: Effect = Effect {
+    dip: 0.03,
+    slower: 0.8,
+    recovery_s: 3.0,
+};
 
 /// Three variants over 20 seeds with two fault windows; the breaker variant has tracks.
 pub fn study() -> Analysis {
@@ -199,8 +225,16 @@ pub fn sweep() -> Analysis {
     let mut cells = Vec::new();
     for (variant, e) in [("base", BASE), ("retry-budget", RETRIES)] {
         for (k, rate) in rates.iter().enumerate() {
-            let load = Effect { dip: e.dip * (k as f64 + 1.0) / 4.0, slower: e.slower * (1.0 + k as f64 * 0.4), ..e };
-            let base_load = Effect { dip: BASE.dip * (k as f64 + 1.0) / 4.0, slower: 1.0 + k as f64 * 0.4, ..BASE };
+            let load = Effect {
+                dip: e.dip * (k as f64 + 1.0) / 4.0,
+                slower: e.slower * (1.0 + k as f64 * 0.4),
+                ..e
+            };
+            let base_load = Effect {
+                dip: BASE.dip * (k as f64 + 1.0) / 4.0,
+                slower: 1.0 + k as f64 * 0.4,
+                ..BASE
+            };
             let mut c = cell(variant, 10, load, (variant != "base").then_some(base_load));
             c.point = vec![format!("{rate}")];
             c.point_numbers = vec![Some(*rate)];
@@ -216,7 +250,11 @@ pub fn sweep() -> Analysis {
 pub fn many() -> Analysis {
     let cells = (0..30)
         .map(|i| {
-            let e = Effect { dip: 0.01 * i as f64, slower: 1.0 + 0.05 * i as f64, recovery_s: 5.0 };
+            let e = Effect {
+                dip: 0.01 * i as f64,
+                slower: 1.0 + 0.05 * i as f64,
+                recovery_s: 5.0,
+            };
             cell(&format!("variant-{i:02}"), 5, e, (i > 0).then_some(BASE))
         })
         .collect();
@@ -230,7 +268,14 @@ pub fn odd() -> Analysis {
     empty.latency_cdf.clear();
     let mut nothing = cell("all-none", 3, RETRIES, Some(BASE));
     for row in &mut nothing.timeline {
-        *row = TimelineRow { t_s: row.t_s, availability_mean: None, availability_min: None, availability_max: None, p50_ms: None, p99_ms: None };
+        *row = TimelineRow {
+            t_s: row.t_s,
+            availability_mean: None,
+            availability_min: None,
+            availability_max: None,
+            p50_ms: None,
+            p99_ms: None,
+        };
     }
     for m in &mut nothing.metrics {
         m.estimate.mean = None;
@@ -241,9 +286,17 @@ pub fn odd() -> Analysis {
     single.latency_cdf = vec![(f64::NAN, 0.5), (5.0, 1.0)];
     single.metrics[Metric::P99Ms.index()].estimate.mean = Some(f64::INFINITY);
     single.metrics[Metric::Availability.index()].estimate.ci = Some((f64::NAN, f64::INFINITY));
-    single.policy_tracks = vec![PolicyTrack { site: "a->b".to_string(), policy: "circuit_breaker".to_string(), points: Vec::new() }];
+    single.policy_tracks = vec![PolicyTrack {
+        site: "a->b".to_string(),
+        policy: "circuit_breaker".to_string(),
+        points: Vec::new(),
+    }];
     let mut a = analysis("odd", 3, vec![empty, nothing, single]);
-    a.fault_windows.push(FaultWindow { label: "never ends".to_string(), start_s: 10.0, end_s: f64::INFINITY });
+    a.fault_windows.push(FaultWindow {
+        label: "never ends".to_string(),
+        start_s: 10.0,
+        end_s: f64::INFINITY,
+    });
     a.bucket_s = f64::NAN;
     a
 }

@@ -116,7 +116,10 @@ where
         let stroke = color.stroke_width(2);
         screen.draw(&PathElement::new(vec![(px, top), (px, bottom)], stroke))?;
         for y in [top, bottom] {
-            screen.draw(&PathElement::new(vec![(px - cap, y), (px + cap, y)], stroke))?;
+            screen.draw(&PathElement::new(
+                vec![(px - cap, y), (px + cap, y)],
+                stroke,
+            ))?;
         }
     }
     Ok(())
@@ -137,14 +140,18 @@ where
     let visible: Vec<(f64, f64, &str)> = windows
         .iter()
         .filter(|w| w.start_s.is_finite() && w.end_s.is_finite())
-        .map(|w| (w.start_s.max(xr.start), w.end_s.min(xr.end), w.label.as_str()))
+        .map(|w| {
+            (
+                w.start_s.max(xr.start),
+                w.end_s.min(xr.end),
+                w.label.as_str(),
+            )
+        })
         .filter(|(s, e, _)| e > s)
         .collect();
-    chart.draw_series(
-        visible
-            .iter()
-            .map(|&(s, e, _)| Rectangle::new([(s, yr.start), (e, yr.end)], style::fill(FAULT, 0.13))),
-    )?;
+    chart.draw_series(visible.iter().map(|&(s, e, _)| {
+        Rectangle::new([(s, yr.start), (e, yr.end)], style::fill(FAULT, 0.13))
+    }))?;
     let screen = chart.plotting_area().use_screen_coord();
     let (px_range, py_range) = chart.plotting_area().get_pixel_range();
     let label_style = style::text(12.0, MUTED);

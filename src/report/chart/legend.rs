@@ -72,12 +72,15 @@ fn size<DB: DrawingBackend>(
     Ok((PAD + column * columns as i32, 2 * PAD + ROW * rows - 4))
 }
 
+/// A plot area and, when the legend needs one, the panel beside it.
+pub type PlotAndPanel<DB> = (DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>);
+
 /// Splits `area` into the plot and a legend panel at its right when `entries` are too many
 /// to sit inside the plot; returns the plot area and, if split, the panel.
 pub fn reserve_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[Entry],
-) -> DrawResult<(DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>), DB> {
+) -> DrawResult<PlotAndPanel<DB>, DB> {
     if entries.len() <= MAX_INSIDE {
         return Ok((area.clone(), None));
     }
@@ -125,7 +128,12 @@ pub fn draw_inside<DB: DrawingBackend>(
 
 /// The top-left pixel of the legend box in the corner of the plot that covers the fewest
 /// points; ties go to upper right, upper left, lower right, lower left in that order.
-fn best_corner(xr: &Range<i32>, yr: &Range<i32>, (w, h): (i32, i32), points: &[(i32, i32)]) -> (i32, i32) {
+fn best_corner(
+    xr: &Range<i32>,
+    yr: &Range<i32>,
+    (w, h): (i32, i32),
+    points: &[(i32, i32)],
+) -> (i32, i32) {
     const INSET: i32 = 10;
     let left = xr.start + INSET;
     let right = (xr.end - INSET - w).max(left);
@@ -153,8 +161,14 @@ fn draw_box<DB: DrawingBackend>(
     (x, y): (i32, i32),
 ) -> DrawResult<(), DB> {
     let (w, h) = size(screen, entries, columns)?;
-    screen.draw(&Rectangle::new([(x, y), (x + w, y + h)], WHITE.mix(0.94).filled()))?;
-    screen.draw(&Rectangle::new([(x, y), (x + w, y + h)], MUTED.mix(0.6).stroke_width(1)))?;
+    screen.draw(&Rectangle::new(
+        [(x, y), (x + w, y + h)],
+        WHITE.mix(0.94).filled(),
+    ))?;
+    screen.draw(&Rectangle::new(
+        [(x, y), (x + w, y + h)],
+        MUTED.mix(0.6).stroke_width(1),
+    ))?;
     let rows = entries.len().div_ceil(columns.max(1));
     let column_w = (w - PAD) / columns.max(1) as i32;
     let text = style::text(FONT_SIZE, INK);
@@ -162,7 +176,11 @@ fn draw_box<DB: DrawingBackend>(
         let cx = x + PAD + column_w * (i / rows) as i32;
         let cy = y + PAD + ROW * (i % rows) as i32 + ROW / 2 - 2;
         swatch(screen, e.swatch, (cx, cy))?;
-        screen.draw(&Text::new(e.label.as_str(), (cx + SWATCH + GAP, cy), text.clone()))?;
+        screen.draw(&Text::new(
+            e.label.as_str(),
+            (cx + SWATCH + GAP, cy),
+            text.clone(),
+        ))?;
     }
     Ok(())
 }

@@ -127,7 +127,11 @@ impl Kind {
     }
 
     /// Draws this chart of `a` on `root`.
-    fn draw<DB: DrawingBackend>(self, root: &DrawingArea<DB, Shift>, a: &Analysis) -> DrawResult<(), DB> {
+    fn draw<DB: DrawingBackend>(
+        self,
+        root: &DrawingArea<DB, Shift>,
+        a: &Analysis,
+    ) -> DrawResult<(), DB> {
         let title = self.title(a);
         match self {
             Kind::Availability => timeline::availability(root, a, &title),

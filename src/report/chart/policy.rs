@@ -12,6 +12,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use std::ops::Range;
 
+/// A tick formatter chosen at run time.
+type TickFormat = Box<dyn Fn(&f64) -> String>;
+
 /// Tracks drawn per panel; the rest are left out (and the subtitle says so).
 const MAX_TRACKS: usize = 6;
 
@@ -32,7 +35,11 @@ pub fn draw<DB: DrawingBackend>(
     a: &Analysis,
     title: &str,
 ) -> DrawResult<(), DB> {
-    let with_tracks: Vec<_> = a.cells.iter().filter(|c| !c.policy_tracks.is_empty()).collect();
+    let with_tracks: Vec<_> = a
+        .cells
+        .iter()
+        .filter(|c| !c.policy_tracks.is_empty())
+        .collect();
     let several = with_tracks.len() > 1;
     let (mut breakers, mut budgets) = (Vec::new(), Vec::new());
     for cell in &with_tracks {
@@ -56,7 +63,10 @@ pub fn draw<DB: DrawingBackend>(
     }
     for (kind, items) in [("breaker", &breakers), ("budget", &budgets)] {
         if items.len() > MAX_TRACKS {
-            notes.push(format!("first {MAX_TRACKS} of {} {kind} tracks shown", items.len()));
+            notes.push(format!(
+                "first {MAX_TRACKS} of {} {kind} tracks shown",
+                items.len()
+            ));
         }
     }
     let area = frame::titled(root, title, &notes.join("; "))?;
@@ -148,7 +158,7 @@ fn panel<DB: DrawingBackend>(
     let x_span = x_range.end - x_range.start;
     let y_span = y_range.end - y_range.start;
     let x_fmt = |v: &f64| style::linear_tick(*v, x_span);
-    let (y_desc, y_fmt): (&str, Box<dyn Fn(&f64) -> String>) = match kind {
+    let (y_desc, y_fmt): (&str, TickFormat) = match kind {
         Panel::Breakers => ("breaker state", Box::new(|_: &f64| String::new())),
         Panel::Budgets => (
             "budget level (tokens)",
@@ -163,7 +173,11 @@ fn panel<DB: DrawingBackend>(
     let mut drawn = Vec::new();
     for (i, item) in items.iter().enumerate() {
         // Breakers share three levels: nudge each track so overlapping ones stay visible.
-        let offset = if kind == Panel::Breakers { (i as f64 - mid) * 0.025 } else { 0.0 };
+        let offset = if kind == Panel::Breakers {
+            (i as f64 - mid) * 0.025
+        } else {
+            0.0
+        };
         let line = steps(&item.track.points, x_range.end, offset);
         if !line.is_empty() {
             frame::line(&mut chart, &line, style::series_style(i), 2)?;

@@ -47,14 +47,24 @@ fn panel_for<DB: DrawingBackend>(
         }
         let significant = m.diff.and_then(|d| d.significant) == Some(true);
         let mark = if significant { MARK } else { "" };
-        labels.push(format!("{}{mark}", style::truncate(&cell.label(&a.sweep_paths), 28)));
+        labels.push(format!(
+            "{}{mark}",
+            style::truncate(&cell.label(&a.sweep_paths), 28)
+        ));
     }
     let (lo, hi) = bounds.get().unwrap_or((0.0, 1.0));
-    let caption = if metric.is_fraction() { "Availability" } else { "p99 latency" };
+    let caption = if metric.is_fraction() {
+        "Availability"
+    } else {
+        "p99 latency"
+    };
     let (y_range, y_desc) = if metric.is_fraction() {
         (data::padded(lo, hi, 0.5, 0.0..100.0), "availability (%)")
     } else {
-        (data::padded(lo, hi, 0.0, 0.0..f64::INFINITY), "p99 latency (ms)")
+        (
+            data::padded(lo, hi, 0.0, 0.0..f64::INFINITY),
+            "p99 latency (ms)",
+        )
     };
     let (w, _) = area.dim_in_pixel();
     let depth = frame::category_label_depth(area, &labels, w.saturating_sub(110))?;
@@ -90,12 +100,16 @@ fn panel_for<DB: DrawingBackend>(
         let Some(mean) = finite(e.mean) else {
             continue;
         };
-        if let Some((lo, hi)) = e.ci {
-            if let (Some(lo), Some(hi)) = (finite(Some(lo)), finite(Some(hi))) {
-                frame::error_bars(&mut chart, &[(i as f64, lo, hi)], color, 6)?;
-            }
+        if let Some((lo, hi)) = e.ci
+            && let (Some(lo), Some(hi)) = (finite(Some(lo)), finite(Some(hi)))
+        {
+            frame::error_bars(&mut chart, &[(i as f64, lo, hi)], color, 6)?;
         }
-        chart.draw_series(std::iter::once(Circle::new((i as f64, mean), 5, color.filled())))?;
+        chart.draw_series(std::iter::once(Circle::new(
+            (i as f64, mean),
+            5,
+            color.filled(),
+        )))?;
     }
     frame::category_labels(&chart, &labels, depth)
 }

@@ -4,12 +4,15 @@
 use super::data::{self, Bounds};
 use super::frame::{self, DrawResult};
 use super::legend::{self, Entry};
-use super::style::{self, INK};
+use super::style;
 use super::timeline::finish_legend;
 use crate::compare::analysis::{Analysis, Cell};
 use crate::compare::metric::Metric;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+/// One cell on a line: x, mean, and its interval.
+type SweepPoint = (f64, Option<f64>, Option<(f64, f64)>);
 
 /// The metric a sweep chart shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,10 +45,13 @@ enum XAxis {
 impl XAxis {
     /// The axis for `a`: numbers when every cell has a numeric first value.
     fn of(a: &Analysis) -> XAxis {
-        let numeric = a
-            .cells
-            .iter()
-            .all(|c| c.point_numbers.first().copied().flatten().is_some_and(f64::is_finite));
+        let numeric = a.cells.iter().all(|c| {
+            c.point_numbers
+                .first()
+                .copied()
+                .flatten()
+                .is_some_and(f64::is_finite)
+        });
         if numeric {
             return XAxis::Numbers;
         }
@@ -122,7 +128,11 @@ pub fn draw<DB: DrawingBackend>(
     };
     let dodge = (x_range.end - x_range.start) * 0.006;
     let (y_lo, y_hi) = ys.get().unwrap_or((0.0, 1.0));
-    let y_limits = if metric.is_fraction() { 0.0..100.0 } else { 0.0..f64::INFINITY };
+    let y_limits = if metric.is_fraction() {
+        0.0..100.0
+    } else {
+        0.0..f64::INFINITY
+    };
     let min_span = if metric.is_fraction() { 0.5 } else { 0.0 };
     let y_range = data::padded(y_lo, y_hi, min_span, y_limits);
 
@@ -150,16 +160,26 @@ pub fn draw<DB: DrawingBackend>(
     let (x_span, y_span) = (x_range.end - x_range.start, y_range.end - y_range.start);
     let path = a.sweep_paths.first().map_or("", String::as_str);
     let x_desc = match &axis {
-        XAxis::Numbers if a.cells.iter().any(|c| c.point.first().is_some_and(|t| t.parse::<f64>().is_err())) => {
+        XAxis::Numbers
+            if a.cells
+                .iter()
+                .any(|c| c.point.first().is_some_and(|t| t.parse::<f64>().is_err())) =>
+        {
             format!("{path} (s)")
         }
         _ => path.to_string(),
     };
     let numbers = matches!(axis, XAxis::Numbers);
     let x_fmt = |v: &f64| {
-        if numbers { style::linear_tick(*v, x_span) } else { String::new() }
+        if numbers {
+            style::linear_tick(*v, x_span)
+        } else {
+            String::new()
+        }
     };
-    frame::mesh(&mut chart, &x_desc, y_desc, &x_fmt, &|v| style::linear_tick(*v, y_span))?;
+    frame::mesh(&mut chart, &x_desc, y_desc, &x_fmt, &|v| {
+        style::linear_tick(*v, y_span)
+    })?;
     if let XAxis::Categories(texts) = &axis {
         frame::category_labels(&chart, texts, x_depth - 20)?;
     }
@@ -168,7 +188,7 @@ pub fn draw<DB: DrawingBackend>(
     for (g, (_, cells)) in groups.iter().enumerate() {
         let s = style::series_style(g);
         let shift = (g as f64 - mid) * dodge;
-        let mut points: Vec<(f64, Option<f64>, Option<(f64, f64)>)> = cells
+        let mut points: Vec<SweepPoint> = cells
             .iter()
             .map(|c| {
                 let e = c.metric(metric).estimate;
@@ -190,6 +210,5 @@ pub fn draw<DB: DrawingBackend>(
         drawn.extend(runs);
         drawn.extend(bars.iter().map(|&(x, lo, hi)| vec![(x, lo), (x, hi)]));
     }
-    let _ = INK;
     finish_legend(&chart, panel, &entries, &drawn)
 }

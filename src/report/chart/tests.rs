@@ -22,12 +22,18 @@ fn dump_for_review() {
         let dir = Path::new("/tmp/charts").join(name);
         let written = write_charts(&dir, &a).expect("charts");
         assert!(!written.is_empty());
+        let svgs = render_svgs(&a).expect("svgs");
+        crate::report::html::write_report(&dir, &a, &svgs).expect("report");
     }
 }
 
 /// The chart names rendered for `a`.
 fn names(a: &Analysis) -> Vec<String> {
-    render_svgs(a).expect("charts").into_iter().map(|c| c.name).collect()
+    render_svgs(a)
+        .expect("charts")
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
 }
 
 #[test]
@@ -42,7 +48,12 @@ fn pngs_are_valid_and_svgs_follow_them() {
         assert_eq!(pair[0].file_stem(), pair[1].file_stem());
         let png = std::fs::read(&pair[0]).expect("png");
         assert_eq!(&png[..4], b"\x89PNG", "{}", pair[0].display());
-        assert!(png.len() > 10_000, "{} is {} bytes", pair[0].display(), png.len());
+        assert!(
+            png.len() > 10_000,
+            "{} is {} bytes",
+            pair[0].display(),
+            png.len()
+        );
         let svg = std::fs::read_to_string(&pair[1]).expect("svg");
         assert!(svg.contains("<svg"), "{}", pair[1].display());
     }
@@ -53,7 +64,11 @@ fn svgs_carry_their_titles_and_legend_labels() {
     let a = fixtures::study();
     for chart in render_svgs(&a).expect("charts") {
         assert!(chart.title.starts_with("retry-storm: "), "{}", chart.title);
-        assert!(chart.svg.contains(&chart.title), "{} lacks its title", chart.name);
+        assert!(
+            chart.svg.contains(&chart.title),
+            "{} lacks its title",
+            chart.name
+        );
         if chart.name != "policies" {
             assert!(chart.title.contains("(20 seeds)"), "{}", chart.title);
             for cell in &a.cells {
@@ -64,14 +79,21 @@ fn svgs_carry_their_titles_and_legend_labels() {
     }
     let sweep = fixtures::sweep();
     let charts = render_svgs(&sweep).expect("charts");
-    let availability = charts.iter().find(|c| c.name == "availability").expect("availability");
+    let availability = charts
+        .iter()
+        .find(|c| c.name == "availability")
+        .expect("availability");
     assert!(availability.svg.contains("base, rate_per_s=400"));
 }
 
 #[test]
 fn the_same_analysis_renders_the_same_bytes() {
     for (name, a) in all_fixtures() {
-        assert_eq!(render_svgs(&a).expect("first"), render_svgs(&a).expect("second"), "{name}");
+        assert_eq!(
+            render_svgs(&a).expect("first"),
+            render_svgs(&a).expect("second"),
+            "{name}"
+        );
     }
 }
 
@@ -92,11 +114,27 @@ fn odd_data_renders_without_error() {
 #[test]
 fn sweep_and_policy_charts_only_with_their_data() {
     let study = names(&fixtures::study());
-    assert_eq!(study, ["availability", "latency", "latency-cdf", "summary", "policies"]);
+    assert_eq!(
+        study,
+        [
+            "availability",
+            "latency",
+            "latency-cdf",
+            "summary",
+            "policies"
+        ]
+    );
     let sweep = names(&fixtures::sweep());
     assert_eq!(
         sweep,
-        ["availability", "latency", "latency-cdf", "summary", "sweep-availability", "sweep-p99"]
+        [
+            "availability",
+            "latency",
+            "latency-cdf",
+            "summary",
+            "sweep-availability",
+            "sweep-p99"
+        ]
     );
     assert!(!names(&fixtures::single()).contains(&"policies".to_string()));
 }

@@ -10,7 +10,6 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::prelude::*;
 
-
 /// Cells above which min-max bands are left out: more would muddy each other.
 const MAX_BANDS: usize = 6;
 
@@ -55,7 +54,11 @@ pub fn availability<DB: DrawingBackend>(
     let subtitle = format!(
         "Line: mean across seeds per {} s bucket{}{}",
         style::log_tick(a.bucket_s),
-        if bands { "; shaded band: min-max across seeds" } else { "" },
+        if bands {
+            "; shaded band: min-max across seeds"
+        } else {
+            ""
+        },
         fault_note(a)
     );
     let area = frame::titled(root, title, &subtitle)?;
@@ -100,13 +103,20 @@ pub fn availability<DB: DrawingBackend>(
             for run in band_runs(cell) {
                 let mut outline: Vec<(f64, f64)> = run.iter().map(|&(t, _, hi)| (t, hi)).collect();
                 outline.extend(run.iter().rev().map(|&(t, lo, _)| (t, lo)));
-                chart.draw_series(std::iter::once(Polygon::new(outline, style::fill(color, 0.16))))?;
+                chart.draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    style::fill(color, 0.16),
+                )))?;
             }
         }
     }
     let mut drawn = Vec::new();
     for (i, cell) in a.cells.iter().enumerate() {
-        let runs = data::runs(cell.timeline.iter().map(|r| (r.t_s, percent(r.availability_mean))));
+        let runs = data::runs(
+            cell.timeline
+                .iter()
+                .map(|r| (r.t_s, percent(r.availability_mean))),
+        );
         for run in &runs {
             frame::line(&mut chart, run, style::series_style(i), 2)?;
         }
@@ -140,7 +150,14 @@ pub fn latency<DB: DrawingBackend>(
         }
     }
     let mut entries = cells_legend(a, 2);
-    entries.push(Entry::line("p99", style::SeriesStyle { color: INK, dash: style::Dash::Solid }, 2));
+    entries.push(Entry::line(
+        "p99",
+        style::SeriesStyle {
+            color: INK,
+            dash: style::Dash::Solid,
+        },
+        2,
+    ));
     entries.push(Entry::with("p50", Swatch::ThinDashed(INK)));
     let (plot_area, panel) = legend::reserve_panel(&area, &entries)?;
     let builder = builder(&plot_area, a);
@@ -150,10 +167,15 @@ pub fn latency<DB: DrawingBackend>(
     match bounds.get() {
         Some((lo, hi)) if hi / lo > 100.0 => {
             let mut builder = builder;
-            let mut chart = builder.build_cartesian_2d(x_range, data::decades(lo, hi).log_scale())?;
-            frame::mesh(&mut chart, "time (s)", &format!("{y_desc}, log scale"), &x_fmt, &|v| {
-                style::log_tick(*v)
-            })?;
+            let mut chart =
+                builder.build_cartesian_2d(x_range, data::decades(lo, hi).log_scale())?;
+            frame::mesh(
+                &mut chart,
+                "time (s)",
+                &format!("{y_desc}, log scale"),
+                &x_fmt,
+                &|v| style::log_tick(*v),
+            )?;
             latency_lines(&mut chart, a, panel, &entries)
         }
         found => {
@@ -162,7 +184,9 @@ pub fn latency<DB: DrawingBackend>(
             let y_span = y_range.end - y_range.start;
             let mut builder = builder;
             let mut chart = builder.build_cartesian_2d(x_range, y_range)?;
-            frame::mesh(&mut chart, "time (s)", y_desc, &x_fmt, &|v| style::linear_tick(*v, y_span))?;
+            frame::mesh(&mut chart, "time (s)", y_desc, &x_fmt, &|v| {
+                style::linear_tick(*v, y_span)
+            })?;
             latency_lines(&mut chart, a, panel, &entries)
         }
     }
@@ -184,7 +208,10 @@ where
     let mut drawn = Vec::new();
     for (i, cell) in a.cells.iter().enumerate() {
         let s = style::series_style(i);
-        let p50 = SeriesStyle { color: s.color, dash: style::Dash::Dashed };
+        let p50 = SeriesStyle {
+            color: s.color,
+            dash: style::Dash::Dashed,
+        };
         for run in data::runs(cell.timeline.iter().map(|r| (r.t_s, positive(r.p50_ms)))) {
             frame::line(chart, &run, p50, 1)?;
             drawn.push(run);
@@ -252,4 +279,3 @@ fn band_runs(cell: &Cell) -> Vec<Vec<(f64, f64, f64)>> {
     }
     out
 }
-
