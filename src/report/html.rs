@@ -36,11 +36,11 @@ dl.meta dt { color: #6c757d; }
 dl.meta dd { margin: 0; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
 .table-wrap { overflow-x: auto; background: #fff; border: 1px solid #dde1e6; border-radius: 8px; }
-table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th, td { padding: 7px 9px; text-align: right; vertical-align: top; border-bottom: 1px solid #edf0f3; white-space: nowrap; }
-th { background: #f1f3f5; font-weight: 600; position: sticky; top: 0; }
+table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
+th, td { padding: 6px 7px; text-align: right; vertical-align: top; border-bottom: 1px solid #edf0f3; white-space: nowrap; }
+th { background: #f1f3f5; font-weight: 600; white-space: normal; vertical-align: bottom; }
 th.left, td.left { text-align: left; }
-td .ci { display: block; color: #6c757d; font-size: 11.5px; }
+td .ci { display: block; color: #6c757d; font-size: 11px; }
 td .diff { display: block; font-size: 12px; color: #6c757d; }
 td .diff.better.sig { color: #146c2e; font-weight: 700; }
 td .diff.worse.sig { color: #b42318; font-weight: 700; }
@@ -201,7 +201,8 @@ fn table(a: &Analysis) -> String {
     out.push_str("<th>seeds</th>");
     for m in TABLE_METRICS {
         let unit = if m.is_fraction() { " (%)" } else { "" };
-        let _ = write!(out, "<th>{}{unit}</th>", escape(m.name()));
+        let name = escape(m.name()).replace('_', "_<wbr>");
+        let _ = write!(out, "<th>{name}{unit}</th>");
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for cell in &a.cells {

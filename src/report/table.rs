@@ -151,20 +151,20 @@ pub fn cells_table(a: &Analysis) -> String {
     for c in &a.cells {
         let avail = c.metric(Metric::Availability);
         let p99 = c.metric(Metric::P99Ms);
-        let with_ci =
-            |e: &crate::compare::stats::Estimate, scale: f64, unit: &str, digits: usize| match (
-                e.mean, e.ci,
-            ) {
-                (None, _) => "-".to_string(),
-                (Some(m), Some((lo, hi))) => {
-                    format!(
-                        "{:.digits$}{unit} ± {:.digits$}{unit}",
-                        m * scale,
-                        (hi - lo) / 2.0 * scale
-                    )
-                }
-                (Some(m), None) => format!("{:.digits$}{unit}", m * scale),
-            };
+        let with_ci = |e: &crate::compare::stats::Estimate,
+                       scale: f64,
+                       unit: &str,
+                       digits: usize| match (e.mean, e.ci) {
+            (None, _) => "-".to_string(),
+            (Some(m), Some((lo, hi))) => {
+                format!(
+                    "{:.digits$}{unit} ± {:.digits$}{unit}",
+                    m * scale,
+                    (hi - lo) / 2.0 * scale
+                )
+            }
+            (Some(m), None) => format!("{:.digits$}{unit}", m * scale),
+        };
         let diff =
             |s: &crate::compare::analysis::MetricSummary, scale: f64, unit: &str, name: &str| {
                 s.diff.as_ref().and_then(|d| d.mean).map(|m| {

@@ -125,7 +125,7 @@ where
     Ok(())
 }
 
-/// Shades each fault window grey across the plot, and writes its label above the plot
+/// Shades each fault window grey across the plot (one without an end runs to the edge), and writes its label above the plot
 /// (in up to two rows, so neighbouring windows' labels do not collide).
 pub fn fault_windows<DB: DrawingBackend, X, Y>(
     chart: &mut Chart<'_, DB, X, Y>,
@@ -139,7 +139,7 @@ where
     let yr = chart.y_range();
     let visible: Vec<(f64, f64, &str)> = windows
         .iter()
-        .filter(|w| w.start_s.is_finite() && w.end_s.is_finite())
+        .filter(|w| w.start_s.is_finite() && !w.end_s.is_nan())
         .map(|w| {
             (
                 w.start_s.max(xr.start),

@@ -72,12 +72,15 @@ fn size<DB: DrawingBackend>(
     Ok((PAD + column * columns as i32, 2 * PAD + ROW * rows - 4))
 }
 
+/// A plot area and, when the legend needs one, the panel beside it.
+pub type PlotAndPanel<DB> = (DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>);
+
 /// Splits `area` into the plot and a legend panel at its right when `entries` are too many
 /// to sit inside the plot; returns the plot area and, if split, the panel.
 pub fn reserve_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[Entry],
-) -> DrawResult<(DrawingArea<DB, Shift>, Option<DrawingArea<DB, Shift>>), DB> {
+) -> DrawResult<PlotAndPanel<DB>, DB> {
     if entries.len() <= MAX_INSIDE {
         return Ok((area.clone(), None));
     }

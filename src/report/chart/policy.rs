@@ -12,6 +12,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use std::ops::Range;
 
+/// A tick formatter chosen at run time.
+type TickFormat = Box<dyn Fn(&f64) -> String>;
+
 /// Tracks drawn per panel; the rest are left out (and the subtitle says so).
 const MAX_TRACKS: usize = 6;
 
@@ -155,7 +158,7 @@ fn panel<DB: DrawingBackend>(
     let x_span = x_range.end - x_range.start;
     let y_span = y_range.end - y_range.start;
     let x_fmt = |v: &f64| style::linear_tick(*v, x_span);
-    let (y_desc, y_fmt): (&str, Box<dyn Fn(&f64) -> String>) = match kind {
+    let (y_desc, y_fmt): (&str, TickFormat) = match kind {
         Panel::Breakers => ("breaker state", Box::new(|_: &f64| String::new())),
         Panel::Budgets => (
             "budget level (tokens)",

@@ -100,10 +100,10 @@ fn panel_for<DB: DrawingBackend>(
         let Some(mean) = finite(e.mean) else {
             continue;
         };
-        if let Some((lo, hi)) = e.ci {
-            if let (Some(lo), Some(hi)) = (finite(Some(lo)), finite(Some(hi))) {
-                frame::error_bars(&mut chart, &[(i as f64, lo, hi)], color, 6)?;
-            }
+        if let Some((lo, hi)) = e.ci
+            && let (Some(lo), Some(hi)) = (finite(Some(lo)), finite(Some(hi)))
+        {
+            frame::error_bars(&mut chart, &[(i as f64, lo, hi)], color, 6)?;
         }
         chart.draw_series(std::iter::once(Circle::new(
             (i as f64, mean),

@@ -4,12 +4,15 @@
 use super::data::{self, Bounds};
 use super::frame::{self, DrawResult};
 use super::legend::{self, Entry};
-use super::style::{self, INK};
+use super::style;
 use super::timeline::finish_legend;
 use crate::compare::analysis::{Analysis, Cell};
 use crate::compare::metric::Metric;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+/// One cell on a line: x, mean, and its interval.
+type SweepPoint = (f64, Option<f64>, Option<(f64, f64)>);
 
 /// The metric a sweep chart shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,7 +188,7 @@ pub fn draw<DB: DrawingBackend>(
     for (g, (_, cells)) in groups.iter().enumerate() {
         let s = style::series_style(g);
         let shift = (g as f64 - mid) * dodge;
-        let mut points: Vec<(f64, Option<f64>, Option<(f64, f64)>)> = cells
+        let mut points: Vec<SweepPoint> = cells
             .iter()
             .map(|c| {
                 let e = c.metric(metric).estimate;
@@ -207,6 +210,5 @@ pub fn draw<DB: DrawingBackend>(
         drawn.extend(runs);
         drawn.extend(bars.iter().map(|&(x, lo, hi)| vec![(x, lo), (x, hi)]));
     }
-    let _ = INK;
     finish_legend(&chart, panel, &entries, &drawn)
 }

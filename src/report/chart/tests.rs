@@ -22,6 +22,8 @@ fn dump_for_review() {
         let dir = Path::new("/tmp/charts").join(name);
         let written = write_charts(&dir, &a).expect("charts");
         assert!(!written.is_empty());
+        let svgs = render_svgs(&a).expect("svgs");
+        crate::report::html::write_report(&dir, &a, &svgs).expect("report");
     }
 }
 

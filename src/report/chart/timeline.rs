@@ -33,6 +33,15 @@ fn builder<'a, 'b, DB: DrawingBackend>(
     b
 }
 
+/// "per 1 s bucket", or "per bucket" when the width is unknown.
+fn per_bucket(a: &Analysis) -> String {
+    if a.bucket_s.is_finite() && a.bucket_s > 0.0 {
+        format!("per {} s bucket", style::log_tick(a.bucket_s))
+    } else {
+        "per bucket".to_string()
+    }
+}
+
 /// The subtitle's note on fault shading, if there are faults.
 fn fault_note(a: &Analysis) -> &'static str {
     if a.fault_windows.is_empty() {
@@ -52,8 +61,8 @@ pub fn availability<DB: DrawingBackend>(
 ) -> DrawResult<(), DB> {
     let bands = a.seeds > 1 && a.cells.len() <= MAX_BANDS;
     let subtitle = format!(
-        "Line: mean across seeds per {} s bucket{}{}",
-        style::log_tick(a.bucket_s),
+        "Line: mean across seeds {}{}{}",
+        per_bucket(a),
         if bands {
             "; shaded band: min-max across seeds"
         } else {
@@ -133,8 +142,8 @@ pub fn latency<DB: DrawingBackend>(
     title: &str,
 ) -> DrawResult<(), DB> {
     let subtitle = format!(
-        "Thick: p99, thin dashed: p50 (means across seeds per {} s bucket){}",
-        style::log_tick(a.bucket_s),
+        "Thick: p99, thin dashed: p50 (means across seeds {}){}",
+        per_bucket(a),
         fault_note(a)
     );
     let area = frame::titled(root, title, &subtitle)?;
