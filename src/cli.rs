@@ -308,12 +308,16 @@ fn run(args: &RunArgs) -> u8 {
     };
     let elapsed = started.elapsed().as_secs_f64();
     if !args.quiet {
-        print!("{}", lines.table());
-        if let Some(a) = &outcome.analysis
-            && (a.cells.len() > 1 || a.seeds > 1)
-        {
-            println!();
-            print!("{}", report::table::cells_table(a));
+        // One line per run for a single cell; one line per cell, with intervals and
+        // differences from base, when there are several.
+        match &outcome.analysis {
+            Some(a) if a.cells.len() > 1 => print!("{}", report::table::cells_table(a)),
+            Some(a) if a.seeds > 1 => {
+                print!("{}", lines.table());
+                println!();
+                print!("{}", report::table::cells_table(a));
+            }
+            _ => print!("{}", lines.table()),
         }
         println!(
             "simulated {} requests, {} events in {:.2} s ({} events/s)",
