@@ -125,10 +125,14 @@ where
     Ok(())
 }
 
+/// `canvas` is an area in screen coordinates that holds the plot and its margins (drawing
+/// clamps to an area, so labels outside the plot need it).
+///
 /// Shades each fault window grey across the plot (one without an end runs to the edge), and writes its label above the plot
 /// (in up to two rows, so neighbouring windows' labels do not collide).
 pub fn fault_windows<DB: DrawingBackend, X, Y>(
     chart: &mut Chart<'_, DB, X, Y>,
+    canvas: &DrawingArea<DB, Shift>,
     windows: &[FaultWindow],
 ) -> DrawResult<(), DB>
 where
@@ -152,11 +156,13 @@ where
     chart.draw_series(visible.iter().map(|&(s, e, _)| {
         Rectangle::new([(s, yr.start), (e, yr.end)], style::fill(FAULT, 0.13))
     }))?;
-    let screen = chart.plotting_area().use_screen_coord();
+    let screen = canvas;
     let (px_range, py_range) = chart.plotting_area().get_pixel_range();
     let label_style = style::text(12.0, MUTED);
     // Right edge of the last label in each row.
     let mut rows = [i32::MIN; 2];
+    // The previous label's row and its window's right edge: overlapping windows alternate.
+    let mut previous: Option<(usize, i32)> = None;
     for &(s, e, label) in &visible {
         let (x0, _) = chart.backend_coord(&(s, yr.start));
         let (x1, _) = chart.backend_coord(&(e, yr.start));
@@ -172,6 +178,7 @@ where
             .max(px_range.start + width / 2)
             .min(px_range.end - width / 2);
         let row = (0..rows.len())
+            .filter(|&r| previous.is_none_or(|(pr, px1)| pr != r || x0 >= px1))
             .find(|&r| rows[r].saturating_add(14) <= wanted - width / 2)
             .unwrap_or(if rows[0] <= rows[1] { 0 } else { 1 });
         let left = (wanted - width / 2).max(rows[row].saturating_add(8));
@@ -183,16 +190,20 @@ where
         let y = py_range.start - 6 - 15 * row as i32;
         let s = style::anchored(&label_style, HPos::Center, VPos::Bottom);
         screen.draw(&Text::new(text, (centre, y), s))?;
+        previous = Some((row, x1));
         rows[row] = centre + width / 2;
     }
     Ok(())
 }
 
+/// Labels go on `canvas`, an area in screen coordinates around the plot.
+///
 /// Writes `labels[i]` under x = i: horizontally when `depth` (from
 /// [`category_label_depth`]) is one text line, otherwise turned to read upwards and cut to
 /// fit `depth` pixels.
 pub fn category_labels<DB: DrawingBackend, X, Y>(
     chart: &Chart<'_, DB, X, Y>,
+    canvas: &DrawingArea<DB, Shift>,
     labels: &[String],
     depth: u32,
 ) -> DrawResult<(), DB>
@@ -200,7 +211,7 @@ where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
-    let screen = chart.plotting_area().use_screen_coord();
+    let screen = canvas;
     let (_, py_range) = chart.plotting_area().get_pixel_range();
     let label_style = style::text(12.5, INK);
     let upright = depth > FLAT_LABEL_DEPTH;

@@ -167,7 +167,7 @@ fn panel<DB: DrawingBackend>(
     };
     frame::mesh(&mut chart, "time (s)", y_desc, &x_fmt, &*y_fmt)?;
     if kind == Panel::Breakers {
-        state_labels(&mut chart, &x_range)?;
+        state_labels(&mut chart, &plot_area.use_screen_coord(), &x_range)?;
     }
     let mid = (items.len() as f64 - 1.0) / 2.0;
     let mut drawn = Vec::new();
@@ -190,9 +190,9 @@ fn panel<DB: DrawingBackend>(
 /// Writes "closed", "half-open" and "open" at their levels, with light guide lines.
 fn state_labels<DB: DrawingBackend>(
     chart: &mut frame::LinearChart<'_, DB>,
+    screen: &DrawingArea<DB, Shift>,
     x_range: &Range<f64>,
 ) -> DrawResult<(), DB> {
-    let screen = chart.plotting_area().use_screen_coord();
     let (px, _) = chart.plotting_area().get_pixel_range();
     for (level, name) in [(0.0, "closed"), (0.5, "half-open"), (1.0, "open")] {
         chart.draw_series(std::iter::once(PathElement::new(

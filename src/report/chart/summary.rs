@@ -111,5 +111,5 @@ fn panel_for<DB: DrawingBackend>(
             color.filled(),
         )))?;
     }
-    frame::category_labels(&chart, &labels, depth)
+    frame::category_labels(&chart, &area.use_screen_coord(), &labels, depth)
 }

@@ -181,7 +181,7 @@ pub fn draw<DB: DrawingBackend>(
         style::linear_tick(*v, y_span)
     })?;
     if let XAxis::Categories(texts) = &axis {
-        frame::category_labels(&chart, texts, x_depth - 20)?;
+        frame::category_labels(&chart, &plot_area.use_screen_coord(), texts, x_depth - 20)?;
     }
     let mut drawn = Vec::new();
     let mid = (groups.len() as f64 - 1.0) / 2.0;

@@ -104,7 +104,7 @@ pub fn availability<DB: DrawingBackend>(
     };
     let x_fmt = |v: &f64| style::linear_tick(*v, x_span);
     frame::mesh(&mut chart, "time (s)", "availability (%)", &x_fmt, &y_fmt)?;
-    frame::fault_windows(&mut chart, &a.fault_windows)?;
+    frame::fault_windows(&mut chart, &plot_area.use_screen_coord(), &a.fault_windows)?;
 
     if bands {
         for (i, cell) in a.cells.iter().enumerate() {
@@ -185,7 +185,13 @@ pub fn latency<DB: DrawingBackend>(
                 &x_fmt,
                 &|v| style::log_tick(*v),
             )?;
-            latency_lines(&mut chart, a, panel, &entries)
+            latency_lines(
+                &mut chart,
+                &plot_area.use_screen_coord(),
+                a,
+                panel,
+                &entries,
+            )
         }
         found => {
             let (lo, hi) = found.unwrap_or((0.0, 1.0));
@@ -196,7 +202,13 @@ pub fn latency<DB: DrawingBackend>(
             frame::mesh(&mut chart, "time (s)", y_desc, &x_fmt, &|v| {
                 style::linear_tick(*v, y_span)
             })?;
-            latency_lines(&mut chart, a, panel, &entries)
+            latency_lines(
+                &mut chart,
+                &plot_area.use_screen_coord(),
+                a,
+                panel,
+                &entries,
+            )
         }
     }
 }
@@ -204,6 +216,7 @@ pub fn latency<DB: DrawingBackend>(
 /// The fault windows, lines and legend of the latency chart, on either y scale.
 fn latency_lines<DB: DrawingBackend, X, Y>(
     chart: &mut Chart<'_, DB, X, Y>,
+    canvas: &DrawingArea<DB, Shift>,
     a: &Analysis,
     panel: Option<DrawingArea<DB, Shift>>,
     entries: &[Entry],
@@ -212,7 +225,7 @@ where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    frame::fault_windows(chart, &a.fault_windows)?;
+    frame::fault_windows(chart, canvas, &a.fault_windows)?;
     let positive = |v: Option<f64>| v.filter(|v| *v > 0.0);
     let mut drawn = Vec::new();
     for (i, cell) in a.cells.iter().enumerate() {
