@@ -6,18 +6,24 @@
 //! Data flows one way:
 //!
 //! ```text
-//! scenario.toml -> scenario::Scenario::load (parse, validate; errors name FILE:LINE:COL)
-//!   -> Scenario (plain data) -> sweep::run_seeds (rayon; results in input order)
+//! scenario.toml -> scenario::Study::load (parse; variants and sweep points applied to the
+//!   parsed document; each cell validated; errors name FILE:LINE:COL)
+//!   -> Study (cells: variant x sweep point, each a plain-data Scenario)
+//!   -> output::run_into: sweep::run_streaming (rayon; results handed over in input order)
 //!   -> run::run_one: model::Model on engine::run -> RunResult (metrics::RunMetrics)
-//!   -> report: summary.csv, timeseries.csv, the printed table
+//!   -> report: summary.csv, timeseries.csv, ..., latency_histogram.csv, manifest.json
+//!   -> compare::build::analyze (from the files) -> aggregate.csv, charts, report.html
 //! ```
 //!
 //! - [`engine`]: integer time, the (time, sequence) event queue, per-entity random streams,
 //!   the run loop. It knows nothing about services.
-//! - [`scenario`]: the TOML format, its validation and the validated plain data.
+//! - [`scenario`]: the TOML format, variants and sweeps, validation, the plain data.
 //! - [`model`]: clients, replicas, calls and replies as an [`engine::World`].
 //! - [`metrics`]: counters, histograms and the time series, streamed while a run goes.
-//! - [`report`]: CSV files and tables from frozen results.
+//! - [`report`]: CSV files, the manifest, charts, the HTML report and tables.
+//! - [`compare`]: metrics across seeds, intervals, paired differences; the analysis of an
+//!   output folder.
+//! - [`output`] and [`merge`]: output folders, whole or in shards, and merging them.
 //!
 //! # Determinism contract
 //!

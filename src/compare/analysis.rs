@@ -102,7 +102,7 @@ pub struct TimelineRow {
 /// A fault window to shade on time charts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultWindow {
-    /// What to write on the shading, e.g. "crash db[0]".
+    /// What to write on the shading: the fault's name and kind, e.g. "gc-pause: hang".
     pub label: String,
     /// Start, in seconds.
     pub start_s: f64,
