@@ -279,8 +279,6 @@ fn read_summary(
             *slot = t.count(i)?;
         }
         rows[c].push(RunRow {
-            variant: t.record[0].to_string(),
-            point: (1..=sweep).map(|i| t.record[i].to_string()).collect(),
             seed: n(0)?,
             requests: n(1)?,
             ok: n(2)?,
@@ -301,13 +299,25 @@ fn read_summary(
     Ok(rows)
 }
 
-/// Sums over seeds of one bucket of one cell.
-#[derive(Clone, Default)]
+/// Sums over seeds of one bucket of one cell: a few numbers, however many seeds there are.
+#[derive(Clone)]
 struct BucketSums {
     t_s: f64,
-    availability: Vec<f64>,
+    /// Sum, count, minimum and maximum of the seeds' availabilities.
+    availability: (f64, u32, f64, f64),
     p50: (f64, u32),
     p99: (f64, u32),
+}
+
+impl Default for BucketSums {
+    fn default() -> Self {
+        BucketSums {
+            t_s: 0.0,
+            availability: (0.0, 0, f64::INFINITY, f64::NEG_INFINITY),
+            p50: (0.0, 0),
+            p99: (0.0, 0),
+        }
+    }
 }
 
 /// A cell's time series across seeds, keyed by the bucket's start in ms.
@@ -319,14 +329,13 @@ impl Timeline {
         self.0
             .values()
             .map(|b| {
-                let a = &b.availability;
+                let (sum, n, min, max) = b.availability;
                 let mean = |(sum, n): (f64, u32)| (n > 0).then(|| sum / f64::from(n));
                 TimelineRow {
                     t_s: b.t_s,
-                    availability_mean: (!a.is_empty())
-                        .then(|| a.iter().sum::<f64>() / a.len() as f64),
-                    availability_min: a.iter().copied().reduce(f64::min),
-                    availability_max: a.iter().copied().reduce(f64::max),
+                    availability_mean: mean((sum, n)),
+                    availability_min: (n > 0).then_some(min),
+                    availability_max: (n > 0).then_some(max),
                     p50_ms: mean(b.p50),
                     p99_ms: mean(b.p99),
                 }
@@ -357,8 +366,9 @@ fn read_timeseries(
         let n = t.count(requests)?;
         if n > 0 {
             // From the counts, not the rounded column: the mean is exact.
-            b.availability
-                .push((t.count(ok)? + t.count(degraded)?) as f64 / n as f64);
+            let a = (t.count(ok)? + t.count(degraded)?) as f64 / n as f64;
+            let s = &mut b.availability;
+            *s = (s.0 + a, s.1 + 1, s.2.min(a), s.3.max(a));
         }
         for (col, acc) in [(p50, &mut b.p50), (p99, &mut b.p99)] {
             if let Some(v) = t.number(col)? {

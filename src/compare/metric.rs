@@ -139,13 +139,11 @@ impl fmt::Display for Metric {
     }
 }
 
-/// One run's row of `summary.csv`, as the comparisons read it.
+/// One run's row of `summary.csv`, as the comparisons read it: plain numbers, about 150
+/// bytes, so that a study of a million runs keeps its rows in memory comfortably. Its
+/// variant and sweep point are where it is kept (one list per cell).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunRow {
-    /// The variant.
-    pub variant: String,
-    /// The value of each swept path, as written.
-    pub point: Vec<String>,
     /// The run's seed.
     pub seed: u64,
     /// Counted requests.
