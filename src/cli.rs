@@ -1,4 +1,5 @@
-//! The command line: `resim run`, `resim validate` and `resim merge`. The only module that prints.
+//! The command line: `resim run`, `resim validate`, `resim merge` (and `resim check`, in
+//! `cli_check`). With `cli_check`, the only modules that print.
 
 use crate::output::{self, OutputError, RunRequest};
 use crate::report;
@@ -40,6 +41,35 @@ enum Command {
     /// Merge the output folders of the shards of one study into one, as one machine would
     /// have written it.
     Merge(MergeArgs),
+    /// Run scenarios and check their expectations (`[expect]`) and, with `--baseline`, that
+    /// nothing got significantly worse than a saved run. Exit 1 when anything fails.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Scenario files, or folders: every scenario in a folder that has an `[expect]`.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Seeds per variant and sweep point [default: the scenario's `[expect] seeds`, or 5].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    seeds: Option<u64>,
+    /// Write the verdicts as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Worker threads [default: one per core]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: Option<u64>,
+    /// A saved output folder to compare with (its manifest.json and summary.csv), or a
+    /// folder of them named after the scenarios.
+    #[arg(long, value_name = "DIR")]
+    baseline: Option<PathBuf>,
+    /// Where the runs' outputs go: OUT/<scenario name>/ [default: output].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print only failures and the final line.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -100,11 +130,13 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Validate { file } => validate(&file),
         Command::Merge(args) => merge(&args),
+        Command::Check(args) => crate::cli_check::check(&args.into()),
     };
     ExitCode::from(code)
 }
 
-fn load(file: &Path) -> Result<(Study, String), u8> {
+/// Loads a scenario file with its variants, printing its errors (exit code 2 on failure).
+pub(crate) fn load(file: &Path) -> Result<(Study, String), u8> {
     let report = |e: crate::scenario::ScenarioError| {
         eprintln!("{e}");
         let n = e.diagnostics.len();
@@ -203,8 +235,8 @@ pub fn shard_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Shard, Str
     Ok(Shard { index, count })
 }
 
-/// The command line as typed, for manifests.
-fn command_line() -> String {
+/// The command line as typed, quoted for a shell where needed.
+pub(crate) fn command_line() -> String {
     let mut args = std::env::args();
     let mut out = vec!["resim".to_string()];
     args.next();
@@ -366,6 +398,20 @@ fn merge(args: &MergeArgs) -> u8 {
         Err(e) => {
             eprintln!("resim merge: {e}");
             EXIT_BAD_INPUT
+        }
+    }
+}
+
+impl From<CheckArgs> for crate::cli_check::CheckOptions {
+    fn from(a: CheckArgs) -> Self {
+        crate::cli_check::CheckOptions {
+            paths: a.paths,
+            seeds: a.seeds,
+            junit: a.junit,
+            threads: a.threads.map(|t| t as usize),
+            baseline: a.baseline,
+            out: a.out,
+            quiet: a.quiet,
         }
     }
 }

@@ -33,7 +33,9 @@
 //! after the entity; no hash order reaches behaviour or output; parallel runs are collected
 //! in input order; the wall clock only feeds the throughput line the CLI prints.
 
+pub mod check;
 pub mod cli;
+pub mod cli_check;
 pub mod compare;
 pub mod distribution;
 pub mod engine;

@@ -18,15 +18,9 @@ use std::path::Path;
 /// A cell's key in the files: its variant and sweep point as written.
 type Key = (String, Vec<String>);
 
-/// Reads the output folder `dir` into its analysis; the error names the file and line.
-pub fn analyze(dir: &Path) -> Result<Analysis, String> {
-    let manifest = Manifest::read(dir)?;
-    let scenario_path = dir.join(SCENARIO_FILE);
-    let text = std::fs::read_to_string(&scenario_path)
-        .map_err(|e| format!("{}: cannot read: {e}", scenario_path.display()))?;
-    let study =
-        Study::from_text(&text, &scenario_path.display().to_string()).map_err(|e| e.to_string())?;
-    let keys: Vec<Key> = manifest
+/// The cells of the study a manifest describes, in order: (variant, sweep point).
+pub fn cell_keys(manifest: &Manifest) -> Vec<Key> {
+    manifest
         .variants
         .iter()
         .flat_map(|v| {
@@ -36,7 +30,79 @@ pub fn analyze(dir: &Path) -> Result<Analysis, String> {
                 .iter()
                 .map(move |p| (v.clone(), p.clone()))
         })
-        .collect();
+        .collect()
+}
+
+/// The runs of the output folder `dir`, read from `manifest.json` and `summary.csv` only
+/// (what a saved baseline keeps): its manifest, and one list of rows per cell in the
+/// order of [`cell_keys`].
+pub fn read_runs(dir: &Path) -> Result<(Manifest, Vec<Vec<RunRow>>), String> {
+    let manifest = Manifest::read(dir)?;
+    let index: BTreeMap<Key, usize> = cell_keys(&manifest).into_iter().zip(0..).collect();
+    let rows = read_summary(dir, manifest.sweep.paths.len(), &index)?;
+    Ok((manifest, rows))
+}
+
+/// One bucket of one run's time series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesPoint {
+    /// Start of the bucket, in seconds.
+    pub t_s: f64,
+    /// Counted requests sent in the bucket.
+    pub requests: u64,
+    /// Their availability; `None` without requests.
+    pub availability: Option<f64>,
+    /// Median latency, ms.
+    pub p50_ms: Option<f64>,
+    /// 99th percentile latency, ms.
+    pub p99_ms: Option<f64>,
+    /// Attempts sent for them.
+    pub attempts: u64,
+}
+
+/// The time series of one run of the folder `dir`: the run of cell `key` with `seed`.
+pub fn read_series(dir: &Path, key: &Key, seed: u64) -> Result<Vec<SeriesPoint>, String> {
+    let sweep = key.1.len();
+    let mut t = Table::open(dir, TIMESERIES_FILE, sweep)?;
+    let cols = [
+        "seed", "t_s", "requests", "ok", "degraded", "p50_ms", "p99_ms", "attempts",
+    ]
+    .map(|c| t.column(c));
+    let [seed_c, t_s, requests, ok, degraded, p50, p99, attempts] = cols;
+    let (seed_c, t_s, requests, ok, degraded, p50, p99, attempts) = (
+        seed_c?, t_s?, requests?, ok?, degraded?, p50?, p99?, attempts?,
+    );
+    let index: BTreeMap<Key, usize> = [(key.clone(), 0)].into_iter().collect();
+    let mut out = Vec::new();
+    while t.next()? {
+        if t.count(seed_c)? != seed || t.cell(&index).is_err() {
+            continue;
+        }
+        let n = t.count(requests)?;
+        out.push(SeriesPoint {
+            t_s: t.number(t_s)?.unwrap_or(0.0),
+            requests: n,
+            availability: (n > 0)
+                .then(|| t.count(ok).and_then(|o| Ok(o + t.count(degraded)?)))
+                .transpose()?
+                .map(|good| good as f64 / n as f64),
+            p50_ms: t.number(p50)?,
+            p99_ms: t.number(p99)?,
+            attempts: t.count(attempts)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads the output folder `dir` into its analysis; the error names the file and line.
+pub fn analyze(dir: &Path) -> Result<Analysis, String> {
+    let manifest = Manifest::read(dir)?;
+    let scenario_path = dir.join(SCENARIO_FILE);
+    let text = std::fs::read_to_string(&scenario_path)
+        .map_err(|e| format!("{}: cannot read: {e}", scenario_path.display()))?;
+    let study =
+        Study::from_text(&text, &scenario_path.display().to_string()).map_err(|e| e.to_string())?;
+    let keys = cell_keys(&manifest);
     let index: BTreeMap<Key, usize> = keys.iter().cloned().zip(0..).collect();
     let sweep = manifest.sweep.paths.len();
     let rows = read_summary(dir, sweep, &index)?;

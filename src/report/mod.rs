@@ -6,5 +6,7 @@ pub mod csv;
 pub mod format;
 pub mod histogram;
 pub mod html;
+pub mod junit;
 pub mod manifest;
 pub mod table;
+pub mod verdicts;

@@ -4,6 +4,7 @@
 //! [`validate`] (every problem collected, each with `FILE:LINE:COL`) -> [`Scenario`].
 
 pub mod diagnostic;
+pub mod expect;
 pub mod fault;
 pub mod file;
 pub mod policy;

@@ -38,6 +38,8 @@ pub struct Study {
     pub points: Vec<Vec<SweepValue>>,
     /// Every (variant, point), variant-major: each point of `base`, then of the next variant.
     pub cells: Vec<Cell>,
+    /// What the file promises about the results (`[expect]`).
+    pub expectations: super::expect::Expectations,
 }
 
 impl Study {

@@ -8,6 +8,7 @@
 
 mod arrival;
 mod distribution;
+mod expect;
 mod fault;
 mod kind;
 mod parse;
@@ -347,6 +348,7 @@ pub fn parse_study(text: &str, file: &str) -> Result<Study, ScenarioError> {
     let mut doc = doc;
     let mut diagnostics = Vec::new();
     let plan = variant::extract(&mut doc, &map, &mut diagnostics);
+    let expect_value = doc.remove("expect");
     let base = match check_document(doc.clone(), &root, text.len(), &map) {
         Ok(s) => s,
         Err(mut d) => {
@@ -378,6 +380,9 @@ pub fn parse_study(text: &str, file: &str) -> Result<Study, ScenarioError> {
     };
     let mut variants = vec![crate::run::BASE_VARIANT.to_string()];
     variants.extend(plan.variants.iter().map(|v| v.name.clone()));
+    let expectations = expect_value
+        .map(|e| expect::read(e, &variants, &map, &mut diagnostics))
+        .unwrap_or_default();
     let defs: Vec<Option<&variant::VariantDef>> = std::iter::once(None)
         .chain(plan.variants.iter().map(Some))
         .collect();
@@ -427,6 +432,7 @@ pub fn parse_study(text: &str, file: &str) -> Result<Study, ScenarioError> {
         sweep_paths: plan.axes.iter().map(|a| a.path.get_ref().clone()).collect(),
         points: point_values,
         cells,
+        expectations,
     })
 }
 

@@ -1,0 +1,244 @@
+//! `resim check`: runs the scenarios that state expectations, prints their verdicts, writes
+//! JUnit XML, and maps the outcome to an exit code (0 all pass, 1 a failure, 2 bad input).
+
+use crate::check::{self, Results, Verdict};
+use crate::cli::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, command_line, load};
+use crate::compare::build;
+use crate::output::{self, RunRequest};
+use crate::report::junit::{self, Suite};
+use crate::report::manifest::{MANIFEST_FILE, SeedRange};
+use crate::report::verdicts;
+use crate::scenario::Study;
+use crate::scenario::expect::DEFAULT_CHECK_SEEDS;
+use std::path::{Path, PathBuf};
+
+/// What `resim check` was asked.
+pub struct CheckOptions {
+    /// Scenario files and folders.
+    pub paths: Vec<PathBuf>,
+    /// Seeds per cell, overriding the files'.
+    pub seeds: Option<u64>,
+    /// Where to write JUnit XML.
+    pub junit: Option<PathBuf>,
+    /// Worker threads.
+    pub threads: Option<usize>,
+    /// A baseline folder, or a folder of them by scenario name.
+    pub baseline: Option<PathBuf>,
+    /// Parent of the output folders.
+    pub out: Option<PathBuf>,
+    /// Print only failures.
+    pub quiet: bool,
+}
+
+/// One scenario to check.
+struct Target {
+    file: PathBuf,
+    study: Study,
+    text: String,
+}
+
+/// Runs the check; returns the exit code.
+pub fn check(o: &CheckOptions) -> u8 {
+    let targets = match targets(o) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    if targets.is_empty() {
+        eprintln!(
+            "resim check: no scenario with an [expect] table in {}; expected scenario files that state expectations, or --baseline",
+            o.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let mut all: Vec<(String, String, Vec<Verdict>)> = Vec::new();
+    for t in &targets {
+        match check_one(t, o, targets.len()) {
+            Ok(v) => all.push((t.file.display().to_string(), t.study.base.name.clone(), v)),
+            Err(message) => {
+                eprintln!("resim check: {}: {message}", t.file.display());
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    for (file, _, v) in &all {
+        if !o.quiet || v.iter().any(|v| !v.passed) {
+            println!("{}", verdicts::table(file, v));
+        }
+    }
+    if let Some(path) = &o.junit {
+        let suites: Vec<Suite> = all
+            .iter()
+            .map(|(file, name, v)| Suite {
+                file,
+                name,
+                verdicts: v,
+            })
+            .collect();
+        if let Err(e) = std::fs::write(path, junit::render(&suites)) {
+            eprintln!("resim check: cannot write {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    let total: usize = all.iter().map(|a| a.2.len()).sum();
+    let failed: usize = all
+        .iter()
+        .map(|a| a.2.iter().filter(|v| !v.passed).count())
+        .sum();
+    println!(
+        "resim check: {} scenario(s), {total} check(s): {} passed, {failed} failed",
+        all.len(),
+        total - failed
+    );
+    if failed > 0 {
+        EXIT_EXPECTATION_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// The scenarios to check: every named file, and every scenario with expectations (or a
+/// baseline) in each named folder. Any invalid file stops everything with exit code 2.
+fn targets(o: &CheckOptions) -> Result<Vec<Target>, u8> {
+    let mut out = Vec::new();
+    let mut bad = false;
+    for path in &o.paths {
+        let (files, explicit) = if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| {
+                    eprintln!("resim check: {}: {e}", path.display());
+                    EXIT_BAD_INPUT
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            (files, false)
+        } else {
+            (vec![path.clone()], true)
+        };
+        for file in files {
+            match load(&file) {
+                Ok((study, text)) => {
+                    let has_baseline = o
+                        .baseline
+                        .as_ref()
+                        .is_some_and(|b| baseline_dir(b, &study.base.name).is_some());
+                    if !study.expectations.is_empty() || has_baseline {
+                        out.push(Target { file, study, text });
+                    } else if explicit {
+                        eprintln!(
+                            "resim check: {}: no [expect] table and no baseline; expected expectations such as [expect] availability = \">= 0.999\", or --baseline DIR",
+                            file.display()
+                        );
+                        bad = true;
+                    }
+                }
+                Err(_) => bad = true,
+            }
+        }
+    }
+    if bad { Err(EXIT_BAD_INPUT) } else { Ok(out) }
+}
+
+/// The baseline folder of scenario `name`: `dir` itself when it holds a manifest, else
+/// `dir/<name>/` when that does.
+fn baseline_dir(dir: &Path, name: &str) -> Option<PathBuf> {
+    [dir.to_path_buf(), dir.join(name)]
+        .into_iter()
+        .find(|d| d.join(MANIFEST_FILE).is_file())
+}
+
+/// Runs one scenario and returns its verdicts; the error is bad input.
+fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict>, String> {
+    let study = &t.study;
+    let seeds = SeedRange {
+        first: study.base.seed,
+        count: o
+            .seeds
+            .or(study.expectations.seeds)
+            .unwrap_or(DEFAULT_CHECK_SEEDS),
+    };
+    let dir = o
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output"))
+        .join(&study.base.name);
+    let request = RunRequest {
+        study,
+        text: &t.text,
+        seeds,
+        shard: None,
+        threads: o.threads,
+        command: command_line(),
+    };
+    if !o.quiet {
+        println!(
+            "checking {} ({} variant(s) x {} point(s) x {} seed(s)) into {}",
+            t.file.display(),
+            study.variants.len(),
+            study.points.len(),
+            seeds.count,
+            dir.display()
+        );
+    }
+    output::run_into(&dir, &request, &|| {}, |_| {}).map_err(|e| e.to_string())?;
+    let results = Results::read(&dir, study)?;
+    let mut verdicts = check::expectations(&results)?;
+    if let Some(b) = &o.baseline {
+        let Some(base) = baseline_dir(b, &study.base.name) else {
+            return Err(format!(
+                "no baseline for \"{}\" in {}; expected {}/{MANIFEST_FILE} or {}/{}/{MANIFEST_FILE}",
+                study.base.name,
+                b.display(),
+                b.display(),
+                b.display(),
+                study.base.name
+            ));
+        };
+        if targets > 1 && base == *b {
+            return Err(format!(
+                "--baseline {} is one scenario's folder, but {targets} scenarios are checked; expected a folder holding one baseline folder per scenario name",
+                b.display()
+            ));
+        }
+        let (manifest, runs) = build::read_runs(&base)?;
+        if manifest.scenario.name != study.base.name {
+            return Err(format!(
+                "the baseline in {} is of scenario \"{}\"; expected \"{}\"",
+                base.display(),
+                manifest.scenario.name,
+                study.base.name
+            ));
+        }
+        let tolerances = study.expectations.tolerances();
+        verdicts.extend(check::baseline(&results, &manifest, &runs, &tolerances)?);
+        if !o.quiet {
+            match check::baseline_text(&base) {
+                Some(before) => {
+                    let changed = check::changed_keys(&before, &t.text);
+                    if changed.is_empty() {
+                        println!(
+                            "  scenario unchanged since the baseline in {}",
+                            base.display()
+                        );
+                    } else {
+                        println!(
+                            "  keys changed since the baseline in {}: {}",
+                            base.display(),
+                            changed.join(", ")
+                        );
+                    }
+                }
+                None => println!(
+                    "  the baseline in {} kept no scenario.toml: changed keys unknown",
+                    base.display()
+                ),
+            }
+        }
+    }
+    Ok(verdicts)
+}
