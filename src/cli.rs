@@ -15,7 +15,7 @@ use std::time::Instant;
 
 /// Exit code of a successful command.
 pub const EXIT_OK: u8 = 0;
-/// Exit code reserved for failed expectations (`resim check`, in a later release).
+/// Exit code of `resim check` when an expectation or a baseline comparison fails.
 pub const EXIT_EXPECTATION_FAILED: u8 = 1;
 /// Exit code for bad input or usage: an invalid scenario, a bad flag, an unwritable folder.
 pub const EXIT_BAD_INPUT: u8 = 2;

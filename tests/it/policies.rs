@@ -4,8 +4,17 @@
 use crate::common;
 use resim::metrics::recovery::Recovery;
 
+/// A shipped scenario's system without its variants and expectations, which these tests
+/// replace by editing the text.
 fn shipped(name: &str) -> String {
-    std::fs::read_to_string(common::root().join("scenarios").join(name)).expect("shipped scenario")
+    let text = std::fs::read_to_string(common::root().join("scenarios").join(name))
+        .expect("shipped scenario");
+    let end = ["\n[[variant]]", "\n[expect"]
+        .iter()
+        .filter_map(|h| text.find(h))
+        .min()
+        .unwrap_or(text.len());
+    text[..end].to_string()
 }
 
 /// The retry storm: a 3 s hang at load 0.625 tips the API into an overload that outlasts the

@@ -1,0 +1,331 @@
+//! `resim check`: expectations in the scenario, verdicts and exit codes, JUnit XML, the
+//! reproduce command, and the baseline gate.
+
+use crate::common;
+use std::path::Path;
+use std::process::Output;
+
+/// A small API in front of a flaky database, with retries: quick to run.
+const SCENARIO: &str = r#"name = "chk"
+description = "check test"
+duration = "20s"
+warmup = "2s"
+
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 200 }
+timeout = "1s"
+retry = { max_attempts = 2 }
+
+[[service]]
+name = "api"
+concurrency = 4
+queue = 50
+service_time = { kind = "exponential", mean = "5ms" }
+calls = [{ to = "db", timeout = "500ms" }]
+
+[[service]]
+name = "db"
+replicas = 2
+concurrency = 4
+service_time = { kind = "exponential", mean = "2ms" }
+error_rate = 0.05
+
+[[variant]]
+name = "no-retries"
+unset = ["client.web.retry"]
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("written");
+}
+
+fn check(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = common::resim(dir, &all);
+    (
+        status.code(),
+        String::from_utf8_lossy(&stdout).to_string(),
+        String::from_utf8_lossy(&stderr).to_string(),
+    )
+}
+
+#[test]
+fn expectations_that_hold_pass_and_exit_0() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        "ok.toml",
+        &format!(
+            "{SCENARIO}\n[expect]\nseeds = 3\navailability = \">= 99%\"\np99 = \"<= 1s\"\nattempts_per_request = \"<= 1.1\"\n\n[expect.variant.no-retries]\navailability = \">= 0.9\"\nretries = \"== 0\"\n"
+        ),
+    );
+    let (code, out, err) = check(dir.path(), &["ok.toml", "--junit", "j.xml"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    // base: 3 expectations; no-retries: its own two, plus p99 and attempts from [expect].
+    assert!(
+        out.contains("1 scenario(s), 7 check(s): 7 passed, 0 failed"),
+        "{out}"
+    );
+    assert!(out.contains("no-retries  retries"), "{out}");
+    let junit = std::fs::read_to_string(dir.path().join("j.xml")).expect("junit");
+    assert!(junit.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    assert!(
+        junit.contains("<testsuite name=\"chk\" tests=\"7\" failures=\"0\""),
+        "{junit}"
+    );
+    assert_eq!(junit.matches("<testcase ").count(), 7);
+    assert!(!junit.contains("<failure"));
+    assert!(
+        junit.contains("name=\"availability &gt;= 99% (mean)\""),
+        "{junit}"
+    );
+    assert!(junit.contains("name=\"p99_ms &lt;= 1s (mean)\""), "{junit}");
+}
+
+#[test]
+fn a_failure_names_the_metric_variant_worst_seed_and_a_command_that_reproduces_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // Without retries, 5% of database calls fail: availability about 95%, below 99%.
+    write(
+        d,
+        "bad.toml",
+        &format!("{SCENARIO}\n[expect]\nseeds = 4\navailability = \">= 0.99\"\n"),
+    );
+    let (code, out, err) = check(d, &["bad.toml", "--junit", "j.xml"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("1 passed, 1 failed"), "{out}");
+    let fail = out
+        .lines()
+        .find(|l| l.starts_with("FAIL chk: variant no-retries: availability"))
+        .unwrap_or_else(|| panic!("no failure line:\n{out}"));
+    assert!(fail.contains("expected >= 0.99 (mean)"), "{fail}");
+    assert!(out.contains("expectation at bad.toml:"), "{out}");
+    assert!(
+        out.contains("timeseries.csv: availability falls to"),
+        "{out}"
+    );
+    let cmd = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("reproduce: "))
+        .unwrap_or_else(|| panic!("no reproduce line:\n{out}"));
+    let args: Vec<&str> = cmd.split_whitespace().collect();
+    assert_eq!(&args[..2], ["resim", "run"], "{cmd}");
+    let seed = args[args.iter().position(|a| *a == "--seed").expect("--seed") + 1];
+    // The command, run as printed, gives that seed's failing run.
+    let mut run: Vec<&str> = args[1..].to_vec();
+    run.extend_from_slice(&["--out", "repro", "--quiet"]);
+    let out_run = common::resim(d, &run);
+    assert!(
+        out_run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out_run.stderr)
+    );
+    let summary = std::fs::read_to_string(d.join("repro/summary.csv")).expect("summary");
+    let row: Vec<&str> = summary.lines().nth(1).expect("a row").split(',').collect();
+    assert_eq!((row[0], row[1]), ("no-retries", seed));
+    let availability: f64 = row[6].parse().expect("availability");
+    assert!(availability < 0.99, "{availability}");
+    // The same run inside the check's own outputs has the same bytes.
+    let checked = std::fs::read_to_string(d.join("output/chk/summary.csv")).expect("summary");
+    let line = summary.lines().nth(1).expect("a row");
+    assert!(checked.lines().any(|l| l == line), "{line}");
+    let junit = std::fs::read_to_string(d.join("j.xml")).expect("junit");
+    assert!(junit.contains("failures=\"1\""), "{junit}");
+    assert!(
+        junit.contains("<failure message=\"availability: observed "),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("reproduce: resim run bad.toml --seed "),
+        "{junit}"
+    );
+}
+
+#[test]
+fn on_every_seed_and_on_ci_are_stricter_than_the_mean() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // The mean of no-retries is about 0.95; individual seeds and the interval straddle it.
+    // Read the observed mean and seed values from a plain run.
+    write(d, "plain.toml", SCENARIO);
+    let out = common::resim(
+        d,
+        &[
+            "run",
+            "plain.toml",
+            "--seeds",
+            "5",
+            "--variant",
+            "no-retries",
+            "--out",
+            "p",
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success());
+    let summary = std::fs::read_to_string(d.join("p/summary.csv")).expect("summary");
+    let values: Vec<f64> = summary
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .nth(6)
+                .expect("availability")
+                .parse()
+                .expect("number")
+        })
+        .collect();
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let min = values.iter().copied().fold(1.0, f64::min);
+    assert!(min < mean, "the seeds differ");
+    // A threshold between the lowest seed and the mean: the mean passes, every seed does
+    // not, and the interval (which reaches below the mean) does not.
+    let threshold = (min + mean) / 2.0;
+    for (on, code) in [("mean", 0), ("every_seed", 1), ("ci", 1)] {
+        write(
+            d,
+            "m.toml",
+            &format!(
+                "{SCENARIO}\n[expect]\nseeds = 5\non = \"{on}\"\n\n[expect.variant.no-retries]\navailability = \">= {threshold:.6}\"\n"
+            ),
+        );
+        let (got, out, err) = check(d, &["m.toml", "--quiet"]);
+        assert_eq!(got, Some(code), "on = {on}: {out}{err}");
+    }
+}
+
+#[test]
+fn bad_expectations_and_bad_input_exit_2_with_places() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let extra = "\n[expect]\navailabilty = \">= 0.99\"\np99 = \"<= 250\"\nduplicates = \"0\"\non = \"always\"\n\n[expect.variant.no-retry]\navailability = \">= 0.9\"\n";
+    write(d, "e.toml", &format!("{SCENARIO}{extra}"));
+    let (code, _, err) = check(d, &["e.toml"]);
+    assert_eq!(code, Some(2), "{err}");
+    let line = |needle: &str| {
+        1 + format!("{SCENARIO}{extra}")
+            .lines()
+            .position(|l| l.contains(needle))
+            .expect("present")
+    };
+    for (needle, col, says) in [
+        (
+            "availabilty",
+            1,
+            "unknown metric `availabilty`; did you mean `availability`?",
+        ),
+        (
+            "p99 =",
+            7,
+            "`p99`: \"250\" is not a latency; expected a duration with a unit",
+        ),
+        ("duplicates =", 14, "`duplicates`: \"0\" has no operator"),
+        ("on = \"always\"", 6, "`on` is not one of the modes"),
+        (
+            "[expect.variant.no-retry]",
+            17,
+            "names no variant of the scenario; did you mean \"no-retries\"?",
+        ),
+    ] {
+        let place = format!("e.toml:{}:{col}: ", line(needle));
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&place) && l.contains(says)),
+            "{place}{says}\n{err}"
+        );
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    // A named file without expectations, a missing file, an unwritable JUnit path.
+    write(d, "plain.toml", SCENARIO);
+    let (code, _, err) = check(d, &["plain.toml"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no [expect] table"), "{err}");
+    assert_eq!(check(d, &["missing.toml"]).0, Some(2));
+    // A folder checks only the scenarios that state expectations.
+    std::fs::create_dir(d.join("dir")).expect("dir");
+    write(&d.join("dir"), "plain.toml", SCENARIO);
+    write(
+        &d.join("dir"),
+        "ok.toml",
+        &format!("{SCENARIO}\n[expect]\nseeds = 2\np99 = \"<= 1s\"\n"),
+    );
+    let (code, out, err) = check(d, &["dir", "--quiet"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("1 scenario(s), 2 check(s)"), "{out}");
+}
+
+#[test]
+fn the_baseline_gate_catches_a_regression_no_threshold_mentions() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // Without retries, a flakier database lowers availability and nothing else.
+    let plain = SCENARIO
+        .replace("retry = { max_attempts = 2 }\n", "")
+        .replace(
+            "\n[[variant]]\nname = \"no-retries\"\nunset = [\"client.web.retry\"]\n",
+            "",
+        );
+    assert!(!plain.contains("retry"), "{plain}");
+    write(d, "s.toml", &plain);
+    // The baseline: a plain run, as main's CI would save it.
+    let out = common::resim(
+        d,
+        &["run", "s.toml", "--seeds", "4", "--out", "base", "--quiet"],
+    );
+    assert!(out.status.success());
+    // The same scenario: nothing moves, and the report says the text is unchanged.
+    let (code, out, err) = check(d, &["s.toml", "--seeds", "4", "--baseline", "base"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("scenario unchanged since the baseline"),
+        "{out}"
+    );
+    assert!(
+        out.contains("baseline comparisons not shown: no significant change"),
+        "{out}"
+    );
+    // A pull request makes the database flakier: no expectation mentions it, the gate fails.
+    write(
+        d,
+        "s.toml",
+        &plain.replace("error_rate = 0.05", "error_rate = 0.08"),
+    );
+    let (code, out, err) = check(d, &["s.toml", "--seeds", "4", "--baseline", "base"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains("keys changed since the baseline in base: service.db.error_rate"),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with(
+            "FAIL chk: variant base: availability expected baseline -0.001, observed -"
+        )),
+        "{out}"
+    );
+    // A tolerance in the file can allow it.
+    write(
+        d,
+        "s.toml",
+        &format!(
+            "{}\n[expect.baseline]\navailability = \"-0.05\"\nfailed = \"+0.05\"\n",
+            plain.replace("error_rate = 0.05", "error_rate = 0.08")
+        ),
+    );
+    let (code, out, err) = check(d, &["s.toml", "--seeds", "4", "--baseline", "base"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    // A baseline of other seeds cannot pair: refused.
+    let (code, _, err) = check(d, &["s.toml", "--seeds", "3", "--baseline", "base"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("the baseline ran other seeds (4 from 1) than this check (3 from 1)"),
+        "{err}"
+    );
+}
