@@ -32,25 +32,26 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The JUnit XML document of `suites`.
-pub fn render(suites: &[Suite]) -> String {
-    let tests: usize = suites.iter().map(|s| s.verdicts.len()).sum();
-    let failures: usize = suites
-        .iter()
-        .map(|s| s.verdicts.iter().filter(|v| !v.passed).count())
-        .sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"resim check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" time=\"0\">"
-    );
-    for s in suites {
+/// The JUnit XML document of `suites`, valid against the Apache Ant JUnit schema (the one
+/// Jenkins, GitLab and GitHub's report actions read): each suite has its `properties` (the
+/// scenario file), `system-out` and `system-err`; `timestamp` and `hostname` describe the
+/// check, not the simulation.
+pub fn render(suites: &[Suite], timestamp: &str, hostname: &str) -> String {
+    // The schema allows no attributes on `testsuites`: the totals are the suites'.
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    for (id, s) in suites.iter().enumerate() {
         let failed = s.verdicts.iter().filter(|v| !v.passed).count();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\" time=\"0\" file=\"{}\">",
+            "  <testsuite name=\"{}\" package=\"resim\" id=\"{id}\" timestamp=\"{}\" hostname=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\" time=\"0\">",
             escape(s.name),
+            escape(timestamp),
+            escape(hostname),
             s.verdicts.len(),
+        );
+        let _ = writeln!(
+            out,
+            "    <properties>\n      <property name=\"scenario_file\" value=\"{}\"/>\n    </properties>",
             escape(s.file)
         );
         for v in s.verdicts {
@@ -62,24 +63,22 @@ pub fn render(suites: &[Suite]) -> String {
             let name = format!("{} {}", v.metric, v.expected);
             let _ = write!(
                 out,
-                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"",
-                escape(&class),
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
                 escape(&name),
-                escape(s.file)
+                escape(&class),
             );
-            if let Some(line) = v.line {
-                let _ = write!(out, " line=\"{line}\"");
-            }
             if v.passed {
-                let _ = writeln!(out, " time=\"0\"/>");
+                let _ = writeln!(out, "/>");
                 continue;
             }
-            let _ = writeln!(out, " time=\"0\">");
             let message = format!(
                 "{}: observed {}, expected {}",
                 v.metric, v.observed, v.expected
             );
             let mut body = message.clone();
+            if let Some(line) = v.line {
+                let _ = write!(body, "\nexpectation at {}:{line}", s.file);
+            }
             if let Some(b) = &v.breach {
                 let _ = write!(body, "\nworst seed {}: {b}", v.worst_seed.unwrap_or(0));
             }
@@ -88,14 +87,48 @@ pub fn render(suites: &[Suite]) -> String {
             }
             let _ = writeln!(
                 out,
-                "      <failure message=\"{}\" type=\"expectation\">{}</failure>",
+                ">\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>",
                 escape(&message),
                 escape(&body)
             );
-            let _ = writeln!(out, "    </testcase>");
         }
-        let _ = writeln!(out, "  </testsuite>");
+        let _ = writeln!(out, "    <system-out/>\n    <system-err/>\n  </testsuite>");
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// `seconds` since the Unix epoch as an ISO 8601 UTC date and time without a zone
+/// (`2026-11-30T06:09:13`), as JUnit's `timestamp` wants it.
+pub fn iso8601(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_iso_8601_utc() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00");
+        assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00");
+        assert_eq!(iso8601(1_796_022_553), "2026-11-30T06:29:13");
+    }
 }

@@ -76,9 +76,22 @@ fn expectations_that_hold_pass_and_exit_0() {
     assert!(out.contains("no-retries  retries"), "{out}");
     let junit = std::fs::read_to_string(dir.path().join("j.xml")).expect("junit");
     assert!(junit.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    // The Ant JUnit schema's required parts: package, id, timestamp, hostname, properties,
+    // system-out and system-err on each suite; name, classname and time on each case.
     assert!(
-        junit.contains("<testsuite name=\"chk\" tests=\"7\" failures=\"0\""),
+        junit.contains("<testsuite name=\"chk\" package=\"resim\" id=\"0\" timestamp=\"20"),
         "{junit}"
+    );
+    assert!(
+        junit.contains("tests=\"7\" failures=\"0\" errors=\"0\""),
+        "{junit}"
+    );
+    assert!(junit.contains("<properties>") && junit.contains("<system-out/>\n    <system-err/>"));
+    assert_eq!(junit.matches(" classname=\"chk.").count(), 7);
+    assert_eq!(
+        junit.matches(" time=\"0\"").count(),
+        8,
+        "seven cases and the suite"
     );
     assert_eq!(junit.matches("<testcase ").count(), 7);
     assert!(!junit.contains("<failure"));
