@@ -133,15 +133,20 @@ pub fn seeds(n: usize) -> String {
     }
 }
 
-/// `s` cut to `max` characters, with an ellipsis when cut.
+/// `s` cut to `max` characters by dropping its middle, with an ellipsis there when cut: the
+/// start and the end of a label (a variant and its last swept value, a policy and its
+/// variant) are what tell it apart from its neighbours.
 pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max {
+        return s.to_string();
     }
+    let keep = max.saturating_sub(1);
+    let tail = keep / 2;
+    let mut out: String = chars[..keep - tail].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
 }
 
 #[cfg(test)]
@@ -158,7 +163,13 @@ mod tests {
         assert_eq!(log_tick(0.05), "0.05");
         assert_eq!(log_tick(2.0), "2");
         assert_eq!(log_tick(0.001), "0.001");
-        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abcdef", 4), "ab…f");
+        assert_eq!(truncate("abcdef", 6), "abcdef");
+        assert_eq!(truncate("abcdef", 1), "…");
+        assert_eq!(
+            truncate("12-workers, rate_per_s=790", 16),
+            "12-worke…r_s=790"
+        );
         assert_eq!(seeds(1), "1 seed");
     }
 

@@ -168,3 +168,22 @@ fn the_latency_distribution_stays_small_and_skips_stray_fast_requests() {
         "the axis starts at the stray bin"
     );
 }
+
+#[test]
+fn policy_legends_name_the_variant_when_several_have_tracks() {
+    let mut a = fixtures::study();
+    let tracks = a.cells[2].policy_tracks.clone();
+    a.cells[1].policy_tracks = tracks;
+    let charts = render_svgs(&a).expect("charts");
+    let policies = charts
+        .iter()
+        .find(|c| c.name == "policies")
+        .expect("policies");
+    for want in [
+        "breaker (api-&gt;db), variant retry-budget",
+        "breaker (api-&gt;db), variant breaker",
+        "budget (web-&gt;api), variant breaker",
+    ] {
+        assert!(policies.svg.contains(want), "no legend entry {want}");
+    }
+}
