@@ -103,6 +103,16 @@ pub fn linear_tick(v: f64, span: f64) -> String {
     trim_zeros(format!("{:.*}", decimals.min(6), v))
 }
 
+/// A tick label for a percentage axis spanning `span`: like [`linear_tick`], but blank
+/// below 0% and above 100%, where the axis is only padding.
+pub fn percent_tick(v: f64, span: f64) -> String {
+    if (-1e-9..=100.0 + 1e-9).contains(&v) {
+        linear_tick(v, span)
+    } else {
+        String::new()
+    }
+}
+
 /// A tick label for a logarithmic axis: up to three significant digits ("0.05", "2", "1000").
 pub fn log_tick(v: f64) -> String {
     let a = v.abs();
@@ -159,6 +169,9 @@ mod tests {
         assert_eq!(linear_tick(99.75, 2.0), "99.75");
         assert_eq!(linear_tick(99.5, 5.0), "99.5");
         assert_eq!(linear_tick(120.0, 300.0), "120");
+        assert_eq!(percent_tick(100.0, 2.0), "100");
+        assert_eq!(percent_tick(100.5, 2.0), "");
+        assert_eq!(percent_tick(-2.0, 100.0), "");
         assert_eq!(log_tick(1000.0), "1000");
         assert_eq!(log_tick(0.05), "0.05");
         assert_eq!(log_tick(2.0), "2");
