@@ -141,7 +141,10 @@ fn metric_cell(cell: &Cell, m: Metric) -> String {
             escape(&value(m, hi))
         );
     }
-    if let Some(d) = &s.diff {
+    // Without a value of its own, "vs base: –" under the cell's "–" would say nothing more.
+    if let Some(d) = &s.diff
+        && s.estimate.mean.is_some()
+    {
         out.push_str(&diff_span(m, d));
     }
     out.push_str("</td>");
@@ -195,8 +198,15 @@ fn table(a: &Analysis) -> String {
     let mut out = String::from(
         "<div class=\"table-wrap\"><table id=\"summary-table\">\n<thead><tr><th class=\"left\">variant</th>",
     );
+    // The short name keeps the column narrow; the full path is in the header box above.
     for path in &a.sweep_paths {
-        let _ = write!(out, "<th class=\"left\">{}</th>", escape(path));
+        let short = path.rsplit('.').next().unwrap_or(path);
+        let _ = write!(
+            out,
+            "<th class=\"left\" title=\"{}\">{}</th>",
+            escape(path),
+            escape(short)
+        );
     }
     out.push_str("<th>seeds</th>");
     for m in TABLE_METRICS {
@@ -393,6 +403,21 @@ mod tests {
         let without_xmlns = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
         assert!(!without_xmlns.contains("http://") && !without_xmlns.contains("https://"));
         assert!(!page.contains("<script"));
+    }
+
+    #[test]
+    fn sweep_columns_are_short_and_empty_cells_stay_quiet() {
+        let a = fixtures::sweep();
+        let page = render_report(&a, &[]);
+        assert!(page.contains("title=\"clients.web.rate_per_s\">rate_per_s</th>"));
+        let mut a = fixtures::study();
+        let recovery = Metric::RecoveryS.index();
+        a.cells[1].metrics[recovery].estimate.mean = None;
+        a.cells[1].metrics[recovery].estimate.ci = None;
+        if let Some(d) = &mut a.cells[1].metrics[recovery].diff {
+            d.mean = None;
+        }
+        assert!(!render_report(&a, &[]).contains("vs base: –"));
     }
 
     #[test]

@@ -37,6 +37,12 @@ impl Bounds {
 /// `lo..hi` widened to at least `min_span`, padded by 6% on each side, then clamped to
 /// `limits`.
 pub fn padded(lo: f64, hi: f64, min_span: f64, limits: Range<f64>) -> Range<f64> {
+    // A single value (one seed, one cell) gets a span of its own, centred on it.
+    let min_span = if min_span > 0.0 || hi > lo {
+        min_span
+    } else {
+        (lo.abs() * 0.1).max(1.0)
+    };
     let (mut lo, mut hi) = (lo, hi);
     if hi - lo < min_span {
         let mid = (lo + hi) / 2.0;
@@ -56,6 +62,16 @@ pub fn padded(lo: f64, hi: f64, min_span: f64, limits: Range<f64>) -> Range<f64>
         };
         lo..lo + width
     }
+}
+
+/// A range for percentages from `lo` to `hi`: zoomed to the data (at least `min_span` wide)
+/// within 0-100%, then padded past 0 or 100 when it reaches them, so a line at exactly 0% is
+/// not hidden in the x axis and one at 100% does not run along the plot's edge. Label its
+/// ticks with [`super::style::percent_tick`], which leaves those beyond 0-100% blank.
+pub fn percent_range(lo: f64, hi: f64, min_span: f64) -> Range<f64> {
+    let r = padded(lo, hi, min_span, 0.0..100.0);
+    let pad = (r.end - r.start) * 0.04;
+    r.start.min(lo - pad)..r.end.max(hi + pad)
 }
 
 /// A logarithmic range covering `lo..hi` (both positive), widened to whole decades.
@@ -136,11 +152,26 @@ mod tests {
     }
 
     #[test]
+    fn percent_ranges_leave_room_around_0_and_100() {
+        let r = percent_range(0.0, 100.0, 0.5);
+        assert!(r.start < -1.0 && r.end > 101.0, "{r:?}");
+        let r = percent_range(100.0, 100.0, 0.5);
+        assert!(r.start < 99.9 && r.end > 100.005, "{r:?}");
+        let r = percent_range(40.0, 60.0, 0.5);
+        assert!(r.start > 0.0 && r.end < 100.0, "{r:?}");
+    }
+
+    #[test]
     fn ranges_never_collapse() {
         let r = padded(100.0, 100.0, 1.0, 0.0..100.0);
         assert!(r.start < 100.0 && r.end == 100.0, "{r:?}");
         let r = padded(5.0, 5.0, 0.0, 0.0..f64::INFINITY);
         assert!(r.end > r.start, "{r:?}");
+        let r = padded(29.5, 29.5, 0.0, 0.0..f64::INFINITY);
+        assert!(
+            r.start < 29.0 && r.end > 30.0,
+            "one value sits mid-range: {r:?}"
+        );
         assert_eq!(decades(3.0, 250.0), 1.0..1000.0);
         assert_eq!(decades(10.0, 10.0), 10.0..100.0);
         let mut b = Bounds::default();

@@ -300,3 +300,20 @@ pub fn odd() -> Analysis {
     a.bucket_s = f64::NAN;
     a
 }
+
+/// Like a real run's histogram: thousands of bins per cell, from a few stray requests
+/// decades faster than the rest (1e-5 ms) to a long tail.
+pub fn many_bins() -> Analysis {
+    let mut a = study();
+    for (c, cell) in a.cells.iter_mut().enumerate() {
+        let scale = 30.0 * (1.0 + c as f64 * 0.2);
+        let mut cdf = vec![(1e-5, 1e-6), (2e-5, 2e-6)];
+        cdf.extend((0..15_000).map(|k| {
+            let ms = 0.05 * 10f64.powf(f64::from(k) / 15_000.0 * 3.6);
+            (ms, 1.0 - (-(ms / scale).powf(1.3)).exp())
+        }));
+        cdf.push((250.0 * (1.0 + c as f64 * 0.2), 1.0));
+        cell.latency_cdf = cdf;
+    }
+    a
+}

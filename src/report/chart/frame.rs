@@ -182,8 +182,10 @@ where
             .find(|&r| rows[r].saturating_add(14) <= wanted - width / 2)
             .unwrap_or(if rows[0] <= rows[1] { 0 } else { 1 });
         let left = (wanted - width / 2).max(rows[row].saturating_add(8));
-        while left + width > px_range.end && text.chars().count() > 4 {
-            text = style::truncate(&text, text.chars().count() - 2);
+        let mut max = text.chars().count();
+        while left + width > px_range.end && max > 4 {
+            max -= 2;
+            text = style::truncate(label, max);
             width = screen.estimate_text_size(&text, &label_style)?.0 as i32;
         }
         let centre = left + width / 2;
@@ -223,11 +225,12 @@ where
             let s = style::anchored(&label_style, HPos::Center, VPos::Top);
             screen.draw(&Text::new(label.as_str(), (x, y), s))?;
         } else {
-            let mut text = label.clone();
+            let (mut text, mut max) = (label.clone(), label.chars().count());
             while screen.estimate_text_size(&text, &label_style)?.0 as i32 > depth as i32 - 10
-                && text.chars().count() > 4
+                && max > 4
             {
-                text = style::truncate(&text, text.chars().count() - 2);
+                max -= 2;
+                text = style::truncate(label, max);
             }
             let s = style::anchored(&label_style, HPos::Right, VPos::Center)
                 .transform(FontTransform::Rotate270);

@@ -11,7 +11,7 @@ use std::ops::Range;
 pub const MAX_INSIDE: usize = 8;
 
 /// Longest label shown, in characters.
-const MAX_LABEL: usize = 38;
+const MAX_LABEL: usize = 46;
 const ROW: i32 = 18;
 const PAD: i32 = 8;
 const SWATCH: i32 = 28;

@@ -12,6 +12,7 @@ mod policy;
 mod style;
 mod summary;
 mod sweep;
+mod thin;
 mod timeline;
 
 #[cfg(test)]

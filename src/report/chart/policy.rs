@@ -45,7 +45,11 @@ pub fn draw<DB: DrawingBackend>(
     for cell in &with_tracks {
         for track in &cell.policy_tracks {
             let label = if several {
-                format!("{}: {}", cell.label(&a.sweep_paths), track.site)
+                label(
+                    track,
+                    &cell.label(&a.sweep_paths),
+                    !a.sweep_paths.is_empty(),
+                )
             } else {
                 track.site.clone()
             };
@@ -94,6 +98,19 @@ pub fn draw<DB: DrawingBackend>(
         (true, false) => panel(&area, &budgets, x_range, Panel::Budgets),
         _ => panel(&area, &breakers, x_range, Panel::Breakers),
     }
+}
+
+/// A track's legend label when several cells have tracks: "breaker (web->api), variant
+/// breaker", so a variant named like a policy cannot pass for the policy; "cell" instead of
+/// "variant" in a sweep, whose cell labels carry the swept values too.
+fn label(track: &PolicyTrack, cell: &str, sweep: bool) -> String {
+    let kind = if track.policy == "circuit_breaker" {
+        "breaker"
+    } else {
+        "budget"
+    };
+    let what = if sweep { "cell" } else { "variant" };
+    format!("{kind} ({}), {what} {cell}", track.site)
 }
 
 /// Which panel.
@@ -209,6 +226,23 @@ fn state_labels<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_name_the_policy_the_site_and_the_cell() {
+        let track = PolicyTrack {
+            site: "web->api".to_string(),
+            policy: "retry_budget".to_string(),
+            points: Vec::new(),
+        };
+        assert_eq!(
+            label(&track, "breaker", false),
+            "budget (web->api), variant breaker"
+        );
+        assert_eq!(
+            label(&track, "base, rate_per_s=200", true),
+            "budget (web->api), cell base, rate_per_s=200"
+        );
+    }
 
     #[test]
     fn steps_hold_each_value_until_the_next_change() {

@@ -103,6 +103,16 @@ pub fn linear_tick(v: f64, span: f64) -> String {
     trim_zeros(format!("{:.*}", decimals.min(6), v))
 }
 
+/// A tick label for a percentage axis spanning `span`: like [`linear_tick`], but blank
+/// below 0% and above 100%, where the axis is only padding.
+pub fn percent_tick(v: f64, span: f64) -> String {
+    if (-1e-9..=100.0 + 1e-9).contains(&v) {
+        linear_tick(v, span)
+    } else {
+        String::new()
+    }
+}
+
 /// A tick label for a logarithmic axis: up to three significant digits ("0.05", "2", "1000").
 pub fn log_tick(v: f64) -> String {
     let a = v.abs();
@@ -133,15 +143,20 @@ pub fn seeds(n: usize) -> String {
     }
 }
 
-/// `s` cut to `max` characters, with an ellipsis when cut.
+/// `s` cut to `max` characters by dropping its middle, with an ellipsis there when cut: the
+/// start and the end of a label (a variant and its last swept value, a policy and its
+/// variant) are what tell it apart from its neighbours.
 pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max {
+        return s.to_string();
     }
+    let keep = max.saturating_sub(1);
+    let tail = keep / 2;
+    let mut out: String = chars[..keep - tail].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
 }
 
 #[cfg(test)]
@@ -154,11 +169,20 @@ mod tests {
         assert_eq!(linear_tick(99.75, 2.0), "99.75");
         assert_eq!(linear_tick(99.5, 5.0), "99.5");
         assert_eq!(linear_tick(120.0, 300.0), "120");
+        assert_eq!(percent_tick(100.0, 2.0), "100");
+        assert_eq!(percent_tick(100.5, 2.0), "");
+        assert_eq!(percent_tick(-2.0, 100.0), "");
         assert_eq!(log_tick(1000.0), "1000");
         assert_eq!(log_tick(0.05), "0.05");
         assert_eq!(log_tick(2.0), "2");
         assert_eq!(log_tick(0.001), "0.001");
-        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abcdef", 4), "ab…f");
+        assert_eq!(truncate("abcdef", 6), "abcdef");
+        assert_eq!(truncate("abcdef", 1), "…");
+        assert_eq!(
+            truncate("12-workers, rate_per_s=790", 16),
+            "12-worke…r_s=790"
+        );
         assert_eq!(seeds(1), "1 seed");
     }
 

@@ -59,7 +59,7 @@ fn panel_for<DB: DrawingBackend>(
         "p99 latency"
     };
     let (y_range, y_desc) = if metric.is_fraction() {
-        (data::padded(lo, hi, 0.5, 0.0..100.0), "availability (%)")
+        (data::percent_range(lo, hi, 0.5), "availability (%)")
     } else {
         (
             data::padded(lo, hi, 0.0, 0.0..f64::INFINITY),
@@ -85,7 +85,13 @@ fn panel_for<DB: DrawingBackend>(
         .disable_x_mesh()
         .x_labels(0)
         .x_label_formatter(&|_| String::new())
-        .y_label_formatter(&|v| style::linear_tick(*v, y_span))
+        .y_label_formatter(&|v| {
+            if metric.is_fraction() {
+                style::percent_tick(*v, y_span)
+            } else {
+                style::linear_tick(*v, y_span)
+            }
+        })
         .y_labels(8)
         .y_desc(y_desc)
         .label_style(style::text(13.0, INK))

@@ -128,13 +128,11 @@ pub fn draw<DB: DrawingBackend>(
     };
     let dodge = (x_range.end - x_range.start) * 0.006;
     let (y_lo, y_hi) = ys.get().unwrap_or((0.0, 1.0));
-    let y_limits = if metric.is_fraction() {
-        0.0..100.0
+    let y_range = if metric.is_fraction() {
+        data::percent_range(y_lo, y_hi, 0.5)
     } else {
-        0.0..f64::INFINITY
+        data::padded(y_lo, y_hi, 0.0, 0.0..f64::INFINITY)
     };
-    let min_span = if metric.is_fraction() { 0.5 } else { 0.0 };
-    let y_range = data::padded(y_lo, y_hi, min_span, y_limits);
 
     let entries: Vec<Entry> = groups
         .iter()
@@ -178,7 +176,11 @@ pub fn draw<DB: DrawingBackend>(
         }
     };
     frame::mesh(&mut chart, &x_desc, y_desc, &x_fmt, &|v| {
-        style::linear_tick(*v, y_span)
+        if metric.is_fraction() {
+            style::percent_tick(*v, y_span)
+        } else {
+            style::linear_tick(*v, y_span)
+        }
     })?;
     if let XAxis::Categories(texts) = &axis {
         frame::category_labels(&chart, &plot_area.use_screen_coord(), texts, x_depth - 20)?;

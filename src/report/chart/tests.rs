@@ -12,6 +12,7 @@ fn all_fixtures() -> Vec<(&'static str, Analysis)> {
         ("sweep", fixtures::sweep()),
         ("many", fixtures::many()),
         ("odd", fixtures::odd()),
+        ("many-bins", fixtures::many_bins()),
     ]
 }
 
@@ -146,4 +147,43 @@ fn errors_read_well() {
     std::fs::write(&file, "x").expect("write");
     let e = write_charts(&file.join("sub"), &fixtures::single()).expect_err("a file in the way");
     assert!(e.to_string().starts_with("writing "), "{e}");
+}
+
+#[test]
+fn the_latency_distribution_stays_small_and_skips_stray_fast_requests() {
+    let a = fixtures::many_bins();
+    let charts = render_svgs(&a).expect("charts");
+    let cdf = charts
+        .iter()
+        .find(|c| c.name == "latency-cdf")
+        .expect("latency-cdf");
+    assert!(
+        cdf.svg.len() < 40_000,
+        "latency-cdf.svg is {} bytes",
+        cdf.svg.len()
+    );
+    // The axis starts a decade below the lowest p1 (about 0.9 ms), not at the 1e-5 ms bin.
+    assert!(
+        !cdf.svg.contains("\n0.00001\n"),
+        "the axis starts at the stray bin"
+    );
+}
+
+#[test]
+fn policy_legends_name_the_variant_when_several_have_tracks() {
+    let mut a = fixtures::study();
+    let tracks = a.cells[2].policy_tracks.clone();
+    a.cells[1].policy_tracks = tracks;
+    let charts = render_svgs(&a).expect("charts");
+    let policies = charts
+        .iter()
+        .find(|c| c.name == "policies")
+        .expect("policies");
+    for want in [
+        "breaker (api-&gt;db), variant retry-budget",
+        "breaker (api-&gt;db), variant breaker",
+        "budget (web-&gt;api), variant breaker",
+    ] {
+        assert!(policies.svg.contains(want), "no legend entry {want}");
+    }
 }

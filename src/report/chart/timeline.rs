@@ -53,7 +53,7 @@ fn fault_note(a: &Analysis) -> &'static str {
 
 /// Availability over time: the mean across seeds per bucket, a translucent min-max band
 /// across seeds (up to six cells, with more than one seed), and the fault windows. The y
-/// axis zooms to the data but never leaves 0-100%.
+/// axis zooms to the data, padded a little past 0% and 100% so lines there stay visible.
 pub fn availability<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     a: &Analysis,
@@ -84,8 +84,7 @@ pub fn availability<DB: DrawingBackend>(
         }
     }
     let (lo, hi) = bounds.get().unwrap_or((0.0, 100.0));
-    let span = (hi - lo).max(0.5) * 1.12;
-    let y_range = data::padded(lo, hi, 0.5, 0.0..100.0 + span * 0.03);
+    let y_range = data::percent_range(lo, hi, 0.5);
 
     let mut entries: Vec<Entry> = cells_legend(a, 2);
     if bands {
@@ -95,13 +94,7 @@ pub fn availability<DB: DrawingBackend>(
     let mut chart = builder(&plot_area, a).build_cartesian_2d(x_range.clone(), y_range.clone())?;
     let y_span = y_range.end - y_range.start;
     let x_span = x_range.end - x_range.start;
-    let y_fmt = |v: &f64| {
-        if *v > 100.0 + 1e-9 {
-            String::new()
-        } else {
-            style::linear_tick(*v, y_span)
-        }
-    };
+    let y_fmt = |v: &f64| style::percent_tick(*v, y_span);
     let x_fmt = |v: &f64| style::linear_tick(*v, x_span);
     frame::mesh(&mut chart, "time (s)", "availability (%)", &x_fmt, &y_fmt)?;
     frame::fault_windows(&mut chart, &plot_area.use_screen_coord(), &a.fault_windows)?;
