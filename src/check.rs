@@ -207,13 +207,7 @@ fn breach(metric: Metric, series: &[SeriesPoint], study: &Study) -> Option<Strin
             by(&|p| (p.requests > 0).then(|| p.attempts as f64 / p.requests as f64))
                 .map(|(p, v)| format!("timeseries.csv: {v:.3} attempts per request in {}", at(p)))
         }
-        Metric::Availability
-        | Metric::Failed
-        | Metric::Errors
-        | Metric::Timeouts
-        | Metric::Rejected
-        | Metric::ShortCircuited
-        | Metric::RecoveryS => {
+        m if m.is_fraction() || m == Metric::RecoveryS => {
             let worst = by(&|p| p.availability.map(|a| -a))?;
             let low = series
                 .iter()
@@ -233,7 +227,8 @@ fn breach(metric: Metric, series: &[SeriesPoint], study: &Study) -> Option<Strin
                 at(worst.0)
             ))
         }
-        Metric::Hedges | Metric::BudgetRefused | Metric::Duplicates | Metric::Dropped => None,
+        // Hedges, budget refusals, duplicates and drops have no time series.
+        _ => None,
     }
 }
 
@@ -464,10 +459,13 @@ mod tests {
     fn row(seed: u64, ok: u64) -> RunRow {
         RunRow {
             seed,
-            requests: 1000,
-            ok,
-            errors: 1000 - ok,
-            attempts: 1000,
+            counts: crate::metrics::Counts {
+                requests: 1000,
+                ok,
+                errors: 1000 - ok,
+                attempts: 1000,
+                ..Default::default()
+            },
             ..RunRow::default()
         }
     }
@@ -515,7 +513,7 @@ mod tests {
         );
         assert!(same.passed, "{same:?}");
         // Every seed 1 point worse: significant, and beyond 0.1 point.
-        let worse: Vec<RunRow> = base.iter().map(|r| row(r.seed, r.ok - 10)).collect();
+        let worse: Vec<RunRow> = base.iter().map(|r| row(r.seed, r.counts.ok - 10)).collect();
         let t = Tolerance {
             metric: Metric::Availability,
             allowed: Allowed::Absolute(0.001),

@@ -339,10 +339,24 @@ fn run(args: &RunArgs) -> u8 {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
+    let mut files = outcome.files;
+    let analysis = match shard {
+        Some(_) => None,
+        None => match output::draw(&out) {
+            Ok((analysis, mut drawn)) => {
+                files.append(&mut drawn);
+                Some(analysis)
+            }
+            Err(e) => {
+                eprintln!("{}: cannot write results: {e}", out.display());
+                return EXIT_BAD_INPUT;
+            }
+        },
+    };
     if !args.quiet {
         // One line per run for a single cell; one line per cell, with intervals and
         // differences from base, when there are several.
-        match &outcome.analysis {
+        match &analysis {
             Some(a) if a.cells.len() > 1 => print!("{}", report::table::cells_table(a)),
             Some(a) if a.seeds > 1 => {
                 print!("{}", lines.table());
@@ -358,7 +372,7 @@ fn run(args: &RunArgs) -> u8 {
             elapsed,
             report::format::human_count(outcome.events as f64 / elapsed.max(1e-9)),
         );
-        print_written(&out, &outcome.files);
+        print_written(&out, &files);
     }
     EXIT_OK
 }

@@ -196,6 +196,7 @@ fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict
         );
     }
     output::run_into(&dir, &request, &|| {}, |_| {}).map_err(|e| e.to_string())?;
+    output::draw(&dir).map_err(|e| e.to_string())?;
     let results = Results::read(&dir, study)?;
     let mut verdicts = check::expectations(&results)?;
     if let Some(b) = &o.baseline {

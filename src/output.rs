@@ -41,8 +41,6 @@ pub struct RunOutcome {
     pub requests: u64,
     /// Runs made.
     pub runs: usize,
-    /// The comparison, for a whole study (not for a shard).
-    pub analysis: Option<Analysis>,
 }
 
 /// Why an output folder could not be made.
@@ -95,7 +93,9 @@ pub fn manifest(req: &RunRequest, runs: usize) -> Manifest {
 }
 
 /// Runs `req` into `dir`, calling `on_done` as each run ends (any thread, any order) and
-/// `on_result` with each result in order, then, for a whole study, draws the comparison.
+/// `on_result` with each result in order. The comparison is [`draw`]n separately (for a
+/// whole study; a shard's comparison is the merge's), so simulation speed can be measured
+/// without it.
 pub fn run_into(
     dir: &Path,
     req: &RunRequest,
@@ -133,19 +133,11 @@ pub fn run_into(
     std::fs::write(&scenario, req.text)?;
     written.push(scenario);
     written.push(manifest(req, all.len()).write(dir)?);
-    let analysis = if req.shard.is_none() {
-        let (analysis, mut drawn) = draw(dir)?;
-        written.append(&mut drawn);
-        Some(analysis)
-    } else {
-        None
-    };
     Ok(RunOutcome {
         files: written,
         events,
         requests,
         runs: runs.len(),
-        analysis,
     })
 }
 

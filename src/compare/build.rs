@@ -7,6 +7,7 @@
 use super::analysis::{Analysis, Cell, FaultWindow, MetricSummary, PolicyTrack, TimelineRow};
 use super::metric::{Metric, RunRow};
 use super::stats::{estimate, paired_diff};
+use crate::metrics::Counts;
 use crate::report::csv::{POLICIES_FILE, SUMMARY_FILE, TIMESERIES_FILE};
 use crate::report::histogram;
 use crate::report::manifest::{Manifest, SCENARIO_FILE};
@@ -346,14 +347,16 @@ fn read_summary(
         }
         rows[c].push(RunRow {
             seed: n(0)?,
-            requests: n(1)?,
-            ok: n(2)?,
-            degraded: n(3)?,
-            errors: n(4)?,
-            timeouts: n(5)?,
-            rejected: n(6)?,
-            short_circuited: n(7)?,
-            attempts: n(8)?,
+            counts: Counts {
+                requests: n(1)?,
+                ok: n(2)?,
+                degraded: n(3)?,
+                errors: n(4)?,
+                timeouts: n(5)?,
+                rejected: n(6)?,
+                short_circuited: n(7)?,
+                attempts: n(8)?,
+            },
             latency_ms: has_latency.then_some(l),
             recovery_s: match &t.record[recovery] {
                 "inf" => Some(f64::INFINITY),

@@ -1,6 +1,7 @@
 //! The metrics compared across variants and checked by expectations, and how each is read
 //! from one run's row of `summary.csv`.
 
+use crate::metrics::Counts;
 use std::fmt;
 
 /// A per-run figure that comparisons average across seeds.
@@ -146,22 +147,8 @@ impl fmt::Display for Metric {
 pub struct RunRow {
     /// The run's seed.
     pub seed: u64,
-    /// Counted requests.
-    pub requests: u64,
-    /// Answered ok.
-    pub ok: u64,
-    /// Answered by a fallback.
-    pub degraded: u64,
-    /// Failed with an error.
-    pub errors: u64,
-    /// Failed by timing out.
-    pub timeouts: u64,
-    /// Refused by a full queue.
-    pub rejected: u64,
-    /// Refused by an open breaker.
-    pub short_circuited: u64,
-    /// Attempts sent by clients.
-    pub attempts: u64,
+    /// Counted requests and their outcomes.
+    pub counts: Counts,
     /// Latency figures in ms, `None` when no request succeeded: mean, p50, p90, p99, p999.
     pub latency_ms: Option<[f64; 5]>,
     /// Recovery time in seconds (infinite: never); `None` when not applicable.
@@ -174,22 +161,22 @@ impl RunRow {
     /// The value of `metric` in this run; `None` when undefined (no request counted, no
     /// success for latencies, no scheduled fault for recovery).
     pub fn value(&self, metric: Metric) -> Option<f64> {
-        let per_request = |n: u64| (self.requests > 0).then(|| n as f64 / self.requests as f64);
-        let failed = self.errors + self.timeouts + self.rejected + self.short_circuited;
+        let c = &self.counts;
+        let per_request = |n: u64| (c.requests > 0).then(|| n as f64 / c.requests as f64);
         let latency = |i: usize| self.latency_ms.map(|l| l[i]);
         match metric {
-            Metric::Availability => per_request(self.ok + self.degraded),
+            Metric::Availability => c.availability(),
             Metric::MeanMs => latency(0),
             Metric::P50Ms => latency(1),
             Metric::P90Ms => latency(2),
             Metric::P99Ms => latency(3),
             Metric::P999Ms => latency(4),
-            Metric::Failed => per_request(failed),
-            Metric::Errors => per_request(self.errors),
-            Metric::Timeouts => per_request(self.timeouts),
-            Metric::Rejected => per_request(self.rejected),
-            Metric::ShortCircuited => per_request(self.short_circuited),
-            Metric::AttemptsPerRequest => per_request(self.attempts),
+            Metric::Failed => per_request(c.failed()),
+            Metric::Errors => per_request(c.errors),
+            Metric::Timeouts => per_request(c.timeouts),
+            Metric::Rejected => per_request(c.rejected),
+            Metric::ShortCircuited => per_request(c.short_circuited),
+            Metric::AttemptsPerRequest => per_request(c.attempts),
             Metric::Retries => Some(self.policy[0] as f64),
             Metric::Hedges => Some(self.policy[1] as f64),
             Metric::BudgetRefused => Some(self.policy[2] as f64),
@@ -216,13 +203,16 @@ mod tests {
     #[test]
     fn fractions_are_of_counted_requests() {
         let row = RunRow {
-            requests: 200,
-            ok: 150,
-            degraded: 10,
-            errors: 20,
-            timeouts: 15,
-            rejected: 5,
-            attempts: 260,
+            counts: Counts {
+                requests: 200,
+                ok: 150,
+                degraded: 10,
+                errors: 20,
+                timeouts: 15,
+                rejected: 5,
+                short_circuited: 0,
+                attempts: 260,
+            },
             ..RunRow::default()
         };
         assert_eq!(row.value(Metric::Availability), Some(0.8));
