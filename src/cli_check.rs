@@ -88,7 +88,7 @@ pub fn check(o: &CheckOptions) -> u8 {
             .filter(|h| !h.trim().is_empty())
             .unwrap_or_else(|| "localhost".to_string());
         let xml = junit::render(&suites, &junit::iso8601(now), &host);
-        if let Err(e) = std::fs::write(path, xml) {
+        if let Err(e) = crate::report::atomic::write(path, xml) {
             eprintln!("resim check: cannot write {}: {e}", path.display());
             return EXIT_BAD_INPUT;
         }

@@ -4,10 +4,11 @@
 
 use crate::compare::Analysis;
 use crate::output::{self, OutputError};
+use crate::report::atomic::{self, AtomicFile};
 use crate::report::csv::{POLICIES_FILE, SERVICES_FILE, SUMMARY_FILE, TIMESERIES_FILE};
 use crate::report::histogram::{self, Bins};
 use crate::report::manifest::{Invocation, Manifest, SCENARIO_FILE};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// Merges the shard folders `dirs` (in any order) into `out`; `command` is recorded as the
@@ -95,9 +96,7 @@ pub fn merge(
     }
     written.push(merge_histograms(&dirs, first, out)?);
     let text = std::fs::read(dirs[0].join(SCENARIO_FILE))?;
-    let scenario = out.join(SCENARIO_FILE);
-    std::fs::write(&scenario, text)?;
-    written.push(scenario);
+    written.push(atomic::write(&out.join(SCENARIO_FILE), text)?);
     let merged = Manifest {
         shard: None,
         invocation: Invocation {
@@ -116,7 +115,7 @@ pub fn merge(
 /// in shard order. Every shard's header must be the same.
 fn concatenate(dirs: &[&Path], name: &str, out: &Path) -> Result<PathBuf, OutputError> {
     let path = out.join(name);
-    let mut w = BufWriter::new(std::fs::File::create(&path)?);
+    let mut w = AtomicFile::create(&path)?;
     let mut header: Option<String> = None;
     for dir in dirs {
         let file = dir.join(name);
@@ -141,8 +140,7 @@ fn concatenate(dirs: &[&Path], name: &str, out: &Path) -> Result<PathBuf, Output
         }
         std::io::copy(&mut r, &mut w)?;
     }
-    w.flush()?;
-    Ok(path)
+    Ok(w.commit()?)
 }
 
 /// Adds the shards' `latency_histogram.csv` bins cell by cell and writes the sum into `out`.

@@ -129,9 +129,10 @@ pub fn run_into(
         .map(|((c, p), b)| (c.variant.clone(), p.clone(), b))
         .collect();
     written.push(histogram::write(dir, &study.sweep_paths, &labelled)?);
-    let scenario = dir.join(SCENARIO_FILE);
-    std::fs::write(&scenario, req.text)?;
-    written.push(scenario);
+    written.push(crate::report::atomic::write(
+        &dir.join(SCENARIO_FILE),
+        req.text,
+    )?);
     written.push(manifest(req, all.len()).write(dir)?);
     Ok(RunOutcome {
         files: written,

@@ -1,6 +1,6 @@
 //! One run: (scenario, seed) -> results. The one place where engine, model and metrics meet.
 
-use crate::engine::{self, Scheduler, SimTime, Stop};
+use crate::engine::{self, Limits, Scheduler, SimTime, Stop};
 use crate::metrics::RunMetrics;
 use crate::metrics::recovery::{Recovery, recovery};
 use crate::model::Model;
@@ -28,19 +28,67 @@ pub struct RunResult {
     pub recovery: Recovery,
 }
 
-/// Why a run could not finish.
+/// Why a run could not finish. Each message says what ran away and what to change.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum RunError {
     /// The scenario's event budget ran out before the run drained.
     #[error(
-        "the run with seed {seed} used its whole budget of {budget} events before every request ended; \
-         raise `max_events` in the scenario or shorten `duration`"
+        "the run with seed {seed} used its whole budget of {budget} events before every request ended, at {at}; \
+         the work still going on: {doing}; raise `max_events` in the scenario, or shorten `duration`"
     )]
     BudgetExhausted {
         /// The run's seed.
         seed: u64,
         /// The budget that ran out.
         budget: u64,
+        /// When, as simulated time.
+        at: String,
+        /// What the next events were about.
+        doing: String,
+    },
+    /// More events, requests and timers were pending at once than `max_pending` allows.
+    #[error(
+        "the run with seed {seed} held {pending} pending events, requests and timers at {at}, more than `max_pending` = {limit}: \
+         work arrives faster than it ends ({doing}); lower the load, add capacity or a timeout, or raise `max_pending`"
+    )]
+    TooManyPending {
+        /// The run's seed.
+        seed: u64,
+        /// How many were pending.
+        pending: u64,
+        /// The limit.
+        limit: u64,
+        /// When, as simulated time.
+        at: String,
+        /// What the next events were about.
+        doing: String,
+    },
+    /// Simulated time stood still for too many events (`max_events_at_one_time`), or while
+    /// the pending work grew past `max_pending`: a zero-time loop.
+    #[error(
+        "in the run with seed {seed}, simulated time stood still at {at} for {limit} events: {doing}, with no simulated time passing; \
+         give one of them a duration (a think time, a service time or a network latency)"
+    )]
+    TimeStandsStill {
+        /// The run's seed.
+        seed: u64,
+        /// How many events passed with the clock standing still.
+        limit: u64,
+        /// When, as simulated time.
+        at: String,
+        /// What the events were about.
+        doing: String,
+    },
+    /// An event fell past the end of representable simulated time.
+    #[error(
+        "in the run with seed {seed}, an event would happen after the end of representable simulated time (about 584 years): {doing}; \
+         a duration drawn for it is too large (a huge constant, or a distribution with a tail that heavy): bound it"
+    )]
+    TimeSaturated {
+        /// The run's seed.
+        seed: u64,
+        /// What the saturated events were about.
+        doing: String,
     },
 }
 
@@ -48,14 +96,14 @@ pub enum RunError {
 pub fn run_one(scenario: &Scenario, seed: u64) -> Result<RunResult, RunError> {
     let mut sched = Scheduler::new();
     let mut model = Model::new(scenario, seed, &mut sched);
-    match engine::run(&mut model, &mut sched, SimTime::MAX, scenario.max_events) {
-        Stop::Drained => {}
-        Stop::ReachedTime | Stop::BudgetExhausted => {
-            return Err(RunError::BudgetExhausted {
-                seed,
-                budget: scenario.max_events,
-            });
-        }
+    let limits = Limits {
+        max_events: scenario.max_events,
+        max_pending: scenario.max_pending,
+        max_events_at_one_time: scenario.max_events_at_one_time,
+    };
+    let stop = engine::run(&mut model, &mut sched, SimTime::MAX, &limits);
+    if stop != Stop::Drained {
+        return Err(stopped(stop, &model, &sched, scenario, seed));
     }
     let requests_sent = model.requests_sent();
     let end_time = sched.now();
@@ -70,4 +118,73 @@ pub fn run_one(scenario: &Scenario, seed: u64) -> Result<RunResult, RunError> {
         requests_sent,
         end_time,
     })
+}
+
+/// The error for a run that stopped with `stop` before draining.
+fn stopped(
+    stop: Stop,
+    model: &Model,
+    sched: &Scheduler<crate::model::Event>,
+    scenario: &Scenario,
+    seed: u64,
+) -> RunError {
+    let upcoming = engine::upcoming(sched, 256);
+    let doing = |only_at: Option<SimTime>| {
+        let mut seen: Vec<String> = Vec::new();
+        for (t, e) in &upcoming {
+            if only_at.is_some_and(|at| *t != at) {
+                continue;
+            }
+            let d = model.describe(*e);
+            if !seen.contains(&d) {
+                seen.push(d);
+            }
+        }
+        let more = seen.len().saturating_sub(4);
+        seen.truncate(4);
+        let mut text = seen.join(", ");
+        if more > 0 {
+            text.push_str(&format!(" and {more} more kinds"));
+        }
+        text
+    };
+    let at = format!(
+        "{:.6} s of simulated time",
+        sched.now().as_nanos() as f64 / 1e9
+    );
+    match stop {
+        Stop::TimeStandsStill => RunError::TimeStandsStill {
+            seed,
+            limit: scenario.max_events_at_one_time,
+            at,
+            doing: doing(Some(sched.now())),
+        },
+        // Most of the growth without the clock moving: a zero-time loop, not an overload.
+        Stop::TooManyPending {
+            events_at_this_time,
+            ..
+        } if events_at_this_time > engine::CHECK_EVERY * 16 => RunError::TimeStandsStill {
+            seed,
+            limit: events_at_this_time,
+            at,
+            doing: doing(Some(sched.now())),
+        },
+        Stop::TooManyPending { pending, .. } => RunError::TooManyPending {
+            seed,
+            pending,
+            limit: scenario.max_pending,
+            at,
+            doing: doing(None),
+        },
+        Stop::ReachedTime => RunError::TimeSaturated {
+            seed,
+            doing: doing(Some(SimTime::MAX)),
+        },
+        Stop::BudgetExhausted | Stop::Drained => RunError::BudgetExhausted {
+            seed,
+            budget: scenario.max_events,
+            at,
+            doing: doing(None),
+        },
+    }
 }

@@ -1,27 +1,46 @@
-//! No allocation per event in steady state: a counting allocator shows that doubling a run's
-//! length doubles its events but leaves its number of allocations where it was.
+//! No allocation per event in steady state, and memory flat in the number of runs: a
+//! counting allocator shows that doubling a run's length doubles its events but leaves its
+//! number of allocations where it was, and that ten times the runs of a study do not raise
+//! the peak of live bytes.
 //!
-//! A separate test binary, because it installs its own global allocator.
+//! A separate test binary, because it installs its own global allocator; its tests take a
+//! lock so that one's allocations never land in the other's counts.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+/// Bytes allocated and not yet freed.
+static LIVE: AtomicU64 = AtomicU64::new(0);
+/// The highest `LIVE` since the last reset.
+static PEAK: AtomicU64 = AtomicU64::new(0);
+/// One test at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn grew(bytes: usize) {
+    let live = LIVE.fetch_add(bytes as u64, Ordering::Relaxed) + bytes as u64;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        grew(layout.size());
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as u64, Ordering::Relaxed);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        grew(new_size);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -48,6 +67,7 @@ fn allocations_and_events(duration: &str) -> (u64, u64) {
 
 #[test]
 fn doubling_the_run_does_not_add_allocations() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (short_allocs, short_events) = allocations_and_events("2m");
     let (long_allocs, long_events) = allocations_and_events("4m");
     assert!(
@@ -64,5 +84,54 @@ fn doubling_the_run_does_not_add_allocations() {
     assert!(
         extra < 20,
         "{short_allocs} allocations for {short_events} events, {long_allocs} for {long_events}"
+    );
+}
+
+/// The peak of live bytes while a study of `seeds` seeds of a short scenario streams into a
+/// fresh folder, on one thread.
+fn peak_bytes(seeds: u64) -> u64 {
+    let text = r#"name = "flat"
+duration = "2s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 50 }
+[[service]]
+name = "api"
+service_time = { kind = "exponential", mean = "5ms" }
+"#;
+    let study = resim::Study::from_text(text, "flat.toml").expect("valid");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let request = resim::output::RunRequest {
+        study: &study,
+        text,
+        seeds: resim::report::manifest::SeedRange {
+            first: 1,
+            count: seeds,
+        },
+        shard: None,
+        threads: Some(1),
+        command: String::new(),
+    };
+    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+    let before = LIVE.load(Ordering::Relaxed);
+    resim::output::run_into(dir.path(), &request, &|| {}, |_| {}).expect("runs");
+    PEAK.load(Ordering::Relaxed) - before
+}
+
+#[test]
+fn ten_times_the_runs_do_not_raise_the_peak_of_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let small = peak_bytes(200);
+    let large = peak_bytes(2000);
+    eprintln!("peak live bytes: {small} for 200 runs, {large} for 2000 runs");
+    // What grows with the runs: the run list and its seeds (24 bytes a run), and the merged
+    // latency histogram, which gains a few tail bins as more requests are recorded (bounded
+    // by the histogram's range). A run's results (kilobytes: its latency bins alone) are let go once written:
+    // keeping them would add that much per run.
+    let per_extra_run = large.saturating_sub(small) / 1800;
+    assert!(
+        per_extra_run < 200,
+        "{small} bytes at the peak for 200 runs, {large} for 2000: {per_extra_run} more per run"
     );
 }

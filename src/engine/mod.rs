@@ -22,7 +22,40 @@ pub trait World {
 
     /// Reacts to `event` at the current time `sched.now()`.
     fn handle(&mut self, event: Self::Event, sched: &mut Scheduler<Self::Event>);
+
+    /// How many things the world holds that grow with the work in flight (requests,
+    /// timers), beside the pending events: checked against [`Limits::max_pending`].
+    fn held(&self) -> usize {
+        0
+    }
 }
+
+/// Bounds of one run, in simulated quantities only (never the wall clock), so that a run
+/// stops at the same event on every machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most events handled in all.
+    pub max_events: u64,
+    /// Most pending events plus the world's [`World::held`] things at once: a bound on
+    /// memory.
+    pub max_pending: u64,
+    /// Most events handled with the clock standing still (a zero-time loop).
+    pub max_events_at_one_time: u64,
+}
+
+impl Limits {
+    /// No bound at all.
+    pub const NONE: Limits = Limits {
+        max_events: u64::MAX,
+        max_pending: u64::MAX,
+        max_events_at_one_time: u64::MAX,
+    };
+}
+
+/// How many events pass between two checks of [`Limits::max_pending`] and of the clock
+/// standing still: checks cost nothing per event, and a limit is noticed within this many
+/// events of being passed (at the same event on every machine).
+pub const CHECK_EVERY: u64 = 4096;
 
 /// The clock and the pending events, handed to the world on every event.
 pub struct Scheduler<E> {
@@ -86,23 +119,57 @@ pub enum Stop {
     ReachedTime,
     /// The event budget ran out with events still pending.
     BudgetExhausted,
+    /// More than [`Limits::max_pending`] events and held things at once.
+    TooManyPending {
+        /// How many there were.
+        pending: u64,
+        /// Events handled since the clock last moved (as of the last check).
+        events_at_this_time: u64,
+    },
+    /// [`Limits::max_events_at_one_time`] events in a row without the clock moving.
+    TimeStandsStill,
 }
 
-/// Runs `world` until no events are left, the next event is at or after `until`, or
-/// `budget` events have been handled in total.
+/// Runs `world` until no events are left, the next event is at or after `until`, or a
+/// limit is passed.
 pub fn run<W: World>(
     world: &mut W,
     sched: &mut Scheduler<W::Event>,
     until: SimTime,
-    budget: u64,
+    limits: &Limits,
 ) -> Stop {
+    // The clock's value at the last check, and the event count when it took that value.
+    let mut still = (sched.now, sched.handled);
+    let mut next_check = sched.handled.saturating_add(CHECK_EVERY);
+    let mut stop_at = next_check.min(limits.max_events);
     loop {
-        if sched.handled >= budget {
-            return match sched.queue.peek_time() {
-                None => Stop::Drained,
-                Some(t) if t >= until => Stop::ReachedTime,
-                Some(_) => Stop::BudgetExhausted,
-            };
+        if sched.handled >= stop_at {
+            if sched.handled >= limits.max_events {
+                return match sched.queue.peek_time() {
+                    None => Stop::Drained,
+                    Some(t) if t >= until => Stop::ReachedTime,
+                    Some(_) => Stop::BudgetExhausted,
+                };
+            }
+            let pending = (sched.queue.len() + world.held()) as u64;
+            if pending > limits.max_pending {
+                let events_at_this_time = if sched.now == still.0 {
+                    sched.handled - still.1
+                } else {
+                    0
+                };
+                return Stop::TooManyPending {
+                    pending,
+                    events_at_this_time,
+                };
+            }
+            if sched.now != still.0 {
+                still = (sched.now, sched.handled);
+            } else if sched.handled - still.1 >= limits.max_events_at_one_time {
+                return Stop::TimeStandsStill;
+            }
+            next_check = sched.handled.saturating_add(CHECK_EVERY);
+            stop_at = next_check.min(limits.max_events);
         }
         let Some((time, event)) = sched.queue.pop_before(until) else {
             return if sched.queue.is_empty() {
@@ -116,6 +183,12 @@ pub fn run<W: World>(
         sched.handled += 1;
         world.handle(event, sched);
     }
+}
+
+/// The next pending events, up to `n`, in the order they will be handled: for messages
+/// about what a run was doing when it stopped.
+pub fn upcoming<E: Copy>(sched: &Scheduler<E>, n: usize) -> Vec<(SimTime, E)> {
+    sched.queue.earliest(n)
 }
 
 #[cfg(test)]
@@ -144,7 +217,10 @@ mod tests {
         s.at(SimTime(5), 1);
         s.at(SimTime(0), 0);
         s.at(SimTime(5), 2);
-        assert_eq!(run(&mut w, &mut s, SimTime::MAX, u64::MAX), Stop::Drained);
+        assert_eq!(
+            run(&mut w, &mut s, SimTime::MAX, &Limits::NONE),
+            Stop::Drained
+        );
         assert_eq!(w.seen, vec![(0, 0), (0, 11), (5, 1), (5, 2), (5, 10)]);
     }
 
@@ -155,9 +231,66 @@ mod tests {
         for i in 1..=4 {
             s.at(SimTime(i), i as u32);
         }
-        assert_eq!(run(&mut w, &mut s, SimTime(3), u64::MAX), Stop::ReachedTime);
+        assert_eq!(
+            run(&mut w, &mut s, SimTime(3), &Limits::NONE),
+            Stop::ReachedTime
+        );
         assert_eq!(w.seen.len(), 2);
-        assert_eq!(run(&mut w, &mut s, SimTime::MAX, 3), Stop::BudgetExhausted);
+        let three = Limits {
+            max_events: 3,
+            ..Limits::NONE
+        };
+        assert_eq!(
+            run(&mut w, &mut s, SimTime::MAX, &three),
+            Stop::BudgetExhausted
+        );
         assert_eq!(w.seen.len(), 3);
+    }
+
+    /// Every event schedules two more at the same time: the clock never moves and the
+    /// queue doubles.
+    struct Zeno;
+
+    impl World for Zeno {
+        type Event = u32;
+        fn handle(&mut self, event: u32, sched: &mut Scheduler<u32>) {
+            sched.after(SimDuration::ZERO, event);
+            if event == 1 {
+                sched.after(SimDuration::ZERO, event);
+            }
+        }
+    }
+
+    #[test]
+    fn a_clock_standing_still_and_a_growing_queue_stop_at_the_same_event_every_time() {
+        let limits = Limits {
+            max_events_at_one_time: 100_000,
+            ..Limits::NONE
+        };
+        let stop = |event: u32, limits: &Limits| {
+            let mut s = Scheduler::new();
+            s.at(SimTime(7), event);
+            let r = run(&mut Zeno, &mut s, SimTime::MAX, limits);
+            (r, s.events_handled(), s.now())
+        };
+        let (r, handled, now) = stop(0, &limits);
+        assert_eq!(r, Stop::TimeStandsStill);
+        assert_eq!(now, SimTime(7));
+        // Noticed at the first check past the limit.
+        assert!(
+            (100_000..100_000 + 2 * CHECK_EVERY).contains(&handled),
+            "{handled}"
+        );
+        assert_eq!(stop(0, &limits), (r, handled, now), "deterministic");
+        let growing = Limits {
+            max_pending: 50_000,
+            ..Limits::NONE
+        };
+        let (r, handled, _) = stop(1, &growing);
+        assert!(
+            matches!(r, Stop::TooManyPending { pending, events_at_this_time } if pending > 50_000 && events_at_this_time > 40_000),
+            "{r:?}"
+        );
+        assert!(handled < 50_000 + 2 * CHECK_EVERY, "{handled}");
     }
 }

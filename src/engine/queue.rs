@@ -115,6 +115,33 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
+    /// The `n` earliest pending events in the order they will pop, without removing them.
+    /// Walks the heap from its root, so it costs about `n log n`, whatever the queue's size.
+    pub fn earliest(&self, n: usize) -> Vec<(SimTime, E)> {
+        use std::cmp::Reverse;
+        let mut frontier = std::collections::BinaryHeap::new();
+        let start: &[usize] = if self.hole { &[1, 2] } else { &[0] };
+        for &i in start {
+            if let Some(e) = self.heap.get(i) {
+                frontier.push(Reverse((e.key, i)));
+            }
+        }
+        let mut out = Vec::with_capacity(n.min(self.len()));
+        while out.len() < n {
+            let Some(Reverse((_, i))) = frontier.pop() else {
+                break;
+            };
+            let e = &self.heap[i];
+            out.push((e.time(), e.event));
+            for child in [2 * i + 1, 2 * i + 2] {
+                if let Some(c) = self.heap.get(child) {
+                    frontier.push(Reverse((c.key, child)));
+                }
+            }
+        }
+        out
+    }
+
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.heap.len() - usize::from(self.hole)
@@ -214,6 +241,28 @@ mod tests {
                 popped.push((t.as_nanos(), i));
             }
             prop_assert_eq!(popped, expected);
+        }
+
+        /// The earliest events, listed without popping, are the ones pops would give, in
+        /// order, also right after a pop left its hole.
+        #[test]
+        fn earliest_lists_what_pops_would_give(times in prop::collection::vec(0u64..30, 0..80), pops in 0usize..5, n in 0usize..20) {
+            let mut q = EventQueue::new();
+            for (i, t) in times.iter().enumerate() {
+                q.push(SimTime(*t), i);
+            }
+            for _ in 0..pops.min(times.len()) {
+                q.pop();
+            }
+            let listed = q.earliest(n);
+            let mut popped = Vec::new();
+            while popped.len() < n {
+                match q.pop() {
+                    Some(e) => popped.push(e),
+                    None => break,
+                }
+            }
+            prop_assert_eq!(listed, popped);
         }
 
         /// Peeking and counting see through the slot a pop leaves empty.

@@ -24,6 +24,7 @@
 
 mod calls;
 pub mod client;
+mod describe;
 pub mod event;
 mod faults;
 mod guards;
@@ -367,5 +368,9 @@ impl World for Model<'_> {
             Event::FaultOff { fault, unit } => self.fault_off(fault, unit, sched),
             Event::ChaosTick { fault } => self.chaos_tick(fault, sched),
         }
+    }
+
+    fn held(&self) -> usize {
+        Model::held(self)
     }
 }

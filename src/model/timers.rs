@@ -41,6 +41,12 @@ impl Timers {
         (self.lanes.len() - 1) as u32
     }
 
+    /// Timers armed on every lane, answered or not (answered ones leave when they reach the
+    /// front of their lane).
+    pub fn armed(&self) -> usize {
+        self.lanes.iter().map(|l| l.entries.len()).sum()
+    }
+
     /// Arms a timer on `lane` for call `call` of `caller`, made now.
     #[inline]
     pub fn arm(&mut self, lane: u32, caller: Caller, call: u32, sched: &mut Scheduler<Event>) {

@@ -42,7 +42,7 @@ pub fn number(v: Option<f64>) -> String {
 /// Writes `aggregate.csv` for `a` into `dir`.
 pub fn write(dir: &Path, a: &Analysis) -> std::io::Result<PathBuf> {
     let path = dir.join(AGGREGATE_FILE);
-    let mut w = csv::Writer::from_path(&path).map_err(std::io::Error::other)?;
+    let mut w = csv::Writer::from_writer(super::atomic::AtomicFile::create(&path)?);
     w.write_record(columns(&a.sweep_paths))
         .map_err(std::io::Error::other)?;
     for cell in &a.cells {
@@ -66,6 +66,7 @@ pub fn write(dir: &Path, a: &Analysis) -> std::io::Result<PathBuf> {
         }
         w.write_record(&record).map_err(std::io::Error::other)?;
     }
-    w.flush()?;
-    Ok(path)
+    w.into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))?
+        .commit()
 }

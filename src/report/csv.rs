@@ -1,11 +1,11 @@
 //! The CSV outputs: `summary.csv` (one row per run), `timeseries.csv` (one row per run and
 //! bucket) and `services.csv` (one row per run, bucket and service). Columns only ever get appended, so scripts that read them keep working.
 
+use super::atomic::AtomicFile;
 use super::format::{ms, opt_ms, ratio, seconds};
 use crate::metrics::recovery::Recovery;
 use crate::run::RunResult;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// File names of the per-run outputs.
@@ -222,11 +222,10 @@ fn write_policies<W: Write>(
 /// The per-run CSV files of a study, written run by run in order, so that nothing but the
 /// run at hand is held in memory.
 pub struct RunFiles {
-    summary: csv::Writer<BufWriter<File>>,
-    timeseries: csv::Writer<BufWriter<File>>,
-    services: csv::Writer<BufWriter<File>>,
-    policies: csv::Writer<BufWriter<File>>,
-    paths: Vec<PathBuf>,
+    summary: csv::Writer<AtomicFile>,
+    timeseries: csv::Writer<AtomicFile>,
+    services: csv::Writer<AtomicFile>,
+    policies: csv::Writer<AtomicFile>,
 }
 
 impl RunFiles {
@@ -234,25 +233,17 @@ impl RunFiles {
     /// (creating it if needed), with the swept paths as columns after `variant`.
     pub fn create(dir: &Path, sweep_paths: &[String]) -> std::io::Result<RunFiles> {
         std::fs::create_dir_all(dir)?;
-        let open = |name: &str,
-                    columns: &[&str]|
-         -> std::io::Result<(csv::Writer<BufWriter<File>>, PathBuf)> {
-            let path = dir.join(name);
-            let mut w = csv::Writer::from_writer(BufWriter::new(File::create(&path)?));
+        let open = |name: &str, columns: &[&str]| -> std::io::Result<csv::Writer<AtomicFile>> {
+            let mut w = csv::Writer::from_writer(AtomicFile::create(&dir.join(name))?);
             w.write_record(header(columns, sweep_paths))
                 .map_err(std::io::Error::other)?;
-            Ok((w, path))
+            Ok(w)
         };
-        let (summary, p1) = open(SUMMARY_FILE, &SUMMARY_COLUMNS)?;
-        let (timeseries, p2) = open(TIMESERIES_FILE, &TIMESERIES_COLUMNS)?;
-        let (services, p3) = open(SERVICES_FILE, &SERVICES_COLUMNS)?;
-        let (policies, p4) = open(POLICIES_FILE, &POLICIES_COLUMNS)?;
         Ok(RunFiles {
-            summary,
-            timeseries,
-            services,
-            policies,
-            paths: vec![p1, p2, p3, p4],
+            summary: open(SUMMARY_FILE, &SUMMARY_COLUMNS)?,
+            timeseries: open(TIMESERIES_FILE, &TIMESERIES_COLUMNS)?,
+            services: open(SERVICES_FILE, &SERVICES_COLUMNS)?,
+            policies: open(POLICIES_FILE, &POLICIES_COLUMNS)?,
         })
     }
 
@@ -267,12 +258,15 @@ impl RunFiles {
         .map_err(std::io::Error::other)
     }
 
-    /// Flushes every file and returns their paths.
-    pub fn finish(mut self) -> std::io::Result<Vec<PathBuf>> {
-        self.summary.flush()?;
-        self.timeseries.flush()?;
-        self.services.flush()?;
-        self.policies.flush()?;
-        Ok(self.paths)
+    /// Completes every file (each appears under its name only now) and returns their paths.
+    pub fn finish(self) -> std::io::Result<Vec<PathBuf>> {
+        [self.summary, self.timeseries, self.services, self.policies]
+            .into_iter()
+            .map(|w| {
+                w.into_inner()
+                    .map_err(|e| std::io::Error::other(e.to_string()))?
+                    .commit()
+            })
+            .collect()
     }
 }

@@ -26,7 +26,7 @@ pub fn write(
     cells: &[(String, Vec<String>, &Bins)],
 ) -> std::io::Result<PathBuf> {
     let path = dir.join(HISTOGRAM_FILE);
-    let mut w = csv::Writer::from_path(&path).map_err(std::io::Error::other)?;
+    let mut w = csv::Writer::from_writer(super::atomic::AtomicFile::create(&path)?);
     let header = super::csv::header(&["variant", "latency_ns", "count"], sweep_paths);
     w.write_record(&header).map_err(std::io::Error::other)?;
     for (variant, point, bins) in cells {
@@ -38,8 +38,9 @@ pub fn write(
             w.write_record(&record).map_err(std::io::Error::other)?;
         }
     }
-    w.flush()?;
-    Ok(path)
+    w.into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))?
+        .commit()
 }
 
 /// Reads `latency_histogram.csv` from `dir`: (variant, sweep point) -> bins.

@@ -347,9 +347,7 @@ pub fn render_report(a: &Analysis, charts: &[ChartSvg]) -> String {
 /// Writes `report.html` into `dir`, returns its path.
 pub fn write_report(dir: &Path, a: &Analysis, charts: &[ChartSvg]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join("report.html");
-    std::fs::write(&path, render_report(a, charts))?;
-    Ok(path)
+    super::atomic::write(&dir.join("report.html"), render_report(a, charts))
 }
 
 #[cfg(test)]

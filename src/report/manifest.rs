@@ -106,9 +106,7 @@ impl Manifest {
 
     /// Writes `manifest.json` into `dir`.
     pub fn write(&self, dir: &Path) -> std::io::Result<std::path::PathBuf> {
-        let path = dir.join(MANIFEST_FILE);
-        std::fs::write(&path, self.to_json())?;
-        Ok(path)
+        super::atomic::write(&dir.join(MANIFEST_FILE), self.to_json())
     }
 
     /// Reads `manifest.json` from `dir`; the error says what is wrong with it.

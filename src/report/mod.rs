@@ -1,6 +1,7 @@
 //! Reports: files and tables made from frozen run results. Never touches the engine.
 
 pub mod aggregate;
+pub mod atomic;
 pub mod chart;
 pub mod csv;
 pub mod format;

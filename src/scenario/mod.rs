@@ -41,6 +41,11 @@ pub struct Scenario {
     pub bucket: SimDuration,
     /// A run stops with an error after handling this many events.
     pub max_events: u64,
+    /// A run stops with an error when more events, requests and timers than this are
+    /// pending at once (a bound on memory).
+    pub max_pending: u64,
+    /// A run stops with an error after this many events without simulated time passing.
+    pub max_events_at_one_time: u64,
     /// One-way latency of every hop without a `[[link]]` entry.
     pub network_latency: Distribution,
     /// Sources of requests, in file order.

@@ -8,6 +8,7 @@ mod cli;
 mod compare;
 mod determinism;
 mod faults;
+mod limits;
 mod policies;
 mod regression;
 mod scenarios;

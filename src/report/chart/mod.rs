@@ -192,12 +192,15 @@ pub fn write_charts(dir: &Path, a: &Analysis) -> Result<Vec<PathBuf>, ChartError
     let mut written = Vec::new();
     for (kind, chart) in kinds(a).into_iter().zip(&svgs) {
         let png = dir.join(format!("{}.png", chart.name));
+        let partial = crate::report::atomic::temporary(&png);
         {
-            let root = BitMapBackend::new(&png, style::SIZE).into_drawing_area();
+            let root = BitMapBackend::new(&partial, style::SIZE).into_drawing_area();
             kind.draw(&root, a).map_err(|e| kind.error(e))?;
+            root.present().map_err(|e| kind.error(e))?;
         }
+        crate::report::atomic::commit_path(&partial, &png).map_err(io(&png))?;
         let svg = dir.join(format!("{}.svg", chart.name));
-        std::fs::write(&svg, &chart.svg).map_err(io(&svg))?;
+        crate::report::atomic::write(&svg, &chart.svg).map_err(io(&svg))?;
         written.push(png);
         written.push(svg);
     }

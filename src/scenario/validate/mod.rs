@@ -7,6 +7,7 @@
 //! call cycles. Every problem is collected; they are returned together, in file order.
 
 mod arrival;
+mod budget;
 mod distribution;
 mod expect;
 mod fault;
@@ -33,8 +34,17 @@ use toml::Spanned;
 pub const DEFAULT_SEED: u64 = 1;
 /// Default width of a time-series row.
 pub const DEFAULT_BUCKET: SimDuration = SimDuration::from_secs(1);
-/// Default event budget per run.
-pub const DEFAULT_MAX_EVENTS: u64 = 2_000_000_000;
+/// Default event budget per run: a runaway stops within about half a minute on a 2-core
+/// machine (resim handles 10 to 25 million events per second and thread).
+pub const DEFAULT_MAX_EVENTS: u64 = 500_000_000;
+/// Default bound on pending events, requests and timers at once: a few hundred bytes each,
+/// so a run stays within about 2 GiB.
+pub const DEFAULT_MAX_PENDING: u64 = 5_000_000;
+/// Default bound on events in a row without simulated time passing.
+pub const DEFAULT_MAX_EVENTS_AT_ONE_TIME: u64 = 10_000_000;
+/// Default bound on the result rows of one run (time-series rows, plus one per service and
+/// bucket), about 100 bytes each in memory.
+pub const DEFAULT_MAX_RESULT_ROWS: u64 = 2_000_000;
 /// How long a client or a call waits for an answer when the file does not say.
 pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(30);
 /// Most rows a run's time series may have.
@@ -126,20 +136,18 @@ impl Checker<'_> {
             }
             Some(s) => *s.get_ref() as u64,
         };
-        let max_events = match &f.max_events {
-            None => DEFAULT_MAX_EVENTS,
-            Some(m) if *m.get_ref() <= 0 => {
-                self.error(
-                    m.span(),
-                    format!(
-                        "`max_events` is {}; expected a positive event budget, such as {DEFAULT_MAX_EVENTS}",
-                        m.get_ref()
-                    ),
-                );
-                DEFAULT_MAX_EVENTS
-            }
-            Some(m) => *m.get_ref() as u64,
-        };
+        let max_events = self.limit(&f.max_events, "max_events", DEFAULT_MAX_EVENTS);
+        let max_pending = self.limit(&f.max_pending, "max_pending", DEFAULT_MAX_PENDING);
+        let max_events_at_one_time = self.limit(
+            &f.max_events_at_one_time,
+            "max_events_at_one_time",
+            DEFAULT_MAX_EVENTS_AT_ONE_TIME,
+        );
+        let max_result_rows = self.limit(
+            &f.max_result_rows,
+            "max_result_rows",
+            DEFAULT_MAX_RESULT_ROWS,
+        );
 
         let names = self.names(&f);
         let network_latency = f
@@ -172,20 +180,30 @@ impl Checker<'_> {
         self.at_least_one(&f.client, root, "client", "source of requests");
         self.at_least_one(&f.service, root, "service", "service");
 
-        Scenario {
+        let scenario = Scenario {
             name,
-            description: f.description.map(Spanned::into_inner).unwrap_or_default(),
+            description: f
+                .description
+                .as_ref()
+                .map(|d| d.get_ref().clone())
+                .unwrap_or_default(),
             seed,
             duration: duration.unwrap_or(SimDuration::ZERO),
             warmup,
             bucket,
             max_events,
+            max_pending,
+            max_events_at_one_time,
             network_latency,
             clients,
             services,
             links,
             faults,
+        };
+        if self.diagnostics.is_empty() {
+            self.estimate(&scenario, &f, root, max_result_rows);
         }
+        scenario
     }
 
     /// The scenario's `name`, which names its output folder.
@@ -270,6 +288,24 @@ impl Checker<'_> {
             );
         }
         value
+    }
+
+    /// A positive limit `key`, or `default` when absent.
+    fn limit(&mut self, value: &Option<Spanned<i64>>, key: &str, default: u64) -> u64 {
+        match value {
+            None => default,
+            Some(m) if *m.get_ref() <= 0 => {
+                self.error(
+                    m.span(),
+                    format!(
+                        "`{key}` is {}; expected a positive whole number, such as {default} (the default)",
+                        m.get_ref()
+                    ),
+                );
+                default
+            }
+            Some(m) => *m.get_ref() as u64,
+        }
     }
 
     /// A client's or a call's `timeout`: positive; [`DEFAULT_TIMEOUT`] when absent.

@@ -1,0 +1,61 @@
+//! The model as a run's limits see it: how much it holds in flight, and what a pending
+//! event is about, in the scenario's names, for messages when a run stops.
+
+use super::{Caller, Event, Model};
+
+impl Model<'_> {
+    /// Requests, jobs, policy states and armed timers in flight: what grows with the work
+    /// a run has started and not finished.
+    pub fn held(&self) -> usize {
+        self.requests.len() + self.jobs.len() + self.policy_calls.len() + self.timers.armed()
+    }
+
+    /// What `event` is about, in the scenario's names: "client `web` sends a request".
+    pub fn describe(&self, event: Event) -> String {
+        let s = self.scenario;
+        let client = |c: u32| format!("client `{}`", s.clients[c as usize].name);
+        let job = |key| {
+            self.jobs
+                .get(key)
+                .map_or_else(|| "a replica".to_string(), |j| self.replica_name(j.replica))
+        };
+        let caller = |c: Caller| match c {
+            Caller::Request(r) => self
+                .requests
+                .get(r)
+                .map_or_else(|| "a client".to_string(), |q| client(q.client)),
+            Caller::Job(j) => job(j),
+        };
+        match event {
+            Event::Send { client: c } => format!("{} sends a request", client(c)),
+            Event::Deliver { job: j } => format!("a request reaches {}", job(j)),
+            Event::ServiceDone { job: j } => format!("{} finishes its own work", job(j)),
+            Event::ReplyToRequest { request, .. } => {
+                format!("an answer reaches {}", caller(Caller::Request(request)))
+            }
+            Event::ReplyToJob { job: j, .. } => format!("an answer reaches {}", job(j)),
+            Event::TimersDue { .. } | Event::Timeout { .. } => "a timeout fires".to_string(),
+            Event::RetryRequest { request, .. } => {
+                format!("{} retries", caller(Caller::Request(request)))
+            }
+            Event::RetryJob { job: j, .. } => format!("{} retries a call", job(j)),
+            Event::HedgeRequest { request, .. } => {
+                format!("{} hedges", caller(Caller::Request(request)))
+            }
+            Event::HedgeJob { job: j, .. } => format!("{} hedges a call", job(j)),
+            Event::FaultOn { fault, .. } | Event::FaultOff { fault, .. } => {
+                format!("fault `{}` turns", s.faults[fault as usize].name)
+            }
+            Event::ChaosTick { fault } => {
+                format!("chaos monkey `{}` strikes", s.faults[fault as usize].name)
+            }
+        }
+    }
+
+    /// The name of replica `r` (a global index): `api[1]`.
+    fn replica_name(&self, r: u32) -> String {
+        let service = self.replicas[r as usize].service as usize;
+        let first = self.services[service].first_replica;
+        format!("`{}[{}]`", self.scenario.services[service].name, r - first)
+    }
+}

@@ -1,0 +1,195 @@
+//! Scenarios that describe unbounded work stop quickly with exit code 2 and a message that
+//! says what ran away and what to change: caught at validation when an estimate shows it,
+//! at run time (deterministically, by simulated counts) when it cannot be known before.
+//! Each runs under a memory cap, so a limit that failed to hold would kill the process
+//! instead of passing.
+
+use crate::common;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `resim ARGS` in `dir` under a 2 GiB cap on virtual memory (the project's promise);
+/// returns the exit code and stderr.
+fn capped(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut cmd = format!("ulimit -v {}; exec \"$0\"", 2 * 1024 * 1024);
+    for (i, _) in args.iter().enumerate() {
+        cmd.push_str(&format!(" \"${}\"", i + 1));
+    }
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .arg(env!("CARGO_BIN_EXE_resim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("sh starts");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// A client against one service, with the given arrival and service time.
+fn system(top: &str, arrival: &str, service_time: &str, extra: &str) -> String {
+    format!(
+        "name = \"limits\"\n{top}\n[[client]]\nname = \"u\"\ntarget = \"api\"\narrival = {arrival}\n\n[[service]]\nname = \"api\"\nservice_time = {service_time}\n{extra}"
+    )
+}
+
+fn run_file(text: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("s.toml"), text).expect("written");
+    capped(dir.path(), &["run", "s.toml", "--quiet", "--out", "o"])
+}
+
+#[test]
+fn a_zero_time_loop_stops_naming_who_loops() {
+    let text = system(
+        "duration = \"10s\"",
+        "{ kind = \"closed\", users = 3, think_time = { kind = \"constant\", value = \"0s\" } }",
+        "{ kind = \"constant\", value = \"0s\" }",
+        "",
+    );
+    let (code, err) = run_file(&text);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("simulated time stood still at 0.000000 s"),
+        "{err}"
+    );
+    assert!(err.contains("client `u` sends a request"), "{err}");
+    assert!(err.contains("give one of them a duration"), "{err}");
+}
+
+#[test]
+fn work_that_outgrows_max_pending_stops_as_an_overload() {
+    // Ten times the capacity, an unbounded queue and a timeout longer than the run.
+    let text = system(
+        "duration = \"1h\"\nmax_pending = 200000",
+        "{ kind = \"poisson\", rate_per_s = 10000 }\ntimeout = \"10h\"",
+        "{ kind = \"constant\", value = \"1ms\" }\nqueue = \"unbounded\"",
+        "",
+    );
+    let (code, err) = run_file(&text);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("more than `max_pending` = 200000"), "{err}");
+    assert!(err.contains("work arrives faster than it ends"), "{err}");
+}
+
+#[test]
+fn a_draw_past_the_end_of_time_is_named_not_blamed_on_the_budget() {
+    let text = system(
+        "duration = \"10s\"",
+        "{ kind = \"poisson\", rate_per_s = 100 }",
+        "{ kind = \"pareto\", scale = \"1ms\", shape = 0.01 }",
+        "",
+    );
+    let (code, err) = run_file(&text);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("after the end of representable simulated time"),
+        "{err}"
+    );
+    assert!(err.contains("`api[0]` finishes its own work"), "{err}");
+    assert!(!err.contains("budget"), "{err}");
+}
+
+#[test]
+fn estimates_refuse_floods_at_the_value_responsible() {
+    let cases = [
+        (
+            system(
+                "duration = \"5m\"",
+                "{ kind = \"poisson\", rate_per_s = 1e12 }",
+                "{ kind = \"constant\", value = \"1ms\" }",
+                "",
+            ),
+            "arrival = {",
+            "client `u` would send about 3.0e14 requests",
+        ),
+        (
+            system(
+                "duration = \"5m\"",
+                "{ kind = \"poisson\", rate_per_s = 10, phases = [{ from = \"1m\", to = \"2m\", rate_per_s = 1e300 }] }",
+                "{ kind = \"constant\", value = \"1ms\" }",
+                "",
+            ),
+            "arrival = {",
+            "would send about 6.0e301 requests",
+        ),
+        (
+            system(
+                "duration = \"5m\"",
+                "{ kind = \"closed\", users = 4294967295, think_time = { kind = \"constant\", value = \"1s\" } }",
+                "{ kind = \"constant\", value = \"1ms\" }",
+                "",
+            ),
+            "arrival = {",
+            "has 4294967295 users",
+        ),
+        (
+            system(
+                "duration = \"5m\"",
+                "{ kind = \"poisson\", rate_per_s = 10 }",
+                "{ kind = \"constant\", value = \"1ms\" }\nreplicas = 100",
+                "\n[[fault]]\nname = \"flap\"\nkind = \"crash\"\ntarget = \"api\"\nmtbf = \"1ns\"\nmttr = \"1ns\"\n",
+            ),
+            "[[fault]]",
+            "fault `flap` would turn on and off about",
+        ),
+        (
+            system(
+                "duration = \"5m\"",
+                "{ kind = \"poisson\", rate_per_s = 10 }",
+                "{ kind = \"constant\", value = \"1ms\" }",
+                "\n[[fault]]\nname = \"monkey\"\nkind = \"chaos_monkey\"\ntargets = [\"api\"]\ninterval = \"1ns\"\ndowntime = \"1ns\"\n",
+            ),
+            "[[fault]]",
+            "fault `monkey` would turn on and off",
+        ),
+        (
+            system(
+                "duration = \"1ms\"\nbucket = \"1ns\"",
+                "{ kind = \"poisson\", rate_per_s = 10 }",
+                "{ kind = \"constant\", value = \"1ms\" }",
+                "",
+            ),
+            "bucket = ",
+            "more than `max_result_rows` = 2000000",
+        ),
+    ];
+    for (text, needle, says) in cases {
+        let line = 1 + text
+            .lines()
+            .position(|l| l.contains(needle))
+            .expect("needle");
+        let (code, err) = run_file(&text);
+        assert_eq!(code, Some(2), "{says}: {err}");
+        let place = format!("s.toml:{line}:");
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&place) && l.contains(says)),
+            "{place} {says}\n{err}"
+        );
+        // `validate` says the same without running.
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("s.toml"), &text).expect("written");
+        let out = common::resim(dir.path(), &["validate", "s.toml"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says));
+    }
+}
+
+#[test]
+fn limits_are_keys_of_the_scenario_and_must_be_positive() {
+    let text = system(
+        "duration = \"10s\"\nmax_pending = 0\nmax_events_at_one_time = -3\nmax_result_rows = 0",
+        "{ kind = \"poisson\", rate_per_s = 10 }",
+        "{ kind = \"constant\", value = \"1ms\" }",
+        "",
+    );
+    let (code, err) = run_file(&text);
+    assert_eq!(code, Some(2), "{err}");
+    for key in ["max_pending", "max_events_at_one_time", "max_result_rows"] {
+        assert!(err.contains(&format!("`{key}` is ")), "{key}: {err}");
+    }
+}
