@@ -165,12 +165,19 @@ impl<'s> Model<'s> {
         if let Some(b) = self.guards.budget(guard) {
             b.on_request(now);
         }
-        self.attempt(owner, sched);
+        self.attempt(owner, false, sched);
     }
 
-    /// Makes the next attempt of `owner`'s logical call, unless the breaker refuses it.
+    /// Makes the next attempt of `owner`'s logical call, unless the breaker refuses it; a
+    /// hedge (`as_hedge`, or any attempt while another is out) that the breaker refuses is
+    /// simply not sent. Returns false when nothing was sent for that reason.
     #[inline(never)]
-    pub(super) fn attempt(&mut self, owner: Caller, sched: &mut Scheduler<Event>) {
+    pub(super) fn attempt(
+        &mut self,
+        owner: Caller,
+        as_hedge: bool,
+        sched: &mut Scheduler<Event>,
+    ) -> bool {
         let now = sched.now();
         let key = self.state_key(owner).expect("a call with policies");
         let site = self.site_of(owner);
@@ -179,7 +186,8 @@ impl<'s> Model<'s> {
         let permit = if !outside || cs.attempts == 0 {
             match self.guards.acquire(cs.guard, now) {
                 Ok(p) => p,
-                Err(()) if cs.outstanding > 0 => return, // a hedge the breaker refuses is not sent
+                // A hedge the breaker refuses is not sent.
+                Err(()) if cs.outstanding > 0 || as_hedge => return false,
                 Err(()) => {
                     let cs = self.policy_calls.live_mut(key);
                     cs.attempts += 1;
@@ -190,15 +198,15 @@ impl<'s> Model<'s> {
                     } else {
                         self.attempt_failed(owner, Outcome::ShortCircuited, sched);
                     }
-                    return;
+                    return true;
                 }
             }
         } else {
             None
         };
         let cs = self.policy_calls.live_mut(key);
-        if cs.outstanding > 0 {
-            // Another attempt is out: this one is a hedge.
+        if cs.outstanding > 0 || as_hedge {
+            // Another attempt is out, or one just failed fast: this one is a hedge.
             cs.hedged += 1;
             if now >= self.recorder.window_start() && now < self.end {
                 self.policy_counts.hedges += 1;
@@ -271,6 +279,7 @@ impl<'s> Model<'s> {
             sched.after(delay, event);
         }
         self.dispatch_with(owner, call, edge, lane, give_up, sched);
+        true
     }
 
     /// A hedge timer armed by attempt `call` fires: if that attempt is still unanswered,
@@ -294,7 +303,7 @@ impl<'s> Model<'s> {
         {
             return;
         }
-        self.attempt(owner, sched);
+        self.attempt(owner, true, sched);
     }
 
     /// An attempt of `owner`'s logical call ended with `outcome`.
@@ -328,16 +337,42 @@ impl<'s> Model<'s> {
         if success {
             self.guards.note_latency(cs.guard, now - sent);
         }
+        // A failure counts against a gRPC token bucket only if the site would retry it.
+        let policy = self.site_policy(site);
+        let retryable = match &policy.retry {
+            Some(r) => r.retry_on.contains(reason(outcome)),
+            None => policy.hedge.is_some(),
+        };
         if let Some(b) = self.guards.budget(cs.guard) {
-            b.on_attempt(success, cs.attempts == 1, cs.budget_cost);
+            b.on_attempt(success, retryable, cs.attempts == 1, cs.budget_cost);
             self.guards.note_level(cs.guard, now);
         }
         if success {
             self.finish_policy_call(owner, outcome, sched);
-        } else if cs.outstanding > 0 {
-            // Other attempts (hedges) are still out: the call fails only if they all do.
-        } else {
+            return;
+        }
+        // A failure shortcuts the hedging delay: the next hedge goes out at once while
+        // hedges remain (gRPC, proposal A6: non-fatal codes; Polly). Every reason counts as
+        // non-fatal; gRPC's fatal codes, which cancel the other attempts, are not modelled.
+        if let Some(h) = policy.hedge
+            && u32::from(cs.hedged) < h.max_extra
+            && usize::from(cs.outstanding) < MAX_OUTSTANDING
+            && !self.hedge_blocked(owner)
+            && self.attempt(owner, true, sched)
+        {
+            return;
+        }
+        if cs.outstanding == 0 {
             self.attempt_failed(owner, outcome, sched);
+        }
+        // Else other attempts (hedges) are still out: the call fails only if they all do.
+    }
+
+    /// True when a hedge cannot go out now because `owner` is a job on a hung replica.
+    fn hedge_blocked(&self, owner: Caller) -> bool {
+        match owner {
+            Caller::Request(_) => false,
+            Caller::Job(k) => self.replicas[self.jobs.live(k).replica as usize].is_hung(),
         }
     }
 
@@ -433,7 +468,7 @@ impl<'s> Model<'s> {
         {
             return;
         }
-        self.attempt(owner, sched);
+        self.attempt(owner, false, sched);
     }
 
     /// A crash killed the job that owned call state `key`: the call ends without outcomes,

@@ -20,8 +20,9 @@ pub enum BudgetSpec {
         /// Window length.
         ttl: SimDuration,
     },
-    /// gRPC `retryThrottling`: tokens start at `max_tokens`; a failed attempt takes 1, a
-    /// success gives back `token_ratio`; retries only while tokens > `max_tokens` / 2.
+    /// gRPC `retryThrottling`: tokens start at `max_tokens`; a failed attempt with a
+    /// retryable reason takes 1, a success gives back `token_ratio`; retries only while
+    /// tokens > `max_tokens` / 2.
     TokenBucket {
         /// Capacity and starting level (0 < max <= 1000).
         max_tokens: f64,
@@ -128,20 +129,23 @@ impl Budget {
         }
     }
 
-    /// An attempt ended; `first_attempt` tells a request's first try from a retry, and
-    /// `cost` is what its retry withdrew.
-    pub fn on_attempt(&mut self, success: bool, first_attempt: bool, cost: f64) {
+    /// An attempt ended; `retryable` tells a failure the call site would retry (its reason
+    /// is in `retry_on`) from one it would not, `first_attempt` a request's first try from a
+    /// retry, and `cost` is what its retry withdrew.
+    pub fn on_attempt(&mut self, success: bool, retryable: bool, first_attempt: bool, cost: f64) {
         match self.spec {
             BudgetSpec::Ratio { .. } => {}
             BudgetSpec::TokenBucket {
                 max_tokens,
                 token_ratio,
             } => {
-                self.tokens = if success {
-                    (self.tokens + token_ratio).min(max_tokens)
-                } else {
-                    (self.tokens - 1.0).max(0.0)
-                };
+                // gRPC (proposal A6) counts only failures with a retryable status against
+                // the tokens; the others neither take nor give.
+                if success {
+                    self.tokens = (self.tokens + token_ratio).min(max_tokens);
+                } else if retryable {
+                    self.tokens = (self.tokens - 1.0).max(0.0);
+                }
             }
             BudgetSpec::Quota {
                 capacity,
@@ -245,7 +249,7 @@ mod tests {
                 let before = b.level(SimTime::ZERO);
                 let allowed = b.try_retry(SimTime::ZERO, Outcome::Error, &mut cost);
                 prop_assert_eq!(allowed, before > 5.0);
-                b.on_attempt(success, true, 0.0);
+                b.on_attempt(success, true, true, 0.0);
                 let after = b.level(SimTime::ZERO);
                 prop_assert!((0.0..=10.0).contains(&after));
             }
@@ -262,14 +266,14 @@ mod tests {
         });
         let mut cost = 0.0;
         for _ in 0..5 {
-            b.on_attempt(false, true, 0.0);
+            b.on_attempt(false, true, true, 0.0);
         }
         assert!(
             !b.try_retry(SimTime::ZERO, Outcome::Error, &mut cost),
             "5 is not above 5"
         );
         for _ in 0..10 {
-            b.on_attempt(true, true, 0.0);
+            b.on_attempt(true, true, true, 0.0);
         }
         assert!((b.level(SimTime::ZERO) - 6.0).abs() < 1e-9);
         assert!(b.try_retry(SimTime::ZERO, Outcome::Error, &mut cost));
@@ -290,7 +294,7 @@ mod tests {
             !b.try_retry(SimTime::ZERO, Outcome::Error, &mut cost),
             "2 tokens cannot pay 5"
         );
-        b.on_attempt(true, false, 10.0);
+        b.on_attempt(true, true, false, 10.0);
         assert_eq!(
             b.level(SimTime::ZERO),
             12.0,

@@ -202,14 +202,15 @@ pub struct LinkSpec {
 }
 
 impl Scenario {
-    /// True when some call site can send one request more than once (it retries), so
-    /// idempotency keys must be tracked.
+    /// True when some call site can send one request more than once (it retries or
+    /// hedges), so idempotency keys must be tracked.
     pub fn can_repeat(&self) -> bool {
-        self.clients.iter().any(|c| c.policy.retry.is_some())
+        let repeats = |p: &policy::CallPolicy| p.retry.is_some() || p.hedge.is_some();
+        self.clients.iter().any(|c| repeats(&c.policy))
             || self
                 .services
                 .iter()
-                .any(|s| s.calls.iter().any(|c| c.policy.retry.is_some()))
+                .any(|s| s.calls.iter().any(|c| repeats(&c.policy)))
     }
 
     /// The [start, end) windows of the faults scheduled with both `at` and `for` (chaos

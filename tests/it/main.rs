@@ -6,6 +6,7 @@ mod bad_input;
 mod check;
 mod cli;
 mod compare;
+mod conformance;
 mod determinism;
 mod faults;
 mod limits;

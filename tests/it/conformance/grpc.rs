@@ -1,0 +1,77 @@
+//! gRPC: retries, hedging and retry throttling as gRFC A6 ("gRPC Retry Design",
+//! github.com/grpc/proposal/blob/master/A6-client-retries.md) describes them.
+
+use crate::common;
+
+/// A service failing 30% of requests with a constant 2 ms service time, behind a client
+/// with `policy`.
+fn flaky(policy: &str) -> String {
+    format!(
+        r#"name = "grpc"
+duration = "60s"
+warmup = "5s"
+
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 200 }}
+{policy}
+
+[[service]]
+name = "api"
+replicas = 2
+concurrency = 8
+service_time = {{ kind = "constant", value = "2ms" }}
+
+[[fault]]
+kind = "errors"
+target = "api"
+rate = 0.3
+at = "0s"
+"#
+    )
+}
+
+/// A6, hedging: "If a non-fatal status code is received from a hedged request, ... the
+/// next hedged request ... is sent immediately" (the failure shortcuts the hedging delay).
+/// With one extra attempt and independent 30% failures, a call fails only when both
+/// attempts fail: availability 1 - 0.3^2 = 0.91, and a hedge goes out for each failed first
+/// attempt (about 0.3 per request), long before the 50 ms delay.
+#[test]
+fn a_failed_attempt_sends_the_next_hedge_at_once() {
+    let run = common::run(&flaky("hedge = { after = \"50ms\", max_extra = 1 }"), 1);
+    let t = &run.metrics.totals;
+    let availability = t.availability().expect("requests");
+    assert!((availability - 0.91).abs() < 0.01, "{availability}");
+    let hedges = run.metrics.policy.hedges as f64 / t.requests as f64;
+    assert!((hedges - 0.3).abs() < 0.02, "{hedges} hedges per request");
+    // No request waited for the hedging delay: the slowest success is two service times.
+    let max_ms = run.metrics.latency.expect("latency").max_ns as f64 / 1e6;
+    assert!(max_ms < 10.0, "{max_ms} ms");
+}
+
+/// A6, throttling: "each failed RPC [with a status in retryableStatusCodes] decrements the
+/// token count by 1"; failures the policy would not retry leave the tokens alone. Errors
+/// are not in `retry_on = ["timeout"]` here, so 30% errors must not drain the bucket:
+/// timeouts keep being retried.
+#[test]
+fn only_retryable_failures_take_tokens() {
+    let text = flaky(
+        "timeout = \"20ms\"\nretry = { max_attempts = 2, retry_on = [\"timeout\"], backoff = { kind = \"constant\", delay = \"1ms\" } }\nretry_budget = { kind = \"token_bucket\", max_tokens = 10, token_ratio = 0.1 }",
+    )
+    // A lossy link makes some attempts time out: those are retryable.
+    .replace(
+        "[[fault]]",
+        "[[fault]]\nkind = \"loss\"\ntarget = \"web->api\"\nprobability = 0.02\nat = \"0s\"\n\n[[fault]]",
+    );
+    let run = common::run(&text, 1);
+    let p = &run.metrics.policy;
+    // About 4 timeouts a second take a token each while 140 successes give 0.1 each: the
+    // bucket stays above half but for short bursts of losses. Were the 60 errors a second
+    // counted too, it would sit near empty and refuse nearly every retry.
+    assert!(p.retries > 300, "timeouts are retried: {p:?}");
+    assert!(
+        p.budget_refused * 20 < p.retries,
+        "errors did not drain the bucket: {p:?}"
+    );
+}
