@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod compare;
 mod determinism;
+mod error_output;
 mod faults;
 mod policies;
 mod regression;

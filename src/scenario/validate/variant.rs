@@ -2,7 +2,7 @@
 //! applied to copies of it, one per variant and sweep point.
 
 use super::path;
-use crate::scenario::diagnostic::{Diagnostic, SourceMap, did_you_mean, shorten};
+use crate::scenario::diagnostic::{Diagnostic, SourceMap, did_you_mean, name_list, shorten};
 use crate::scenario::units::parse_duration;
 use std::ops::Range;
 use toml::Spanned;
@@ -156,7 +156,7 @@ fn variant<'i>(
                 format!(
                     "unknown key `{}` in a variant; {hint}expected one of: {}",
                     shorten(key, 40),
-                    VARIANT_KEYS.join(", ")
+                    name_list(VARIANT_KEYS)
                 ),
             );
         }
