@@ -9,6 +9,7 @@ mod compare;
 mod determinism;
 mod error_output;
 mod faults;
+mod names;
 mod policies;
 mod regression;
 mod scenarios;

@@ -53,11 +53,17 @@ impl Checker<'_> {
             };
             let n = name.get_ref();
             let shown = shorten(n, 40);
-            if n.trim().is_empty() || n.contains(['[', ']', ',', '"']) || n.contains("->") {
+            let problem = super::name::printable_problem(n).or_else(|| {
+                (n.contains(['[', ']', ',', '"']) || n.contains("->"))
+                    .then(|| "it has a bracket, comma, quote or `->`".to_string())
+            });
+            if let Some(problem) = problem {
                 self.error(
                     name.span(),
                     format!(
-                        "the name \"{shown}\" is not usable; expected letters, digits, '-', '_' or '.' (no brackets, commas, quotes or arrows)"
+                        "the name {} is not usable: {problem}; expected 1 to {} bytes of printable text without brackets, commas, quotes or `->`, which replica and link names use (`api[1]`, `api->db`)",
+                        super::name::quoted(n),
+                        super::name::MAX_NAME_BYTES
                     ),
                 );
             }

@@ -170,13 +170,17 @@ fn variant<'i>(
             None
         }
         Some((s, DeValue::String(n))) => {
-            let n = n.trim();
-            if n.is_empty() || n == crate::run::BASE_VARIANT || n.chars().any(char::is_control) {
+            let problem = super::name::printable_problem(n).or_else(|| {
+                (n.as_ref() == crate::run::BASE_VARIANT)
+                    .then(|| "\"base\" is the file as written".to_string())
+            });
+            if let Some(problem) = problem {
                 error(
                     s,
                     format!(
-                        "the variant name \"{}\" cannot be used; expected a non-empty name other than \"base\" (the file as written), without control characters",
-                        shorten(n, 40)
+                        "the variant name {} cannot be used: {problem}; expected 1 to {} bytes of printable text other than \"base\"",
+                        super::name::quoted(n),
+                        super::name::MAX_NAME_BYTES
                     ),
                 );
                 None
