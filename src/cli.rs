@@ -30,10 +30,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a scenario (every variant and sweep point) over one or more seeds; write the CSV
-    /// files, aggregate.csv, charts and report.html.
+    /// Run a scenario (every variant and sweep point) over one or more seeds; write
+    /// summary.csv, timeseries.csv, services.csv, policies.csv, latency_histogram.csv,
+    /// scenario.toml, manifest.json, aggregate.csv, charts (PNG and SVG) and report.html (a
+    /// shard stops before aggregate.csv: `merge` writes the rest).
     Run(RunArgs),
-    /// Check a scenario file, its variants and its sweep, without running it.
+    /// Check a scenario file, its variants, its sweep and its expectations, without running
+    /// it.
     Validate {
         /// The scenario file (TOML).
         file: PathBuf,
@@ -79,7 +82,8 @@ struct RunArgs {
     /// Seed of the first run [default: the scenario's `seed`].
     #[arg(long)]
     seed: Option<u64>,
-    /// Number of seeds each variant and sweep point runs: SEED, SEED+1, ...
+    /// Number of seeds each variant and sweep point runs: SEED, SEED+1, ..., up to
+    /// 18446744073709551615 at most.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     seeds: u64,
     /// Run only this variant (repeatable); `base` is the file as written.
@@ -235,6 +239,19 @@ pub fn shard_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Shard, Str
     Ok(Shard { index, count })
 }
 
+/// The seeds `first`, `first + 1`, ... (`count` of them), or why they do not all fit in 64
+/// bits; `what` says where `first` comes from.
+pub(crate) fn seed_range(first: u64, count: u64, what: &str) -> Result<SeedRange, String> {
+    match first.checked_add(count.saturating_sub(1)) {
+        Some(_) => Ok(SeedRange { first, count }),
+        None => Err(format!(
+            "{what} and {count} seeds would go past the largest seed, {}; expected a first seed of at most {} for {count} seeds",
+            u64::MAX,
+            u64::MAX - count.saturating_sub(1)
+        )),
+    }
+}
+
 /// The command line as typed, quoted for a shell where needed.
 pub(crate) fn command_line() -> String {
     let mut args = std::env::args();
@@ -267,9 +284,19 @@ fn run(args: &RunArgs) -> u8 {
         }
     };
     let scenario = &study.base;
-    let seeds = SeedRange {
-        first: args.seed.unwrap_or(scenario.seed),
-        count: args.seeds,
+    let first = match args.seed {
+        Some(seed) => (seed, format!("`--seed {seed}`")),
+        None => (
+            scenario.seed,
+            format!("the scenario's `seed` ({})", scenario.seed),
+        ),
+    };
+    let seeds = match seed_range(first.0, args.seeds, &first.1) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("resim: {e}");
+            return EXIT_BAD_INPUT;
+        }
     };
     let out = args.out.clone().unwrap_or_else(|| {
         let dir = Path::new("output").join(&scenario.name);

@@ -2,11 +2,13 @@
 //! JUnit XML, and maps the outcome to an exit code (0 all pass, 1 a failure, 2 bad input).
 
 use crate::check::{self, Results, Verdict};
-use crate::cli::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, command_line, load};
+use crate::cli::{
+    EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, command_line, load, seed_range,
+};
 use crate::compare::build;
 use crate::output::{self, RunRequest};
 use crate::report::junit::{self, Suite};
-use crate::report::manifest::{MANIFEST_FILE, SeedRange};
+use crate::report::manifest::MANIFEST_FILE;
 use crate::report::verdicts;
 use crate::scenario::Study;
 use crate::scenario::expect::DEFAULT_CHECK_SEEDS;
@@ -165,13 +167,13 @@ fn baseline_dir(dir: &Path, name: &str) -> Option<PathBuf> {
 /// Runs one scenario and returns its verdicts; the error is bad input.
 fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict>, String> {
     let study = &t.study;
-    let seeds = SeedRange {
-        first: study.base.seed,
-        count: o
-            .seeds
+    let seeds = seed_range(
+        study.base.seed,
+        o.seeds
             .or(study.expectations.seeds)
             .unwrap_or(DEFAULT_CHECK_SEEDS),
-    };
+        &format!("the scenario's `seed` ({})", study.base.seed),
+    )?;
     let dir = o
         .out
         .clone()

@@ -44,9 +44,13 @@ impl ScenarioError {
     }
 }
 
+/// Most problems of one file shown; the rest are counted in one line.
+pub const MAX_SHOWN: usize = 100;
+
 impl fmt::Display for ScenarioError {
+    /// The first [`MAX_SHOWN`] problems, then a line with the number of the others.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.diagnostics.iter().enumerate() {
+        for (i, d) in self.diagnostics.iter().take(MAX_SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
@@ -60,6 +64,16 @@ impl fmt::Display for ScenarioError {
                 write!(f, "\n {:gutter$} |\n {} | {}", "", d.line, src)?;
                 write!(f, "\n {:gutter$} | {:>col$}", "", "^", col = d.caret.max(1))?;
             }
+        }
+        let rest = self.diagnostics.len().saturating_sub(MAX_SHOWN);
+        if rest > 0 {
+            let errors = if rest == 1 { "error" } else { "errors" };
+            write!(
+                f,
+                "\n... and {} more {errors} in {}; fix these first",
+                thousands(rest as u64),
+                self.file
+            )?;
         }
         Ok(())
     }
@@ -138,6 +152,44 @@ pub fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// Names a list in a message shows before it says how many more there are.
+const LIST_SHOWN: usize = 8;
+/// Characters of one name shown in a list.
+const LIST_NAME_CHARS: usize = 64;
+
+/// `names` joined with ", " for a message ("expected one of: ..."), each cut to 64
+/// characters; a list longer than 10 shows its first 8 names, then "... and N more".
+pub fn name_list<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
+    let mut shown = Vec::new();
+    let mut more = 0usize;
+    for (i, n) in names.into_iter().enumerate() {
+        if i < LIST_SHOWN + 2 {
+            shown.push(shorten(n.as_ref(), LIST_NAME_CHARS));
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        more += shown.len() - LIST_SHOWN;
+        shown.truncate(LIST_SHOWN);
+        shown.push(format!("... and {} more", thousands(more as u64)));
+    }
+    shown.join(", ")
+}
+
+/// `n` with a comma between each group of three digits: 7997 as "7,997".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The known name closest to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     // A long word is no typo, and comparing it would take long.
@@ -179,6 +231,56 @@ mod tests {
         assert_eq!(shown.chars().nth(d.caret - 1), Some('X'));
         let d = map.diagnostic(Some(2..3), "near the start");
         assert_eq!(d.caret, 3);
+    }
+
+    #[test]
+    fn short_lists_are_shown_whole_and_long_ones_cut() {
+        assert_eq!(name_list(["a", "b", "c"]), "a, b, c");
+        let ten: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
+        assert_eq!(name_list(&ten), ten.join(", "));
+        let many: Vec<String> = (0..8000).map(|i| format!("s{i}")).collect();
+        assert_eq!(
+            name_list(&many),
+            "s0, s1, s2, s3, s4, s5, s6, s7, ... and 7,992 more"
+        );
+        let long = "x".repeat(100);
+        assert_eq!(name_list([long.as_str()]), format!("{}...", "x".repeat(64)));
+        assert_eq!(name_list(Vec::<&str>::new()), "");
+    }
+
+    #[test]
+    fn at_most_a_hundred_problems_are_shown() {
+        let d = Diagnostic {
+            line: 3,
+            col: 1,
+            message: "bad; expected good".to_string(),
+            source_line: None,
+            caret: 0,
+        };
+        let e = ScenarioError {
+            file: "f.toml".to_string(),
+            diagnostics: vec![d; 3050],
+        };
+        let text = e.to_string();
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("f.toml:3:1:"))
+                .count(),
+            100
+        );
+        assert!(
+            text.ends_with("\n... and 2,950 more errors in f.toml; fix these first"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(2950), "2,950");
+        assert_eq!(thousands(1234567), "1,234,567");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! scenario.
 
 use super::Scenario;
-use super::diagnostic::did_you_mean;
+use super::diagnostic::{did_you_mean, name_list};
 
 /// One value of a swept path.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +64,7 @@ impl Study {
                     .unwrap_or_default();
                 return Err(format!(
                     "no variant \"{n}\" in the scenario; {hint}expected one of: {}",
-                    self.variants.join(", ")
+                    name_list(&self.variants)
                 ));
             }
         }

@@ -311,7 +311,7 @@ fn cases() -> Vec<Case> {
             "scenario name with a slash",
             edit(&[(r#"name = "t""#, r#"name = "a/b""#)]),
             "1:8",
-            "cannot name the output folder; expected a non-empty name without slashes",
+            "cannot name the output folder: it has a slash; expected 1 to 100 bytes of printable text without slashes",
         ),
         // Distributions.
         case(

@@ -3,7 +3,7 @@
 use crate::common;
 
 #[test]
-fn run_writes_both_csv_files_with_the_documented_columns() {
+fn run_writes_the_csv_files_with_the_documented_columns() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = common::root().join("scenarios/quickstart.toml");
     let out = common::resim(dir.path(), &["run", file.to_str().expect("utf-8")]);
@@ -126,4 +126,71 @@ fn a_run_over_its_event_budget_stops_with_a_clear_error() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn seeds_past_the_largest_seed_are_refused_not_wrapped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = common::root().join("scenarios/quickstart.toml");
+    let file = file.to_str().expect("utf-8");
+    let max = u64::MAX.to_string();
+    let out = common::resim(
+        dir.path(),
+        &["run", file, "--seed", &max, "--seeds", "2", "--out", "o"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "`--seed 18446744073709551615` and 2 seeds would go past the largest seed, 18446744073709551615; expected a first seed of at most 18446744073709551614 for 2 seeds"
+        ),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("o").exists(), "nothing is written");
+    // The largest seed itself is a seed.
+    let last = common::resim(
+        dir.path(),
+        &[
+            "run", file, "--seed", &max, "--seeds", "1", "--out", "o", "--quiet",
+        ],
+    );
+    assert_eq!(
+        last.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+    let summary = std::fs::read_to_string(dir.path().join("o/summary.csv")).expect("summary");
+    assert!(
+        summary
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with(&format!("base,{max},")))
+    );
+}
+
+#[test]
+fn run_help_names_every_file_a_run_writes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = common::root().join("scenarios/quickstart.toml");
+    let out = common::resim(dir.path(), &["run", file.to_str().expect("utf-8")]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let wrote = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("wrote output/quickstart/: "))
+        .expect("a `wrote` line");
+    let help = common::resim(dir.path(), &["run", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout).replace('\n', " ");
+    for name in wrote.split(", ") {
+        let named = match name.rsplit_once('.') {
+            Some((_, "png")) => "PNG".to_string(),
+            Some((_, "svg")) => "SVG".to_string(),
+            _ => name.to_string(),
+        };
+        assert!(
+            help.contains(&named),
+            "`run --help` does not name {name}: {help}"
+        );
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::compare::Metric;
 use crate::compare::metric::Better;
-use crate::scenario::diagnostic::{Diagnostic, SourceMap, did_you_mean, shorten};
+use crate::scenario::diagnostic::{Diagnostic, SourceMap, did_you_mean, name_list, shorten};
 use crate::scenario::expect::{
     Allowed, Expectation, Expectations, On, Op, Tolerance, metric_keys, metric_of_key,
 };
@@ -53,7 +53,7 @@ pub(super) fn read(
                         let hint = did_you_mean(&name_text, variants.iter().map(String::as_str))
                             .map(|m| format!("did you mean \"{m}\"? "))
                             .unwrap_or_default();
-                        r.error(name.span(), format!("[expect.variant.{}] names no variant of the scenario; {hint}expected one of: {}", shorten(&name_text, 40), variants.join(", ")));
+                        r.error(name.span(), format!("[expect.variant.{}] names no variant of the scenario; {hint}expected one of: {}", shorten(&name_text, 40), name_list(variants)));
                         continue;
                     }
                     match body.get_ref() {
@@ -121,7 +121,7 @@ impl Reader<'_, '_> {
             format!(
                 "unknown metric `{}`; {hint}expected one of: {}",
                 shorten(key, 40),
-                known.join(", ")
+                name_list(&known)
             ),
         );
         None

@@ -5,7 +5,7 @@ use super::topology::Names;
 use super::{Checker, show};
 use crate::distribution::Distribution;
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::diagnostic::shorten;
+use crate::scenario::diagnostic::{name_list, shorten};
 use crate::scenario::fault::{
     FaultKind, FaultSpec, FaultTarget, FaultTiming, LossDirection, NodeRef,
 };
@@ -379,7 +379,7 @@ impl Checker<'_> {
                     "no client or call sends from {} to {}; expected a hop that is used: {}",
                     from_named.get_ref(),
                     to_named.get_ref(),
-                    hops.join(", ")
+                    name_list(&hops)
                 ),
             );
             return None;

@@ -1,7 +1,7 @@
 //! Tables that choose a variant with `kind`: the kind checked against the known kinds, and every key present against the keys that kind takes.
 
 use super::{Checker, article};
-use crate::scenario::diagnostic::{did_you_mean, shorten};
+use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -23,7 +23,7 @@ impl Checker<'_> {
             table,
             "kind",
             &format!("this {what}"),
-            &format!("`kind = \"...\"` with one of: {}", names.join(", ")),
+            &format!("`kind = \"...\"` with one of: {}", name_list(&names)),
         )?;
         let Some((name, keys)) = kinds.iter().find(|(k, _)| k == kind.get_ref()) else {
             let hint = did_you_mean(kind.get_ref(), names.iter().copied())
@@ -34,7 +34,7 @@ impl Checker<'_> {
                 format!(
                     "unknown {what} kind \"{}\"; {hint}expected one of: {}",
                     shorten(kind.get_ref(), 40),
-                    names.join(", ")
+                    name_list(&names)
                 ),
             );
             return None;
@@ -50,7 +50,7 @@ impl Checker<'_> {
                     format!(
                         "`{key}` does not apply to {} {name} {what}; expected only the keys it takes: {}",
                         article(name),
-                        keys.join(", ")
+                        name_list(keys.iter())
                     ),
                 );
             }

@@ -12,6 +12,7 @@ mod distribution;
 mod expect;
 mod fault;
 mod kind;
+mod name;
 mod parse;
 mod path;
 mod policy;
@@ -217,13 +218,23 @@ impl Checker<'_> {
         ) else {
             return String::new();
         };
-        let text = name.get_ref().trim();
-        if text.is_empty() || text.contains(['/', '\\']) || text == "." || text == ".." {
+        let text = name.get_ref();
+        let problem = name::printable_problem(text).or_else(|| {
+            if text.contains(['/', '\\']) {
+                Some("it has a slash".to_string())
+            } else if text == "." || text == ".." {
+                Some("it names the current or the parent folder".to_string())
+            } else {
+                None
+            }
+        });
+        if let Some(problem) = problem {
             self.error(
                 name.span(),
                 format!(
-                    "`name` is \"{}\", which cannot name the output folder; expected a non-empty name without slashes, such as \"checkout\"",
-                    name.get_ref()
+                    "`name` is {}, which cannot name the output folder: {problem}; expected 1 to {} bytes of printable text without slashes, not \".\" or \"..\", such as \"checkout\"",
+                    name::quoted(text),
+                    name::MAX_NAME_BYTES
                 ),
             );
         }

@@ -4,7 +4,7 @@
 //! parsed document and the document is read again, until it reads cleanly; keys removed for
 //! their values are remembered, so that the checks do not report them again as missing.
 
-use crate::scenario::diagnostic::{Diagnostic, SourceMap, did_you_mean, shorten};
+use crate::scenario::diagnostic::{Diagnostic, SourceMap, did_you_mean, name_list, shorten};
 use crate::scenario::file::ScenarioFile;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -236,7 +236,7 @@ fn explain_toml_error(message: &str, found: Option<&Found>) -> String {
         return format!(
             "unknown key `{}`; {hint}expected one of: {}",
             shorten(key, 40),
-            known.join(", ")
+            name_list(&known)
         );
     }
     if let Some(rest) = message.strip_prefix("missing field `") {

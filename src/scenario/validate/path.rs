@@ -5,7 +5,7 @@
 //! `service`, `fault`, a service's `calls`, an arrival's `phases`), the next part picks one
 //! entry: by its `name`, by its `to` (calls), or by its position from 0.
 
-use crate::scenario::diagnostic::{did_you_mean, shorten};
+use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use std::borrow::Cow;
 use std::ops::Range;
 use toml::Spanned;
@@ -170,7 +170,7 @@ fn pick(items: &[Spanned<DeValue<'_>>], part: &str, list: &str) -> Result<usize,
     Err(format!(
         "`{list}` has no entry \"{}\"; {hint}expected one of: {} (an entry's `name`, a call's `to`, or a position from 0)",
         shorten(part, 40),
-        names.join(", ")
+        name_list(&names)
     ))
 }
 
@@ -188,7 +188,7 @@ fn no_key(t: &DeTable<'_>, key: &str, walked: &[&str]) -> String {
     format!(
         "{place} has no key `{}`; {hint}expected one of: {}",
         shorten(key, 40),
-        keys.join(", ")
+        name_list(&keys)
     )
 }
 

@@ -6,7 +6,7 @@ use crate::engine::SimDuration;
 use crate::policy::backoff::{Backoff, Jitter};
 use crate::policy::breaker::{BreakerSpec, Window};
 use crate::policy::budget::BudgetSpec;
-use crate::scenario::diagnostic::{did_you_mean, shorten};
+use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use crate::scenario::policy::{CallPolicy, HedgeAfter, HedgePolicy, Reason, Reasons, RetryPolicy};
 use crate::scenario::policy_file::{
     BackoffFile, BreakerFile, BudgetFile, HedgeFile, Names, PolicyKeys, RetryFile,
@@ -72,7 +72,7 @@ impl Checker<'_> {
                         format!(
                             "unknown failure reason \"{}\" in `{key}`; {hint}expected some of: {}",
                             shorten(n.get_ref(), 40),
-                            Reasons::NAMES.join(", ")
+                            name_list(Reasons::NAMES)
                         ),
                     );
                 }
@@ -117,7 +117,7 @@ impl Checker<'_> {
                     format!(
                         "unknown jitter \"{}\"; {hint}expected one of: {}",
                         shorten(other, 40),
-                        kinds.join(", ")
+                        name_list(kinds)
                     ),
                 );
                 return None;
@@ -453,7 +453,7 @@ impl Checker<'_> {
                     format!(
                         "`order` names \"{}\"; expected some of: {}",
                         shorten(n.get_ref(), 40),
-                        ORDERABLE.join(", ")
+                        name_list(ORDERABLE)
                     ),
                 );
                 return false;

@@ -1,7 +1,7 @@
 //! Names and what refers to them: unique client and service names, `target`, `calls`, `[[link]]` endpoints, and call cycles.
 
 use super::Checker;
-use crate::scenario::diagnostic::{did_you_mean, shorten};
+use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use crate::scenario::file::{LinkFile, ScenarioFile, ServiceFile};
 use crate::scenario::{Endpoint, LinkSpec};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -53,11 +53,17 @@ impl Checker<'_> {
             };
             let n = name.get_ref();
             let shown = shorten(n, 40);
-            if n.trim().is_empty() || n.contains(['[', ']', ',', '"']) || n.contains("->") {
+            let problem = super::name::printable_problem(n).or_else(|| {
+                (n.contains(['[', ']', ',', '"']) || n.contains("->"))
+                    .then(|| "it has a bracket, comma, quote or `->`".to_string())
+            });
+            if let Some(problem) = problem {
                 self.error(
                     name.span(),
                     format!(
-                        "the name \"{shown}\" is not usable; expected letters, digits, '-', '_' or '.' (no brackets, commas, quotes or arrows)"
+                        "the name {} is not usable: {problem}; expected 1 to {} bytes of printable text without brackets, commas, quotes or `->`, which replica and link names use (`api[1]`, `api->db`)",
+                        super::name::quoted(n),
+                        super::name::MAX_NAME_BYTES
                     ),
                 );
             }
@@ -95,7 +101,7 @@ impl Checker<'_> {
                     format!(
                         "`{key}` names the client \"{}\"; expected a service: {}",
                         name.get_ref(),
-                        service_names(names).join(", ")
+                        name_list(service_names(names))
                     ),
                 );
                 None
@@ -109,7 +115,7 @@ impl Checker<'_> {
                 let expected = if services.is_empty() {
                     "expected the name of a [[service]], but the file declares none".to_string()
                 } else {
-                    format!("{hint}expected one of: {}", services.join(", "))
+                    format!("{hint}expected one of: {}", name_list(&services))
                 };
                 self.error(
                     name.span(),
@@ -194,7 +200,7 @@ impl Checker<'_> {
             format!(
                 "unknown client or service \"{}\" in a [[link]]; {hint}expected one of: {}",
                 shorten(name.get_ref(), 40),
-                known.join(", ")
+                name_list(&known)
             ),
         );
         None

@@ -2,7 +2,7 @@
 //! applied to copies of it, one per variant and sweep point.
 
 use super::path;
-use crate::scenario::diagnostic::{Diagnostic, SourceMap, did_you_mean, shorten};
+use crate::scenario::diagnostic::{Diagnostic, SourceMap, did_you_mean, name_list, shorten};
 use crate::scenario::units::parse_duration;
 use std::ops::Range;
 use toml::Spanned;
@@ -156,7 +156,7 @@ fn variant<'i>(
                 format!(
                     "unknown key `{}` in a variant; {hint}expected one of: {}",
                     shorten(key, 40),
-                    VARIANT_KEYS.join(", ")
+                    name_list(VARIANT_KEYS)
                 ),
             );
         }
@@ -170,13 +170,17 @@ fn variant<'i>(
             None
         }
         Some((s, DeValue::String(n))) => {
-            let n = n.trim();
-            if n.is_empty() || n == crate::run::BASE_VARIANT || n.chars().any(char::is_control) {
+            let problem = super::name::printable_problem(n).or_else(|| {
+                (n.as_ref() == crate::run::BASE_VARIANT)
+                    .then(|| "\"base\" is the file as written".to_string())
+            });
+            if let Some(problem) = problem {
                 error(
                     s,
                     format!(
-                        "the variant name \"{}\" cannot be used; expected a non-empty name other than \"base\" (the file as written), without control characters",
-                        shorten(n, 40)
+                        "the variant name {} cannot be used: {problem}; expected 1 to {} bytes of printable text other than \"base\"",
+                        super::name::quoted(n),
+                        super::name::MAX_NAME_BYTES
                     ),
                 );
                 None
