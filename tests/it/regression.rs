@@ -55,3 +55,33 @@ for = "5s"
         assert_eq!(late_failures, 0, "seed {seed}");
     }
 }
+
+/// A `duration` past 1,000,000 s without a `bucket` passed validation (only an explicit
+/// bucket was checked against the row limit), and the run then tried to allocate one
+/// time-series row per second: "memory allocation of 1439999997600 bytes failed" (an
+/// abort) for `duration = "5000000h"`. Found by the fuzzer (`tests/fuzz.rs`).
+#[test]
+fn default_bucket_rows_are_capped_like_an_explicit_bucket() {
+    let text = r#"name = "long"
+duration = "5000000h"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 1 }
+[[service]]
+name = "api"
+service_time = { kind = "constant", value = "1ms" }
+"#;
+    let err = resim::Scenario::from_text(text, "long.toml").expect_err("too many rows");
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with("long.toml:2:12: `duration` (18000000000s) would give the time series more than 1000000 rows of the default `bucket` (1s); expected a duration of at most 1000000s, or a `bucket` of at least 18000s"),
+        "{shown}"
+    );
+    // At the limit, and with a bucket wide enough, the same duration is fine.
+    common::scenario(&text.replace("5000000h", "1000000s"));
+    common::scenario(&text.replace(
+        "duration = \"5000000h\"",
+        "duration = \"5000000h\"\nbucket = \"5h\"",
+    ));
+}

@@ -122,7 +122,7 @@ impl Checker<'_> {
                 duration
             });
         let warmup = self.warmup(f.warmup.as_ref(), duration);
-        let bucket = self.bucket(f.bucket.as_ref(), duration);
+        let bucket = self.bucket(f.bucket.as_ref(), duration, f.duration.as_ref());
         let seed = match &f.seed {
             None => DEFAULT_SEED,
             Some(s) if *s.get_ref() < 0 => {
@@ -267,13 +267,32 @@ impl Checker<'_> {
         value
     }
 
-    /// `bucket`, the width of a time-series row.
+    /// `bucket`, the width of a time-series row. The rows of `duration` are capped at
+    /// [`MAX_BUCKETS`] with the default bucket too, reported at `duration_key` then.
     fn bucket(
         &mut self,
         bucket: Option<&Spanned<DurationValue>>,
         duration: Option<SimDuration>,
+        duration_key: Option<&Spanned<DurationValue>>,
     ) -> SimDuration {
         let Some(b) = bucket else {
+            if let (Some(duration), Some(key)) = (duration, duration_key)
+                && duration.as_nanos() / DEFAULT_BUCKET.as_nanos() > MAX_BUCKETS
+            {
+                self.error(
+                    key.span(),
+                    format!(
+                        "`duration` ({}) would give the time series more than {MAX_BUCKETS} rows of the default `bucket` (1s); expected a duration of at most {}, or a `bucket` of at least {}",
+                        show(duration),
+                        show(SimDuration::from_nanos(
+                            MAX_BUCKETS * DEFAULT_BUCKET.as_nanos()
+                        )),
+                        show(SimDuration::from_nanos(
+                            duration.as_nanos().div_ceil(MAX_BUCKETS)
+                        ))
+                    ),
+                );
+            }
             return DEFAULT_BUCKET;
         };
         let value = b.get_ref().0;
