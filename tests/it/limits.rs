@@ -151,10 +151,10 @@ fn estimates_refuse_floods_at_the_value_responsible() {
                 "duration = \"1ms\"\nbucket = \"1ns\"",
                 "{ kind = \"poisson\", rate_per_s = 10 }",
                 "{ kind = \"constant\", value = \"1ms\" }",
-                "",
+                "\n[[service]]\nname = \"db\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\n",
             ),
             "bucket = ",
-            "more than `max_result_rows` = 2000000",
+            "about 3000000 rows (1000000 buckets x (1 + 2 services)), more than `max_result_rows` = 2000000",
         ),
     ];
     for (text, needle, says) in cases {
