@@ -20,6 +20,8 @@ struct Guard {
     pending_level: Option<(u64, SimTime, f64)>,
     /// When to hedge, if the site hedges.
     hedge: Option<HedgeTracker>,
+    /// The policies it was built from, to build it afresh when its process restarts.
+    policy: CallPolicy,
 }
 
 /// Latencies needed before a percentile-based hedge delay is known, and between refreshes.
@@ -75,6 +77,7 @@ impl Guards {
             budget: p.budget.clone().map(Budget::new),
             pending_level: None,
             hedge: p.hedge.map(|h| HedgeTracker::new(h.after)),
+            policy: p.clone(),
         };
         for c in &scenario.clients {
             let site = format!("{}->{}", c.name, scenario.services[c.target].name);
@@ -118,6 +121,40 @@ impl Guards {
     /// The guard of replica `replica`'s call entry `call`.
     pub fn of_call(&self, replica: u32, call: u32) -> u32 {
         self.replica_base[replica as usize] + call
+    }
+
+    /// Replica `replica`'s process restarted: the guards of its `calls` call entries start
+    /// afresh, as a restarted process's breakers, budgets and hedge estimates do (a breaker
+    /// that was not closed is logged as closed at `now`). Their random streams go on.
+    pub fn restart(&mut self, replica: u32, calls: u32, now: SimTime) {
+        for guard in self.of_call(replica, 0)..self.of_call(replica, calls) {
+            let g = &mut self.guards[guard as usize];
+            if let Some((_, t, v)) = g.pending_level.take() {
+                self.log.events.push(PolicyEvent {
+                    time: t,
+                    site: guard,
+                    policy: "retry_budget",
+                    event: "level",
+                    value: Some(v),
+                });
+            }
+            let was_closed = g
+                .breaker
+                .as_ref()
+                .is_none_or(|b| b.state() == crate::policy::breaker::State::Closed);
+            g.breaker = g.policy.breaker.clone().map(Breaker::new);
+            g.budget = g.policy.budget.clone().map(Budget::new);
+            g.hedge = g.policy.hedge.map(|h| HedgeTracker::new(h.after));
+            if !was_closed {
+                self.log.events.push(PolicyEvent {
+                    time: now,
+                    site: guard,
+                    policy: "circuit_breaker",
+                    event: crate::policy::breaker::State::Closed.name(),
+                    value: None,
+                });
+            }
+        }
     }
 
     /// Asks the guard's breaker for a permit: `Err(())` when refused, `Ok(None)` when the

@@ -406,7 +406,19 @@ impl<'s> Model<'s> {
             self.guards.rng(cs.guard),
         );
         if now + wait >= cs.deadline {
-            self.finish_policy_call(owner, outcome, sched);
+            // No retry fits before the deadline. As in gRPC, where the deadline covers the
+            // whole chain of attempts, the call then fails at its deadline, as a timeout
+            // (deadline exceeded): its own deadline timer ends it. A limit inherited by
+            // deadline propagation has no timer here: the call ends at once.
+            let own = self
+                .site_policy(site)
+                .deadline
+                .is_some_and(|d| cs.started + d == cs.deadline);
+            if own {
+                self.policy_calls.live_mut(key).waiting_retry = true;
+            } else {
+                self.finish_policy_call(owner, outcome, sched);
+            }
             return;
         }
         let mut cost = 0.0;
@@ -472,12 +484,14 @@ impl<'s> Model<'s> {
     }
 
     /// A crash killed the job that owned call state `key`: the call ends without outcomes,
-    /// and its attempts give their breaker permits back.
+    /// and its attempts give their breaker permits back, as does the call itself when its
+    /// breaker is outside the retry (during a retry wait no attempt holds it).
     pub(super) fn abandon_policy_call(&mut self, key: Key) {
         if let Some(cs) = self.policy_calls.remove(key) {
             for slot in cs.slots.iter().filter(|s| s.live) {
                 self.guards.release(cs.guard, slot.permit);
             }
+            self.guards.release(cs.guard, cs.call_permit);
         }
     }
 

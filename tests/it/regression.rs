@@ -90,3 +90,56 @@ service_time = { kind = "constant", value = "1ms" }
             .replace("rate_per_s = 1 }", "rate_per_s = 0.01 }"),
     );
 }
+
+/// Issue 8, item 3: with the breaker outside the retry, a caller that crashed during the
+/// retry wait lost the call's permit, and the half-open breaker waited for it forever:
+/// availability stayed 0 after the database recovered at 30 s. The crash now gives the
+/// permit back, and a restarted replica starts with fresh breakers and budgets.
+#[test]
+fn a_callers_crash_does_not_leave_its_breaker_half_open_for_good() {
+    let text = r#"name = "stuck"
+duration = "60s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 50 }
+timeout = "10s"
+[[service]]
+name = "api"
+concurrency = 64
+queue = "unbounded"
+service_time = { kind = "constant", value = "1ms" }
+calls = [{ to = "db", timeout = "1s", retry = { max_attempts = 2, backoff = { kind = "constant", delay = "3s" } }, circuit_breaker = { kind = "consecutive_failures", failures = 5, open_for = "1s" }, order = ["circuit_breaker", "retry"] }]
+[[service]]
+name = "db"
+service_time = { kind = "constant", value = "1ms" }
+[[fault]]
+kind = "errors"
+target = "db"
+rate = 1.0
+at = "10s"
+for = "20s"
+[[fault]]
+kind = "crash"
+target = "api[0]"
+at = "15s"
+for = "500ms"
+"#;
+    let run = common::run(text, 1);
+    let after: Vec<f64> = run
+        .metrics
+        .buckets
+        .iter()
+        .filter(|b| b.start.as_nanos() >= 32_000_000_000 && b.start.as_nanos() < 50_000_000_000)
+        .filter_map(|b| b.counts.availability())
+        .collect();
+    assert!(!after.is_empty());
+    assert!(after.iter().all(|&a| a == 1.0), "{after:?}");
+    let log = &run.metrics.policy_log;
+    let last = log
+        .events
+        .iter()
+        .rfind(|e| e.policy == "circuit_breaker")
+        .expect("breaker events");
+    assert_eq!(last.event, "closed");
+}

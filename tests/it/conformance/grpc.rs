@@ -75,3 +75,27 @@ fn only_retryable_failures_take_tokens() {
         "errors did not drain the bucket: {p:?}"
     );
 }
+
+/// A6: "the deadline applies to the overall call, including all retry attempts": a retry
+/// that cannot be made before the deadline is not made, and the call fails when its
+/// deadline expires, with DEADLINE_EXCEEDED (resim: `timeout`), not at once with the last
+/// attempt's status. Attempts fail within 2 ms; the second retry would start at about
+/// 164 ms, past the 100 ms deadline: every request ends as a timeout.
+#[test]
+fn a_call_without_time_for_another_retry_fails_at_its_deadline() {
+    let text = flaky(
+        "deadline = \"100ms\"\nretry = { max_attempts = 3, backoff = { kind = \"constant\", delay = \"80ms\" } }",
+    )
+    .replace("rate = 0.3", "rate = 1.0");
+    let run = common::run(&text, 1);
+    let t = &run.metrics.totals;
+    assert_eq!(t.timeouts, t.requests, "{t:?}");
+    assert_eq!(t.errors, 0, "{t:?}");
+    // One retry each (counted by when it is sent, so the window's edges differ by a few).
+    let retries = run.metrics.policy.retries;
+    assert!(
+        retries.abs_diff(t.requests) <= 3,
+        "{retries} retries for {} requests",
+        t.requests
+    );
+}
