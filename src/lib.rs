@@ -24,6 +24,7 @@
 //! - [`compare`]: metrics across seeds, intervals, paired differences; the analysis of an
 //!   output folder.
 //! - [`output`] and [`merge`]: output folders, whole or in shards, and merging them.
+//! - [`check`]: expectations and the baseline gate, evaluated into verdicts.
 //!
 //! # Determinism contract
 //!
