@@ -130,13 +130,7 @@ impl Guards {
         for guard in self.of_call(replica, 0)..self.of_call(replica, calls) {
             let g = &mut self.guards[guard as usize];
             if let Some((_, t, v)) = g.pending_level.take() {
-                self.log.events.push(PolicyEvent {
-                    time: t,
-                    site: guard,
-                    policy: "retry_budget",
-                    event: "level",
-                    value: Some(v),
-                });
+                self.log.events.push(level_event(guard, t, v));
             }
             let was_closed = g
                 .breaker
@@ -239,13 +233,7 @@ impl Guards {
         if let Some((b, t, v)) = g.pending_level
             && b != bucket
         {
-            self.log.events.push(PolicyEvent {
-                time: t,
-                site: guard,
-                policy: "retry_budget",
-                event: "level",
-                value: Some(v),
-            });
+            self.log.events.push(level_event(guard, t, v));
         }
         g.pending_level = Some((bucket, now, level));
     }
@@ -254,16 +242,21 @@ impl Guards {
     pub fn finish(mut self) -> PolicyLog {
         for (i, g) in self.guards.iter_mut().enumerate() {
             if let Some((_, t, v)) = g.pending_level.take() {
-                self.log.events.push(PolicyEvent {
-                    time: t,
-                    site: i as u32,
-                    policy: "retry_budget",
-                    event: "level",
-                    value: Some(v),
-                });
+                self.log.events.push(level_event(i as u32, t, v));
             }
         }
         self.log.events.sort_by_key(|e| (e.time, e.site));
         self.log
+    }
+}
+
+/// The log line of a budget's level `value` at `time`, for guard `site`.
+fn level_event(site: u32, time: SimTime, value: f64) -> PolicyEvent {
+    PolicyEvent {
+        time,
+        site,
+        policy: "retry_budget",
+        event: "level",
+        value: Some(value),
     }
 }

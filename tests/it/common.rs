@@ -38,3 +38,20 @@ pub fn resim(dir: &Path, args: &[&str]) -> Output {
         .output()
         .expect("the resim binary starts")
 }
+
+/// The rows of a CSV file as maps from column name to value.
+pub fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).expect("csv readable");
+    let headers = reader.headers().expect("header row").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("well-formed row");
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}

@@ -302,22 +302,6 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Rows of a CSV file as maps from column to value.
-fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).expect("csv");
-    let header = r.headers().expect("header").clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.expect("record");
-            header
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
 const SWEEP: &str = r#"
 [[variant]]
 name = "no-budget"
@@ -389,7 +373,7 @@ fn outputs_are_byte_identical_across_threads_and_across_shards_merged() {
     assert_eq!(manifest("one"), manifest("merged"));
     assert_eq!(manifest("one"), manifest("two"));
     // 3 variants x 2 points x 3 seeds, in that order.
-    let summary = rows(&d.join("one/summary.csv"));
+    let summary = common::csv_rows(&d.join("one/summary.csv"));
     assert_eq!(summary.len(), 18);
     let order: Vec<(String, String, String)> = summary
         .iter()
@@ -417,8 +401,8 @@ fn aggregate_means_and_paired_differences_follow_from_the_runs() {
         d,
         &["run", "s.toml", "--seeds", "5", "--quiet", "--out", "o"],
     );
-    let summary = rows(&d.join("o/summary.csv"));
-    let aggregate = rows(&d.join("o/aggregate.csv"));
+    let summary = common::csv_rows(&d.join("o/summary.csv"));
+    let aggregate = common::csv_rows(&d.join("o/aggregate.csv"));
     assert_eq!(aggregate.len(), 6, "3 variants x 2 points");
     let num = |r: &BTreeMap<String, String>, c: &str| -> f64 {
         r[c].parse().unwrap_or_else(|_| panic!("{c} = {:?}", r[c]))
@@ -496,10 +480,10 @@ fn variant_selection_runs_only_the_named_variants_and_rejects_unknown_ones() {
             "o",
         ],
     );
-    let summary = rows(&d.join("o/summary.csv"));
+    let summary = common::csv_rows(&d.join("o/summary.csv"));
     assert_eq!(summary.len(), 2, "one variant at two points");
     assert!(summary.iter().all(|r| r["variant"] == "flaky-db"));
-    let aggregate = rows(&d.join("o/aggregate.csv"));
+    let aggregate = common::csv_rows(&d.join("o/aggregate.csv"));
     assert!(
         aggregate.iter().all(|r| r["availability_diff"].is_empty()),
         "no base to differ from"

@@ -5,22 +5,6 @@ use std::collections::BTreeMap;
 
 type Row = BTreeMap<String, String>;
 
-fn read_rows(path: &std::path::Path) -> Vec<Row> {
-    let mut reader = csv::Reader::from_path(path).expect("csv readable");
-    let headers = reader.headers().expect("header row").clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("well-formed row");
-            headers
-                .iter()
-                .zip(r.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
 fn num(row: &Row, column: &str) -> u64 {
     row.get(column)
         .unwrap_or_else(|| panic!("column {column} missing"))
@@ -94,7 +78,7 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
             "{name}: {}",
             String::from_utf8_lossy(&result.stderr)
         );
-        let summary = read_rows(&out.join("summary.csv"));
+        let summary = common::csv_rows(&out.join("summary.csv"));
         let study = resim::Study::load(file).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             summary.len(),
@@ -117,7 +101,7 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
                 .map(|c| r[c].clone())
                 .collect()
         };
-        let series = read_rows(&out.join("timeseries.csv"));
+        let series = common::csv_rows(&out.join("timeseries.csv"));
         assert!(!series.is_empty(), "{name}: empty time series");
         for row in summary.iter().chain(&series) {
             assert_conserved(&name, row);
