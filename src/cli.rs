@@ -360,6 +360,10 @@ fn run(args: &RunArgs) -> u8 {
             eprintln!("{}: {e}", args.file.display());
             return EXIT_BAD_INPUT;
         }
+        Err(OutputError::Invalid(e)) => {
+            eprintln!("{}: {e}", args.file.display());
+            return EXIT_BAD_INPUT;
+        }
         Err(e) => {
             eprintln!("{}: cannot write results: {e}", out.display());
             return EXIT_BAD_INPUT;

@@ -15,6 +15,9 @@ use crate::scenario::Study;
 use crate::sweep::{self, Shard, StreamError};
 use std::path::{Path, PathBuf};
 
+/// Most runs one study may have (the run list holds 16 bytes a run).
+pub const MAX_RUNS: u64 = 100_000_000;
+
 /// What to run and how.
 pub struct RunRequest<'a> {
     /// The study, with variants already selected.
@@ -103,6 +106,15 @@ pub fn run_into(
     mut on_result: impl FnMut(&RunResult) + Send,
 ) -> Result<RunOutcome, OutputError> {
     let study = req.study;
+    let total = (study.cells.len() as u128) * u128::from(req.seeds.count);
+    if total > MAX_RUNS as u128 {
+        return Err(OutputError::Invalid(format!(
+            "the study has {total} runs ({} variant(s) x {} point(s) x {} seed(s)); expected at most {MAX_RUNS}: fewer seeds, variants or sweep points",
+            study.variants.len(),
+            study.points.len(),
+            req.seeds.count
+        )));
+    }
     let seeds = sweep::seeds(req.seeds.first, req.seeds.count);
     let all = sweep::run_list(study.cells.len(), &seeds);
     let range = req.shard.map_or(0..all.len(), |s| s.range(all.len()));

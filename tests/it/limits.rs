@@ -193,3 +193,30 @@ fn limits_are_keys_of_the_scenario_and_must_be_positive() {
         assert!(err.contains(&format!("`{key}` is ")), "{key}: {err}");
     }
 }
+
+#[test]
+fn a_study_with_too_many_runs_is_refused_before_it_starts() {
+    let values: Vec<String> = (1..=150).map(|v| v.to_string()).collect();
+    let text = system(
+        "duration = \"1s\"",
+        "{ kind = \"poisson\", rate_per_s = 1 }",
+        "{ kind = \"constant\", value = \"1ms\" }",
+        &format!(
+            "\n[sweep]\n\"client.u.arrival.rate_per_s\" = [{}]\n",
+            values.join(", ")
+        ),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("s.toml"), text).expect("written");
+    let (code, err) = capped(
+        dir.path(),
+        &[
+            "run", "s.toml", "--seeds", "1000000", "--quiet", "--out", "o",
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("the study has 150000000 runs (1 variant(s) x 150 point(s) x 1000000 seed(s)); expected at most 100000000"),
+        "{err}"
+    );
+}
