@@ -108,17 +108,30 @@ impl Checker<'_> {
             Some((_, "full")) => Jitter::Full,
             Some((_, "equal")) => Jitter::Equal,
             Some((_, "decorrelated")) => Jitter::Decorrelated,
-            Some((_, "proportional")) => {
-                let factor = f.jitter_factor.as_ref().map_or(0.2, |x| *x.get_ref());
+            Some((_, kind @ ("proportional" | "randomized"))) => {
+                // gRPC's U(0.8, 1.2); Resilience4j's default randomizationFactor.
+                let default = if kind == "proportional" { 0.2 } else { 0.5 };
+                let factor = f.jitter_factor.as_ref().map_or(default, |x| *x.get_ref());
                 if !(0.0..=1.0).contains(&factor) {
                     let span = f.jitter_factor.as_ref().map_or(r.span(), Spanned::span);
                     self.error(span, format!("`jitter_factor` is {factor}; expected a spread from 0 to 1, like 0.2 for U(0.8, 1.2)"));
                     return None;
                 }
-                Jitter::Proportional { factor }
+                if kind == "proportional" {
+                    Jitter::Proportional { factor }
+                } else {
+                    Jitter::Randomized { factor }
+                }
             }
             Some((j, other)) => {
-                let kinds = ["none", "full", "equal", "decorrelated", "proportional"];
+                let kinds = [
+                    "none",
+                    "full",
+                    "equal",
+                    "decorrelated",
+                    "proportional",
+                    "randomized",
+                ];
                 let hint = did_you_mean(other, kinds)
                     .map(|k| format!("did you mean \"{k}\"? "))
                     .unwrap_or_default();
@@ -135,9 +148,12 @@ impl Checker<'_> {
         };
         if let (Some(x), false) = (
             &f.jitter_factor,
-            matches!(jitter, Jitter::Proportional { .. }),
+            matches!(
+                jitter,
+                Jitter::Proportional { .. } | Jitter::Randomized { .. }
+            ),
         ) {
-            self.error(x.span(), "`jitter_factor` applies only to `jitter = \"proportional\"`; expected no factor here");
+            self.error(x.span(), "`jitter_factor` applies only to `jitter = \"proportional\"` or `\"randomized\"`; expected no factor here");
         }
         let retry_on = match &f.retry_on {
             Some(on) => self.reasons(on, "retry_on", "no failure would be retried"),
