@@ -1,6 +1,8 @@
 //! Retry waits: constant or exponential backoff, and the jitter formulas of the AWS
-//! Architecture Blog ("Exponential Backoff And Jitter", 2015) plus proportional jitter
-//! (Resilience4j's randomized wait, gRPC's U(0.8, 1.2)).
+//! Architecture Blog ("Exponential Backoff And Jitter", 2015) plus two proportional ones:
+//! gRPC's (cap, then randomize: `min(cap, w) * U(0.8, 1.2)` in gRFC A6 since 2024) and
+//! Resilience4j's `ofExponentialRandomBackoff` (randomize, then cap:
+//! `min(cap, w * U(1 - f, 1 + f))`, so the spread vanishes at the cap).
 //!
 //! Convention: the wait before retry `n` (n = 1 for the first retry, that is after the first
 //! failed attempt) is computed from `expo(n) = min(cap, base * multiplier^(n-1))`, as in
@@ -40,9 +42,16 @@ pub enum Jitter {
     /// `min(cap, U(base, 3 * previous wait))`, the previous wait starting at `base`; the
     /// state is kept per request (across its retries).
     Decorrelated,
-    /// `expo(n) * U(1 - factor, 1 + factor)`.
+    /// `expo(n) * U(1 - factor, 1 + factor)`: capped, then randomized (gRPC).
     Proportional {
         /// Relative spread, in [0, 1].
+        factor: f64,
+    },
+    /// `min(cap, base * multiplier^(n-1) * U(1 - factor, 1 + factor))`: randomized, then
+    /// capped (Resilience4j's `ofExponentialRandomBackoff`; a constant backoff has no cap,
+    /// as `ofRandomized`).
+    Randomized {
+        /// Relative spread, in [0, 1] (Resilience4j's `randomizationFactor`, default 0.5).
         factor: f64,
     },
 }
@@ -61,6 +70,16 @@ impl Backoff {
                     base.as_nanos() as f64 * multiplier.powi(n.saturating_sub(1).min(1_000) as i32);
                 grown.min(cap.as_nanos() as f64)
             }
+        }
+    }
+
+    /// The wait before retry `n` (n >= 1) before any cap.
+    pub fn uncapped(&self, n: u32) -> f64 {
+        match *self {
+            Backoff::Constant { delay } => delay.as_nanos() as f64,
+            Backoff::Exponential {
+                base, multiplier, ..
+            } => base.as_nanos() as f64 * multiplier.powi(n.saturating_sub(1).min(1_000) as i32),
         }
     }
 
@@ -102,6 +121,13 @@ pub fn wait(
             (base + (upper - base) * rng.unit()).min(backoff.cap())
         }
         Jitter::Proportional { factor } => expo * (1.0 - factor + 2.0 * factor * rng.unit()),
+        Jitter::Randomized { factor } => {
+            let drawn = backoff.uncapped(n) * (1.0 - factor + 2.0 * factor * rng.unit());
+            match backoff {
+                Backoff::Constant { .. } => drawn,
+                Backoff::Exponential { .. } => drawn.min(backoff.cap()),
+            }
+        }
     };
     *previous = ns;
     SimDuration::from_nanos_f64(ns)
@@ -182,6 +208,52 @@ mod tests {
                 last = prev;
             }
         }
+    }
+
+    /// Resilience4j randomizes, then caps: at n = 7 (uncapped 640 ms, cap 1000 ms) the
+    /// spread of 0.5 reaches 960 ms and stays below the cap; at n = 8 (uncapped 1280 ms) the
+    /// draws U(640, 1920) are capped, so about 7 in 10 equal the cap exactly. gRPC's order
+    /// (`Proportional`) spreads the capped 1000 ms to U(500, 1500) instead.
+    #[test]
+    fn randomized_jitter_randomizes_then_caps() {
+        let below = draws(Jitter::Randomized { factor: 0.5 }, 7, 4000);
+        assert!(below.iter().all(|&w| (320.0..=960.0).contains(&w)));
+        assert!((mean(&below) - 640.0).abs() < 640.0 * 0.02);
+        let capped = draws(Jitter::Randomized { factor: 0.5 }, 8, 4000);
+        assert!(capped.iter().all(|&w| (640.0..=1000.0).contains(&w)));
+        let at_cap = capped.iter().filter(|&&w| w == 1000.0).count() as f64 / 4000.0;
+        assert!((at_cap - 0.7).abs() < 0.03, "{at_cap}");
+        let grpc = draws(Jitter::Proportional { factor: 0.5 }, 8, 4000);
+        assert!(
+            grpc.iter().any(|&w| w > 1000.0),
+            "gRPC's order can exceed the cap"
+        );
+    }
+
+    /// Resilience4j's `ofRandomized` (a constant wait) has no cap: the spread is symmetric.
+    #[test]
+    fn randomized_jitter_on_a_constant_wait_is_symmetric() {
+        let b = Backoff::Constant {
+            delay: SimDuration::from_millis(100),
+        };
+        let mut rng = SimRng::new(5, StreamId::named(StreamKind::Policy, "r4j"));
+        let w: Vec<f64> = (0..4000)
+            .map(|_| {
+                let mut prev = 0.0;
+                wait(
+                    &b,
+                    Jitter::Randomized { factor: 0.5 },
+                    3,
+                    &mut prev,
+                    &mut rng,
+                )
+                .as_nanos() as f64
+                    / MS as f64
+            })
+            .collect();
+        assert!(w.iter().all(|&x| (50.0..=150.0).contains(&x)));
+        assert!(w.iter().any(|&x| x > 140.0));
+        assert!((mean(&w) - 100.0).abs() < 2.0);
     }
 
     /// The decorrelated mean of the first retry: U(base, 3 base) has mean 2 base.

@@ -3,11 +3,16 @@
 //! fixed number of trial calls in total), and a consecutive-failures breaker in the style
 //! of Polly's basic breaker and Hystrix's single trial.
 //!
-//! Differences from Resilience4j, all deliberate: outcomes of calls that were permitted
-//! before the breaker last changed state are ignored (Polly does the same; Resilience4j
-//! would record late outcomes into the new state's metrics); and there is no automatic
-//! open -> half-open timer, no `maxWaitDurationInHalfOpenState`, no exception lists (every
-//! failure reason counts as a failure).
+//! Late outcomes (of calls permitted before the breaker last changed state) are handled as
+//! all three libraries handle them: recorded into the state the breaker is in when they
+//! arrive. While open they change nothing (Resilience4j's `OpenState.onError` only updates
+//! metrics; Polly and Hystrix ignore them); in half-open a late outcome counts like a
+//! trial's (Resilience4j records it into the trial window; Polly's and Hystrix's half-open
+//! closes on any success and re-opens on any failure); when closed it enters the window.
+//!
+//! Differences from Resilience4j, all deliberate: there is no automatic open -> half-open
+//! timer, no `maxWaitDurationInHalfOpenState`, no exception lists (every failure reason
+//! counts as a failure).
 
 use crate::engine::{SimDuration, SimTime};
 
@@ -144,7 +149,7 @@ impl Metrics {
 pub struct Breaker {
     spec: BreakerSpec,
     state: State,
-    /// Bumped at every transition; permits of older epochs are ignored.
+    /// Bumped at every transition; a permit of an older epoch is not given back.
     epoch: u32,
     opened_at: SimTime,
     /// Closed-state window, or the half-open trial window.
@@ -207,10 +212,17 @@ impl Breaker {
     }
 
     /// Asks to make a call now. `None` means refused (short-circuited). An open breaker
-    /// moves to half-open lazily, with the first call strictly after `opened_at + open_for`,
-    /// which takes the first trial permit.
+    /// moves to half-open lazily, with the first call that comes once `open_for` has passed,
+    /// which takes the first trial permit: strictly after `opened_at + open_for` for a rate
+    /// breaker (Resilience4j), at or after it for a consecutive-failures one (Polly's
+    /// `now >= blockedUntil`).
     pub fn try_acquire(&mut self, now: SimTime) -> Option<Permit> {
-        if self.state == State::Open && now > self.opened_at + self.open_for() {
+        let reopens_at = self.opened_at + self.open_for();
+        let due = match self.spec {
+            BreakerSpec::Rate { .. } => now > reopens_at,
+            BreakerSpec::ConsecutiveFailures { .. } => now >= reopens_at,
+        };
+        if self.state == State::Open && due {
             self.go(now, State::HalfOpen);
         }
         match self.state {
@@ -233,11 +245,10 @@ impl Breaker {
         }
     }
 
-    /// Records the outcome of a permitted call that took `duration`.
-    pub fn record(&mut self, permit: Permit, now: SimTime, duration: SimDuration, failed: bool) {
-        if permit.0 != self.epoch {
-            return;
-        }
+    /// Records the outcome of a permitted call that took `duration`, into the state the
+    /// breaker is in now, whatever state issued `permit` (as Resilience4j, Polly and Hystrix
+    /// do): ignored while open, a trial outcome in half-open, part of the window when closed.
+    pub fn record(&mut self, _permit: Permit, now: SimTime, duration: SimDuration, failed: bool) {
         match self.spec.clone() {
             BreakerSpec::Rate {
                 window,
@@ -422,16 +433,120 @@ mod tests {
         assert_eq!(states(&mut b), [(4_100, "open")]);
     }
 
-    #[test]
-    fn outcomes_from_an_earlier_state_are_ignored() {
-        let mut b = r4j(Window::Count(4));
-        let early = b.try_acquire(SimTime(0)).expect("closed");
+    /// Opens `b` (count window of 4, min 4 calls) with four failures at 1..=4 ms.
+    fn trip(b: &mut Breaker) {
         for t in 1..=4 {
-            call(&mut b, t, true, 1);
+            call(b, t, true, 1);
         }
         assert_eq!(b.state(), State::Open);
+    }
+
+    #[test]
+    fn a_late_outcome_changes_nothing_while_open() {
+        let mut b = r4j(Window::Count(4));
+        let early = b.try_acquire(SimTime(0)).expect("closed");
+        trip(&mut b);
         b.record(early, SimTime(5 * MS), SimDuration::from_millis(1), false);
         assert_eq!(b.state(), State::Open);
+        // Nor does it linger: half-open starts from an empty trial window.
+        assert!(call(&mut b, 10_005, false, 1));
+        assert!(call(&mut b, 10_006, false, 1));
+        assert_eq!(b.state(), State::Closed);
+    }
+
+    /// Resilience4j's `HalfOpenState.onError` records into the trial window whatever state
+    /// permitted the call: a late failure and one trial success make 1 of 2 = 50%: re-open.
+    #[test]
+    fn a_late_outcome_counts_as_a_trial_outcome_in_a_rate_breaker() {
+        let mut b = r4j(Window::Count(4));
+        let early = b.try_acquire(SimTime(0)).expect("closed");
+        trip(&mut b);
+        assert!(call(&mut b, 10_005, false, 1), "the first trial");
+        assert_eq!(b.state(), State::HalfOpen);
+        b.record(
+            early,
+            SimTime(10_006 * MS),
+            SimDuration::from_millis(1),
+            true,
+        );
+        assert_eq!(
+            b.state(),
+            State::Open,
+            "decided with one trial and one late outcome"
+        );
+    }
+
+    /// Resilience4j's `ClosedState.onError` records a late failure into the fresh window.
+    #[test]
+    fn a_late_outcome_enters_the_closed_window_of_a_rate_breaker() {
+        let mut b = r4j(Window::Count(4));
+        let early: Vec<Permit> = (0..2)
+            .map(|_| b.try_acquire(SimTime(0)).expect("closed"))
+            .collect();
+        trip(&mut b);
+        assert!(call(&mut b, 10_005, false, 1));
+        assert!(call(&mut b, 10_006, false, 1));
+        assert_eq!(b.state(), State::Closed);
+        call(&mut b, 10_007, false, 1);
+        call(&mut b, 10_008, false, 1);
+        for p in early {
+            b.record(p, SimTime(10_009 * MS), SimDuration::from_millis(1), true);
+        }
+        // 2 late failures of 4 calls = 50%: opens.
+        assert_eq!(b.state(), State::Open);
+    }
+
+    fn consecutive(failures: u32) -> Breaker {
+        Breaker::new(BreakerSpec::ConsecutiveFailures {
+            failures,
+            open_for: SimDuration::from_secs(5),
+        })
+    }
+
+    /// Polly's half-open closes on any success and breaks again on any handled failure, the
+    /// probe's or not (`CircuitStateController`), as Hystrix's `markSuccess`/`markNonSuccess`.
+    #[test]
+    fn a_late_outcome_decides_a_consecutive_breaker_in_half_open() {
+        for late_failed in [false, true] {
+            let mut b = consecutive(2);
+            let early = b.try_acquire(SimTime(0)).expect("closed");
+            call(&mut b, 1, true, 1);
+            call(&mut b, 2, true, 1);
+            let probe = b.try_acquire(SimTime(5_002 * MS)).expect("the probe");
+            assert_eq!(b.state(), State::HalfOpen);
+            b.record(
+                early,
+                SimTime(5_003 * MS),
+                SimDuration::from_millis(1),
+                late_failed,
+            );
+            let expected = if late_failed {
+                State::Open
+            } else {
+                State::Closed
+            };
+            assert_eq!(b.state(), expected, "late outcome failed: {late_failed}");
+            // The probe's own outcome then lands in the new state.
+            b.record(
+                probe,
+                SimTime(5_004 * MS),
+                SimDuration::from_millis(1),
+                false,
+            );
+        }
+    }
+
+    /// Polly moves to half-open with the first call at or after `blockedUntil`.
+    #[test]
+    fn a_consecutive_breaker_half_opens_exactly_at_the_end_of_open_for() {
+        let mut b = consecutive(1);
+        call(&mut b, 1, true, 1);
+        assert!(!call(&mut b, 5_000, false, 1));
+        assert!(call(&mut b, 5_001, false, 1), "at opened_at + open_for");
+        assert_eq!(
+            states(&mut b),
+            [(1, "open"), (5_001, "half_open"), (5_001, "closed")]
+        );
     }
 
     #[test]

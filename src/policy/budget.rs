@@ -10,8 +10,9 @@ use crate::outcome::Outcome;
 #[derive(Clone, Debug, PartialEq)]
 pub enum BudgetSpec {
     /// Finagle `RetryBudget` semantics: over the last `ttl`, retries may be at most
-    /// `percent`% of the requests plus `min_per_s * ttl`. Differs from Finagle in that the
-    /// window slides in whole seconds (Finagle expires each deposit individually).
+    /// `percent`% of the requests plus `min_per_s * ttl`. The window is Finagle's
+    /// `WindowedAdder` with 10 slices: the current slice and the 9 before it, a slice
+    /// starting with the first event at least `ttl / 10` after the current one started.
     Ratio {
         /// Retries allowed per 100 requests.
         percent: f64,
@@ -50,9 +51,14 @@ pub enum BudgetSpec {
 pub struct Budget {
     spec: BudgetSpec,
     tokens: f64,
-    /// Ratio budgets: per-second slots (second index, requests, retries), oldest first.
-    slots: std::collections::VecDeque<(u64, u64, u64)>,
+    /// Ratio budgets: (requests, retries) per slice, oldest first; the last is current.
+    slots: std::collections::VecDeque<(u64, u64)>,
+    /// Ratio budgets: when the current slice started.
+    slice_start: SimTime,
 }
+
+/// Finagle's `LeakyBucket` keeps a `WindowedAdder` of this many slices.
+const SLICES: u64 = 10;
 
 impl Budget {
     /// A fresh budget.
@@ -62,25 +68,35 @@ impl Budget {
             BudgetSpec::TokenBucket { max_tokens, .. } => *max_tokens,
             BudgetSpec::Quota { capacity, .. } => *capacity,
         };
+        let mut slots = std::collections::VecDeque::with_capacity(SLICES as usize + 1);
+        slots.push_back((0, 0));
         Budget {
             spec,
             tokens,
-            slots: std::collections::VecDeque::with_capacity(64),
+            slots,
+            slice_start: SimTime::ZERO,
         }
     }
 
-    /// Drops ratio slots that have left the window, and returns the current one.
-    fn slot(&mut self, now: SimTime) -> &mut (u64, u64, u64) {
-        let ttl_s = match &self.spec {
-            BudgetSpec::Ratio { ttl, .. } => ttl.as_nanos().div_ceil(1_000_000_000).max(1),
-            _ => 1,
+    /// Slides the ratio window to `now` and returns the current slice, as Finagle's
+    /// `WindowedAdder.expired`: once `ttl / 10` has passed since the current slice started,
+    /// a new one starts now, after as many empty slices as whole slice lengths were skipped
+    /// beyond the first; only the newest 10 are kept.
+    fn slot(&mut self, now: SimTime) -> &mut (u64, u64) {
+        let slice = match &self.spec {
+            BudgetSpec::Ratio { ttl, .. } => (ttl.as_nanos() / SLICES).max(1),
+            _ => u64::MAX,
         };
-        let second = now.as_nanos() / 1_000_000_000;
-        while self.slots.front().is_some_and(|s| s.0 + ttl_s <= second) {
-            self.slots.pop_front();
-        }
-        if self.slots.back().is_none_or(|s| s.0 != second) {
-            self.slots.push_back((second, 0, 0));
+        let elapsed = now.as_nanos().saturating_sub(self.slice_start.as_nanos());
+        if elapsed >= slice {
+            let skipped = (elapsed / slice - 1).min(SLICES - 1);
+            for _ in 0..=skipped {
+                self.slots.push_back((0, 0));
+            }
+            while self.slots.len() as u64 > SLICES {
+                self.slots.pop_front();
+            }
+            self.slice_start = now;
         }
         self.slots.back_mut().expect("a current slot")
     }
@@ -88,7 +104,7 @@ impl Budget {
     /// A new request (its first attempt) goes out.
     pub fn on_request(&mut self, now: SimTime) {
         if let BudgetSpec::Ratio { .. } = self.spec {
-            self.slot(now).1 += 1;
+            self.slot(now).0 += 1;
         }
     }
 
@@ -101,7 +117,7 @@ impl Budget {
                 let allowance = self.allowance(now);
                 let used = self.retries_in_window();
                 if (used as f64) + 1.0 <= allowance {
-                    self.slot(now).2 += 1;
+                    self.slot(now).1 += 1;
                     true
                 } else {
                     false
@@ -175,12 +191,12 @@ impl Budget {
             return 0.0;
         };
         self.slot(now);
-        let requests: u64 = self.slots.iter().map(|s| s.1).sum();
+        let requests: u64 = self.slots.iter().map(|s| s.0).sum();
         percent / 100.0 * requests as f64 + min_per_s * ttl.as_secs_f64()
     }
 
     fn retries_in_window(&self) -> u64 {
-        self.slots.iter().map(|s| s.2).sum()
+        self.slots.iter().map(|s| s.1).sum()
     }
 
     /// The budget's level now, for the policy log: retries still allowed in the window
@@ -204,38 +220,37 @@ mod tests {
     proptest! {
         #![proptest_config(Config { cases: 128, rng_seed: RngSeed::Fixed(3), ..Config::default() })]
 
-        /// Whatever the traffic, at every retry the retries inside the window of `ttl` whole
-        /// seconds ending then never exceed percent% of the requests in it plus
-        /// min_per_s * ttl. (Once requests leave the window, older retries may exceed what
-        /// the newer window would allow: the budget limits decisions, not history.)
+        /// Whatever the traffic, at every retry allowed at t the retries since t - 0.9 ttl
+        /// (always inside the window: a slice holds events less than ttl/10 apart) never
+        /// exceed percent% of the requests since t - 2 ttl (the window never reaches further
+        /// back: a slice and the empty ones after it span less than two slice lengths each)
+        /// plus min_per_s * ttl.
         #[test]
         fn ratio_budget_never_exceeds_its_allowance(
             events in prop::collection::vec((0u64..2_000_000_000, any::<bool>()), 1..600),
             percent in 1.0f64..50.0,
             min_per_s in 0.0f64..3.0,
         ) {
-            let ttl_s = 3u64;
-            let mut b = Budget::new(BudgetSpec::Ratio { percent, min_per_s, ttl: SimDuration::from_secs(ttl_s) });
+            let ttl = 3 * S;
+            let mut b = Budget::new(BudgetSpec::Ratio { percent, min_per_s, ttl: SimDuration(ttl) });
             let mut now = 0u64;
-            let mut log: Vec<(u64, bool)> = Vec::new(); // (second, is_retry)
+            let mut log: Vec<(u64, bool)> = Vec::new(); // (time, is_retry)
             let mut cost = 0.0;
             for (gap, is_request) in events {
                 now += gap / 20;
                 let t = SimTime(now);
                 if is_request {
                     b.on_request(t);
-                    log.push((now / S, false));
+                    log.push((now, false));
                 } else if b.try_retry(t, Outcome::Error, &mut cost) {
-                    log.push((now / S, true));
+                    log.push((now, true));
                 }
             }
-            let retry_seconds: Vec<u64> = log.iter().filter(|e| e.1).map(|e| e.0).collect();
-            for end in retry_seconds {
-                let start = end.saturating_sub(ttl_s - 1);
-                let in_window = |&&(s, _): &&(u64, bool)| s >= start && s <= end;
-                let requests = log.iter().filter(in_window).filter(|e| !e.1).count() as f64;
-                let retries = log.iter().filter(in_window).filter(|e| e.1).count() as f64;
-                prop_assert!(retries <= percent / 100.0 * requests + min_per_s * ttl_s as f64 + 1e-9,
+            for &(end, _) in log.iter().filter(|e| e.1) {
+                let since = |from: u64| log.iter().filter(move |e| e.0 >= from && e.0 <= end);
+                let requests = since(end.saturating_sub(2 * ttl)).filter(|e| !e.1).count() as f64;
+                let retries = since(end.saturating_sub(ttl / 10 * 9)).filter(|e| e.1).count() as f64;
+                prop_assert!(retries <= percent / 100.0 * requests + min_per_s * 3.0 + 1e-9,
                     "window ending {end}: {retries} retries for {requests} requests");
             }
         }
@@ -254,6 +269,58 @@ mod tests {
                 prop_assert!((0.0..=10.0).contains(&after));
             }
         }
+    }
+
+    /// Finagle's `WindowedAdder` with a 1 s ttl slides in 100 ms slices: a request 100 ms
+    /// before a retry funds it even across a whole second (a window sliding by whole
+    /// seconds dropped it), and one ten slices back no longer does.
+    #[test]
+    fn ratio_window_slides_in_tenths_of_the_ttl() {
+        let ms = |t: u64| SimTime(t * 1_000_000);
+        let budget = || {
+            Budget::new(BudgetSpec::Ratio {
+                percent: 100.0,
+                min_per_s: 0.0,
+                ttl: SimDuration::from_secs(1),
+            })
+        };
+        let mut cost = 0.0;
+        let mut b = budget();
+        b.on_request(ms(950));
+        assert!(
+            b.try_retry(ms(1_050), Outcome::Error, &mut cost),
+            "100 ms ago"
+        );
+        let mut b = budget();
+        b.on_request(ms(10));
+        for t in (110..=1_010).step_by(100) {
+            b.level(ms(t)); // traffic that starts a slice every 100 ms
+        }
+        assert!(
+            !b.try_retry(ms(1_060), Outcome::Error, &mut cost),
+            "ten slices back"
+        );
+    }
+
+    /// Finagle starts a slice lazily, with the first event at least ttl/10 after the
+    /// current one started, so with sparse traffic the window reaches further back than
+    /// `ttl`: deposits 190 ms apart, each starting one slice, stay for ten of them (1.8 s).
+    #[test]
+    fn ratio_slices_start_with_traffic_not_with_the_clock() {
+        let mut b = Budget::new(BudgetSpec::Ratio {
+            percent: 100.0,
+            min_per_s: 0.0,
+            ttl: SimDuration::from_secs(1),
+        });
+        let mut cost = 0.0;
+        for k in 0..10 {
+            b.on_request(SimTime(k * 190_000_000));
+        }
+        // At 1.8 s the deposit of time 0 is in the oldest of the ten slices kept.
+        assert!((b.level(SimTime(1_809_000_000)) - 10.0).abs() < 1e-9);
+        assert!(b.try_retry(SimTime(1_809_000_000), Outcome::Error, &mut cost));
+        // The next slice pushes it out: 9 deposits less the retry.
+        assert!((b.level(SimTime(1_900_000_000)) - 8.0).abs() < 1e-9);
     }
 
     #[test]

@@ -650,6 +650,42 @@ fn cases() -> Vec<Case> {
             "`fallback` must come first in `order`",
         ),
         case(
+            "zero slow call duration",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\ncircuit_breaker = { slow_call_duration = \"0s\" }",
+            )]),
+            "9:42",
+            "`slow_call_duration` is zero; expected a positive duration",
+        ),
+        case(
+            "zero token ratio",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nretry = {}\nretry_budget = { kind = \"token_bucket\", token_ratio = 0 }",
+            )]),
+            "10:55",
+            "`token_ratio` is 0, which gRPC rejects",
+        ),
+        case(
+            "empty retry_on",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nretry = { retry_on = [] }",
+            )]),
+            "9:22",
+            "`retry_on` is empty, so no failure would be retried; expected at least one of:",
+        ),
+        case(
+            "empty fallback on",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nfallback = { on = [] }",
+            )]),
+            "9:19",
+            "`on` is empty, so no failure would fall back; expected at least one of:",
+        ),
+        case(
             "zero client timeout",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

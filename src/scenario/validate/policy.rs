@@ -28,7 +28,7 @@ impl Checker<'_> {
         }
         let breaker = keys.circuit_breaker.and_then(|b| self.breaker(b));
         let fallback = keys.fallback.map(|f| match &f.get_ref().on {
-            Some(on) => self.reasons(on, "on"),
+            Some(on) => self.reasons(on, "on", "no failure would fall back"),
             None => Reasons::ALL,
         });
         let hedge = keys.hedge.and_then(|h| self.hedge(h));
@@ -57,8 +57,18 @@ impl Checker<'_> {
         Some(d.get_ref().0)
     }
 
-    /// A list of failure reasons under `key`.
-    fn reasons(&mut self, names: &Spanned<Names>, key: &str) -> Reasons {
+    /// A list of failure reasons under `key`; an empty list is an error, since then
+    /// `useless` (the policy would do nothing).
+    fn reasons(&mut self, names: &Spanned<Names>, key: &str, useless: &str) -> Reasons {
+        if names.get_ref().is_empty() {
+            self.error(
+                names.span(),
+                format!(
+                    "`{key}` is empty, so {useless}; expected at least one of: {} (or leave `{key}` out for the default)",
+                    name_list(Reasons::NAMES)
+                ),
+            );
+        }
         let mut set = Reasons::NONE;
         for n in names.get_ref() {
             match Reasons::parse(n.get_ref()) {
@@ -98,17 +108,30 @@ impl Checker<'_> {
             Some((_, "full")) => Jitter::Full,
             Some((_, "equal")) => Jitter::Equal,
             Some((_, "decorrelated")) => Jitter::Decorrelated,
-            Some((_, "proportional")) => {
-                let factor = f.jitter_factor.as_ref().map_or(0.2, |x| *x.get_ref());
+            Some((_, kind @ ("proportional" | "randomized"))) => {
+                // gRPC's U(0.8, 1.2); Resilience4j's default randomizationFactor.
+                let default = if kind == "proportional" { 0.2 } else { 0.5 };
+                let factor = f.jitter_factor.as_ref().map_or(default, |x| *x.get_ref());
                 if !(0.0..=1.0).contains(&factor) {
                     let span = f.jitter_factor.as_ref().map_or(r.span(), Spanned::span);
                     self.error(span, format!("`jitter_factor` is {factor}; expected a spread from 0 to 1, like 0.2 for U(0.8, 1.2)"));
                     return None;
                 }
-                Jitter::Proportional { factor }
+                if kind == "proportional" {
+                    Jitter::Proportional { factor }
+                } else {
+                    Jitter::Randomized { factor }
+                }
             }
             Some((j, other)) => {
-                let kinds = ["none", "full", "equal", "decorrelated", "proportional"];
+                let kinds = [
+                    "none",
+                    "full",
+                    "equal",
+                    "decorrelated",
+                    "proportional",
+                    "randomized",
+                ];
                 let hint = did_you_mean(other, kinds)
                     .map(|k| format!("did you mean \"{k}\"? "))
                     .unwrap_or_default();
@@ -125,12 +148,15 @@ impl Checker<'_> {
         };
         if let (Some(x), false) = (
             &f.jitter_factor,
-            matches!(jitter, Jitter::Proportional { .. }),
+            matches!(
+                jitter,
+                Jitter::Proportional { .. } | Jitter::Randomized { .. }
+            ),
         ) {
-            self.error(x.span(), "`jitter_factor` applies only to `jitter = \"proportional\"`; expected no factor here");
+            self.error(x.span(), "`jitter_factor` applies only to `jitter = \"proportional\"` or `\"randomized\"`; expected no factor here");
         }
         let retry_on = match &f.retry_on {
-            Some(on) => self.reasons(on, "retry_on"),
+            Some(on) => self.reasons(on, "retry_on", "no failure would be retried"),
             None => Reasons::NONE
                 .with(Reason::Error)
                 .with(Reason::Timeout)
@@ -269,6 +295,11 @@ impl Checker<'_> {
             "token_bucket" => {
                 let max_tokens = num(self, &f.max_tokens, "max_tokens", 10.0, 0.001, 1000.0)?;
                 let token_ratio = num(self, &f.token_ratio, "token_ratio", 0.1, 0.0, 1000.0)?;
+                if token_ratio == 0.0 {
+                    let span = f.token_ratio.as_ref().map_or(b.span(), Spanned::span);
+                    self.error(span, "`token_ratio` is 0, which gRPC rejects (successes would never refill the tokens); expected a positive number, like 0.1");
+                    return None;
+                }
                 Some(BudgetSpec::TokenBucket {
                     max_tokens,
                     token_ratio,
@@ -366,10 +397,11 @@ impl Checker<'_> {
                         .as_ref()
                         .map_or(100, |m| self.count(m, "min_calls", 1, 1_000_000)),
                     failure_rate,
-                    slow_call_duration: f
-                        .slow_call_duration
-                        .as_ref()
-                        .map_or(SimDuration::from_secs(60), |d| d.get_ref().0),
+                    slow_call_duration: match &f.slow_call_duration {
+                        None => SimDuration::from_secs(60),
+                        // Zero would make every call slow; Resilience4j rejects it too.
+                        Some(d) => self.positive(d, "slow_call_duration")?,
+                    },
                     slow_call_rate,
                     open_for,
                     half_open_calls: f
@@ -414,16 +446,16 @@ impl Checker<'_> {
                 let v: f64 = p.parse().unwrap_or(0.0);
                 (v > 0.0 && v < 100.0).then_some(HedgeAfter::Percentile(v / 100.0))
             }
+            // Zero sends every copy at once, as gRPC's `hedgingDelay` of 0 does.
             _ => crate::scenario::units::parse_duration(text)
                 .ok()
-                .filter(|d| *d > SimDuration::ZERO)
                 .map(HedgeAfter::Fixed),
         };
         let Some(after_value) = parsed else {
             self.error(
                 after.span(),
                 format!(
-                    "`after` is \"{}\"; expected a positive delay like \"50ms\" or a percentile like \"p95\" (above p0, below p100)",
+                    "`after` is \"{}\"; expected a delay like \"50ms\" (\"0s\" sends every copy at once) or a percentile like \"p95\" (above p0, below p100)",
                     shorten(text, 40)
                 ),
             );

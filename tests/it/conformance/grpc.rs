@@ -99,3 +99,19 @@ fn a_call_without_time_for_another_retry_fails_at_its_deadline() {
         t.requests
     );
 }
+
+/// A6, hedging: copy k goes out at (k-1) x `hedgingDelay`, so a delay of 0 sends all the
+/// copies at once (A6's `hedgingPolicy` field comment). With `after = "0s"` and one extra
+/// attempt, every request goes out twice at once.
+#[test]
+fn a_zero_hedging_delay_sends_every_copy_at_once() {
+    let text =
+        flaky("hedge = { after = \"0s\", max_extra = 1 }").replace("rate = 0.3", "rate = 0.0");
+    let run = common::run(&text, 1);
+    let t = &run.metrics.totals;
+    assert_eq!(
+        run.metrics.policy.hedges, t.requests,
+        "one hedge per request"
+    );
+    assert_eq!(t.availability(), Some(1.0));
+}

@@ -1,0 +1,128 @@
+//! Resilience4j: the CircuitBreaker state machine (`CircuitBreakerStateMachine.java`, its
+//! tests in `CircuitBreakerStateMachineTest`, and the CircuitBreaker documentation page,
+//! resilience4j.readme.io/docs/circuitbreaker), checked on `resim::policy` types.
+
+use resim::engine::{SimDuration, SimTime};
+use resim::policy::backoff::{Backoff, Jitter, wait};
+use resim::policy::breaker::{Breaker, BreakerSpec, State, Window};
+
+const MS: u64 = 1_000_000;
+
+/// A count-based breaker: window 5, minimum 5 calls, 50 %, wait 1 s, 3 trial calls.
+fn breaker() -> Breaker {
+    Breaker::new(BreakerSpec::Rate {
+        window: Window::Count(5),
+        min_calls: 5,
+        failure_rate: 0.5,
+        slow_call_duration: SimDuration::from_secs(60),
+        slow_call_rate: 1.0,
+        open_for: SimDuration::from_secs(1),
+        half_open_calls: 3,
+    })
+}
+
+fn outcome(b: &mut Breaker, t_ms: u64, failed: bool) -> bool {
+    let now = SimTime(t_ms * MS);
+    b.try_acquire(now)
+        .map(|p| b.record(p, now, SimDuration::from_millis(1), failed))
+        .is_some()
+}
+
+/// Docs: "the failure rate ... is only calculated if a minimum number of calls were
+/// recorded"; four failures of a minimum of five leave it closed, the fifth opens it
+/// (`shouldOpenAfterFailureRateThresholdExceeded`).
+#[test]
+fn the_failure_rate_is_evaluated_only_after_the_minimum_calls() {
+    let mut b = breaker();
+    for t in 1..=4 {
+        outcome(&mut b, t, true);
+    }
+    assert_eq!(b.state(), State::Closed);
+    outcome(&mut b, 5, false);
+    assert_eq!(b.state(), State::Open, "4 of 5 failed: 80 % >= 50 %");
+}
+
+/// Docs: "the CircuitBreaker rejects calls with a CallNotPermittedException" while open, and
+/// (lazily) the first call after `waitDurationInOpenState` moves it to half-open.
+#[test]
+fn open_rejects_until_the_wait_has_passed() {
+    let mut b = breaker();
+    for t in 1..=5 {
+        outcome(&mut b, t, true);
+    }
+    assert!(
+        !outcome(&mut b, 1_005, false),
+        "exactly at the end of the wait"
+    );
+    assert!(outcome(&mut b, 1_006, false), "strictly after it");
+    assert_eq!(b.state(), State::HalfOpen);
+}
+
+/// Docs: "permittedNumberOfCallsInHalfOpenState": further calls are rejected until they
+/// complete; all successful trials close it (`shouldTransitionToClosedState...`).
+#[test]
+fn half_open_permits_a_fixed_number_of_trials_then_closes() {
+    let mut b = breaker();
+    for t in 1..=5 {
+        outcome(&mut b, t, true);
+    }
+    let now = SimTime(2_000 * MS);
+    let permits: Vec<_> = (0..3)
+        .map(|_| b.try_acquire(now).expect("a trial"))
+        .collect();
+    assert!(b.try_acquire(now).is_none(), "a fourth call is rejected");
+    for p in permits {
+        b.record(p, now, SimDuration::from_millis(1), false);
+    }
+    assert_eq!(b.state(), State::Closed);
+}
+
+/// `CircuitBreakerStateMachine.HalfOpenState.onError` records an outcome whatever state
+/// permitted the call: a failure of a call permitted while closed counts as a trial outcome.
+#[test]
+fn a_late_failure_counts_in_half_open() {
+    let mut b = breaker();
+    let early: Vec<_> = (0..2)
+        .map(|_| b.try_acquire(SimTime::ZERO).expect("closed"))
+        .collect();
+    for t in 1..=5 {
+        outcome(&mut b, t, true);
+    }
+    assert!(outcome(&mut b, 2_000, false), "one trial success");
+    for p in early {
+        b.record(p, SimTime(2_001 * MS), SimDuration::from_millis(1), true);
+    }
+    assert_eq!(b.state(), State::Open, "2 failures of 3 outcomes");
+}
+
+/// `IntervalFunction.ofExponentialRandomBackoff` randomizes, then caps: with a wait beyond
+/// the cap, many draws equal the cap exactly, and none exceed it.
+#[test]
+fn exponential_random_backoff_caps_after_randomizing() {
+    let backoff = Backoff::Exponential {
+        base: SimDuration::from_millis(500),
+        multiplier: 1.5,
+        cap: SimDuration::from_secs(1),
+    };
+    let mut rng = resim::engine::SimRng::new(
+        1,
+        resim::engine::StreamId::named(resim::engine::StreamKind::Policy, "r4j"),
+    );
+    let waits: Vec<u64> = (0..1000)
+        .map(|_| {
+            let mut prev = 0.0;
+            wait(
+                &backoff,
+                Jitter::Randomized { factor: 0.5 },
+                3,
+                &mut prev,
+                &mut rng,
+            )
+            .as_nanos()
+        })
+        .collect();
+    // Uncapped 1125 ms, drawn in U(562.5, 1687.5): (1687.5 - 1000) / 1125 = 61 % at the cap.
+    let at_cap = waits.iter().filter(|&&w| w == 1_000 * MS).count();
+    assert!((560..=660).contains(&at_cap), "{at_cap}");
+    assert!(waits.iter().all(|&w| w <= 1_000 * MS));
+}
