@@ -10,6 +10,7 @@ mod conformance;
 mod determinism;
 mod error_output;
 mod faults;
+mod golden;
 mod limits;
 mod names;
 mod policies;
