@@ -16,7 +16,7 @@
 use super::event::{Caller, Event};
 use super::slab::Key;
 use super::{JobState, Model};
-use crate::engine::{Scheduler, SimTime};
+use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::outcome::Outcome;
 use crate::policy::backoff;
 use crate::policy::breaker::Permit;
@@ -331,8 +331,7 @@ impl<'s> Model<'s> {
         let outside = self.site_policy(site).breaker_outside_retry;
         let success = outcome.is_success();
         if !outside {
-            self.guards
-                .record(cs.guard, permit, now, now - sent, !success);
+            self.breaker_outcome(cs.guard, site, permit, now, now - sent, outcome);
         }
         if success {
             self.guards.note_latency(cs.guard, now - sent);
@@ -373,6 +372,31 @@ impl<'s> Model<'s> {
         match owner {
             Caller::Request(_) => false,
             Caller::Job(k) => self.replicas[self.jobs.live(k).replica as usize].is_hung(),
+        }
+    }
+
+    /// Tells the breaker of `guard` how a permitted call or attempt ended: a success, a
+    /// failure whose reason the site's `record_on` lists, or (any other failure) nothing:
+    /// the permit is given back, as Resilience4j does for an ignored exception.
+    fn breaker_outcome(
+        &mut self,
+        guard: u32,
+        site: Site,
+        permit: Option<Permit>,
+        now: SimTime,
+        took: SimDuration,
+        outcome: Outcome,
+    ) {
+        let success = outcome.is_success();
+        if success
+            || self
+                .site_policy(site)
+                .breaker_record_on
+                .contains(reason(outcome))
+        {
+            self.guards.record(guard, permit, now, took, !success);
+        } else {
+            self.guards.release(guard, permit);
         }
     }
 
@@ -525,17 +549,17 @@ impl<'s> Model<'s> {
             if outcome.is_success() {
                 self.guards.release(cs.guard, slot.permit);
             } else if !outside {
-                self.guards
-                    .record(cs.guard, slot.permit, now, now - slot.sent, true);
+                self.breaker_outcome(cs.guard, site, slot.permit, now, now - slot.sent, outcome);
             }
         }
         if outside && outcome != Outcome::ShortCircuited {
-            self.guards.record(
+            self.breaker_outcome(
                 cs.guard,
+                site,
                 cs.call_permit,
                 now,
                 now - cs.started,
-                !outcome.is_success(),
+                outcome,
             );
         }
         let outcome = match fallback {

@@ -96,7 +96,7 @@ pub struct HedgePolicy {
 }
 
 /// Everything a call site does besides its per-attempt timeout.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CallPolicy {
     /// Limit on the whole call: all attempts and waits.
     pub deadline: Option<SimDuration>,
@@ -110,6 +110,10 @@ pub struct CallPolicy {
     pub breaker: Option<BreakerSpec>,
     /// The breaker wraps the retried call as a whole instead of each attempt.
     pub breaker_outside_retry: bool,
+    /// The failure reasons the breaker records as failures; the others it ignores, as
+    /// neither a success nor a failure (Resilience4j's `recordExceptions` /
+    /// `ignoreExceptions`). All reasons by default.
+    pub breaker_record_on: Reasons,
     /// Failure reasons answered by a fallback (a degraded answer).
     pub fallback: Option<Reasons>,
     /// Hedging.

@@ -59,6 +59,7 @@ pub struct BreakerFile {
     pub open_for: Option<Spanned<DurationValue>>,
     pub half_open_calls: Option<Spanned<i64>>,
     pub failures: Option<Spanned<i64>>,
+    pub record_on: Option<Spanned<Names>>,
 }
 
 /// A breaker's `window = { kind = "count" | "time", size = N }`.

@@ -27,6 +27,13 @@ impl Checker<'_> {
             self.error(b.span(), "a `retry_budget` limits retries, but this call has no `retry`; expected a `retry` table beside it");
         }
         let breaker = keys.circuit_breaker.and_then(|b| self.breaker(b));
+        let breaker_record_on = match keys
+            .circuit_breaker
+            .and_then(|b| b.get_ref().record_on.as_ref())
+        {
+            Some(on) => self.reasons(on, "record_on", "the breaker would count no failure"),
+            None => Reasons::ALL,
+        };
         let fallback = keys.fallback.map(|f| match &f.get_ref().on {
             Some(on) => self.reasons(on, "on", "no failure would fall back"),
             None => Reasons::ALL,
@@ -40,6 +47,7 @@ impl Checker<'_> {
             budget,
             breaker,
             breaker_outside_retry,
+            breaker_record_on,
             fallback,
             hedge,
         }

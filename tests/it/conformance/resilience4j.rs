@@ -126,3 +126,41 @@ fn exponential_random_backoff_caps_after_randomizing() {
     assert!((560..=660).contains(&at_cap), "{at_cap}");
     assert!(waits.iter().all(|&w| w <= 1_000 * MS));
 }
+
+/// `ignoreExceptions` (resilience4j.readme.io/docs/circuitbreaker: "a list of exceptions
+/// that are ignored and neither count as a failure nor success"), as resim's `record_on`.
+/// A queue of one in front of one worker refuses about half of the requests: counted,
+/// those refusals open the breaker; ignored, it never opens.
+#[test]
+fn ignored_failure_reasons_neither_open_nor_close_the_breaker() {
+    let text = |record_on: &str| {
+        format!(
+            r#"name = "ignore"
+duration = "30s"
+warmup = "2s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 400 }}
+circuit_breaker = {{ window = {{ kind = "count", size = 20 }}, min_calls = 10, failure_rate = 0.5, open_for = "1s"{record_on} }}
+[[service]]
+name = "api"
+concurrency = 1
+queue = 1
+service_time = {{ kind = "constant", value = "4ms" }}
+"#
+        )
+    };
+    let counted = crate::common::run(&text(""), 1);
+    assert!(counted.metrics.totals.rejected > 100);
+    assert!(
+        counted.metrics.totals.short_circuited > 0,
+        "refusals counted: the breaker opens"
+    );
+    let ignored = crate::common::run(&text(", record_on = [\"error\", \"timeout\"]"), 1);
+    assert!(ignored.metrics.totals.rejected > 1000);
+    assert_eq!(
+        ignored.metrics.totals.short_circuited, 0,
+        "refusals ignored: the breaker never opens"
+    );
+}
