@@ -73,7 +73,10 @@ impl Guards {
         let mut sites: Vec<String> = Vec::new();
         let make = |p: &CallPolicy, site: &str| Guard {
             rng: SimRng::new(seed, StreamId::named(StreamKind::Policy, site)),
-            breaker: p.breaker.clone().map(Breaker::new),
+            breaker: p
+                .breaker
+                .clone()
+                .map(|b| Breaker::new(b).with_growth(p.breaker_growth)),
             budget: p.budget.clone().map(Budget::new),
             pending_level: None,
             hedge: p.hedge.map(|h| HedgeTracker::new(h.after)),
@@ -136,7 +139,11 @@ impl Guards {
                 .breaker
                 .as_ref()
                 .is_none_or(|b| b.state() == crate::policy::breaker::State::Closed);
-            g.breaker = g.policy.breaker.clone().map(Breaker::new);
+            g.breaker = g
+                .policy
+                .breaker
+                .clone()
+                .map(|b| Breaker::new(b).with_growth(g.policy.breaker_growth));
             g.budget = g.policy.budget.clone().map(Budget::new);
             g.hedge = g.policy.hedge.map(|h| HedgeTracker::new(h.after));
             if !was_closed {

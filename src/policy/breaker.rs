@@ -10,9 +10,14 @@
 //! trial's (Resilience4j records it into the trial window; Polly's and Hystrix's half-open
 //! closes on any success and re-opens on any failure); when closed it enters the window.
 //!
+//! An open period may grow each time a failed trial re-opens the breaker
+//! ([`OpenGrowth`]: Resilience4j's `waitIntervalFunctionInOpenState` with an exponential
+//! interval function, counted as its `attempts`: 1 when opening from closed, one more for
+//! each re-opening from half-open, back to 0 on closing).
+//!
 //! Differences from Resilience4j, all deliberate: there is no automatic open -> half-open
-//! timer, no `maxWaitDurationInHalfOpenState`, no exception lists (every failure reason
-//! counts as a failure).
+//! timer and no `maxWaitDurationInHalfOpenState`; exception lists are the call site's
+//! `record_on` (the model gives the permits of ignored outcomes back).
 
 use crate::engine::{SimDuration, SimTime};
 
@@ -52,6 +57,16 @@ pub enum BreakerSpec {
         /// Time open before the trial.
         open_for: SimDuration,
     },
+}
+
+/// How the open period grows on repeated openings: the n-th opening in a row (without a
+/// close between) lasts min(`max`, `open_for` x `multiplier`^(n-1)).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OpenGrowth {
+    /// Factor per re-opening (at least 1).
+    pub multiplier: f64,
+    /// Longest open period.
+    pub max: SimDuration,
 }
 
 /// A breaker's state, as logged.
@@ -158,6 +173,12 @@ pub struct Breaker {
     permits_left: u32,
     /// Consecutive failures (consecutive kind).
     streak: u32,
+    /// How the open period grows, if it does.
+    growth: Option<OpenGrowth>,
+    /// Openings since the breaker last closed (Resilience4j's `attempts`).
+    openings: u32,
+    /// The length of the current (or last) open period.
+    open_period: SimDuration,
     /// Transitions not yet taken by [`Breaker::take_transitions`]: (time, from, to).
     transitions: Vec<(SimTime, State, State)>,
 }
@@ -173,8 +194,17 @@ impl Breaker {
             metrics: Metrics::default(),
             permits_left: 0,
             streak: 0,
+            growth: None,
+            openings: 0,
+            open_period: SimDuration::ZERO,
             transitions: Vec::new(),
         }
+    }
+
+    /// The same breaker, its open period growing as `growth` says (unchanged for `None`).
+    pub fn with_growth(mut self, growth: Option<OpenGrowth>) -> Self {
+        self.growth = growth;
+        self
     }
 
     /// The current state (without the lazy open -> half-open move).
@@ -182,11 +212,30 @@ impl Breaker {
         self.state
     }
 
-    fn open_for(&self) -> SimDuration {
+    /// The configured (first) open period.
+    fn base_open_for(&self) -> SimDuration {
         match self.spec {
             BreakerSpec::Rate { open_for, .. }
             | BreakerSpec::ConsecutiveFailures { open_for, .. } => open_for,
         }
+    }
+
+    /// The open period of the `openings`-th opening in a row.
+    fn open_period_of(&self, openings: u32) -> SimDuration {
+        let base = self.base_open_for();
+        let Some(g) = self.growth else {
+            return base;
+        };
+        let grown = base.as_nanos() as f64 * g.multiplier.powi(openings.saturating_sub(1) as i32);
+        if grown >= g.max.as_nanos() as f64 {
+            g.max
+        } else {
+            SimDuration(grown.round() as u64)
+        }
+    }
+
+    fn open_for(&self) -> SimDuration {
+        self.open_period
     }
 
     fn half_open_permits(&self) -> u32 {
@@ -205,9 +254,13 @@ impl Breaker {
         self.metrics.clear();
         self.streak = 0;
         match to {
-            State::Open => self.opened_at = now,
+            State::Open => {
+                self.opened_at = now;
+                self.openings = self.openings.saturating_add(1);
+                self.open_period = self.open_period_of(self.openings);
+            }
             State::HalfOpen => self.permits_left = self.half_open_permits(),
-            State::Closed => {}
+            State::Closed => self.openings = 0,
         }
     }
 

@@ -114,6 +114,8 @@ pub struct CallPolicy {
     /// neither a success nor a failure (Resilience4j's `recordExceptions` /
     /// `ignoreExceptions`). All reasons by default.
     pub breaker_record_on: Reasons,
+    /// How the breaker's open period grows on repeated openings, if it does.
+    pub breaker_growth: Option<crate::policy::breaker::OpenGrowth>,
     /// Failure reasons answered by a fallback (a degraded answer).
     pub fallback: Option<Reasons>,
     /// Hedging.

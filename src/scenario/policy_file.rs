@@ -60,6 +60,8 @@ pub struct BreakerFile {
     pub half_open_calls: Option<Spanned<i64>>,
     pub failures: Option<Spanned<i64>>,
     pub record_on: Option<Spanned<Names>>,
+    pub open_for_multiplier: Option<Spanned<f64>>,
+    pub open_for_max: Option<Spanned<DurationValue>>,
 }
 
 /// A breaker's `window = { kind = "count" | "time", size = N }`.

@@ -668,6 +668,24 @@ fn cases() -> Vec<Case> {
             "`token_ratio` is 0, which gRPC rejects",
         ),
         case(
+            "open period multiplier below one",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\ncircuit_breaker = { open_for = \"5s\", open_for_multiplier = 0.5 }",
+            )]),
+            "9:60",
+            "`open_for_multiplier` is 0.5; expected a factor from 1 to 100",
+        ),
+        case(
+            "open period cap below the first period",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\ncircuit_breaker = { open_for = \"5s\", open_for_multiplier = 2.0, open_for_max = \"1s\" }",
+            )]),
+            "9:80",
+            "`open_for_max` (1s) is shorter than `open_for` (5s)",
+        ),
+        case(
             "empty retry_on",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -4,7 +4,7 @@
 use super::Checker;
 use crate::engine::SimDuration;
 use crate::policy::backoff::{Backoff, Jitter};
-use crate::policy::breaker::{BreakerSpec, Window};
+use crate::policy::breaker::{BreakerSpec, OpenGrowth, Window};
 use crate::policy::budget::BudgetSpec;
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use crate::scenario::policy::{CallPolicy, HedgeAfter, HedgePolicy, Reason, Reasons, RetryPolicy};
@@ -13,6 +13,9 @@ use crate::scenario::policy_file::{
 };
 use crate::scenario::units::DurationValue;
 use toml::Spanned;
+
+/// The longest open period of a growing breaker when `open_for_max` is not given.
+const DEFAULT_OPEN_FOR_MAX: SimDuration = SimDuration::from_secs(600);
 
 /// The policies `order` may list, in their canonical order (outermost first).
 const ORDERABLE: [&str; 4] = ["fallback", "retry", "circuit_breaker", "timeout"];
@@ -27,6 +30,7 @@ impl Checker<'_> {
             self.error(b.span(), "a `retry_budget` limits retries, but this call has no `retry`; expected a `retry` table beside it");
         }
         let breaker = keys.circuit_breaker.and_then(|b| self.breaker(b));
+        let breaker_growth = keys.circuit_breaker.and_then(|b| self.open_growth(b));
         let breaker_record_on = match keys
             .circuit_breaker
             .and_then(|b| b.get_ref().record_on.as_ref())
@@ -48,9 +52,49 @@ impl Checker<'_> {
             breaker,
             breaker_outside_retry,
             breaker_record_on,
+            breaker_growth,
             fallback,
             hedge,
         }
+    }
+
+    /// `open_for_multiplier` and `open_for_max`: how the open period grows, if it does.
+    fn open_growth(&mut self, b: &Spanned<BreakerFile>) -> Option<OpenGrowth> {
+        let f = b.get_ref();
+        let open_for = f
+            .open_for
+            .as_ref()
+            .map_or(SimDuration::from_secs(60), |o| o.get_ref().0);
+        let Some(m) = &f.open_for_multiplier else {
+            if let Some(max) = &f.open_for_max {
+                self.error(max.span(), "`open_for_max` caps a growing open period, but there is no `open_for_multiplier`; expected a multiplier beside it, such as open_for_multiplier = 2.0");
+            }
+            return None;
+        };
+        let multiplier = *m.get_ref();
+        if !(multiplier.is_finite() && (1.0..=100.0).contains(&multiplier)) {
+            self.error(
+                m.span(),
+                format!("`open_for_multiplier` is {multiplier}; expected a factor from 1 to 100, such as 2.0"),
+            );
+            return None;
+        }
+        let max = match &f.open_for_max {
+            None => DEFAULT_OPEN_FOR_MAX.max(open_for),
+            Some(x) if x.get_ref().0 < open_for => {
+                self.error(
+                    x.span(),
+                    format!(
+                        "`open_for_max` ({}) is shorter than `open_for` ({}); expected at least the first open period",
+                        super::show(x.get_ref().0),
+                        super::show(open_for)
+                    ),
+                );
+                return None;
+            }
+            Some(x) => x.get_ref().0,
+        };
+        Some(OpenGrowth { multiplier, max })
     }
 
     /// A positive duration under `key`.

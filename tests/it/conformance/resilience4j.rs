@@ -164,3 +164,44 @@ service_time = {{ kind = "constant", value = "4ms" }}
         "refusals ignored: the breaker never opens"
     );
 }
+
+/// `waitIntervalFunctionInOpenState` with `IntervalFunction.ofExponentialBackoff(1 s, 2,
+/// 5 s)`: the open state's wait is the function of its `attempts`, 1 when opening from
+/// closed and one more at each re-opening from half-open (`CircuitBreakerStateMachine`:
+/// `new OpenState(currentState.attempts() + 1, ...)`, and `ClosedState.attempts()` is 0).
+/// So the waits run 1 s, 2 s, 4 s, 5 s (capped), and back to 1 s after a close.
+#[test]
+fn a_growing_open_period_doubles_at_each_reopening_and_resets_on_close() {
+    use resim::policy::breaker::OpenGrowth;
+    let mut b = Breaker::new(BreakerSpec::ConsecutiveFailures {
+        failures: 1,
+        open_for: SimDuration::from_secs(1),
+    })
+    .with_growth(Some(OpenGrowth {
+        multiplier: 2.0,
+        max: SimDuration::from_secs(5),
+    }));
+    // Opens at t = 0 (one failure).
+    assert!(outcome(&mut b, 0, true));
+    assert_eq!(b.state(), State::Open);
+    let mut t = 0;
+    for wait_s in [1, 2, 4, 5, 5] {
+        // Refused just before the wait ends, a trial (that fails) once it has.
+        assert!(
+            !outcome(&mut b, t + wait_s * 1000 - 1, true),
+            "still open after {wait_s} s - 1 ms"
+        );
+        t += wait_s * 1000;
+        assert!(outcome(&mut b, t, true), "a trial after {wait_s} s");
+        assert_eq!(b.state(), State::Open, "the failed trial re-opens it");
+    }
+    // A successful trial closes it; the next opening waits 1 s again.
+    t += 5000;
+    assert!(outcome(&mut b, t, false));
+    assert_eq!(b.state(), State::Closed);
+    t += 10;
+    assert!(outcome(&mut b, t, true));
+    assert!(!outcome(&mut b, t + 999, true));
+    assert!(outcome(&mut b, t + 1000, false));
+    assert_eq!(b.state(), State::Closed);
+}
