@@ -51,6 +51,8 @@ pub struct CallState {
     budget_cost: f64,
     /// A retry is scheduled and no attempt is outstanding.
     waiting_retry: bool,
+    /// The caller's number of the call's first attempt.
+    first_call: u32,
 }
 
 /// Most attempts outstanding at once: the first and up to four hedges.
@@ -146,6 +148,7 @@ impl<'s> Model<'s> {
             previous_wait: 0.0,
             budget_cost: 0.0,
             waiting_retry: false,
+            first_call: 0,
         });
         let position = match owner {
             Caller::Request(k) => {
@@ -264,9 +267,14 @@ impl<'s> Model<'s> {
             live: true,
             call,
             sent: now,
-            permit,
+            // With the breaker outside the retry, the call holds the one permit
+            // (`call_permit`); its attempts hold none, so it is given back or recorded once.
+            permit: if outside { None } else { permit },
         };
         cs.outstanding += 1;
+        if cs.attempts == 1 {
+            cs.first_call = call;
+        }
         let (hedged, guard) = (cs.hedged, cs.guard);
         if let Some(h) = policy.hedge
             && u32::from(hedged) < h.max_extra
@@ -343,7 +351,9 @@ impl<'s> Model<'s> {
             None => policy.hedge.is_some(),
         };
         if let Some(b) = self.guards.budget(cs.guard) {
-            b.on_attempt(success, retryable, cs.attempts == 1, cs.budget_cost);
+            // A success of the first attempt, even once hedges went out, earns the AWS
+            // quota's `no_retry_increment` (botocore); a retry's success refunds its cost.
+            b.on_attempt(success, retryable, call == cs.first_call, cs.budget_cost);
             self.guards.note_level(cs.guard, now);
         }
         if success {

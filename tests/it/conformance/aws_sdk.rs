@@ -58,3 +58,45 @@ fn successes_refund_and_increment_up_to_the_capacity() {
     }
     assert_eq!(b.level(SimTime::ZERO), 500.0, "capped at 500");
 }
+
+/// botocore `StandardRetryConditions` / `RetryQuotaChecker.release_retry_quota`: a request
+/// that succeeds on its first attempt adds `NO_RETRY_INCREMENT`, whether or not hedged
+/// copies went out meanwhile. Errors for 2 s drain the quota with retries; afterwards every
+/// request is hedged (after 1 ms, against a 5 ms service) and its first attempt answers
+/// first: each success must add 1, so the quota climbs back to its capacity.
+#[test]
+fn a_first_attempt_success_after_a_hedge_still_adds_the_increment() {
+    let text = r#"name = "quota"
+duration = "20s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "constant", rate_per_s = 100 }
+retry = { max_attempts = 2, backoff = { kind = "constant", delay = "1ms" } }
+retry_budget = { kind = "quota" }
+hedge = { after = "1ms", max_extra = 1 }
+[[service]]
+name = "api"
+concurrency = 16
+service_time = { kind = "constant", value = "5ms" }
+[[fault]]
+kind = "errors"
+target = "api"
+rate = 1.0
+at = "0s"
+for = "2s"
+"#;
+    let run = crate::common::run(text, 1);
+    let levels: Vec<f64> = run
+        .metrics
+        .policy_log
+        .events
+        .iter()
+        .filter(|e| e.event == "level")
+        .filter_map(|e| e.value)
+        .collect();
+    let lowest = levels.iter().copied().fold(f64::INFINITY, f64::min);
+    let last = *levels.last().expect("budget levels");
+    assert!(lowest < 100.0, "the errors drained the quota: {lowest}");
+    assert_eq!(last, 500.0, "first-attempt successes refilled it");
+}
