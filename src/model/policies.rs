@@ -186,11 +186,22 @@ impl<'s> Model<'s> {
         let site = self.site_of(owner);
         let outside = self.site_policy(site).breaker_outside_retry;
         let cs = *self.policy_calls.live(key);
+        let hedge = cs.outstanding > 0 || as_hedge;
+        // gRPC throttles hedges with its retry-throttling tokens: none goes out at or below
+        // half (A6); a throttled hedge is simply not sent.
+        if hedge
+            && self
+                .guards
+                .budget(cs.guard)
+                .is_some_and(|b| !b.allows_hedge())
+        {
+            return false;
+        }
         let permit = if !outside || cs.attempts == 0 {
             match self.guards.acquire(cs.guard, now) {
                 Ok(p) => p,
                 // A hedge the breaker refuses is not sent.
-                Err(()) if cs.outstanding > 0 || as_hedge => return false,
+                Err(()) if hedge => return false,
                 Err(()) => {
                     let cs = self.policy_calls.live_mut(key);
                     cs.attempts += 1;
@@ -208,7 +219,7 @@ impl<'s> Model<'s> {
             None
         };
         let cs = self.policy_calls.live_mut(key);
-        if cs.outstanding > 0 || as_hedge {
+        if hedge {
             // Another attempt is out, or one just failed fast: this one is a hedge.
             cs.hedged += 1;
             if now >= self.recorder.window_start() && now < self.end {

@@ -108,6 +108,16 @@ impl Budget {
         }
     }
 
+    /// True when a hedge may go out: gRPC throttles hedges with the retry-throttling tokens
+    /// (A6: "hedged requests ... are throttled" while tokens are at or below half); the
+    /// other budgets limit retries only.
+    pub fn allows_hedge(&self) -> bool {
+        match self.spec {
+            BudgetSpec::TokenBucket { max_tokens, .. } => self.tokens > max_tokens / 2.0,
+            BudgetSpec::Ratio { .. } | BudgetSpec::Quota { .. } => true,
+        }
+    }
+
     /// Asks to send a retry after `failure`; true (and the retry is paid for) if allowed.
     /// `cost` receives what was withdrawn, to refund on success (quota budgets).
     pub fn try_retry(&mut self, now: SimTime, failure: Outcome, cost: &mut f64) -> bool {

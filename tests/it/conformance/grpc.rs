@@ -115,3 +115,25 @@ fn a_zero_hedging_delay_sends_every_copy_at_once() {
     );
     assert_eq!(t.availability(), Some(1.0));
 }
+
+/// A6, throttling: "hedged RPCs ... are throttled" by the same tokens as retries: while the
+/// token count is at or below half of `maxTokens`, no hedge goes out. With 30% errors the
+/// bucket soon sits near half (each failure takes 1, each success gives back 0.1), so the
+/// hedges sent on fast failures mostly stop; without the bucket they all go out.
+#[test]
+fn the_retry_tokens_throttle_hedges_too() {
+    let policy = "hedge = { after = \"50ms\", max_extra = 1 }\nretry = { max_attempts = 2, backoff = { kind = \"constant\", delay = \"1ms\" } }";
+    let free = common::run(&flaky(policy), 1);
+    let throttled = common::run(
+        &flaky(&format!(
+            "{policy}\nretry_budget = {{ kind = \"token_bucket\", max_tokens = 10, token_ratio = 0.1 }}"
+        )),
+        1,
+    );
+    let (h_free, h_throttled) = (free.metrics.policy.hedges, throttled.metrics.policy.hedges);
+    assert!(h_free > 2000, "{h_free} hedges without a bucket");
+    assert!(
+        h_throttled * 10 < h_free,
+        "{h_throttled} hedges with the bucket, {h_free} without"
+    );
+}
