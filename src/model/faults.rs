@@ -230,8 +230,7 @@ impl Model<'_> {
                     r.crashed -= 1;
                     if r.crashed == 0 {
                         self.services[service].recorder.replica_up(now);
-                        let calls = self.services[service].calls.len() as u32;
-                        self.guards.restart(target, calls, now);
+                        self.guards.restart(target, now);
                     }
                 }
             }

@@ -61,6 +61,13 @@ pub struct Guards {
     guards: Vec<Guard>,
     /// First guard of each replica's call entries; clients' guards come first.
     replica_base: Vec<u32>,
+    /// The service of each replica.
+    replica_service: Vec<u32>,
+    /// Per service, the guard of each call entry, counted from its replica's first guard
+    /// (entries sharing a breaker with `scope = "target"` share one).
+    call_offset: Vec<Vec<u32>>,
+    /// Per service, the guards of each replica.
+    guards_per_replica: Vec<u32>,
     bucket_ns: u64,
     log: PolicyLog,
 }
@@ -88,12 +95,39 @@ impl Guards {
             sites.push(site);
         }
         let mut replica_base = Vec::new();
-        for s in &scenario.services {
+        let mut replica_service = Vec::new();
+        let mut call_offset = Vec::new();
+        let mut guards_per_replica = Vec::new();
+        for (si, s) in scenario.services.iter().enumerate() {
+            // An entry with `scope = "target"` uses the guard of the first such entry to the
+            // same target; every other entry has its own.
+            let shared_with = |k: usize| {
+                let call = &s.calls[k];
+                call.policy.breaker_per_target.then(|| {
+                    s.calls[..k]
+                        .iter()
+                        .position(|e| e.to == call.to && e.policy.breaker_per_target)
+                })?
+            };
+            let mut offsets: Vec<u32> = Vec::with_capacity(s.calls.len());
+            let mut own = Vec::new();
+            for k in 0..s.calls.len() {
+                match shared_with(k) {
+                    Some(j) => offsets.push(offsets[j]),
+                    None => {
+                        offsets.push(own.len() as u32);
+                        own.push(k);
+                    }
+                }
+            }
             for r in 0..s.replicas {
                 replica_base.push(guards.len() as u32);
-                for (k, call) in s.calls.iter().enumerate() {
+                replica_service.push(si as u32);
+                for &k in &own {
+                    let call = &s.calls[k];
                     let target = &scenario.services[call.to].name;
-                    let repeated = s.calls.iter().filter(|c| c.to == call.to).count() > 1;
+                    let repeated = !call.policy.breaker_per_target
+                        && s.calls.iter().filter(|c| c.to == call.to).count() > 1;
                     let suffix = if repeated {
                         format!("#{k}")
                     } else {
@@ -104,10 +138,15 @@ impl Guards {
                     sites.push(site);
                 }
             }
+            call_offset.push(offsets);
+            guards_per_replica.push(own.len() as u32);
         }
         Guards {
             guards,
             replica_base,
+            replica_service,
+            call_offset,
+            guards_per_replica,
             bucket_ns: scenario.bucket.as_nanos(),
             log: PolicyLog {
                 sites,
@@ -123,14 +162,17 @@ impl Guards {
 
     /// The guard of replica `replica`'s call entry `call`.
     pub fn of_call(&self, replica: u32, call: u32) -> u32 {
-        self.replica_base[replica as usize] + call
+        let service = self.replica_service[replica as usize] as usize;
+        self.replica_base[replica as usize] + self.call_offset[service][call as usize]
     }
 
-    /// Replica `replica`'s process restarted: the guards of its `calls` call entries start
-    /// afresh, as a restarted process's breakers, budgets and hedge estimates do (a breaker
-    /// that was not closed is logged as closed at `now`). Their random streams go on.
-    pub fn restart(&mut self, replica: u32, calls: u32, now: SimTime) {
-        for guard in self.of_call(replica, 0)..self.of_call(replica, calls) {
+    /// Replica `replica`'s process restarted: the guards of its call entries start afresh,
+    /// as a restarted process's breakers, budgets and hedge estimates do (a breaker that
+    /// was not closed is logged as closed at `now`). Their random streams go on.
+    pub fn restart(&mut self, replica: u32, now: SimTime) {
+        let first = self.replica_base[replica as usize];
+        let count = self.guards_per_replica[self.replica_service[replica as usize] as usize];
+        for guard in first..first + count {
             let g = &mut self.guards[guard as usize];
             if let Some((_, t, v)) = g.pending_level.take() {
                 self.log.events.push(level_event(guard, t, v));

@@ -114,6 +114,10 @@ pub struct CallPolicy {
     /// neither a success nor a failure (Resilience4j's `recordExceptions` /
     /// `ignoreExceptions`). All reasons by default.
     pub breaker_record_on: Reasons,
+    /// The breaker (with the site's budget and hedge estimate) is shared by every call
+    /// entry of a replica to the same target that says so (`scope = "target"`), as gRPC
+    /// and Envoy keep breaker state per upstream.
+    pub breaker_per_target: bool,
     /// How the breaker's open period grows on repeated openings, if it does.
     pub breaker_growth: Option<crate::policy::breaker::OpenGrowth>,
     /// Failure reasons answered by a fallback (a degraded answer).

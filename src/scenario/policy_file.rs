@@ -61,6 +61,7 @@ pub struct BreakerFile {
     pub failures: Option<Spanned<i64>>,
     pub record_on: Option<Spanned<Names>>,
     pub open_for_multiplier: Option<Spanned<f64>>,
+    pub scope: Option<Spanned<String>>,
     pub open_for_max: Option<Spanned<DurationValue>>,
 }
 

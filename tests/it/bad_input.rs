@@ -668,6 +668,33 @@ fn cases() -> Vec<Case> {
             "`token_ratio` is 0, which gRPC rejects",
         ),
         case(
+            "unknown breaker scope",
+            edit(&[(
+                r#"calls = [{ to = "db" }]"#,
+                r#"calls = [{ to = "db", circuit_breaker = { scope = "upstream" } }]"#,
+            )]),
+            "15:51",
+            "unknown breaker scope \"upstream\"; expected \"call\"",
+        ),
+        case(
+            "breaker scope on a client",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\ncircuit_breaker = { scope = \"target\" }",
+            )]),
+            "9:29",
+            "a client has one call site already",
+        ),
+        case(
+            "entries sharing a breaker configured differently",
+            edit(&[(
+                r#"calls = [{ to = "db" }]"#,
+                "calls = [\n  { to = \"db\", circuit_breaker = { scope = \"target\", open_for = \"5s\" } },\n  { to = \"db\", circuit_breaker = { scope = \"target\", open_for = \"9s\" } },\n]",
+            )]),
+            "17:34",
+            "shares its breaker with the entry at line 16",
+        ),
+        case(
             "open period multiplier below one",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -296,3 +296,62 @@ fn hedging_cuts_the_tail_for_the_extra_attempts_its_delay_implies() {
     assert!(p99(&p95) < p99(&plain) / 2.0);
     assert_eq!(p95.metrics.totals.availability(), Some(1.0));
 }
+
+/// `scope = "target"`: a replica's call entries to one target share one breaker (gRPC and
+/// Envoy keep breaker state per upstream). Two calls to a failing database per request,
+/// the first answered by a fallback so that the second is made too: shared, both calls'
+/// failures count together and the breaker opens after three requests; per entry, each
+/// breaker needs five failures of its own.
+#[test]
+fn call_entries_to_one_target_can_share_a_breaker() {
+    let text = |scope: &str| {
+        format!(
+            r#"name = "shared"
+duration = "10s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "constant", rate_per_s = 10 }}
+[[service]]
+name = "api"
+service_time = {{ kind = "constant", value = "1ms" }}
+calls = [
+  {{ to = "db", circuit_breaker = {{ kind = "consecutive_failures", failures = 5, open_for = "1m"{scope} }}, fallback = {{}} }},
+  {{ to = "db", circuit_breaker = {{ kind = "consecutive_failures", failures = 5, open_for = "1m"{scope} }}, fallback = {{}} }},
+]
+[[service]]
+name = "db"
+service_time = {{ kind = "constant", value = "1ms" }}
+error_rate = 1.0
+"#
+        )
+    };
+    let opened = |run: &resim::RunResult| -> Vec<(String, f64)> {
+        let log = &run.metrics.policy_log;
+        log.events
+            .iter()
+            .filter(|e| e.event == "open")
+            .map(|e| {
+                (
+                    log.sites[e.site as usize].clone(),
+                    e.time.as_nanos() as f64 / 1e9,
+                )
+            })
+            .collect()
+    };
+    let own = common::run(&text(""), 1);
+    let shared = common::run(&text(", scope = \"target\""), 1);
+    let own = opened(&own);
+    let shared = opened(&shared);
+    let sites: Vec<&str> = own.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(sites, ["api[0]->db#0", "api[0]->db#1"], "{own:?}");
+    assert_eq!(shared.len(), 1, "one shared breaker: {shared:?}");
+    assert_eq!(shared[0].0, "api[0]->db");
+    // Requests every 100 ms from 0.1 s: per entry, the fifth request (0.5 s) opens both;
+    // shared, the third (0.3 s) does.
+    assert!(
+        (own[0].1 - 0.5).abs() < 0.01 && (own[1].1 - 0.5).abs() < 0.01,
+        "{own:?}"
+    );
+    assert!((shared[0].1 - 0.3).abs() < 0.01, "{shared:?}");
+}

@@ -59,7 +59,18 @@ impl Checker<'_> {
             target: target.unwrap_or(0),
             arrival,
             timeout: self.timeout(f.timeout.as_ref()),
-            policy: self.call_policy(&f.policy_keys()),
+            policy: {
+                let policy = self.call_policy(&f.policy_keys());
+                if policy.breaker_per_target
+                    && let Some(s) = f
+                        .circuit_breaker
+                        .as_ref()
+                        .and_then(|b| b.get_ref().scope.as_ref())
+                {
+                    self.error(s.span(), "`scope = \"target\"` shares a breaker among a service's call entries to one target; a client has one call site already: expected it on a service's `calls` entry, or no `scope`");
+                }
+                policy
+            },
         }
     }
 

@@ -31,6 +31,23 @@ impl Checker<'_> {
         }
         let breaker = keys.circuit_breaker.and_then(|b| self.breaker(b));
         let breaker_growth = keys.circuit_breaker.and_then(|b| self.open_growth(b));
+        let breaker_per_target = keys
+            .circuit_breaker
+            .and_then(|b| b.get_ref().scope.as_ref())
+            .is_some_and(|s| match s.get_ref().as_str() {
+                "target" => true,
+                "call" => false,
+                other => {
+                    self.error(
+                        s.span(),
+                        format!(
+                            "unknown breaker scope \"{}\"; expected \"call\" (a breaker per call entry, the default) or \"target\" (one per replica and target, shared by its call entries to it)",
+                            shorten(other, 40)
+                        ),
+                    );
+                    false
+                }
+            });
         let breaker_record_on = match keys
             .circuit_breaker
             .and_then(|b| b.get_ref().record_on.as_ref())
@@ -53,6 +70,7 @@ impl Checker<'_> {
             breaker_outside_retry,
             breaker_record_on,
             breaker_growth,
+            breaker_per_target,
             fallback,
             hedge,
         }

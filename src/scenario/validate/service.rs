@@ -65,7 +65,7 @@ impl Checker<'_> {
             .error_rate
             .as_ref()
             .map_or(0.0, |e| self.probability(e, "error_rate"));
-        let calls = f
+        let calls: Vec<CallSpec> = f
             .calls
             .iter()
             .filter_map(|c| {
@@ -85,6 +85,7 @@ impl Checker<'_> {
                 })
             })
             .collect();
+        self.shared_breakers(f, &calls);
         let idempotency = match (&f.idempotent, &f.idempotency) {
             (Some(i), Some(_)) => {
                 self.error(i.span(), "both `idempotent` and `idempotency` are given; expected `idempotent = true` (repeats are harmless) or an `idempotency` store, not both");
@@ -144,5 +145,40 @@ impl Checker<'_> {
             return 0.0;
         }
         v
+    }
+}
+
+impl Checker<'_> {
+    /// Call entries that share their breaker (`scope = "target"`) with an earlier entry to
+    /// the same target must configure every policy the same way, since one guard serves
+    /// them all.
+    fn shared_breakers(&mut self, f: &ServiceFile, calls: &[CallSpec]) {
+        if calls.len() != f.calls.len() {
+            return; // Some entry was already reported; positions would not match.
+        }
+        for (i, c) in calls.iter().enumerate() {
+            if !c.policy.breaker_per_target {
+                continue;
+            }
+            let first = calls[..i]
+                .iter()
+                .position(|e| e.to == c.to && e.policy.breaker_per_target);
+            if let Some(j) = first
+                && calls[j].policy != c.policy
+            {
+                let span = f.calls[i]
+                    .get_ref()
+                    .circuit_breaker
+                    .as_ref()
+                    .map_or_else(|| f.calls[i].span(), |b| b.span());
+                let (line, _) = self.map.position(f.calls[j].span().start);
+                self.error(
+                    span,
+                    format!(
+                        "this call entry shares its breaker with the entry at line {line} (`scope = \"target\"`, same target), but configures its policies differently; expected the same breaker, retry, budget, hedge and fallback settings on both"
+                    ),
+                );
+            }
+        }
     }
 }
