@@ -42,8 +42,6 @@ pub struct RunOutcome {
     pub events: u64,
     /// Requests sent over every run.
     pub requests: u64,
-    /// Runs made.
-    pub runs: usize,
 }
 
 /// Why an output folder could not be made.
@@ -150,7 +148,6 @@ pub fn run_into(
         files: written,
         events,
         requests,
-        runs: runs.len(),
     })
 }
 

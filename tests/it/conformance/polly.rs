@@ -2,23 +2,15 @@
 //! in Polly v7; `CircuitStateController` in Polly v8, `src/Polly.Core/CircuitBreaker/`),
 //! checked on `resim::policy` types.
 
+use super::{MS, outcome};
 use resim::engine::{SimDuration, SimTime};
 use resim::policy::breaker::{Breaker, BreakerSpec, State};
-
-const MS: u64 = 1_000_000;
 
 fn breaker() -> Breaker {
     Breaker::new(BreakerSpec::ConsecutiveFailures {
         failures: 2,
         open_for: SimDuration::from_secs(1),
     })
-}
-
-fn outcome(b: &mut Breaker, t_ms: u64, failed: bool) -> bool {
-    let now = SimTime(t_ms * MS);
-    b.try_acquire(now)
-        .map(|p| b.record(p, now, SimDuration::from_millis(1), failed))
-        .is_some()
 }
 
 /// v7 `OnActionSuccess` in Closed resets the consecutive count; the breaker breaks when

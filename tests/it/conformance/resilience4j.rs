@@ -2,11 +2,10 @@
 //! tests in `CircuitBreakerStateMachineTest`, and the CircuitBreaker documentation page,
 //! resilience4j.readme.io/docs/circuitbreaker), checked on `resim::policy` types.
 
+use super::{MS, outcome};
 use resim::engine::{SimDuration, SimTime};
 use resim::policy::backoff::{Backoff, Jitter, wait};
 use resim::policy::breaker::{Breaker, BreakerSpec, State, Window};
-
-const MS: u64 = 1_000_000;
 
 /// A count-based breaker: window 5, minimum 5 calls, 50 %, wait 1 s, 3 trial calls.
 fn breaker() -> Breaker {
@@ -19,13 +18,6 @@ fn breaker() -> Breaker {
         open_for: SimDuration::from_secs(1),
         half_open_calls: 3,
     })
-}
-
-fn outcome(b: &mut Breaker, t_ms: u64, failed: bool) -> bool {
-    let now = SimTime(t_ms * MS);
-    b.try_acquire(now)
-        .map(|p| b.record(p, now, SimDuration::from_millis(1), failed))
-        .is_some()
 }
 
 /// Docs: "the failure rate ... is only calculated if a minimum number of calls were
