@@ -46,6 +46,9 @@ impl Model<'_> {
             Event::FaultOn { fault, .. } | Event::FaultOff { fault, .. } => {
                 format!("fault `{}` turns", s.faults[fault as usize].name)
             }
+            Event::BreakerDue { guard, .. } => {
+                format!("the breaker of `{}` times out", self.guards.site(guard))
+            }
             Event::ChaosTick { fault } => {
                 format!("chaos monkey `{}` strikes", s.faults[fault as usize].name)
             }

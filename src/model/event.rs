@@ -93,6 +93,14 @@ pub enum Event {
         /// The attempt that armed the hedge; if it has been answered, nothing happens.
         call: u32,
     },
+    /// A circuit breaker's timed transition may be due (automatic half-open, or the end of
+    /// the longest wait in half-open).
+    BreakerDue {
+        /// The guard holding the breaker.
+        guard: u32,
+        /// The breaker state the timer was armed for; a later state ignores it.
+        epoch: u32,
+    },
     /// A fault becomes active on one of its units (a replica or a link).
     FaultOn {
         /// Index of the fault.

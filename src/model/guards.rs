@@ -1,7 +1,8 @@
 //! Policy state per caller and target ("guards"): each client's, and each calling replica's
 //! per call entry, circuit breaker and retry budget, and the log of what they did.
 
-use crate::engine::{SimDuration, SimRng, SimTime, StreamId, StreamKind};
+use super::event::Event;
+use crate::engine::{Scheduler, SimDuration, SimRng, SimTime, StreamId, StreamKind};
 use crate::metrics::histogram::LogHistogram;
 use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
 use crate::policy::breaker::{Breaker, Permit};
@@ -80,10 +81,11 @@ impl Guards {
         let mut sites: Vec<String> = Vec::new();
         let make = |p: &CallPolicy, site: &str| Guard {
             rng: SimRng::new(seed, StreamId::named(StreamKind::Policy, site)),
-            breaker: p
-                .breaker
-                .clone()
-                .map(|b| Breaker::new(b).with_growth(p.breaker_growth)),
+            breaker: p.breaker.clone().map(|b| {
+                Breaker::new(b)
+                    .with_growth(p.breaker_growth)
+                    .with_timers(p.breaker_timers)
+            }),
             budget: p.budget.clone().map(Budget::new),
             pending_level: None,
             hedge: p.hedge.map(|h| HedgeTracker::new(h.after)),
@@ -155,6 +157,18 @@ impl Guards {
         }
     }
 
+    /// The name of guard `guard`'s call site, such as `api[0]->db`.
+    pub fn site(&self, guard: u32) -> &str {
+        &self.log.sites[guard as usize]
+    }
+
+    /// The replica whose call entry guard `guard` serves (`None` for a client's guard).
+    pub fn replica_of(&self, guard: u32) -> Option<u32> {
+        // `replica_base` is sorted; the last replica whose first guard is at or below.
+        let after = self.replica_base.partition_point(|&b| b <= guard);
+        (after > 0).then(|| after as u32 - 1)
+    }
+
     /// The guard of client `client`.
     pub fn of_client(&self, client: u32) -> u32 {
         client
@@ -181,11 +195,9 @@ impl Guards {
                 .breaker
                 .as_ref()
                 .is_none_or(|b| b.state() == crate::policy::breaker::State::Closed);
-            g.breaker = g
-                .policy
-                .breaker
-                .clone()
-                .map(|b| Breaker::new(b).with_growth(g.policy.breaker_growth));
+            if let Some(b) = &mut g.breaker {
+                b.reset();
+            }
             g.budget = g.policy.budget.clone().map(Budget::new);
             g.hedge = g.policy.hedge.map(|h| HedgeTracker::new(h.after));
             if !was_closed {
@@ -202,13 +214,26 @@ impl Guards {
 
     /// Asks the guard's breaker for a permit: `Err(())` when refused, `Ok(None)` when the
     /// guard has no breaker.
-    pub fn acquire(&mut self, guard: u32, now: SimTime) -> Result<Option<Permit>, ()> {
+    pub fn acquire(
+        &mut self,
+        guard: u32,
+        now: SimTime,
+        sched: &mut Scheduler<Event>,
+    ) -> Result<Option<Permit>, ()> {
         let Some(b) = &mut self.guards[guard as usize].breaker else {
             return Ok(None);
         };
         let permit = b.try_acquire(now);
-        self.drain_transitions(guard);
+        self.drain_transitions(guard, sched);
         permit.map(Some).ok_or(())
+    }
+
+    /// A breaker timer of `guard`, armed for the state tagged `epoch`, fires now.
+    pub fn breaker_due(&mut self, guard: u32, epoch: u32, sched: &mut Scheduler<Event>) {
+        if let Some(b) = &mut self.guards[guard as usize].breaker {
+            b.fire(epoch, sched.now());
+            self.drain_transitions(guard, sched);
+        }
     }
 
     /// Records an outcome with the guard's breaker.
@@ -219,10 +244,11 @@ impl Guards {
         now: SimTime,
         took: SimDuration,
         failed: bool,
+        sched: &mut Scheduler<Event>,
     ) {
         if let (Some(b), Some(p)) = (&mut self.guards[guard as usize].breaker, permit) {
             b.record(p, now, took, failed);
-            self.drain_transitions(guard);
+            self.drain_transitions(guard, sched);
         }
     }
 
@@ -233,8 +259,10 @@ impl Guards {
         }
     }
 
-    fn drain_transitions(&mut self, guard: u32) {
+    /// Logs the breaker's state changes, and after any arms its next timed transition.
+    fn drain_transitions(&mut self, guard: u32, sched: &mut Scheduler<Event>) {
         if let Some(b) = &mut self.guards[guard as usize].breaker {
+            let before = self.log.events.len();
             for (time, _, to) in b.take_transitions() {
                 self.log.events.push(PolicyEvent {
                     time,
@@ -243,6 +271,11 @@ impl Guards {
                     event: to.name(),
                     value: None,
                 });
+            }
+            if self.log.events.len() > before
+                && let Some((at, epoch)) = b.due()
+            {
+                sched.at(at.max(sched.now()), Event::BreakerDue { guard, epoch });
             }
         }
     }

@@ -364,6 +364,7 @@ impl World for Model<'_> {
                 self.hedge_due(Caller::Request(request), call, sched)
             }
             Event::HedgeJob { job, call } => self.hedge_due(Caller::Job(job), call, sched),
+            Event::BreakerDue { guard, epoch } => self.breaker_due(guard, epoch, sched),
             Event::FaultOn { fault, unit } => self.fault_on(fault, unit, sched),
             Event::FaultOff { fault, unit } => self.fault_off(fault, unit, sched),
             Event::ChaosTick { fault } => self.chaos_tick(fault, sched),

@@ -198,7 +198,7 @@ impl<'s> Model<'s> {
             return false;
         }
         let permit = if !outside || cs.attempts == 0 {
-            match self.guards.acquire(cs.guard, now) {
+            match self.guards.acquire(cs.guard, now, sched) {
                 Ok(p) => p,
                 // A hedge the breaker refuses is not sent.
                 Err(()) if hedge => return false,
@@ -350,7 +350,7 @@ impl<'s> Model<'s> {
         let outside = self.site_policy(site).breaker_outside_retry;
         let success = outcome.is_success();
         if !outside {
-            self.breaker_outcome(cs.guard, site, permit, now, now - sent, outcome);
+            self.breaker_outcome(cs.guard, site, permit, now - sent, outcome, sched);
         }
         if success {
             self.guards.note_latency(cs.guard, now - sent);
@@ -404,10 +404,11 @@ impl<'s> Model<'s> {
         guard: u32,
         site: Site,
         permit: Option<Permit>,
-        now: SimTime,
         took: SimDuration,
         outcome: Outcome,
+        sched: &mut Scheduler<Event>,
     ) {
+        let now = sched.now();
         let success = outcome.is_success();
         if success
             || self
@@ -415,7 +416,8 @@ impl<'s> Model<'s> {
                 .breaker_record_on
                 .contains(reason(outcome))
         {
-            self.guards.record(guard, permit, now, took, !success);
+            self.guards
+                .record(guard, permit, now, took, !success, sched);
         } else {
             self.guards.release(guard, permit);
         }
@@ -528,6 +530,21 @@ impl<'s> Model<'s> {
         self.attempt(owner, false, sched);
     }
 
+    /// A breaker timer of `guard` fires; a frozen (hung) process's breaker waits for the
+    /// hang to end, as its scheduler thread would.
+    pub(super) fn breaker_due(&mut self, guard: u32, epoch: u32, sched: &mut Scheduler<Event>) {
+        if let Some(r) = self.guards.replica_of(guard) {
+            let replica = &mut self.replicas[r as usize];
+            if replica.is_hung() {
+                replica
+                    .parked
+                    .push((SimDuration::ZERO, Event::BreakerDue { guard, epoch }));
+                return;
+            }
+        }
+        self.guards.breaker_due(guard, epoch, sched);
+    }
+
     /// A crash killed the job that owned call state `key`: the call ends without outcomes,
     /// and its attempts give their breaker permits back, as does the call itself when its
     /// breaker is outside the retry (during a retry wait no attempt holds it).
@@ -570,7 +587,7 @@ impl<'s> Model<'s> {
             if outcome.is_success() {
                 self.guards.release(cs.guard, slot.permit);
             } else if !outside {
-                self.breaker_outcome(cs.guard, site, slot.permit, now, now - slot.sent, outcome);
+                self.breaker_outcome(cs.guard, site, slot.permit, now - slot.sent, outcome, sched);
             }
         }
         if outside && outcome != Outcome::ShortCircuited {
@@ -578,9 +595,9 @@ impl<'s> Model<'s> {
                 cs.guard,
                 site,
                 cs.call_permit,
-                now,
                 now - cs.started,
                 outcome,
+                sched,
             );
         }
         let outcome = match fallback {

@@ -15,8 +15,13 @@
 //! interval function, counted as its `attempts`: 1 when opening from closed, one more for
 //! each re-opening from half-open, back to 0 on closing).
 //!
-//! Differences from Resilience4j, all deliberate: there is no automatic open -> half-open
-//! timer and no `maxWaitDurationInHalfOpenState`; exception lists are the call site's
+//! Two optional timers ([`Timers`]) follow Resilience4j: `automaticTransitionFromOpenToHalfOpenEnabled`
+//! (open moves to half-open at `opened_at + open_for` without waiting for a call) and
+//! `maxWaitDurationInHalfOpenState` (a half-open period that has not decided by then
+//! re-opens). The breaker says when its next timer is due ([`Breaker::due`]); the model
+//! schedules it and calls [`Breaker::fire`].
+//!
+//! Difference from Resilience4j, deliberate: exception lists are the call site's
 //! `record_on` (the model gives the permits of ignored outcomes back).
 
 use crate::engine::{SimDuration, SimTime};
@@ -67,6 +72,17 @@ pub struct OpenGrowth {
     pub multiplier: f64,
     /// Longest open period.
     pub max: SimDuration,
+}
+
+/// The optional timed transitions of a breaker (Resilience4j's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timers {
+    /// `automaticTransitionFromOpenToHalfOpenEnabled`: open moves to half-open when the open
+    /// period ends, on a timer, instead of with the next call.
+    pub automatic_half_open: bool,
+    /// `maxWaitDurationInHalfOpenState` (with `transitionToStateAfterWaitDuration = OPEN`):
+    /// a half-open period still undecided after this long re-opens the breaker.
+    pub max_wait_in_half_open: Option<SimDuration>,
 }
 
 /// A breaker's state, as logged.
@@ -167,6 +183,10 @@ pub struct Breaker {
     /// Bumped at every transition; a permit of an older epoch is not given back.
     epoch: u32,
     opened_at: SimTime,
+    /// When the breaker last moved to half-open.
+    half_opened_at: SimTime,
+    /// Timed transitions, if any.
+    timers: Timers,
     /// Closed-state window, or the half-open trial window.
     metrics: Metrics,
     /// Trial permits left in half-open.
@@ -191,6 +211,8 @@ impl Breaker {
             state: State::Closed,
             epoch: 0,
             opened_at: SimTime::ZERO,
+            half_opened_at: SimTime::ZERO,
+            timers: Timers::default(),
             metrics: Metrics::default(),
             permits_left: 0,
             streak: 0,
@@ -205,6 +227,51 @@ impl Breaker {
     pub fn with_growth(mut self, growth: Option<OpenGrowth>) -> Self {
         self.growth = growth;
         self
+    }
+
+    /// The same breaker, with timed transitions as `timers` says.
+    pub fn with_timers(mut self, timers: Timers) -> Self {
+        self.timers = timers;
+        self
+    }
+
+    /// Starts afresh, closed with an empty window, as a restarted process's breaker does;
+    /// the transition is not logged, and timers due for the old state no longer fire.
+    pub fn reset(&mut self) {
+        let epoch = self.epoch.wrapping_add(1);
+        *self = Breaker::new(self.spec.clone())
+            .with_growth(self.growth)
+            .with_timers(self.timers);
+        self.epoch = epoch;
+    }
+
+    /// The next timed transition, if one is armed: its time, and the tag to give
+    /// [`Breaker::fire`] then. Ask after every change of state.
+    pub fn due(&self) -> Option<(SimTime, u32)> {
+        match self.state {
+            State::Open if self.timers.automatic_half_open => {
+                Some((self.opened_at + self.open_for(), self.epoch))
+            }
+            State::HalfOpen => self
+                .timers
+                .max_wait_in_half_open
+                .map(|w| (self.half_opened_at + w, self.epoch)),
+            _ => None,
+        }
+    }
+
+    /// A timer returned by [`Breaker::due`] with tag `epoch` fires at `now`: an open
+    /// breaker half-opens, an undecided half-open one re-opens; a timer of an earlier state
+    /// does nothing.
+    pub fn fire(&mut self, epoch: u32, now: SimTime) {
+        if epoch != self.epoch {
+            return;
+        }
+        match self.state {
+            State::Open => self.go(now, State::HalfOpen),
+            State::HalfOpen => self.go(now, State::Open),
+            State::Closed => {}
+        }
     }
 
     /// The current state (without the lazy open -> half-open move).
@@ -259,7 +326,10 @@ impl Breaker {
                 self.openings = self.openings.saturating_add(1);
                 self.open_period = self.open_period_of(self.openings);
             }
-            State::HalfOpen => self.permits_left = self.half_open_permits(),
+            State::HalfOpen => {
+                self.permits_left = self.half_open_permits();
+                self.half_opened_at = now;
+            }
             State::Closed => self.openings = 0,
         }
     }
@@ -624,5 +694,81 @@ mod tests {
             states(&mut b),
             [(6, "open"), (6_000, "half_open"), (6_000, "closed")]
         );
+    }
+
+    /// Resilience4j's `automaticTransitionFromOpenToHalfOpenEnabled`: the timer fires at
+    /// opened_at + open_for and half-opens without a call; a timer of an older state is
+    /// ignored.
+    #[test]
+    fn an_automatic_breaker_half_opens_on_its_timer() {
+        let mut b = r4j(Window::Count(4)).with_timers(Timers {
+            automatic_half_open: true,
+            max_wait_in_half_open: None,
+        });
+        assert_eq!(b.due(), None, "closed: no timer");
+        trip(&mut b);
+        let (at, epoch) = b.due().expect("open: a timer");
+        assert_eq!(at, SimTime(10_004 * MS));
+        b.fire(epoch.wrapping_sub(1), at);
+        assert_eq!(b.state(), State::Open, "a stale timer does nothing");
+        b.fire(epoch, at);
+        assert_eq!(b.state(), State::HalfOpen);
+        assert_eq!(b.due(), None, "no limit on half-open");
+        // Both trial permits are still there: the timer took none.
+        assert!(call(&mut b, 10_005, false, 1));
+        assert!(call(&mut b, 10_006, false, 1));
+        assert_eq!(
+            states(&mut b),
+            [(4, "open"), (10_004, "half_open"), (10_006, "closed")]
+        );
+    }
+
+    /// Resilience4j's `maxWaitDurationInHalfOpenState`: half-open still undecided after the
+    /// wait re-opens (its open period then counts as a re-opening).
+    #[test]
+    fn an_undecided_half_open_reopens_after_its_longest_wait() {
+        let mut b = r4j(Window::Count(4)).with_timers(Timers {
+            automatic_half_open: false,
+            max_wait_in_half_open: Some(SimDuration::from_secs(2)),
+        });
+        trip(&mut b);
+        assert_eq!(b.due(), None, "lazy half-open: no timer while open");
+        let trial = b.try_acquire(SimTime(10_005 * MS)).expect("a trial");
+        let (at, epoch) = b.due().expect("half-open: a timer");
+        assert_eq!(at, SimTime(12_005 * MS));
+        b.fire(epoch, at);
+        assert_eq!(b.state(), State::Open);
+        // The trial that outlived half-open changes nothing now.
+        b.record(
+            trial,
+            SimTime(12_006 * MS),
+            SimDuration::from_millis(1),
+            false,
+        );
+        assert_eq!(b.state(), State::Open);
+        // Decided in time, the timer is stale.
+        let mut d = r4j(Window::Count(4)).with_timers(b.timers);
+        trip(&mut d);
+        assert!(call(&mut d, 10_005, false, 1));
+        let (at, epoch) = d.due().expect("half-open: a timer");
+        assert!(call(&mut d, 10_006, false, 1));
+        d.fire(epoch, at);
+        assert_eq!(d.state(), State::Closed);
+    }
+
+    /// A reset breaker is closed and ignores the timers of its past.
+    #[test]
+    fn a_reset_breaker_is_closed_and_forgets_its_timers() {
+        let mut b = r4j(Window::Count(4)).with_timers(Timers {
+            automatic_half_open: true,
+            max_wait_in_half_open: None,
+        });
+        trip(&mut b);
+        let (at, epoch) = b.due().expect("a timer");
+        b.reset();
+        assert_eq!(b.state(), State::Closed);
+        b.fire(epoch, at);
+        assert_eq!(b.state(), State::Closed);
+        assert!(call(&mut b, 10_010, true, 1), "closed: calls pass");
     }
 }

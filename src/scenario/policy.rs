@@ -120,6 +120,9 @@ pub struct CallPolicy {
     pub breaker_per_target: bool,
     /// How the breaker's open period grows on repeated openings, if it does.
     pub breaker_growth: Option<crate::policy::breaker::OpenGrowth>,
+    /// The breaker's timed transitions (Resilience4j's automatic half-open and maximum
+    /// wait in half-open); none by default.
+    pub breaker_timers: crate::policy::breaker::Timers,
     /// Failure reasons answered by a fallback (a degraded answer).
     pub fallback: Option<Reasons>,
     /// Hedging.

@@ -63,6 +63,8 @@ pub struct BreakerFile {
     pub open_for_multiplier: Option<Spanned<f64>>,
     pub scope: Option<Spanned<String>>,
     pub open_for_max: Option<Spanned<DurationValue>>,
+    pub automatic_half_open: Option<Spanned<bool>>,
+    pub max_wait_in_half_open: Option<Spanned<DurationValue>>,
 }
 
 /// A breaker's `window = { kind = "count" | "time", size = N }`.

@@ -4,7 +4,7 @@
 use super::Checker;
 use crate::engine::SimDuration;
 use crate::policy::backoff::{Backoff, Jitter};
-use crate::policy::breaker::{BreakerSpec, OpenGrowth, Window};
+use crate::policy::breaker::{BreakerSpec, OpenGrowth, Timers, Window};
 use crate::policy::budget::BudgetSpec;
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use crate::scenario::policy::{CallPolicy, HedgeAfter, HedgePolicy, Reason, Reasons, RetryPolicy};
@@ -31,6 +31,10 @@ impl Checker<'_> {
         }
         let breaker = keys.circuit_breaker.and_then(|b| self.breaker(b));
         let breaker_growth = keys.circuit_breaker.and_then(|b| self.open_growth(b));
+        let breaker_timers = keys
+            .circuit_breaker
+            .map(|b| self.breaker_timers(b))
+            .unwrap_or_default();
         let breaker_per_target = keys
             .circuit_breaker
             .and_then(|b| b.get_ref().scope.as_ref())
@@ -70,6 +74,7 @@ impl Checker<'_> {
             breaker_outside_retry,
             breaker_record_on,
             breaker_growth,
+            breaker_timers,
             breaker_per_target,
             fallback,
             hedge,
@@ -113,6 +118,18 @@ impl Checker<'_> {
             Some(x) => x.get_ref().0,
         };
         Some(OpenGrowth { multiplier, max })
+    }
+
+    /// `automatic_half_open` and `max_wait_in_half_open`: the breaker's timed transitions.
+    fn breaker_timers(&mut self, b: &Spanned<BreakerFile>) -> Timers {
+        let f = b.get_ref();
+        Timers {
+            automatic_half_open: f.automatic_half_open.as_ref().is_some_and(|a| *a.get_ref()),
+            max_wait_in_half_open: f
+                .max_wait_in_half_open
+                .as_ref()
+                .and_then(|w| self.positive(w, "max_wait_in_half_open")),
+        }
     }
 
     /// A positive duration under `key`.

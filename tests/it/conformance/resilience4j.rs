@@ -197,3 +197,99 @@ fn a_growing_open_period_doubles_at_each_reopening_and_resets_on_close() {
     assert!(outcome(&mut b, t + 1000, false));
     assert_eq!(b.state(), State::Closed);
 }
+
+/// The breaker states logged for site `site` of a run: (milliseconds, state).
+fn breaker_log(r: &resim::run::RunResult, site: &str) -> Vec<(u64, &'static str)> {
+    let log = &r.metrics.policy_log;
+    let site = log.sites.iter().position(|s| s == site).expect("the site") as u32;
+    log.events
+        .iter()
+        .filter(|e| e.site == site && e.policy == "circuit_breaker")
+        .map(|e| (e.time.as_nanos() / MS, e.event))
+        .collect()
+}
+
+/// A client sending one request every 3 s to a service that fails from 1 s to 4 s, through
+/// a breaker of 1 failure and 1 s open, with `extra` keys.
+fn sparse_breaker(extra: &str) -> String {
+    format!(
+        r#"name = "sparse"
+duration = "12s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "constant", rate_per_s = 0.3333333333333 }}
+circuit_breaker = {{ kind = "consecutive_failures", failures = 1, open_for = "1s"{extra} }}
+[[service]]
+name = "api"
+service_time = {{ kind = "constant", value = "1ms" }}
+[[fault]]
+kind = "errors"
+target = "api"
+rate = 1.0
+at = "1s"
+for = "3s"
+"#
+    )
+}
+
+/// `automaticTransitionFromOpenToHalfOpenEnabled` (resilience4j.readme.io/docs/circuitbreaker:
+/// "a thread will be created to monitor all the instances of CircuitBreakers to transition
+/// them to HALF_OPEN once waitDurationInOpenState passes"): with it, the breaker half-opens
+/// at exactly opened_at + open_for with no call arriving; without it (the default), only the
+/// next call moves it.
+#[test]
+fn automatic_transition_half_opens_without_a_call() {
+    let lazy = crate::common::run(&sparse_breaker(""), 1);
+    let auto = crate::common::run(&sparse_breaker(", automatic_half_open = true"), 1);
+    let lazy_log = breaker_log(&lazy, "web->api");
+    let auto_log = breaker_log(&auto, "web->api");
+    // A request at 3 s fails (1 ms later) and opens it; the next comes at 6 s.
+    let opened = 3001;
+    assert_eq!(lazy_log[0], (opened, "open"));
+    assert_eq!(lazy_log[1], (6000, "half_open"), "lazy: {lazy_log:?}");
+    assert_eq!(auto_log[0], lazy_log[0]);
+    assert_eq!(
+        auto_log[1],
+        (opened + 1000, "half_open"),
+        "auto: {auto_log:?}"
+    );
+}
+
+/// `maxWaitDurationInHalfOpenState` (CircuitBreakerConfig: "the maximum time a
+/// CircuitBreaker could stay in Half Open state, before it switches to open"): a trial
+/// call that hangs longer than the wait re-opens the breaker at the end of the wait.
+#[test]
+fn half_open_that_waits_too_long_reopens() {
+    let text = r#"name = "hang"
+duration = "10s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "constant", rate_per_s = 100 }
+timeout = "5s"
+circuit_breaker = { kind = "consecutive_failures", failures = 1, open_for = "1s", max_wait_in_half_open = "500ms" }
+[[service]]
+name = "api"
+service_time = { kind = "constant", value = "1ms" }
+[[fault]]
+kind = "errors"
+target = "api"
+rate = 1.0
+at = "1s"
+for = "500ms"
+[[fault]]
+kind = "slow"
+target = "api"
+factor = 3000
+at = "1500ms"
+for = "3s"
+"#;
+    let r = crate::common::run(text, 1);
+    let log = breaker_log(&r, "web->api");
+    let half = log
+        .iter()
+        .position(|&(_, s)| s == "half_open")
+        .expect("a half-open");
+    assert_eq!(log[half + 1], (log[half].0 + 500, "open"), "{log:?}");
+}
