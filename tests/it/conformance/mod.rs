@@ -4,6 +4,7 @@
 mod aws_sdk;
 mod finagle;
 mod grpc;
+mod hystrix;
 mod polly;
 mod resilience4j;
 mod stripe;
