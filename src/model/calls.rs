@@ -21,13 +21,17 @@ impl Model<'_> {
         lane: u32,
         sched: &mut Scheduler<Event>,
     ) {
-        self.dispatch_with(caller, call, edge, lane, SimTime::MAX, sched);
+        self.dispatch_with(caller, call, edge, lane, SimTime::MAX, 0, sched);
     }
 
     /// [`Model::dispatch`] for an attempt whose callee must drop it, unserved, when a worker
     /// would take it up at or after `give_up_at` (deadline propagation; `SimTime::MAX` for
-    /// none).
+    /// none), and that should avoid the replicas in `avoid` (bit `i % 64` for the callee's
+    /// replica `i`): when round robin lands on one, it selects once more (Envoy's
+    /// `previous_hosts` predicate with its default of one reselection). Returns the
+    /// callee's replica chosen (its position among the service's replicas).
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn dispatch_with(
         &mut self,
         caller: Caller,
@@ -35,19 +39,25 @@ impl Model<'_> {
         edge: u32,
         lane: u32,
         give_up_at: SimTime,
+        avoid: u64,
         sched: &mut Scheduler<Event>,
-    ) {
+    ) -> u32 {
         self.timers.arm(lane, caller, call, sched);
         let e = &mut self.topology.edges[edge as usize];
         let s = &self.services[e.target as usize];
-        let replica = s.first_replica + e.cursor % s.replicas;
+        let mut offset = e.cursor % s.replicas;
         e.cursor = e.cursor.wrapping_add(1);
+        if avoid & (1 << (offset % 64)) != 0 && s.replicas > 1 {
+            offset = e.cursor % s.replicas;
+            e.cursor = e.cursor.wrapping_add(1);
+        }
+        let replica = s.first_replica + offset;
         let ends = |m: &Self| {
             let from = m.caller_node(caller).expect("a live caller sends");
             (from, Node::Replica(replica))
         };
         let Some(delay) = self.transit(edge, ends, Leg::Request) else {
-            return; // lost on the way: only the timeout will tell
+            return offset; // lost on the way: only the timeout will tell
         };
         let idem_key = self.idem.as_ref().and_then(|t| match caller {
             Caller::Request(k) => t.request_key(k.slot()),
@@ -75,6 +85,7 @@ impl Model<'_> {
         } else {
             sched.after(delay, Event::Deliver { job });
         }
+        offset
     }
 
     /// Where a caller sits on the network, if it is still live.

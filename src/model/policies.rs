@@ -20,7 +20,7 @@ use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::outcome::Outcome;
 use crate::policy::backoff;
 use crate::policy::breaker::Permit;
-use crate::scenario::policy::{CallPolicy, Reason};
+use crate::scenario::policy::{CallPolicy, Pushback, Reason};
 
 /// Marks a timer entry as a logical call's deadline; the low bits hold the call's position
 /// among its caller's calls.
@@ -53,6 +53,13 @@ pub struct CallState {
     waiting_retry: bool,
     /// The caller's number of the call's first attempt.
     first_call: u32,
+    /// The call's retry holds a place in a concurrency budget.
+    holds_retry: bool,
+    /// The callee's replicas its attempts went to (bit `i % 64` for replica `i`), when
+    /// retries avoid them.
+    tried: u64,
+    /// The retry count the backoff counts from: after a pushback (gRPC), backoff restarts.
+    backoff_from: u32,
 }
 
 /// Most attempts outstanding at once: the first and up to four hedges.
@@ -149,6 +156,9 @@ impl<'s> Model<'s> {
             budget_cost: 0.0,
             waiting_retry: false,
             first_call: 0,
+            holds_retry: false,
+            tried: 0,
+            backoff_from: 0,
         });
         let position = match owner {
             Caller::Request(k) => {
@@ -286,7 +296,11 @@ impl<'s> Model<'s> {
         if cs.attempts == 1 {
             cs.first_call = call;
         }
-        let (hedged, guard) = (cs.hedged, cs.guard);
+        let (hedged, guard, tried) = (cs.hedged, cs.guard, cs.tried);
+        if let Some(b) = self.guards.budget(guard) {
+            b.on_sent();
+        }
+        let other_host = policy.retry.as_ref().is_some_and(|r| r.other_host);
         if let Some(h) = policy.hedge
             && u32::from(hedged) < h.max_extra
             && let Some(delay) = self.guards.hedge_delay(guard)
@@ -297,7 +311,11 @@ impl<'s> Model<'s> {
             };
             sched.after(delay, event);
         }
-        self.dispatch_with(owner, call, edge, lane, give_up, sched);
+        let avoid = if other_host { tried } else { 0 };
+        let offset = self.dispatch_with(owner, call, edge, lane, give_up, avoid, sched);
+        if other_host && let Some(cs) = self.policy_calls.get_mut(key) {
+            cs.tried |= 1 << (offset % 64);
+        }
         true
     }
 
@@ -433,6 +451,7 @@ impl<'s> Model<'s> {
             Caller::Job(k) => self.jobs.live(k).call_seq,
         };
         let key = self.state_key(owner).expect("a call with policies");
+        self.release_retry(key);
         let site = self.site_of(owner);
         let Some(retry) = self.site_policy(site).retry.clone() else {
             self.finish_policy_call(owner, outcome, sched);
@@ -445,13 +464,35 @@ impl<'s> Model<'s> {
             return;
         }
         let mut previous = cs.previous_wait;
-        let wait = backoff::wait(
-            &retry.backoff,
-            retry.jitter,
-            tries,
-            &mut previous,
-            self.guards.rng(cs.guard),
-        );
+        let mut backoff_from = cs.backoff_from;
+        let pushback = match (outcome, retry.pushback) {
+            (_, Pushback::Ignore) => None,
+            (Outcome::Rejected, mode) => self.target_retry_after(site).map(|d| (d, mode)),
+            _ => None,
+        };
+        let computed = |m: &mut Self, previous: &mut f64, from: u32| {
+            backoff::wait(
+                &retry.backoff,
+                retry.jitter,
+                tries - from,
+                previous,
+                m.guards.rng(cs.guard),
+            )
+        };
+        let wait = match pushback {
+            None => computed(self, &mut previous, backoff_from),
+            // gRPC: exactly the pushback; later backoff restarts from its first wait.
+            Some((d, Pushback::Exact)) => {
+                backoff_from = tries;
+                previous = 0.0;
+                d
+            }
+            Some((d, Pushback::AtLeast)) => computed(self, &mut previous, backoff_from).max(d),
+            Some((d, _)) => {
+                let u = self.guards.rng(cs.guard).unit();
+                SimDuration(d.as_nanos() + (d.as_nanos() as f64 * 0.5 * u) as u64)
+            }
+        };
         if now + wait >= cs.deadline {
             // No retry fits before the deadline. As in gRPC, where the deadline covers the
             // whole chain of attempts, the call then fails at its deadline, as a timeout
@@ -469,9 +510,9 @@ impl<'s> Model<'s> {
             return;
         }
         let mut cost = 0.0;
-        let allowed = match self.guards.budget(cs.guard) {
-            Some(b) => b.try_retry(now, outcome, &mut cost),
-            None => true,
+        let (allowed, holds) = match self.guards.budget(cs.guard) {
+            Some(b) => (b.try_retry(now, outcome, &mut cost), b.holds_retries()),
+            None => (true, false),
         };
         self.guards.note_level(cs.guard, now);
         let counted = now >= self.recorder.window_start() && now < self.end;
@@ -489,6 +530,8 @@ impl<'s> Model<'s> {
         cs.previous_wait = previous;
         cs.budget_cost = cost;
         cs.waiting_retry = true;
+        cs.holds_retry = holds;
+        cs.backoff_from = backoff_from;
         let event = match owner {
             Caller::Request(request) => Event::RetryRequest {
                 request,
@@ -530,6 +573,16 @@ impl<'s> Model<'s> {
         self.attempt(owner, false, sched);
     }
 
+    /// The retry-after delay the callee of `site` puts on its refusals, if any.
+    fn target_retry_after(&self, site: Site) -> Option<SimDuration> {
+        let s = self.scenario;
+        let target = match site {
+            Site::Client(c) => s.clients[c as usize].target,
+            Site::Call(svc, k) => s.services[svc as usize].calls[k as usize].to,
+        };
+        s.services[target].retry_after
+    }
+
     /// A breaker timer of `guard` fires; a frozen (hung) process's breaker waits for the
     /// hang to end, as its scheduler thread would.
     pub(super) fn breaker_due(&mut self, guard: u32, epoch: u32, sched: &mut Scheduler<Event>) {
@@ -549,11 +602,33 @@ impl<'s> Model<'s> {
     /// and its attempts give their breaker permits back, as does the call itself when its
     /// breaker is outside the retry (during a retry wait no attempt holds it).
     pub(super) fn abandon_policy_call(&mut self, key: Key) {
+        self.release_retry(key);
         if let Some(cs) = self.policy_calls.remove(key) {
             for slot in cs.slots.iter().filter(|s| s.live) {
                 self.guards.release(cs.guard, slot.permit);
+                self.cut_attempt(cs.guard);
             }
             self.guards.release(cs.guard, cs.call_permit);
+        }
+    }
+
+    /// Gives back the place call state `key`'s retry holds in a concurrency budget, if any.
+    fn release_retry(&mut self, key: Key) {
+        if let Some(cs) = self.policy_calls.get_mut(key)
+            && cs.holds_retry
+        {
+            cs.holds_retry = false;
+            let guard = cs.guard;
+            if let Some(b) = self.guards.budget(guard) {
+                b.release_retry();
+            }
+        }
+    }
+
+    /// An attempt at `guard` ended without its outcome reaching the budget.
+    fn cut_attempt(&mut self, guard: u32) {
+        if let Some(b) = self.guards.budget(guard) {
+            b.on_cut();
         }
     }
 
@@ -580,10 +655,12 @@ impl<'s> Model<'s> {
             Caller::Job(k) => self.jobs.live_mut(k).policy.take(),
         }
         .expect("a call with policies");
+        self.release_retry(key);
         let cs = self.policy_calls.remove(key).expect("live call state");
         // Attempts still out: losers of a won race give their permits back; attempts cut
         // off by the deadline count as failures, so the breaker sees them.
         for slot in cs.slots.iter().filter(|s| s.live) {
+            self.cut_attempt(cs.guard);
             if outcome.is_success() {
                 self.guards.release(cs.guard, slot.permit);
             } else if !outside {

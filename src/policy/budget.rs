@@ -1,5 +1,6 @@
 //! Retry budgets: a ratio of retries to requests over a sliding window (Finagle's
-//! `RetryBudget`), gRPC's retry throttling token bucket, and the AWS SDK retry quota.
+//! `RetryBudget`), gRPC's retry throttling token bucket, the AWS SDK retry quota, and
+//! Envoy's concurrency-based retry budget.
 //!
 //! A retry the budget refuses is not sent; the failure that wanted it stands.
 
@@ -44,6 +45,17 @@ pub enum BudgetSpec {
         /// Deposit of a first-attempt success (1).
         no_retry_increment: f64,
     },
+    /// Envoy's cluster `retry_budget`: retries outstanding at once at most
+    /// max(`min_concurrent`, `percent`% of the attempts in flight). A retry holds its place
+    /// from the decision to retry (its backoff included) until its outcome is known, as
+    /// Envoy's `RetryStateImpl` holds the retries resource until the next retry decision or
+    /// the end of the request.
+    Concurrency {
+        /// `budget_percent` (20 in Envoy).
+        percent: f64,
+        /// `min_retry_concurrency` (3 in Envoy).
+        min_concurrent: u32,
+    },
 }
 
 /// A budget's state, one per caller and target.
@@ -55,6 +67,10 @@ pub struct Budget {
     slots: std::collections::VecDeque<(u64, u64)>,
     /// Ratio budgets: when the current slice started.
     slice_start: SimTime,
+    /// Concurrency budgets: attempts in flight.
+    active: u32,
+    /// Concurrency budgets: retries holding their place.
+    retries: u32,
 }
 
 /// Finagle's `LeakyBucket` keeps a `WindowedAdder` of this many slices.
@@ -67,6 +83,7 @@ impl Budget {
             BudgetSpec::Ratio { .. } => 0.0,
             BudgetSpec::TokenBucket { max_tokens, .. } => *max_tokens,
             BudgetSpec::Quota { capacity, .. } => *capacity,
+            BudgetSpec::Concurrency { .. } => 0.0,
         };
         let mut slots = std::collections::VecDeque::with_capacity(SLICES as usize + 1);
         slots.push_back((0, 0));
@@ -75,6 +92,8 @@ impl Budget {
             tokens,
             slots,
             slice_start: SimTime::ZERO,
+            active: 0,
+            retries: 0,
         }
     }
 
@@ -114,12 +133,47 @@ impl Budget {
     pub fn allows_hedge(&self) -> bool {
         match self.spec {
             BudgetSpec::TokenBucket { max_tokens, .. } => self.tokens > max_tokens / 2.0,
-            BudgetSpec::Ratio { .. } | BudgetSpec::Quota { .. } => true,
+            BudgetSpec::Ratio { .. }
+            | BudgetSpec::Quota { .. }
+            | BudgetSpec::Concurrency { .. } => true,
+        }
+    }
+
+    /// An attempt (first, retry or hedge) goes out.
+    pub fn on_sent(&mut self) {
+        if self.holds_retries() {
+            self.active += 1;
+        }
+    }
+
+    /// An attempt ended without its outcome reaching the budget (a hedge that lost the
+    /// race, an attempt cut off by the deadline or killed by a crash).
+    pub fn on_cut(&mut self) {
+        if self.holds_retries() {
+            self.active -= 1;
+        }
+    }
+
+    /// A retry that held its place (a concurrency budget's) has its outcome, or its call
+    /// ended.
+    pub fn release_retry(&mut self) {
+        self.retries -= 1;
+    }
+
+    /// Concurrency budgets: retries allowed outstanding at once now.
+    fn concurrency_cap(&self) -> f64 {
+        match self.spec {
+            BudgetSpec::Concurrency {
+                percent,
+                min_concurrent,
+            } => (percent / 100.0 * f64::from(self.active)).max(f64::from(min_concurrent)),
+            _ => f64::INFINITY,
         }
     }
 
     /// Asks to send a retry after `failure`; true (and the retry is paid for) if allowed.
-    /// `cost` receives what was withdrawn, to refund on success (quota budgets).
+    /// `cost` receives what was withdrawn, to refund on success (quota budgets). An allowed
+    /// retry of a concurrency budget holds its place until [`Budget::release_retry`].
     pub fn try_retry(&mut self, now: SimTime, failure: Outcome, cost: &mut f64) -> bool {
         *cost = 0.0;
         match self.spec {
@@ -152,7 +206,20 @@ impl Budget {
                     false
                 }
             }
+            BudgetSpec::Concurrency { .. } => {
+                if f64::from(self.retries) < self.concurrency_cap() {
+                    self.retries += 1;
+                    true
+                } else {
+                    false
+                }
+            }
         }
+    }
+
+    /// True when an allowed retry holds a place until [`Budget::release_retry`].
+    pub fn holds_retries(&self) -> bool {
+        matches!(self.spec, BudgetSpec::Concurrency { .. })
     }
 
     /// An attempt ended; `retryable` tells a failure the call site would retry (its reason
@@ -161,6 +228,7 @@ impl Budget {
     pub fn on_attempt(&mut self, success: bool, retryable: bool, first_attempt: bool, cost: f64) {
         match self.spec {
             BudgetSpec::Ratio { .. } => {}
+            BudgetSpec::Concurrency { .. } => self.active -= 1,
             BudgetSpec::TokenBucket {
                 max_tokens,
                 token_ratio,
@@ -210,10 +278,11 @@ impl Budget {
     }
 
     /// The budget's level now, for the policy log: retries still allowed in the window
-    /// (ratio) or tokens (token bucket, quota).
+    /// (ratio) or at once (concurrency), or tokens (token bucket, quota).
     pub fn level(&mut self, now: SimTime) -> f64 {
         match self.spec {
             BudgetSpec::Ratio { .. } => self.allowance(now) - self.retries_in_window() as f64,
+            BudgetSpec::Concurrency { .. } => self.concurrency_cap() - f64::from(self.retries),
             _ => self.tokens,
         }
     }
@@ -377,5 +446,41 @@ mod tests {
             12.0,
             "the successful retry is refunded, capped"
         );
+    }
+
+    /// Envoy's retry budget: max(`min_retry_concurrency`, `budget_percent` x active)
+    /// retries outstanding at once; a retry holds its place until released.
+    #[test]
+    fn a_concurrency_budget_caps_retries_outstanding_at_once() {
+        let mut b = Budget::new(BudgetSpec::Concurrency {
+            percent: 20.0,
+            min_concurrent: 3,
+        });
+        let mut cost = 0.0;
+        let mut retry = |b: &mut Budget| b.try_retry(SimTime::ZERO, Outcome::Error, &mut cost);
+        // 10 attempts in flight: 20% is 2, the floor of 3 rules.
+        for _ in 0..10 {
+            b.on_sent();
+        }
+        assert!((0..3).all(|_| retry(&mut b)));
+        assert!(!retry(&mut b), "a fourth retry overflows");
+        assert_eq!(b.level(SimTime::ZERO), 0.0);
+        b.release_retry();
+        assert!(retry(&mut b), "a released place is free again");
+        // 25 in flight: 20% is 5.
+        for _ in 0..15 {
+            b.on_sent();
+        }
+        assert!(retry(&mut b) && retry(&mut b));
+        assert!(!retry(&mut b));
+        // Attempts ending lower the cap again: 10 in flight, 5 held, none allowed.
+        for _ in 0..10 {
+            b.on_attempt(false, true, true, 0.0);
+        }
+        for _ in 0..5 {
+            b.on_cut();
+        }
+        assert!(!retry(&mut b));
+        assert_eq!(b.level(SimTime::ZERO), -2.0, "cap 3, 5 held");
     }
 }

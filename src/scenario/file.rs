@@ -113,6 +113,7 @@ pub struct ServiceFile {
     pub error_rate: Option<Spanned<f64>>,
     pub idempotent: Option<Spanned<bool>>,
     pub idempotency: Option<Spanned<IdempotencyFile>>,
+    pub retry_after: Option<Spanned<DurationValue>>,
 }
 
 /// One entry of a service's `calls`.

@@ -153,6 +153,9 @@ pub struct ServiceSpec {
     pub error_rate: f64,
     /// How the service treats a request it has already executed (a retry).
     pub idempotency: Idempotency,
+    /// The delay its refusals (a full queue) ask callers to wait before retrying, as an
+    /// HTTP `Retry-After` header or gRPC's `grpc-retry-pushback-ms` does.
+    pub retry_after: Option<SimDuration>,
 }
 
 /// What a service does with a request whose idempotency key it has seen before.

@@ -75,6 +75,42 @@ pub struct RetryPolicy {
     pub jitter: Jitter,
     /// Failure reasons that are retried.
     pub retry_on: Reasons,
+    /// How a refusal's retry-after delay (the callee's `retry_after`) sets the wait.
+    pub pushback: Pushback,
+    /// Attempts after the first avoid the replicas already tried (Envoy's
+    /// `previous_hosts` retry predicate), with one reselection.
+    pub other_host: bool,
+}
+
+/// How a retry honours a server's retry-after delay (pushback).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pushback {
+    /// Wait exactly the delay, and restart the backoff afterwards (gRPC's
+    /// `grpc-retry-pushback-ms`: "retry after exactly that delay"; later backoff restarts
+    /// from `initialBackoff`).
+    Exact,
+    /// Wait the longer of the delay and the computed backoff (the AWS SDKs' standard mode).
+    AtLeast,
+    /// Wait U(delay, 1.5 x delay) (Envoy's `rate_limited_retry_back_off`).
+    Jittered,
+    /// The computed backoff, as if no delay were given.
+    Ignore,
+}
+
+impl Pushback {
+    /// Each mode's name, as scenario files write them.
+    pub const NAMES: [&'static str; 4] = ["exact", "at_least", "jittered", "ignore"];
+
+    /// The mode named `name`.
+    pub fn parse(name: &str) -> Option<Pushback> {
+        match name {
+            "exact" => Some(Pushback::Exact),
+            "at_least" => Some(Pushback::AtLeast),
+            "jittered" => Some(Pushback::Jittered),
+            "ignore" => Some(Pushback::Ignore),
+            _ => None,
+        }
+    }
 }
 
 /// When a hedged attempt goes out.

@@ -17,6 +17,8 @@ pub struct RetryFile {
     pub jitter: Option<Spanned<String>>,
     pub jitter_factor: Option<Spanned<f64>>,
     pub retry_on: Option<Spanned<Names>>,
+    pub pushback: Option<Spanned<String>>,
+    pub retry_host: Option<Spanned<String>>,
 }
 
 /// `backoff = { kind = "constant" | "exponential", ... }`.
@@ -30,7 +32,7 @@ pub struct BackoffFile {
     pub cap: Option<Spanned<DurationValue>>,
 }
 
-/// `retry_budget = { kind = "ratio" | "token_bucket" | "quota", ... }`.
+/// `retry_budget = { kind = "ratio" | "token_bucket" | "quota" | "concurrency", ... }`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetFile {
@@ -44,6 +46,7 @@ pub struct BudgetFile {
     pub retry_cost: Option<Spanned<f64>>,
     pub timeout_cost: Option<Spanned<f64>>,
     pub no_retry_increment: Option<Spanned<f64>>,
+    pub min_concurrent: Option<Spanned<i64>>,
 }
 
 /// `circuit_breaker = { ... }`.

@@ -739,6 +739,51 @@ fn cases() -> Vec<Case> {
             "9:11",
             "`timeout` is zero; expected a positive duration",
         ),
+        case(
+            "misspelt pushback",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nretry = { pushback = \"exactly\" }",
+            )]),
+            "9:22",
+            "unknown `pushback` \"exactly\"; did you mean \"exact\"? expected one of: exact, at_least, jittered, ignore",
+        ),
+        case(
+            "unknown retry host",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nretry = { retry_host = \"previous\" }",
+            )]),
+            "9:24",
+            "unknown `retry_host` \"previous\"; expected one of: any, other",
+        ),
+        case(
+            "ratio key on a concurrency budget",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nretry = {}\nretry_budget = { kind = \"concurrency\", ttl = \"1s\" }",
+            )]),
+            "10:46",
+            "`ttl` does not apply to a concurrency retry budget; expected only the keys it takes: percent, min_concurrent",
+        ),
+        case(
+            "retry_after on a service that never refuses",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nretry_after = \"1s\"\n",
+            )]),
+            "14:15",
+            "`retry_after` is the delay this service's refusals ask for, but its queue is unbounded",
+        ),
+        case(
+            "zero longest wait in half-open",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\ncircuit_breaker = { max_wait_in_half_open = \"0s\" }",
+            )]),
+            "9:45",
+            "`max_wait_in_half_open` is zero; expected a positive duration",
+        ),
     ]
 }
 

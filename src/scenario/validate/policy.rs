@@ -7,7 +7,9 @@ use crate::policy::backoff::{Backoff, Jitter};
 use crate::policy::breaker::{BreakerSpec, OpenGrowth, Timers, Window};
 use crate::policy::budget::BudgetSpec;
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
-use crate::scenario::policy::{CallPolicy, HedgeAfter, HedgePolicy, Reason, Reasons, RetryPolicy};
+use crate::scenario::policy::{
+    CallPolicy, HedgeAfter, HedgePolicy, Pushback, Reason, Reasons, RetryPolicy,
+};
 use crate::scenario::policy_file::{
     BackoffFile, BreakerFile, BudgetFile, HedgeFile, Names, PolicyKeys, RetryFile,
 };
@@ -249,12 +251,55 @@ impl Checker<'_> {
                 .with(Reason::Timeout)
                 .with(Reason::Rejected),
         };
+        let pushback = match &f.pushback {
+            None => Pushback::Exact,
+            Some(p) => self
+                .choice(p, "pushback", &Pushback::NAMES, Pushback::parse)
+                .unwrap_or(Pushback::Exact),
+        };
+        let other_host = match &f.retry_host {
+            None => false,
+            Some(h) => self
+                .choice(h, "retry_host", &["any", "other"], |n| match n {
+                    "any" => Some(false),
+                    "other" => Some(true),
+                    _ => None,
+                })
+                .unwrap_or(false),
+        };
         Some(RetryPolicy {
             max_attempts,
             backoff,
             jitter,
             retry_on,
+            pushback,
+            other_host,
         })
+    }
+
+    /// The value of `key`, one of `names`, as `parse` reads it; an error otherwise.
+    fn choice<T>(
+        &mut self,
+        v: &Spanned<String>,
+        key: &str,
+        names: &[&str],
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let value = parse(v.get_ref());
+        if value.is_none() {
+            let hint = did_you_mean(v.get_ref(), names.iter().copied())
+                .map(|k| format!("did you mean \"{k}\"? "))
+                .unwrap_or_default();
+            self.error(
+                v.span(),
+                format!(
+                    "unknown `{key}` \"{}\"; {hint}expected one of: {}",
+                    shorten(v.get_ref(), 40),
+                    name_list(names.iter())
+                ),
+            );
+        }
+        value
     }
 
     fn backoff(&mut self, b: &Spanned<BackoffFile>) -> Option<Backoff> {
@@ -332,8 +377,12 @@ impl Checker<'_> {
                 "no_retry_increment",
                 f.no_retry_increment.as_ref().map(Spanned::span),
             ),
+            (
+                "min_concurrent",
+                f.min_concurrent.as_ref().map(Spanned::span),
+            ),
         ];
-        let kinds: [(&str, &[&str]); 3] = [
+        let kinds: [(&str, &[&str]); 4] = [
             ("ratio", &["percent", "min_per_s", "ttl"]),
             ("token_bucket", &["max_tokens", "token_ratio"]),
             (
@@ -345,6 +394,7 @@ impl Checker<'_> {
                     "no_retry_increment",
                 ],
             ),
+            ("concurrency", &["percent", "min_concurrent"]),
         ];
         let kind = self.kind(&f.kind, &b.span(), &kinds, &present, "retry budget")?;
         let num = |checker: &mut Self,
@@ -392,6 +442,13 @@ impl Checker<'_> {
                     token_ratio,
                 })
             }
+            "concurrency" => Some(BudgetSpec::Concurrency {
+                percent: num(self, &f.percent, "percent", 20.0, 0.0, 100.0)?,
+                min_concurrent: f
+                    .min_concurrent
+                    .as_ref()
+                    .map_or(3, |m| self.count(m, "min_concurrent", 0, 1_000_000)),
+            }),
             _ => Some(BudgetSpec::Quota {
                 capacity: num(self, &f.capacity, "capacity", 500.0, 0.0, 1e9)?,
                 retry_cost: num(self, &f.retry_cost, "retry_cost", 5.0, 0.0, 1e9)?,

@@ -109,8 +109,15 @@ impl Checker<'_> {
             (Some(i), None) if *i.get_ref() => Idempotency::Idempotent,
             _ => Idempotency::None,
         };
+        let retry_after = f.retry_after.as_ref().map(|r| {
+            if queue.is_none() {
+                self.error(r.span(), "`retry_after` is the delay this service's refusals ask for, but its queue is unbounded, so it never refuses; expected a bounded `queue` beside it, such as queue = 100");
+            }
+            r.get_ref().0
+        });
         ServiceSpec {
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
+            retry_after,
             replicas,
             concurrency,
             queue,

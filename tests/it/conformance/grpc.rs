@@ -137,3 +137,37 @@ fn the_retry_tokens_throttle_hedges_too() {
         "{h_throttled} hedges with the bucket, {h_free} without"
     );
 }
+
+/// A6, pushback: "If the server sends a pushback ... the client will retry after exactly
+/// that delay", and "subsequent retries ... [use] initialBackoff" again. Refusals ask for
+/// 200 ms: a request refused once and then served succeeds after 200 ms and a little
+/// (never after the 10 ms backoff). With three attempts, an exponential backoff of 50 ms x
+/// 10, and 30% errors, a request refused, then failed, then served waits 200 ms + 50 ms
+/// (the backoff restarted), never 200 ms + 500 ms.
+#[test]
+fn pushback_waits_exactly_its_delay_and_restarts_the_backoff() {
+    use super::envoy::{refusing, successes_between};
+    let r = common::run(&refusing("exact", "", 0.0), 1);
+    assert_eq!(successes_between(&r, 5, 199), 0);
+    assert!(successes_between(&r, 200, 206) > 1000);
+    assert_eq!(successes_between(&r, 207, 100_000), 0);
+    let backoff = r#", max_attempts = 3, backoff = { kind = "exponential", base = "50ms", multiplier = 10, cap = "10s" }"#;
+    let text = refusing("exact", "", 0.3).replace(
+        r#"max_attempts = 2, backoff = { kind = "constant", delay = "10ms" }, pushback = "exact""#,
+        &format!(r#"pushback = "exact"{backoff}"#),
+    );
+    let r = common::run(&text, 1);
+    assert!(
+        successes_between(&r, 245, 260) > 100,
+        "refused, failed, served"
+    );
+    assert_eq!(
+        successes_between(&r, 640, 760),
+        0,
+        "no backoff of 500 ms after a pushback"
+    );
+    assert!(
+        successes_between(&r, 545, 560) > 10,
+        "failed twice: 50 + 500 ms"
+    );
+}

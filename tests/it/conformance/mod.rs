@@ -2,6 +2,7 @@
 //! named after, cites where it is documented, and checks resim against it.
 
 mod aws_sdk;
+mod envoy;
 mod finagle;
 mod grpc;
 mod hystrix;
