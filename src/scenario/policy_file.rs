@@ -47,6 +47,7 @@ pub struct BudgetFile {
     pub timeout_cost: Option<Spanned<f64>>,
     pub no_retry_increment: Option<Spanned<f64>>,
     pub min_concurrent: Option<Spanned<i64>>,
+    pub scope: Option<Spanned<String>>,
 }
 
 /// `circuit_breaker = { ... }`.

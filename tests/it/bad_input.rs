@@ -692,7 +692,7 @@ fn cases() -> Vec<Case> {
                 "calls = [\n  { to = \"db\", circuit_breaker = { scope = \"target\", open_for = \"5s\" } },\n  { to = \"db\", circuit_breaker = { scope = \"target\", open_for = \"9s\" } },\n]",
             )]),
             "17:34",
-            "shares its breaker with the entry at line 16",
+            "shares its breaker and budget with the entry at line 16",
         ),
         case(
             "open period multiplier below one",

@@ -355,3 +355,40 @@ error_rate = 1.0
     );
     assert!((shared[0].1 - 0.3).abs() < 0.01, "{shared:?}");
 }
+
+/// A retry budget with `scope = "target"` is one per replica and target, as gRPC keeps its
+/// retry throttling per server name and an AWS SDK client its quota: two call entries to a
+/// failing database draw on one AWS quota of 20 (4 retries at cost 5), not on two.
+#[test]
+fn call_entries_to_one_target_can_share_a_retry_budget() {
+    let text = |scope: &str| {
+        format!(
+            r#"name = "shared-budget"
+duration = "10s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "constant", rate_per_s = 10 }}
+[[service]]
+name = "api"
+service_time = {{ kind = "constant", value = "1ms" }}
+calls = [
+  {{ to = "db", retry = {{ max_attempts = 2, backoff = {{ kind = "constant", delay = "1ms" }} }}, retry_budget = {{ kind = "quota", capacity = 20{scope} }}, fallback = {{}} }},
+  {{ to = "db", retry = {{ max_attempts = 2, backoff = {{ kind = "constant", delay = "1ms" }} }}, retry_budget = {{ kind = "quota", capacity = 20{scope} }}, fallback = {{}} }},
+]
+[[service]]
+name = "db"
+service_time = {{ kind = "constant", value = "1ms" }}
+error_rate = 1.0
+"#
+        )
+    };
+    let own = common::run(&text(""), 1);
+    let shared = common::run(&text(", scope = \"target\""), 1);
+    assert_eq!(own.metrics.policy.retries, 8, "two quotas of four retries");
+    assert_eq!(
+        shared.metrics.policy.retries, 4,
+        "one quota of four retries"
+    );
+    assert_eq!(shared.metrics.policy_log.sites[1], "api[0]->db");
+}

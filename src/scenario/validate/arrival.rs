@@ -61,13 +61,22 @@ impl Checker<'_> {
             timeout: self.timeout(f.timeout.as_ref()),
             policy: {
                 let policy = self.call_policy(&f.policy_keys());
-                if policy.breaker_per_target
-                    && let Some(s) = f
-                        .circuit_breaker
+                let scopes = [
+                    f.circuit_breaker
                         .as_ref()
-                        .and_then(|b| b.get_ref().scope.as_ref())
-                {
-                    self.error(s.span(), "`scope = \"target\"` shares a breaker among a service's call entries to one target; a client has one call site already: expected it on a service's `calls` entry, or no `scope`");
+                        .and_then(|b| b.get_ref().scope.as_ref()),
+                    f.retry_budget
+                        .as_ref()
+                        .and_then(|b| b.get_ref().scope.as_ref()),
+                ];
+                if policy.breaker_per_target {
+                    for s in scopes
+                        .into_iter()
+                        .flatten()
+                        .filter(|s| s.get_ref() == "target")
+                    {
+                        self.error(s.span(), "`scope = \"target\"` shares a breaker and budget among a service's call entries to one target; a client has one call site already: expected it on a service's `calls` entry, or no `scope`");
+                    }
                 }
                 policy
             },

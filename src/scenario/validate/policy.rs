@@ -37,23 +37,24 @@ impl Checker<'_> {
             .circuit_breaker
             .map(|b| self.breaker_timers(b))
             .unwrap_or_default();
-        let breaker_per_target = keys
+        let breaker_scope = keys
             .circuit_breaker
             .and_then(|b| b.get_ref().scope.as_ref())
-            .is_some_and(|s| match s.get_ref().as_str() {
-                "target" => true,
-                "call" => false,
-                other => {
-                    self.error(
-                        s.span(),
-                        format!(
-                            "unknown breaker scope \"{}\"; expected \"call\" (a breaker per call entry, the default) or \"target\" (one per replica and target, shared by its call entries to it)",
-                            shorten(other, 40)
-                        ),
-                    );
-                    false
-                }
-            });
+            .and_then(|s| self.scope(s, "breaker"));
+        let budget_scope = keys
+            .retry_budget
+            .and_then(|b| b.get_ref().scope.as_ref())
+            .and_then(|s| self.scope(s, "budget").map(|v| (v, s)));
+        if let (Some(b), Some((r, span))) = (breaker_scope, budget_scope)
+            && b != r
+        {
+            self.error(
+                span.span(),
+                "the breaker and the retry budget of one call entry live together, so their `scope`s must agree; expected the same `scope` on both, or on one of them only",
+            );
+        }
+        let breaker_per_target =
+            breaker_scope == Some(true) || budget_scope.is_some_and(|(v, _)| v);
         let breaker_record_on = match keys
             .circuit_breaker
             .and_then(|b| b.get_ref().record_on.as_ref())
@@ -120,6 +121,25 @@ impl Checker<'_> {
             Some(x) => x.get_ref().0,
         };
         Some(OpenGrowth { multiplier, max })
+    }
+
+    /// A breaker's or budget's `scope`: true for `"target"` (shared by a replica's call
+    /// entries to one target), false for `"call"`.
+    fn scope(&mut self, s: &Spanned<String>, what: &str) -> Option<bool> {
+        match s.get_ref().as_str() {
+            "target" => Some(true),
+            "call" => Some(false),
+            other => {
+                self.error(
+                    s.span(),
+                    format!(
+                        "unknown {what} scope \"{}\"; expected \"call\" (one per call entry, the default) or \"target\" (one per replica and target, shared by its call entries to it)",
+                        shorten(other, 40)
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// `automatic_half_open` and `max_wait_in_half_open`: the breaker's timed transitions.

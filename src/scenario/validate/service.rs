@@ -173,16 +173,18 @@ impl Checker<'_> {
             if let Some(j) = first
                 && calls[j].policy != c.policy
             {
-                let span = f.calls[i]
-                    .get_ref()
+                let entry = f.calls[i].get_ref();
+                let span = entry
                     .circuit_breaker
                     .as_ref()
-                    .map_or_else(|| f.calls[i].span(), |b| b.span());
+                    .map(|b| b.span())
+                    .or_else(|| entry.retry_budget.as_ref().map(|b| b.span()))
+                    .unwrap_or_else(|| f.calls[i].span());
                 let (line, _) = self.map.position(f.calls[j].span().start);
                 self.error(
                     span,
                     format!(
-                        "this call entry shares its breaker with the entry at line {line} (`scope = \"target\"`, same target), but configures its policies differently; expected the same breaker, retry, budget, hedge and fallback settings on both"
+                        "this call entry shares its breaker and budget with the entry at line {line} (`scope = \"target\"`, same target), but configures its policies differently; expected the same breaker, retry, budget, hedge and fallback settings on both"
                     ),
                 );
             }
