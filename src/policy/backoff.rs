@@ -1,5 +1,6 @@
-//! Retry waits: constant or exponential backoff, and the jitter formulas of the AWS
-//! Architecture Blog ("Exponential Backoff And Jitter", 2015) plus two proportional ones:
+//! Retry waits: constant, linear or exponential backoff, and the jitter formulas of the AWS
+//! Architecture Blog ("Exponential Backoff And Jitter", 2015), Polly's "decorrelated jitter
+//! backoff V2", and two proportional ones:
 //! gRPC's (cap, then randomize: `min(cap, w) * U(0.8, 1.2)` in gRFC A6 since 2024) and
 //! Resilience4j's `ofExponentialRandomBackoff` (randomize, then cap:
 //! `min(cap, w * U(1 - f, 1 + f))`, so the spread vanishes at the cap).
@@ -18,6 +19,13 @@ pub enum Backoff {
     Constant {
         /// The wait.
         delay: SimDuration,
+    },
+    /// `min(cap, n * delay)` before retry n (Polly's `DelayBackoffType.Linear`).
+    Linear {
+        /// The first wait, and the growth per retry.
+        delay: SimDuration,
+        /// The largest wait.
+        cap: SimDuration,
     },
     /// `min(cap, base * multiplier^(n-1))` before retry n.
     Exponential {
@@ -49,11 +57,18 @@ pub enum Jitter {
     },
     /// `min(cap, base * multiplier^(n-1) * U(1 - factor, 1 + factor))`: randomized, then
     /// capped (Resilience4j's `ofExponentialRandomBackoff`; a constant backoff has no cap,
-    /// as `ofRandomized`).
+    /// as `ofRandomized`). With `factor = 0.25` on a constant or linear backoff it is
+    /// Polly's jitter (`ApplyJitter`, then `MaxDelay`).
     Randomized {
         /// Relative spread, in [0, 1] (Resilience4j's `randomizationFactor`, default 0.5).
         factor: f64,
     },
+    /// Polly's "decorrelated jitter backoff V2" (`RetryHelper.DecorrelatedJitterBackoffV2`,
+    /// its jitter on an exponential backoff): with t = n - 1 + U(0, 1) and
+    /// phi(t) = 2^t * tanh(sqrt(4 t)), the wait is (phi(t) - phi_prev) * base / 1.4, where
+    /// phi_prev (0 before the first retry) is carried across a request's retries; then
+    /// capped. The median waits run near base, 2 base, 4 base, ...
+    DecorrelatedV2,
 }
 
 impl Backoff {
@@ -70,6 +85,9 @@ impl Backoff {
                     base.as_nanos() as f64 * multiplier.powi(n.saturating_sub(1).min(1_000) as i32);
                 grown.min(cap.as_nanos() as f64)
             }
+            Backoff::Linear { delay, cap } => {
+                (delay.as_nanos() as f64 * f64::from(n)).min(cap.as_nanos() as f64)
+            }
         }
     }
 
@@ -80,6 +98,7 @@ impl Backoff {
             Backoff::Exponential {
                 base, multiplier, ..
             } => base.as_nanos() as f64 * multiplier.powi(n.saturating_sub(1).min(1_000) as i32),
+            Backoff::Linear { delay, .. } => delay.as_nanos() as f64 * f64::from(n),
         }
     }
 
@@ -88,6 +107,7 @@ impl Backoff {
         match *self {
             Backoff::Constant { delay } => delay.as_nanos() as f64,
             Backoff::Exponential { base, .. } => base.as_nanos() as f64,
+            Backoff::Linear { delay, .. } => delay.as_nanos() as f64,
         }
     }
 
@@ -95,13 +115,13 @@ impl Backoff {
     pub fn cap(&self) -> f64 {
         match *self {
             Backoff::Constant { delay } => delay.as_nanos() as f64,
-            Backoff::Exponential { cap, .. } => cap.as_nanos() as f64,
+            Backoff::Exponential { cap, .. } | Backoff::Linear { cap, .. } => cap.as_nanos() as f64,
         }
     }
 }
 
-/// The wait before retry `n` (n >= 1); `previous` is the request's previous wait for
-/// decorrelated jitter (0 before its first retry) and is updated.
+/// The wait before retry `n` (n >= 1); `previous` is the request's state for decorrelated
+/// jitters (its previous wait, or phi for V2; 0 before its first retry) and is updated.
 pub fn wait(
     backoff: &Backoff,
     jitter: Jitter,
@@ -125,8 +145,16 @@ pub fn wait(
             let drawn = backoff.uncapped(n) * (1.0 - factor + 2.0 * factor * rng.unit());
             match backoff {
                 Backoff::Constant { .. } => drawn,
-                Backoff::Exponential { .. } => drawn.min(backoff.cap()),
+                Backoff::Exponential { .. } | Backoff::Linear { .. } => drawn.min(backoff.cap()),
             }
+        }
+        Jitter::DecorrelatedV2 => {
+            // `previous` holds phi of the previous retry here, not its wait.
+            let t = f64::from(n.saturating_sub(1)) + rng.unit();
+            let phi = 2f64.powf(t) * (4.0 * t).sqrt().tanh();
+            let ns = ((phi - *previous) / 1.4 * backoff.base()).min(backoff.cap());
+            *previous = phi;
+            return SimDuration::from_nanos_f64(ns.max(0.0));
         }
     };
     *previous = ns;
@@ -261,5 +289,61 @@ mod tests {
     fn decorrelated_first_wait_has_mean_twice_base() {
         let m = mean(&draws(Jitter::Decorrelated, 1, 20_000));
         assert!((m - 20.0).abs() < 0.3, "{m}");
+    }
+
+    /// Polly's linear backoff: (a + 1) x delay for retry index a = n - 1, capped.
+    #[test]
+    fn linear_backoff_grows_by_its_delay_and_stops_at_cap() {
+        let b = Backoff::Linear {
+            delay: SimDuration::from_millis(100),
+            cap: SimDuration::from_millis(350),
+        };
+        let waits: Vec<f64> = (1..=5).map(|n| b.expo(n) / MS as f64).collect();
+        assert_eq!(waits, [100.0, 200.0, 300.0, 350.0, 350.0]);
+    }
+
+    /// Polly's decorrelated jitter V2 (`RetryHelper.DecorrelatedJitterBackoffV2`): the sum
+    /// of the first k waits is phi(k - 1 + U) x base / 1.4, so its median sits near
+    /// 2^(k-1) base x tanh(sqrt(4(k - 1/2))) / 1.4 x 2^(1/2): Polly documents medians
+    /// "near 1, 2, 4 ... times" base. Checked: every wait is non-negative, the first lies
+    /// in [0, phi(1) base / 1.4], and the median of the k-th cumulative wait matches the
+    /// formula at the median draw U = 0.5.
+    #[test]
+    fn decorrelated_v2_follows_pollys_formula() {
+        let b = exponential(); // base 10 ms, cap 1 s
+        let phi = |t: f64| 2f64.powf(t) * (4.0 * t).sqrt().tanh();
+        let mut rng = SimRng::new(6, StreamId::named(StreamKind::Policy, "v2"));
+        let runs = 4001;
+        let mut totals: Vec<Vec<f64>> = vec![Vec::new(); 4];
+        for _ in 0..runs {
+            let mut prev = 0.0;
+            let mut total = 0.0;
+            for (k, slot) in totals.iter_mut().enumerate() {
+                let w = wait(
+                    &b,
+                    Jitter::DecorrelatedV2,
+                    k as u32 + 1,
+                    &mut prev,
+                    &mut rng,
+                );
+                let w = w.as_nanos() as f64 / MS as f64;
+                assert!(w >= 0.0);
+                if k == 0 {
+                    assert!(w <= phi(1.0) * 10.0 / 1.4 + 1e-6);
+                }
+                total += w;
+                slot.push(total);
+            }
+        }
+        for (k, mut v) in totals.into_iter().enumerate() {
+            v.sort_by(f64::total_cmp);
+            let median = v[runs / 2];
+            let expected = phi(k as f64 + 0.5) * 10.0 / 1.4;
+            assert!(
+                (median - expected).abs() < expected * 0.03,
+                "retry {}: median cumulative wait {median} ms, formula {expected} ms",
+                k + 1
+            );
+        }
     }
 }

@@ -740,6 +740,15 @@ fn cases() -> Vec<Case> {
             "`timeout` is zero; expected a positive duration",
         ),
         case(
+            "Polly's exponential jitter on a constant backoff",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nretry = { jitter = \"decorrelated_v2\" }",
+            )]),
+            "9:20",
+            "`jitter = \"decorrelated_v2\"` is Polly's jitter of an exponential backoff doubling at each retry; expected `backoff = { kind = \"exponential\"",
+        ),
+        case(
             "misspelt pushback",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -241,7 +241,8 @@ where
 }
 
 /// How deep the label area under `labels` must be: one text line when they fit side by side
-/// in `width` pixels, otherwise the longest label turned upright (at most 150 pixels).
+/// in `width` pixels, otherwise the longest label turned upright, with room for the font's
+/// rendering to run a little longer than its estimate (at most 160 pixels).
 pub fn category_label_depth<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     labels: &[String],
@@ -256,6 +257,6 @@ pub fn category_label_depth<DB: DrawingBackend>(
     Ok(if longest + 6 < slot {
         FLAT_LABEL_DEPTH
     } else {
-        (longest + 12).min(150)
+        (longest + 24).min(160)
     })
 }

@@ -178,7 +178,7 @@ fn panel<DB: DrawingBackend>(
     let (y_desc, y_fmt): (&str, TickFormat) = match kind {
         Panel::Breakers => ("breaker state", Box::new(|_: &f64| String::new())),
         Panel::Budgets => (
-            "budget level (tokens)",
+            "budget left (retries or tokens)",
             Box::new(move |v: &f64| style::linear_tick(*v, y_span)),
         ),
     };

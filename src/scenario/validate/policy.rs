@@ -217,6 +217,14 @@ impl Checker<'_> {
             Some((_, "full")) => Jitter::Full,
             Some((_, "equal")) => Jitter::Equal,
             Some((_, "decorrelated")) => Jitter::Decorrelated,
+            Some((j, "decorrelated_v2")) => {
+                if !matches!(backoff, Backoff::Exponential { multiplier, .. } if multiplier == 2.0)
+                {
+                    self.error(j.span(), "`jitter = \"decorrelated_v2\"` is Polly's jitter of an exponential backoff doubling at each retry; expected `backoff = { kind = \"exponential\", base = ..., multiplier = 2.0 }` beside it");
+                    return None;
+                }
+                Jitter::DecorrelatedV2
+            }
             Some((_, kind @ ("proportional" | "randomized"))) => {
                 // gRPC's U(0.8, 1.2); Resilience4j's default randomizationFactor.
                 let default = if kind == "proportional" { 0.2 } else { 0.5 };
@@ -238,6 +246,7 @@ impl Checker<'_> {
                     "full",
                     "equal",
                     "decorrelated",
+                    "decorrelated_v2",
                     "proportional",
                     "randomized",
                 ];
@@ -330,8 +339,9 @@ impl Checker<'_> {
             ("multiplier", f.multiplier.as_ref().map(Spanned::span)),
             ("cap", f.cap.as_ref().map(Spanned::span)),
         ];
-        let kinds: [(&str, &[&str]); 2] = [
+        let kinds: [(&str, &[&str]); 3] = [
             ("constant", &["delay"]),
+            ("linear", &["delay", "cap"]),
             ("exponential", &["base", "multiplier", "cap"]),
         ];
         match self.kind(&f.kind, &b.span(), &kinds, &present, "backoff")? {
@@ -346,6 +356,29 @@ impl Checker<'_> {
                 Some(Backoff::Constant {
                     delay: d.get_ref().0,
                 })
+            }
+            "linear" => {
+                let d = self.required(
+                    &f.delay,
+                    &b.span(),
+                    "delay",
+                    "this linear backoff",
+                    "the first wait and the growth per retry, like `delay = \"100ms\"`",
+                )?;
+                let delay = self.positive(d, "delay")?;
+                let cap = f
+                    .cap
+                    .as_ref()
+                    .map_or(SimDuration::from_secs(30), |c| c.get_ref().0);
+                if cap < delay {
+                    let span = f.cap.as_ref().map_or(b.span(), Spanned::span);
+                    self.error(
+                        span,
+                        "`cap` is below `delay`; expected a cap at least as large as the first wait",
+                    );
+                    return None;
+                }
+                Some(Backoff::Linear { delay, cap })
             }
             _ => {
                 let base = self.required(
