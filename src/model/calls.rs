@@ -2,6 +2,7 @@
 //! which of an answer and a timeout came first.
 
 use super::event::{Caller, Event};
+use super::ids::{EdgeId, LaneId};
 use super::network::{Leg, Node};
 use super::policies::{CallState, DEADLINE};
 use super::slab::{Key, Slab};
@@ -17,8 +18,8 @@ impl Model<'_> {
         &mut self,
         caller: Caller,
         call: u32,
-        edge: u32,
-        lane: u32,
+        edge: EdgeId,
+        lane: LaneId,
         sched: &mut Scheduler<Event>,
     ) {
         self.dispatch_with(caller, call, edge, lane, SimTime::MAX, 0, sched);
@@ -36,22 +37,22 @@ impl Model<'_> {
         &mut self,
         caller: Caller,
         call: u32,
-        edge: u32,
-        lane: u32,
+        edge: EdgeId,
+        lane: LaneId,
         give_up_at: SimTime,
         avoid: u64,
         sched: &mut Scheduler<Event>,
     ) -> u32 {
         self.timers.arm(lane, caller, call, sched);
-        let e = &mut self.topology.edges[edge as usize];
-        let s = &self.services[e.target as usize];
+        let e = &mut self.topology.edges[edge];
+        let s = &self.services[e.target];
         let mut offset = e.cursor % s.replicas;
         e.cursor = e.cursor.wrapping_add(1);
         if avoid & (1 << (offset % 64)) != 0 && s.replicas > 1 {
             offset = e.cursor % s.replicas;
             e.cursor = e.cursor.wrapping_add(1);
         }
-        let replica = s.first_replica + offset;
+        let replica = s.first_replica.plus(offset);
         let ends = |m: &Self| {
             let from = m.caller_node(caller).expect("a live caller sends");
             (from, Node::Replica(replica))
@@ -191,7 +192,7 @@ impl Model<'_> {
 
     /// The timers of `lane` may be due: time out the due calls still open, drop the
     /// answered ones from the front, and re-arm for the first one still waiting.
-    pub(super) fn timers_due(&mut self, lane: u32, sched: &mut Scheduler<Event>) {
+    pub(super) fn timers_due(&mut self, lane: LaneId, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         if !self.timers.begin(lane, now) {
             return;
@@ -220,7 +221,7 @@ impl Model<'_> {
 
     /// A frozen process handles nothing: the event waits for the hang to end.
     pub(super) fn park_if_hung(&mut self, k: Key, event: Event) -> bool {
-        let replica = self.jobs.live(k).replica as usize;
+        let replica = self.jobs.live(k).replica;
         let r = &mut self.replicas[replica];
         if r.is_hung() {
             r.parked.push((SimDuration::ZERO, event));

@@ -1,6 +1,7 @@
 //! The model as a run's limits see it: how much it holds in flight, and what a pending
 //! event is about, in the scenario's names, for messages when a run stops.
 
+use super::ids::{ClientId, Id, ReplicaId};
 use super::{Caller, Event, Model};
 
 impl Model<'_> {
@@ -13,7 +14,7 @@ impl Model<'_> {
     /// What `event` is about, in the scenario's names: "client `web` sends a request".
     pub fn describe(&self, event: Event) -> String {
         let s = self.scenario;
-        let client = |c: u32| format!("client `{}`", s.clients[c as usize].name);
+        let client = |c: ClientId| format!("client `{}`", s.clients[c.index()].name);
         let job = |key| {
             self.jobs
                 .get(key)
@@ -44,21 +45,25 @@ impl Model<'_> {
             }
             Event::HedgeJob { job: j, .. } => format!("{} hedges a call", job(j)),
             Event::FaultOn { fault, .. } | Event::FaultOff { fault, .. } => {
-                format!("fault `{}` turns", s.faults[fault as usize].name)
+                format!("fault `{}` turns", s.faults[fault.index()].name)
             }
             Event::BreakerDue { guard, .. } => {
                 format!("the breaker of `{}` times out", self.guards.site(guard))
             }
             Event::ChaosTick { fault } => {
-                format!("chaos monkey `{}` strikes", s.faults[fault as usize].name)
+                format!("chaos monkey `{}` strikes", s.faults[fault.index()].name)
             }
         }
     }
 
     /// The name of replica `r` (a global index): `api[1]`.
-    fn replica_name(&self, r: u32) -> String {
-        let service = self.replicas[r as usize].service as usize;
+    fn replica_name(&self, r: ReplicaId) -> String {
+        let service = self.replicas[r].service;
         let first = self.services[service].first_replica;
-        format!("`{}[{}]`", self.scenario.services[service].name, r - first)
+        format!(
+            "`{}[{}]`",
+            self.scenario.services[service.index()].name,
+            r.offset_from(first)
+        )
     }
 }

@@ -1,5 +1,6 @@
 //! The closed list of things that can happen in the service model.
 
+use super::ids::{ClientId, FaultId, GuardId, LaneId};
 use super::slab::Key;
 use crate::outcome::Outcome;
 
@@ -21,8 +22,8 @@ pub enum Caller {
 pub enum Event {
     /// Client `client` sends its next request (open loop) or a user wakes (closed loop).
     Send {
-        /// Index of the client.
-        client: u32,
+        /// The client.
+        client: ClientId,
     },
     /// A job's request reaches its replica.
     Deliver {
@@ -55,7 +56,7 @@ pub enum Event {
     /// The front timer of a timer lane may be due.
     TimersDue {
         /// The lane.
-        lane: u32,
+        lane: LaneId,
     },
     /// A job's call has waited as long as its timeout allows (a timeout that reached a
     /// frozen process and was held until the hang ended).
@@ -97,28 +98,28 @@ pub enum Event {
     /// the longest wait in half-open).
     BreakerDue {
         /// The guard holding the breaker.
-        guard: u32,
+        guard: GuardId,
         /// The breaker state the timer was armed for; a later state ignores it.
         epoch: u32,
     },
     /// A fault becomes active on one of its units (a replica or a link).
     FaultOn {
-        /// Index of the fault.
-        fault: u32,
+        /// The fault.
+        fault: FaultId,
         /// Position of the unit among the fault's units.
         unit: u32,
     },
     /// A fault stops on one of its units.
     FaultOff {
-        /// Index of the fault.
-        fault: u32,
+        /// The fault.
+        fault: FaultId,
         /// Position of the unit among the fault's units.
         unit: u32,
     },
     /// A chaos monkey picks its next victim.
     ChaosTick {
-        /// Index of the fault.
-        fault: u32,
+        /// The fault.
+        fault: FaultId,
     },
 }
 

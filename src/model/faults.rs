@@ -5,6 +5,7 @@
 
 use super::Model;
 use super::event::Event;
+use super::ids::{EdgeId, FaultId, Id, IdVec, ReplicaId, ServiceId};
 use super::network::Node;
 use super::replica::Brownout;
 use super::topology::Topology;
@@ -12,11 +13,32 @@ use crate::engine::{Scheduler, SimRng, SimTime, StreamId, StreamKind};
 use crate::scenario::Scenario;
 use crate::scenario::fault::{FaultKind, FaultTarget, FaultTiming, NodeRef};
 
+/// One thing a fault acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// A replica (crash, hang, slow, errors, and a chaos monkey's candidates).
+    Replica(ReplicaId),
+    /// A hop (latency, loss).
+    Edge(EdgeId),
+    /// The network as a whole (a partition).
+    Network,
+}
+
+impl Unit {
+    /// The replica of a fault that acts on replicas.
+    fn replica(self) -> ReplicaId {
+        match self {
+            Unit::Replica(r) => r,
+            other => unreachable!("a replica fault acts on a replica, not {other:?}"),
+        }
+    }
+}
+
 /// One fault's run-time data.
 pub struct FaultRuntime {
-    /// What the fault acts on: replica indices, or one edge index for a link fault, or the
-    /// candidate replicas of a chaos monkey.
-    pub units: Vec<u32>,
+    /// What the fault acts on: replicas, or one edge for a link fault, or the candidate
+    /// replicas of a chaos monkey.
+    pub units: Vec<Unit>,
     /// One stream per unit (a link fault's draws use stream 0).
     pub rngs: Vec<SimRng>,
     /// A chaos monkey's choices.
@@ -24,7 +46,7 @@ pub struct FaultRuntime {
     /// Side of each client (0: none, 1: first group, 2: second group), for partitions.
     client_side: Vec<u8>,
     /// Side of each replica, for partitions.
-    replica_side: Vec<u8>,
+    replica_side: IdVec<ReplicaId, u8>,
     /// A partition that drops only messages from the first group to the second.
     one_way: bool,
 }
@@ -32,9 +54,9 @@ pub struct FaultRuntime {
 /// All faults of a run.
 pub struct FaultState {
     /// Per fault, in scenario order.
-    pub runtime: Vec<FaultRuntime>,
-    /// Partitions in force now, by fault index.
-    pub active_partitions: Vec<u32>,
+    pub runtime: IdVec<FaultId, FaultRuntime>,
+    /// Partitions in force now.
+    pub active_partitions: Vec<FaultId>,
 }
 
 impl FaultState {
@@ -42,15 +64,19 @@ impl FaultState {
     pub fn build(
         scenario: &Scenario,
         seed: u64,
-        first_replica: &[u32],
+        first_replica: &IdVec<ServiceId, ReplicaId>,
         topology: &Topology,
     ) -> Self {
-        let replica_name = |global: u32| {
-            let s = first_replica.partition_point(|&f| f <= global) - 1;
+        let first_replica = |s: usize| first_replica[ServiceId::from_index(s)];
+        let replica_name = |global: ReplicaId| {
+            let s = (0..scenario.services.len())
+                .rev()
+                .find(|&s| first_replica(s) <= global)
+                .expect("a replica belongs to a service");
             format!(
                 "{}[{}]",
                 scenario.services[s].name,
-                global - first_replica[s]
+                global.offset_from(first_replica(s))
             )
         };
         let total_replicas: u32 = scenario.services.iter().map(|s| s.replicas).sum();
@@ -64,27 +90,29 @@ impl FaultState {
                         StreamId::named(StreamKind::Fault, &format!("{}:{unit}", f.name)),
                     )
                 };
-                let (units, names): (Vec<u32>, Vec<String>) = match &f.target {
+                let (units, names): (Vec<Unit>, Vec<String>) = match &f.target {
                     FaultTarget::Replicas { service, replicas } => replicas
                         .iter()
-                        .map(|r| first_replica[*service] + r)
-                        .map(|g| (g, replica_name(g)))
+                        .map(|&r| first_replica(*service).plus(r))
+                        .map(|g| (Unit::Replica(g), replica_name(g)))
                         .unzip(),
                     FaultTarget::Services(services) => services
                         .iter()
                         .flat_map(|&s| {
-                            (0..scenario.services[s].replicas).map(move |r| first_replica[s] + r)
+                            (0..scenario.services[s].replicas)
+                                .map(move |r| first_replica(s).plus(r))
                         })
-                        .map(|g| (g, replica_name(g)))
+                        .map(|g| (Unit::Replica(g), replica_name(g)))
                         .unzip(),
                     FaultTarget::Link { from, to } => topology
                         .find(*from, *to)
-                        .map(|e| (vec![e], vec![String::from("link")]))
+                        .map(|e| (vec![Unit::Edge(e)], vec![String::from("link")]))
                         .unwrap_or_default(),
-                    FaultTarget::Groups => (vec![0], vec![String::from("partition")]),
+                    FaultTarget::Groups => (vec![Unit::Network], vec![String::from("partition")]),
                 };
                 let mut client_side = vec![0u8; scenario.clients.len()];
-                let mut replica_side = vec![0u8; total_replicas as usize];
+                let mut replica_side: IdVec<ReplicaId, u8> =
+                    vec![0u8; total_replicas as usize].into();
                 if let FaultKind::Partition { sides, .. } = &f.kind {
                     for (side, members) in sides.iter().enumerate() {
                         for m in members {
@@ -93,11 +121,11 @@ impl FaultState {
                                 NodeRef::Client(c) => client_side[c] = mark,
                                 NodeRef::Service(s) => {
                                     for r in 0..scenario.services[s].replicas {
-                                        replica_side[(first_replica[s] + r) as usize] = mark;
+                                        replica_side[first_replica(s).plus(r)] = mark;
                                     }
                                 }
                                 NodeRef::Replica(s, r) => {
-                                    replica_side[(first_replica[s] + r) as usize] = mark
+                                    replica_side[first_replica(s).plus(r)] = mark
                                 }
                             }
                         }
@@ -122,10 +150,10 @@ impl FaultState {
     /// True when an active partition drops messages from `from` to `to`.
     pub fn partitioned(&self, from: Node, to: Node) -> bool {
         self.active_partitions.iter().any(|&f| {
-            let rt = &self.runtime[f as usize];
+            let rt = &self.runtime[f];
             let side = |n: Node| match n {
-                Node::Client(c) => rt.client_side[c as usize],
-                Node::Replica(r) => rt.replica_side[r as usize],
+                Node::Client(c) => rt.client_side[c.index()],
+                Node::Replica(r) => rt.replica_side[r],
             };
             match (side(from), side(to)) {
                 (1, 2) => true,
@@ -140,8 +168,8 @@ impl Model<'_> {
     /// Schedules every fault's first transition.
     pub(super) fn schedule_faults(&mut self, sched: &mut Scheduler<Event>) {
         for (f, spec) in self.scenario.faults.iter().enumerate() {
-            let fault = f as u32;
-            let units = self.faults.runtime[f].units.len() as u32;
+            let fault = FaultId::from_index(f);
+            let units = self.faults.runtime[fault].units.len() as u32;
             match (&spec.kind, &spec.timing) {
                 (FaultKind::ChaosMonkey { interval, .. }, FaultTiming::Scheduled { start, .. }) => {
                     if units > 0 {
@@ -159,7 +187,7 @@ impl Model<'_> {
                 (_, FaultTiming::Random { up, .. }) => {
                     for unit in 0..units {
                         let t = SimTime::ZERO
-                            + up.sample(&mut self.faults.runtime[f].rngs[unit as usize]);
+                            + up.sample(&mut self.faults.runtime[fault].rngs[unit as usize]);
                         if t < self.end {
                             sched.at(t, Event::FaultOn { fault, unit });
                         }
@@ -170,20 +198,19 @@ impl Model<'_> {
     }
 
     /// Fault `fault` starts on its unit `unit`.
-    pub(super) fn fault_on(&mut self, fault: u32, unit: u32, sched: &mut Scheduler<Event>) {
+    pub(super) fn fault_on(&mut self, fault: FaultId, unit: u32, sched: &mut Scheduler<Event>) {
         self.apply(fault, unit, true, sched);
-        if let FaultTiming::Random { down, .. } = &self.scenario.faults[fault as usize].timing {
-            let d = down.sample(&mut self.faults.runtime[fault as usize].rngs[unit as usize]);
+        if let FaultTiming::Random { down, .. } = &self.scenario.faults[fault.index()].timing {
+            let d = down.sample(&mut self.faults.runtime[fault].rngs[unit as usize]);
             sched.after(d, Event::FaultOff { fault, unit });
         }
     }
 
     /// Fault `fault` stops on its unit `unit`.
-    pub(super) fn fault_off(&mut self, fault: u32, unit: u32, sched: &mut Scheduler<Event>) {
+    pub(super) fn fault_off(&mut self, fault: FaultId, unit: u32, sched: &mut Scheduler<Event>) {
         self.apply(fault, unit, false, sched);
-        if let FaultTiming::Random { up, .. } = &self.scenario.faults[fault as usize].timing {
-            let t = sched.now()
-                + up.sample(&mut self.faults.runtime[fault as usize].rngs[unit as usize]);
+        if let FaultTiming::Random { up, .. } = &self.scenario.faults[fault.index()].timing {
+            let t = sched.now() + up.sample(&mut self.faults.runtime[fault].rngs[unit as usize]);
             if t < self.end {
                 sched.at(t, Event::FaultOn { fault, unit });
             }
@@ -191,8 +218,8 @@ impl Model<'_> {
     }
 
     /// A chaos monkey crashes one of its candidates, chosen at random, for its downtime.
-    pub(super) fn chaos_tick(&mut self, fault: u32, sched: &mut Scheduler<Event>) {
-        let spec = &self.scenario.faults[fault as usize];
+    pub(super) fn chaos_tick(&mut self, fault: FaultId, sched: &mut Scheduler<Event>) {
+        let spec = &self.scenario.faults[fault.index()];
         let (FaultKind::ChaosMonkey { interval, downtime }, FaultTiming::Scheduled { end, .. }) =
             (&spec.kind, &spec.timing)
         else {
@@ -203,7 +230,7 @@ impl Model<'_> {
         if now >= stop {
             return;
         }
-        let rt = &mut self.faults.runtime[fault as usize];
+        let rt = &mut self.faults.runtime[fault];
         let unit = rt.picker.index(rt.units.len()) as u32;
         self.apply(fault, unit, true, sched);
         sched.after(*downtime, Event::FaultOff { fault, unit });
@@ -213,13 +240,14 @@ impl Model<'_> {
     }
 
     /// Turns fault `fault` on or off on its unit `unit`.
-    fn apply(&mut self, fault: u32, unit: u32, on: bool, sched: &mut Scheduler<Event>) {
-        let target = self.faults.runtime[fault as usize].units[unit as usize];
+    fn apply(&mut self, fault: FaultId, unit: u32, on: bool, sched: &mut Scheduler<Event>) {
+        let target = self.faults.runtime[fault].units[unit as usize];
         let now = sched.now();
-        match &self.scenario.faults[fault as usize].kind {
+        match &self.scenario.faults[fault.index()].kind {
             FaultKind::Crash | FaultKind::ChaosMonkey { .. } => {
-                let r = &mut self.replicas[target as usize];
-                let service = r.service as usize;
+                let target = target.replica();
+                let r = &mut self.replicas[target];
+                let service = r.service;
                 if on {
                     r.crashed += 1;
                     if r.crashed == 1 {
@@ -235,7 +263,8 @@ impl Model<'_> {
                 }
             }
             FaultKind::Hang => {
-                let r = &mut self.replicas[target as usize];
+                let target = target.replica();
+                let r = &mut self.replicas[target];
                 if on {
                     r.hung += 1;
                     if r.hung == 1 {
@@ -249,7 +278,7 @@ impl Model<'_> {
                 }
             }
             FaultKind::Slow { factor } => {
-                let r = &mut self.replicas[target as usize];
+                let r = &mut self.replicas[target.replica()];
                 if on {
                     r.slow.push((fault, *factor));
                 } else {
@@ -257,7 +286,7 @@ impl Model<'_> {
                 }
             }
             FaultKind::Errors { rate, first_n } => {
-                let r = &mut self.replicas[target as usize];
+                let r = &mut self.replicas[target.replica()];
                 if on {
                     r.brownouts.push(Brownout {
                         fault,
@@ -270,7 +299,10 @@ impl Model<'_> {
                 }
             }
             FaultKind::Latency { .. } | FaultKind::Loss { .. } => {
-                let e = &mut self.topology.edges[target as usize];
+                let Unit::Edge(edge) = target else {
+                    unreachable!("a link fault acts on an edge")
+                };
+                let e = &mut self.topology.edges[edge];
                 if on {
                     e.faults.push(fault);
                 } else {
@@ -290,7 +322,7 @@ impl Model<'_> {
     /// True when one of the replica's brownouts fails the request now. A brownout with
     /// `first_n` applies only to the first N requests that finish service while it is
     /// active; each of those fails with its `rate`.
-    pub(super) fn brownout_fails(&mut self, replica: usize) -> bool {
+    pub(super) fn brownout_fails(&mut self, replica: ReplicaId) -> bool {
         let r = &mut self.replicas[replica];
         let mut fails = false;
         for b in &mut r.brownouts {
@@ -299,7 +331,7 @@ impl Model<'_> {
                 Some(left) => *left -= 1,
                 None => {}
             }
-            let rng = &mut self.faults.runtime[b.fault as usize].rngs[b.unit as usize];
+            let rng = &mut self.faults.runtime[b.fault].rngs[b.unit as usize];
             fails |= rng.chance(b.rate);
         }
         fails

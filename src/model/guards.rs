@@ -2,6 +2,7 @@
 //! per call entry, circuit breaker and retry budget, and the log of what they did.
 
 use super::event::Event;
+use super::ids::{ClientId, EntryId, GuardId, Id, IdVec, ReplicaId, ServiceId};
 use crate::engine::{Scheduler, SimDuration, SimRng, SimTime, StreamId, StreamKind};
 use crate::metrics::histogram::LogHistogram;
 use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
@@ -59,16 +60,16 @@ impl HedgeTracker {
 
 /// Every guard of a run.
 pub struct Guards {
-    guards: Vec<Guard>,
+    guards: IdVec<GuardId, Guard>,
     /// First guard of each replica's call entries; clients' guards come first.
-    replica_base: Vec<u32>,
+    replica_base: IdVec<ReplicaId, GuardId>,
     /// The service of each replica.
-    replica_service: Vec<u32>,
+    replica_service: IdVec<ReplicaId, ServiceId>,
     /// Per service, the guard of each call entry, counted from its replica's first guard
     /// (entries sharing a breaker with `scope = "target"` share one).
-    call_offset: Vec<Vec<u32>>,
+    call_offset: IdVec<ServiceId, IdVec<EntryId, u32>>,
     /// Per service, the guards of each replica.
-    guards_per_replica: Vec<u32>,
+    guards_per_replica: IdVec<ServiceId, u32>,
     bucket_ns: u64,
     log: PolicyLog,
 }
@@ -77,7 +78,7 @@ impl Guards {
     /// One guard per client, then one per replica and call entry, named `web->api`,
     /// `api[0]->db` (with `#k` when a service calls the same target more than once).
     pub fn build(scenario: &Scenario, seed: u64) -> Self {
-        let mut guards = Vec::new();
+        let mut guards: IdVec<GuardId, Guard> = IdVec::new();
         let mut sites: Vec<String> = Vec::new();
         let make = |p: &CallPolicy, site: &str| Guard {
             rng: SimRng::new(seed, StreamId::named(StreamKind::Policy, site)),
@@ -96,10 +97,10 @@ impl Guards {
             guards.push(make(&c.policy, &site));
             sites.push(site);
         }
-        let mut replica_base = Vec::new();
-        let mut replica_service = Vec::new();
-        let mut call_offset = Vec::new();
-        let mut guards_per_replica = Vec::new();
+        let mut replica_base = IdVec::new();
+        let mut replica_service = IdVec::new();
+        let mut call_offset = IdVec::new();
+        let mut guards_per_replica = IdVec::new();
         for (si, s) in scenario.services.iter().enumerate() {
             // An entry with `scope = "target"` uses the guard of the first such entry to the
             // same target; every other entry has its own.
@@ -123,8 +124,8 @@ impl Guards {
                 }
             }
             for r in 0..s.replicas {
-                replica_base.push(guards.len() as u32);
-                replica_service.push(si as u32);
+                replica_base.push(GuardId::from_index(guards.len()));
+                replica_service.push(ServiceId::from_index(si));
                 for &k in &own {
                     let call = &s.calls[k];
                     let target = &scenario.services[call.to].name;
@@ -140,7 +141,7 @@ impl Guards {
                     sites.push(site);
                 }
             }
-            call_offset.push(offsets);
+            call_offset.push(IdVec::from(offsets));
             guards_per_replica.push(own.len() as u32);
         }
         Guards {
@@ -158,36 +159,40 @@ impl Guards {
     }
 
     /// The name of guard `guard`'s call site, such as `api[0]->db`.
-    pub fn site(&self, guard: u32) -> &str {
-        &self.log.sites[guard as usize]
+    pub fn site(&self, guard: GuardId) -> &str {
+        &self.log.sites[guard.index()]
     }
 
     /// The replica whose call entry guard `guard` serves (`None` for a client's guard).
-    pub fn replica_of(&self, guard: u32) -> Option<u32> {
+    pub fn replica_of(&self, guard: GuardId) -> Option<ReplicaId> {
         // `replica_base` is sorted; the last replica whose first guard is at or below.
-        let after = self.replica_base.partition_point(|&b| b <= guard);
-        (after > 0).then(|| after as u32 - 1)
+        let after = self
+            .replica_base
+            .iter()
+            .take_while(|&&b| b <= guard)
+            .count();
+        (after > 0).then(|| ReplicaId::from_index(after - 1))
     }
 
     /// The guard of client `client`.
-    pub fn of_client(&self, client: u32) -> u32 {
-        client
+    pub fn of_client(&self, client: ClientId) -> GuardId {
+        GuardId::from_index(client.index())
     }
 
     /// The guard of replica `replica`'s call entry `call`.
-    pub fn of_call(&self, replica: u32, call: u32) -> u32 {
-        let service = self.replica_service[replica as usize] as usize;
-        self.replica_base[replica as usize] + self.call_offset[service][call as usize]
+    pub fn of_call(&self, replica: ReplicaId, call: EntryId) -> GuardId {
+        let service = self.replica_service[replica];
+        self.replica_base[replica].plus(self.call_offset[service][call])
     }
 
     /// Replica `replica`'s process restarted: the guards of its call entries start afresh,
     /// as a restarted process's breakers, budgets and hedge estimates do (a breaker that
     /// was not closed is logged as closed at `now`). Their random streams go on.
-    pub fn restart(&mut self, replica: u32, now: SimTime) {
-        let first = self.replica_base[replica as usize];
-        let count = self.guards_per_replica[self.replica_service[replica as usize] as usize];
-        for guard in first..first + count {
-            let g = &mut self.guards[guard as usize];
+    pub fn restart(&mut self, replica: ReplicaId, now: SimTime) {
+        let first = self.replica_base[replica];
+        let count = self.guards_per_replica[self.replica_service[replica]];
+        for guard in (0..count).map(|k| first.plus(k)) {
+            let g = &mut self.guards[guard];
             if let Some((_, t, v)) = g.pending_level.take() {
                 self.log.events.push(level_event(guard, t, v));
             }
@@ -203,7 +208,7 @@ impl Guards {
             if !was_closed {
                 self.log.events.push(PolicyEvent {
                     time: now,
-                    site: guard,
+                    site: guard.number(),
                     policy: "circuit_breaker",
                     event: crate::policy::breaker::State::Closed.name(),
                     value: None,
@@ -216,11 +221,11 @@ impl Guards {
     /// guard has no breaker.
     pub fn acquire(
         &mut self,
-        guard: u32,
+        guard: GuardId,
         now: SimTime,
         sched: &mut Scheduler<Event>,
     ) -> Result<Option<Permit>, ()> {
-        let Some(b) = &mut self.guards[guard as usize].breaker else {
+        let Some(b) = &mut self.guards[guard].breaker else {
             return Ok(None);
         };
         let permit = b.try_acquire(now);
@@ -229,8 +234,8 @@ impl Guards {
     }
 
     /// A breaker timer of `guard`, armed for the state tagged `epoch`, fires now.
-    pub fn breaker_due(&mut self, guard: u32, epoch: u32, sched: &mut Scheduler<Event>) {
-        if let Some(b) = &mut self.guards[guard as usize].breaker {
+    pub fn breaker_due(&mut self, guard: GuardId, epoch: u32, sched: &mut Scheduler<Event>) {
+        if let Some(b) = &mut self.guards[guard].breaker {
             b.fire(epoch, sched.now());
             self.drain_transitions(guard, sched);
         }
@@ -239,34 +244,34 @@ impl Guards {
     /// Records an outcome with the guard's breaker.
     pub fn record(
         &mut self,
-        guard: u32,
+        guard: GuardId,
         permit: Option<Permit>,
         now: SimTime,
         took: SimDuration,
         failed: bool,
         sched: &mut Scheduler<Event>,
     ) {
-        if let (Some(b), Some(p)) = (&mut self.guards[guard as usize].breaker, permit) {
+        if let (Some(b), Some(p)) = (&mut self.guards[guard].breaker, permit) {
             b.record(p, now, took, failed);
             self.drain_transitions(guard, sched);
         }
     }
 
     /// Gives a permit back to the guard's breaker without an outcome.
-    pub fn release(&mut self, guard: u32, permit: Option<Permit>) {
-        if let (Some(b), Some(p)) = (&mut self.guards[guard as usize].breaker, permit) {
+    pub fn release(&mut self, guard: GuardId, permit: Option<Permit>) {
+        if let (Some(b), Some(p)) = (&mut self.guards[guard].breaker, permit) {
             b.release(p);
         }
     }
 
     /// Logs the breaker's state changes, and after any arms its next timed transition.
-    fn drain_transitions(&mut self, guard: u32, sched: &mut Scheduler<Event>) {
-        if let Some(b) = &mut self.guards[guard as usize].breaker {
+    fn drain_transitions(&mut self, guard: GuardId, sched: &mut Scheduler<Event>) {
+        if let Some(b) = &mut self.guards[guard].breaker {
             let before = self.log.events.len();
             for (time, _, to) in b.take_transitions() {
                 self.log.events.push(PolicyEvent {
                     time,
-                    site: guard,
+                    site: guard.number(),
                     policy: "circuit_breaker",
                     event: to.name(),
                     value: None,
@@ -281,34 +286,31 @@ impl Guards {
     }
 
     /// The guard's own random stream (retry jitter).
-    pub fn rng(&mut self, guard: u32) -> &mut SimRng {
-        &mut self.guards[guard as usize].rng
+    pub fn rng(&mut self, guard: GuardId) -> &mut SimRng {
+        &mut self.guards[guard].rng
     }
 
     /// The guard's current hedge delay, if it hedges and the delay is known.
-    pub fn hedge_delay(&self, guard: u32) -> Option<SimDuration> {
-        self.guards[guard as usize]
-            .hedge
-            .as_ref()
-            .and_then(|h| h.delay)
+    pub fn hedge_delay(&self, guard: GuardId) -> Option<SimDuration> {
+        self.guards[guard].hedge.as_ref().and_then(|h| h.delay)
     }
 
     /// Notes a successful attempt's latency, for percentile-based hedging.
-    pub fn note_latency(&mut self, guard: u32, took: SimDuration) {
-        if let Some(h) = &mut self.guards[guard as usize].hedge {
+    pub fn note_latency(&mut self, guard: GuardId, took: SimDuration) {
+        if let Some(h) = &mut self.guards[guard].hedge {
             h.note(took);
         }
     }
 
     /// The guard's budget, if it has one.
-    pub fn budget(&mut self, guard: u32) -> Option<&mut Budget> {
-        self.guards[guard as usize].budget.as_mut()
+    pub fn budget(&mut self, guard: GuardId) -> Option<&mut Budget> {
+        self.guards[guard].budget.as_mut()
     }
 
     /// Notes the budget's level after a decision at `now`; one level per bucket is logged.
-    pub fn note_level(&mut self, guard: u32, now: SimTime) {
+    pub fn note_level(&mut self, guard: GuardId, now: SimTime) {
         let bucket_ns = self.bucket_ns;
-        let g = &mut self.guards[guard as usize];
+        let g = &mut self.guards[guard];
         let Some(budget) = &mut g.budget else { return };
         let level = budget.level(now);
         let bucket = now.as_nanos() / bucket_ns;
@@ -324,7 +326,9 @@ impl Guards {
     pub fn finish(mut self) -> PolicyLog {
         for (i, g) in self.guards.iter_mut().enumerate() {
             if let Some((_, t, v)) = g.pending_level.take() {
-                self.log.events.push(level_event(i as u32, t, v));
+                self.log
+                    .events
+                    .push(level_event(GuardId::from_index(i), t, v));
             }
         }
         self.log.events.sort_by_key(|e| (e.time, e.site));
@@ -333,10 +337,10 @@ impl Guards {
 }
 
 /// The log line of a budget's level `value` at `time`, for guard `site`.
-fn level_event(site: u32, time: SimTime, value: f64) -> PolicyEvent {
+fn level_event(site: GuardId, time: SimTime, value: f64) -> PolicyEvent {
     PolicyEvent {
         time,
-        site,
+        site: site.number(),
         policy: "retry_budget",
         event: "level",
         value: Some(value),

@@ -8,6 +8,7 @@
 //! entries are forgotten, so memory follows the requests in flight, not the run's length.
 //! Keys are tracked only when some call site can send a request twice (retries or hedges).
 
+use super::ids::{Id, ServiceId};
 use super::slab::{Key, Slab};
 use crate::engine::{SimDuration, SimTime};
 use crate::outcome::Outcome;
@@ -69,7 +70,7 @@ pub enum Admission {
 #[derive(Default)]
 pub struct KeyTable {
     roots: Slab<Root>,
-    entries: BTreeMap<(Key, u64, u32), Entry>,
+    entries: BTreeMap<(Key, u64, ServiceId), Entry>,
 }
 
 impl KeyTable {
@@ -112,7 +113,8 @@ impl KeyTable {
             .is_some_and(|r| !r.open && r.live_jobs == 0)
         {
             self.roots.remove(root);
-            let range = (root, 0, 0)..=(root, u64::MAX, u32::MAX);
+            let range = (root, 0, ServiceId::default())
+                ..=(root, u64::MAX, ServiceId::from_index(u32::MAX as usize));
             while let Some((&k, _)) = self.entries.range(range.clone()).next() {
                 self.entries.remove(&k);
             }
@@ -124,7 +126,7 @@ impl KeyTable {
     pub fn admit(
         &mut self,
         key: IdemKey,
-        service: u32,
+        service: ServiceId,
         store: Option<SimDuration>,
         now: SimTime,
     ) -> Admission {
@@ -150,14 +152,14 @@ impl KeyTable {
     }
 
     /// An execution of `key` at `service` stopped without an answer (a crash killed it).
-    pub fn abandoned(&mut self, key: IdemKey, service: u32) {
+    pub fn abandoned(&mut self, key: IdemKey, service: ServiceId) {
         if let Some(e) = self.entries.get_mut(&(key.root, key.path, service)) {
             e.executing = e.executing.saturating_sub(1);
         }
     }
 
     /// An execution of `key` at `service` answered `outcome`.
-    pub fn answered(&mut self, key: IdemKey, service: u32, outcome: Outcome, now: SimTime) {
+    pub fn answered(&mut self, key: IdemKey, service: ServiceId, outcome: Outcome, now: SimTime) {
         if let Some(e) = self.entries.get_mut(&(key.root, key.path, service)) {
             e.executing = e.executing.saturating_sub(1);
             if e.answer.is_none() {
@@ -222,7 +224,7 @@ impl Tracker {
     pub fn admit(
         &mut self,
         slot: usize,
-        service: u32,
+        service: ServiceId,
         store: Option<SimDuration>,
         now: SimTime,
     ) -> Admission {
@@ -235,7 +237,13 @@ impl Tracker {
     }
 
     /// The job in `slot` is gone: answered with `outcome`, or without an answer (`None`).
-    pub fn job_gone(&mut self, slot: usize, service: u32, outcome: Option<Outcome>, now: SimTime) {
+    pub fn job_gone(
+        &mut self,
+        slot: usize,
+        service: ServiceId,
+        outcome: Option<Outcome>,
+        now: SimTime,
+    ) {
         let Some((key, executing)) = self.jobs.get_mut(slot).and_then(Option::take) else {
             return;
         };

@@ -29,6 +29,7 @@ pub mod event;
 mod faults;
 mod guards;
 mod idempotency;
+pub mod ids;
 mod network;
 mod policies;
 pub mod replica;
@@ -45,6 +46,7 @@ use crate::scenario::{Arrival, Scenario};
 pub use event::{Caller, Event};
 use faults::FaultState;
 use guards::Guards;
+use ids::{ClientId, EdgeId, Id, IdVec, LaneId, ReplicaId, ServiceId};
 use policies::CallState;
 use replica::Replica;
 use service::{Call, Service};
@@ -55,7 +57,7 @@ use topology::Topology;
 /// A client-level request in flight.
 #[derive(Clone, Copy)]
 struct Request {
-    client: u32,
+    client: ClientId,
     sent_at: SimTime,
     bucket: Option<BucketId>,
     /// Number of the call (attempt) the request waits on.
@@ -84,8 +86,8 @@ struct Job {
     caller: Caller,
     caller_call: u32,
     /// The hop the request came over; the answer goes back over it.
-    edge: u32,
-    replica: u32,
+    edge: EdgeId,
+    replica: ReplicaId,
     state: JobState,
     /// Index of the next downstream call to make.
     next_call: u32,
@@ -107,9 +109,9 @@ struct Job {
 struct ClientState {
     rng: SimRng,
     /// The edge its requests travel over.
-    edge: u32,
+    edge: EdgeId,
     /// The timer lane of its timeout.
-    lane: u32,
+    lane: LaneId,
     /// Its calls have policies (deadline, retries, breaker, budget or fallback).
     has_policy: bool,
 }
@@ -118,9 +120,9 @@ struct ClientState {
 pub struct Model<'s> {
     scenario: &'s Scenario,
     end: SimTime,
-    clients: Vec<ClientState>,
-    services: Vec<Service>,
-    replicas: Vec<Replica>,
+    clients: IdVec<ClientId, ClientState>,
+    services: IdVec<ServiceId, Service>,
+    replicas: IdVec<ReplicaId, Replica>,
     topology: Topology,
     requests: Slab<Request>,
     jobs: Slab<Job>,
@@ -143,15 +145,15 @@ impl<'s> Model<'s> {
     /// client's first requests and each fault's first transition.
     pub fn new(scenario: &'s Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Self {
         let end = SimTime(scenario.duration.as_nanos());
-        let mut first_replica = Vec::new();
-        let mut replicas = Vec::new();
+        let mut first_replica: IdVec<ServiceId, ReplicaId> = IdVec::new();
+        let mut replicas: IdVec<ReplicaId, Replica> = IdVec::new();
         for (s, spec) in scenario.services.iter().enumerate() {
-            first_replica.push(replicas.len() as u32);
+            first_replica.push(ReplicaId::from_index(replicas.len()));
             for r in 0..spec.replicas {
                 let name = format!("{}[{r}]", spec.name);
                 let rng = SimRng::new(seed, StreamId::named(StreamKind::Replica, &name));
                 let hint = spec.queue.map_or(64, |q| q.min(1024)) as usize;
-                replicas.push(Replica::new(s as u32, rng, hint));
+                replicas.push(Replica::new(ServiceId::from_index(s), rng, hint));
             }
         }
         let topology = Topology::build(scenario, seed);
@@ -219,19 +221,20 @@ impl<'s> Model<'s> {
 
     fn schedule_first_sends(&mut self, sched: &mut Scheduler<Event>) {
         for (i, c) in self.scenario.clients.iter().enumerate() {
-            let rng = &mut self.clients[i].rng;
+            let client = ClientId::from_index(i);
+            let rng = &mut self.clients[client].rng;
             match &c.arrival {
                 Arrival::Closed { users, think_time } => {
                     for _ in 0..*users {
                         let wait = think_time.sample(rng);
                         if SimTime::ZERO + wait < self.end {
-                            sched.after(wait, Event::Send { client: i as u32 });
+                            sched.after(wait, Event::Send { client });
                         }
                     }
                 }
                 open => {
                     if let Some(t) = client::next_send(open, rng, SimTime::ZERO, self.end) {
-                        sched.at(t, Event::Send { client: i as u32 });
+                        sched.at(t, Event::Send { client });
                     }
                 }
             }
@@ -268,7 +271,7 @@ impl<'s> Model<'s> {
 
     /// A client sends a request now, and schedules its next one (open loop).
     #[inline(always)]
-    fn send_from_client(&mut self, client: u32, sched: &mut Scheduler<Event>) {
+    fn send_from_client(&mut self, client: ClientId, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         if now >= self.end {
             return;
@@ -278,17 +281,17 @@ impl<'s> Model<'s> {
         // out the next send time while it dispatches this request: that time decides where
         // the event lands in the queue, which the next pop waits for. Scheduling it last
         // keeps the order of equal-time events.
-        let spec = &self.scenario.clients[client as usize];
+        let spec = &self.scenario.clients[client.index()];
         let next = match &spec.arrival {
             arrival @ (Arrival::Poisson(_) | Arrival::Constant(_)) => {
-                let rng = &mut self.clients[client as usize].rng;
+                let rng = &mut self.clients[client].rng;
                 client::next_send(arrival, rng, now, self.end)
             }
             Arrival::Closed { .. } => None,
         };
         self.sent += 1;
         let bucket = self.recorder.start(now);
-        let has_policy = self.clients[client as usize].has_policy;
+        let has_policy = self.clients[client].has_policy;
         if let Some(b) = bucket
             && !has_policy
         {
@@ -304,7 +307,7 @@ impl<'s> Model<'s> {
         if let Some(t) = &mut self.idem {
             t.request_sent(request.slot());
         }
-        let ClientState { edge, lane, .. } = self.clients[client as usize];
+        let ClientState { edge, lane, .. } = self.clients[client];
         if has_policy {
             let guard = self.guards.of_client(client);
             self.begin_policy_call(Caller::Request(request), guard, SimTime::MAX, sched);
@@ -327,9 +330,9 @@ impl<'s> Model<'s> {
         if let Some(b) = q.bucket {
             self.recorder.finish(b, outcome, now - q.sent_at, now);
         }
-        let client = q.client as usize;
-        if let Arrival::Closed { think_time, .. } = &self.scenario.clients[client].arrival {
-            let wait = think_time.sample(&mut self.clients[client].rng);
+        if let Arrival::Closed { think_time, .. } = &self.scenario.clients[q.client.index()].arrival
+        {
+            let wait = think_time.sample(&mut self.clients[q.client].rng);
             if now + wait < self.end {
                 sched.after(wait, Event::Send { client: q.client });
             }

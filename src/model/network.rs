@@ -2,16 +2,17 @@
 //! when the message is sent.
 
 use super::Model;
+use super::ids::{ClientId, EdgeId, Id, ReplicaId};
 use crate::engine::SimDuration;
 use crate::scenario::fault::{FaultKind, LossDirection};
 
 /// Where a message starts or ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Node {
-    /// A client, by index.
-    Client(u32),
-    /// A replica, by global index.
-    Replica(u32),
+    /// A client.
+    Client(ClientId),
+    /// A replica.
+    Replica(ReplicaId),
 }
 
 /// Which way a message travels on its hop.
@@ -31,11 +32,11 @@ impl Model<'_> {
     #[inline(always)]
     pub(super) fn transit(
         &mut self,
-        edge: u32,
+        edge: EdgeId,
         ends: impl FnOnce(&Self) -> (Node, Node),
         leg: Leg,
     ) -> Option<SimDuration> {
-        let e = &mut self.topology.edges[edge as usize];
+        let e = &mut self.topology.edges[edge];
         let delay = if e.latency.is_zero() {
             SimDuration::ZERO
         } else {
@@ -53,7 +54,7 @@ impl Model<'_> {
     #[cold]
     fn faulty_transit(
         &mut self,
-        edge: u32,
+        edge: EdgeId,
         from: Node,
         to: Node,
         leg: Leg,
@@ -63,9 +64,9 @@ impl Model<'_> {
             return None;
         }
         let mut lost = false;
-        for &f in &self.topology.edges[edge as usize].faults {
-            let rng = &mut self.faults.runtime[f as usize].rngs[0];
-            match &self.scenario.faults[f as usize].kind {
+        for &f in &self.topology.edges[edge].faults {
+            let rng = &mut self.faults.runtime[f].rngs[0];
+            match &self.scenario.faults[f.index()].kind {
                 FaultKind::Latency { delay: extra } => delay = delay + extra.sample(rng),
                 FaultKind::Loss {
                     probability,

@@ -14,6 +14,7 @@
 //! retry budgets, and a percentile delay is estimated from the attempts that answered first.
 
 use super::event::{Caller, Event};
+use super::ids::{ClientId, EntryId, GuardId, Id, ServiceId};
 use super::slab::Key;
 use super::{JobState, Model};
 use crate::engine::{Scheduler, SimDuration, SimTime};
@@ -30,7 +31,7 @@ pub const DEADLINE: u32 = 0x8000_0000;
 #[derive(Clone, Copy)]
 pub struct CallState {
     /// The guard (breaker and budget) of this caller and target.
-    guard: u32,
+    guard: GuardId,
     /// When the logical call began.
     started: SimTime,
     /// When it gives up, all attempts included (`SimTime::MAX` without a deadline).
@@ -84,10 +85,10 @@ impl CallState {
 /// Whose policies: a client's, or a service's call entry.
 #[derive(Clone, Copy)]
 pub enum Site {
-    /// Client index.
-    Client(u32),
-    /// (service index, call index).
-    Call(u32, u32),
+    /// A client.
+    Client(ClientId),
+    /// A service's call entry.
+    Call(ServiceId, EntryId),
 }
 
 fn reason(o: Outcome) -> Reason {
@@ -103,8 +104,8 @@ impl<'s> Model<'s> {
     fn site_policy(&self, site: Site) -> &'s CallPolicy {
         let scenario: &'s crate::scenario::Scenario = self.scenario;
         match site {
-            Site::Client(c) => &scenario.clients[c as usize].policy,
-            Site::Call(s, k) => &scenario.services[s as usize].calls[k as usize].policy,
+            Site::Client(c) => &scenario.clients[c.index()].policy,
+            Site::Call(s, k) => &scenario.services[s.index()].calls[k.index()].policy,
         }
     }
 
@@ -113,7 +114,10 @@ impl<'s> Model<'s> {
             Caller::Request(k) => Site::Client(self.requests.live(k).client),
             Caller::Job(k) => {
                 let j = self.jobs.live(k);
-                Site::Call(self.replicas[j.replica as usize].service, j.next_call - 1)
+                Site::Call(
+                    self.replicas[j.replica].service,
+                    EntryId::from_index(j.next_call as usize - 1),
+                )
             }
         }
     }
@@ -132,7 +136,7 @@ impl<'s> Model<'s> {
     pub(super) fn begin_policy_call(
         &mut self,
         owner: Caller,
-        guard: u32,
+        guard: GuardId,
         inherited: SimTime,
         sched: &mut Scheduler<Event>,
     ) {
@@ -247,15 +251,15 @@ impl<'s> Model<'s> {
         let propagate = policy.propagate_deadline;
         let (edge, lane, timeout) = match site {
             Site::Client(c) => {
-                let cl = &self.clients[c as usize];
-                (cl.edge, cl.lane, self.scenario.clients[c as usize].timeout)
+                let cl = &self.clients[c];
+                (cl.edge, cl.lane, self.scenario.clients[c.index()].timeout)
             }
             Site::Call(s, k) => {
-                let call = self.services[s as usize].calls[k as usize];
+                let call = self.services[s].calls[k];
                 (
                     call.edge,
                     call.lane,
-                    self.scenario.services[s as usize].calls[k as usize].timeout,
+                    self.scenario.services[s.index()].calls[k.index()].timeout,
                 )
             }
         };
@@ -410,7 +414,7 @@ impl<'s> Model<'s> {
     fn hedge_blocked(&self, owner: Caller) -> bool {
         match owner {
             Caller::Request(_) => false,
-            Caller::Job(k) => self.replicas[self.jobs.live(k).replica as usize].is_hung(),
+            Caller::Job(k) => self.replicas[self.jobs.live(k).replica].is_hung(),
         }
     }
 
@@ -419,7 +423,7 @@ impl<'s> Model<'s> {
     /// the permit is given back, as Resilience4j does for an ignored exception.
     fn breaker_outcome(
         &mut self,
-        guard: u32,
+        guard: GuardId,
         site: Site,
         permit: Option<Permit>,
         took: SimDuration,
@@ -577,17 +581,17 @@ impl<'s> Model<'s> {
     fn target_retry_after(&self, site: Site) -> Option<SimDuration> {
         let s = self.scenario;
         let target = match site {
-            Site::Client(c) => s.clients[c as usize].target,
-            Site::Call(svc, k) => s.services[svc as usize].calls[k as usize].to,
+            Site::Client(c) => s.clients[c.index()].target,
+            Site::Call(svc, k) => s.services[svc.index()].calls[k.index()].to,
         };
         s.services[target].retry_after
     }
 
     /// A breaker timer of `guard` fires; a frozen (hung) process's breaker waits for the
     /// hang to end, as its scheduler thread would.
-    pub(super) fn breaker_due(&mut self, guard: u32, epoch: u32, sched: &mut Scheduler<Event>) {
+    pub(super) fn breaker_due(&mut self, guard: GuardId, epoch: u32, sched: &mut Scheduler<Event>) {
         if let Some(r) = self.guards.replica_of(guard) {
-            let replica = &mut self.replicas[r as usize];
+            let replica = &mut self.replicas[r];
             if replica.is_hung() {
                 replica
                     .parked
@@ -626,7 +630,7 @@ impl<'s> Model<'s> {
     }
 
     /// An attempt at `guard` ended without its outcome reaching the budget.
-    fn cut_attempt(&mut self, guard: u32) {
+    fn cut_attempt(&mut self, guard: GuardId) {
         if let Some(b) = self.guards.budget(guard) {
             b.on_cut();
         }

@@ -1,6 +1,7 @@
 //! A replica's state: workers, waiting room, random stream, and the faults acting on it.
 
 use super::event::Event;
+use super::ids::{FaultId, ServiceId};
 use super::slab::Key;
 use crate::engine::{SimDuration, SimRng, SimTime};
 use std::collections::VecDeque;
@@ -9,7 +10,7 @@ use std::collections::VecDeque;
 #[derive(Clone, Copy, Debug)]
 pub struct Brownout {
     /// The fault.
-    pub fault: u32,
+    pub fault: FaultId,
     /// The replica's position among the fault's units (which stream to draw from).
     pub unit: u32,
     /// Probability that a request fails.
@@ -20,8 +21,8 @@ pub struct Brownout {
 
 /// One replica of a service.
 pub struct Replica {
-    /// Index of its service.
-    pub service: u32,
+    /// Its service.
+    pub service: ServiceId,
     /// Workers holding a request (serving it or waiting on its calls).
     pub busy: u32,
     /// Requests waiting for a worker, oldest first.
@@ -46,14 +47,14 @@ pub struct Replica {
     /// after the hang ends.
     pub parked: Vec<(SimDuration, Event)>,
     /// Active slow faults: (fault, factor).
-    pub slow: Vec<(u32, f64)>,
+    pub slow: Vec<(FaultId, f64)>,
     /// Active brownouts.
     pub brownouts: Vec<Brownout>,
 }
 
 impl Replica {
     /// A healthy, idle replica of service `service`.
-    pub fn new(service: u32, rng: SimRng, queue_hint: usize) -> Self {
+    pub fn new(service: ServiceId, rng: SimRng, queue_hint: usize) -> Self {
         Replica {
             service,
             busy: 0,

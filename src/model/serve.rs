@@ -3,6 +3,7 @@
 
 use super::event::{Caller, Event};
 use super::idempotency::Admission;
+use super::ids::{EntryId, Id, ReplicaId};
 use super::replica::Replica;
 use super::service::{Call, Service};
 use super::slab::Key;
@@ -20,8 +21,8 @@ impl Model<'_> {
             return;
         };
         j.arrived_at = now;
-        let r = &mut self.replicas[j.replica as usize];
-        let s = &mut self.services[r.service as usize];
+        let r = &mut self.replicas[j.replica];
+        let s = &mut self.services[r.service];
         if r.is_down() {
             // Connection refused: the caller hears at once, after the way back.
             s.recorder.refused(now);
@@ -32,8 +33,8 @@ impl Model<'_> {
             return;
         }
         let j = self.jobs.live_mut(key);
-        let r = &mut self.replicas[j.replica as usize];
-        let s = &mut self.services[r.service as usize];
+        let r = &mut self.replicas[j.replica];
+        let s = &mut self.services[r.service];
         s.recorder.arrived(now);
         if !r.is_hung() && r.busy < s.concurrency {
             if j.give_up_at <= now {
@@ -60,8 +61,8 @@ impl Model<'_> {
     fn drop_job(&mut self, key: Key, now: crate::engine::SimTime) {
         let j = self.jobs.remove(key).expect("live job");
         self.forget_key(key, j.replica, None, now);
-        let r = &self.replicas[j.replica as usize];
-        self.services[r.service as usize]
+        let r = &self.replicas[j.replica];
+        self.services[r.service]
             .recorder
             .rejected(now, j.arrived_at);
         if now >= self.recorder.window_start() && now < self.end {
@@ -75,9 +76,8 @@ impl Model<'_> {
     #[cold]
     fn admit_at_arrival(&mut self, key: Key, sched: &mut Scheduler<Event>) -> bool {
         let j = self.jobs.live(key);
-        let service = self.replicas[j.replica as usize].service;
-        let Idempotency::Store { ttl } = self.scenario.services[service as usize].idempotency
-        else {
+        let service = self.replicas[j.replica].service;
+        let Idempotency::Store { ttl } = self.scenario.services[service.index()].idempotency else {
             return true;
         };
         let t = self.idem.as_mut().expect("tracked");
@@ -99,8 +99,8 @@ impl Model<'_> {
     #[cold]
     fn note_execution(&mut self, key: Key, now: crate::engine::SimTime) {
         let j = self.jobs.live(key);
-        let service = self.replicas[j.replica as usize].service;
-        if self.scenario.services[service as usize].idempotency != Idempotency::None {
+        let service = self.replicas[j.replica].service;
+        if self.scenario.services[service.index()].idempotency != Idempotency::None {
             return;
         }
         let t = self.idem.as_mut().expect("tracked");
@@ -118,21 +118,21 @@ impl Model<'_> {
     fn forget_key(
         &mut self,
         key: Key,
-        replica: u32,
+        replica: ReplicaId,
         outcome: Option<Outcome>,
         now: crate::engine::SimTime,
     ) {
         if let Some(t) = &mut self.idem {
-            let service = self.replicas[replica as usize].service;
+            let service = self.replicas[replica].service;
             t.job_gone(key.slot(), service, outcome, now);
         }
     }
 
     /// Takes the next waiting job of `replica` that its caller still wants, if any.
     #[inline(always)]
-    fn start_next(&mut self, replica: u32, sched: &mut Scheduler<Event>) {
+    fn start_next(&mut self, replica: ReplicaId, sched: &mut Scheduler<Event>) {
         let now = sched.now();
-        while let Some(next) = self.replicas[replica as usize].waiting.pop_front() {
+        while let Some(next) = self.replicas[replica].waiting.pop_front() {
             if self.jobs.live(next).give_up_at <= now {
                 self.drop_job(next, now);
                 continue;
@@ -156,8 +156,8 @@ impl Model<'_> {
             self.note_execution(key, sched.now());
         }
         let j = self.jobs.live_mut(key);
-        let r = &mut self.replicas[j.replica as usize];
-        let s = &mut self.services[r.service as usize];
+        let r = &mut self.replicas[j.replica];
+        let s = &mut self.services[r.service];
         start_job(key, j, r, s, sched);
     }
 
@@ -168,13 +168,13 @@ impl Model<'_> {
         let Some(j) = self.jobs.get_mut(key) else {
             return;
         };
-        let replica = j.replica as usize;
+        let replica = j.replica;
         let r = &mut self.replicas[replica];
         if r.is_hung() || r.paused_total != j.pause_mark {
             self.service_done_after_pause(key, sched);
             return;
         }
-        let error_rate = self.services[r.service as usize].error_rate;
+        let error_rate = self.services[r.service].error_rate;
         let own_error = error_rate > 0.0 && r.rng.chance(error_rate);
         let brownout = !r.brownouts.is_empty() && self.brownout_fails(replica);
         if own_error || brownout {
@@ -190,7 +190,7 @@ impl Model<'_> {
     fn service_done_after_pause(&mut self, key: Key, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let j = self.jobs.live_mut(key);
-        let r = &mut self.replicas[j.replica as usize];
+        let r = &mut self.replicas[j.replica];
         let owed = SimDuration(r.paused_total.as_nanos() - j.pause_mark.as_nanos());
         if r.is_hung() {
             let remaining = now.saturating_since(r.hang_started) + owed;
@@ -206,8 +206,8 @@ impl Model<'_> {
     #[inline(always)]
     pub(super) fn next_call(&mut self, key: Key, sched: &mut Scheduler<Event>) {
         let j = self.jobs.live_mut(key);
-        let service = self.replicas[j.replica as usize].service as usize;
-        let index = j.next_call as usize;
+        let service = self.replicas[j.replica].service;
+        let index = EntryId::from_index(j.next_call as usize);
         match self.services[service].calls.get(index) {
             Some(&Call {
                 edge,
@@ -225,7 +225,7 @@ impl Model<'_> {
                     } else {
                         crate::engine::SimTime::MAX
                     };
-                    let guard = self.guards.of_call(j.replica, index as u32);
+                    let guard = self.guards.of_call(j.replica, index);
                     self.begin_policy_call(Caller::Job(key), guard, inherited, sched);
                 } else {
                     self.dispatch(Caller::Job(key), call, edge, lane, sched);
@@ -250,8 +250,8 @@ impl Model<'_> {
         if self.idem.is_some() {
             self.forget_key(key, j.replica, Some(outcome), now);
         }
-        let r = &mut self.replicas[j.replica as usize];
-        let s = &mut self.services[r.service as usize];
+        let r = &mut self.replicas[j.replica];
+        let s = &mut self.services[r.service];
         r.busy -= 1;
         s.recorder
             .completed(now, j.arrived_at, !outcome.is_success());
@@ -270,7 +270,7 @@ impl Model<'_> {
     }
 
     /// The process of `replica` dies: every job on it fails at once (connection reset).
-    pub(super) fn kill_jobs(&mut self, replica: u32, sched: &mut Scheduler<Event>) {
+    pub(super) fn kill_jobs(&mut self, replica: ReplicaId, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let victims: Vec<Key> = self
             .jobs
@@ -280,8 +280,8 @@ impl Model<'_> {
                 j.replica == replica && j.state != JobState::InTransit
             })
             .collect();
-        let r = &mut self.replicas[replica as usize];
-        let service = r.service as usize;
+        let r = &mut self.replicas[replica];
+        let service = r.service;
         r.waiting.clear();
         r.parked.clear();
         for k in victims {
@@ -292,7 +292,7 @@ impl Model<'_> {
             }
             let held_worker = matches!(j.state, JobState::Serving | JobState::Calling);
             if held_worker {
-                self.replicas[replica as usize].busy -= 1;
+                self.replicas[replica].busy -= 1;
             }
             self.services[service]
                 .recorder
@@ -303,9 +303,9 @@ impl Model<'_> {
 
     /// A hang of `replica` ends: the parked events resume, and idle workers take up the
     /// requests that queued meanwhile.
-    pub(super) fn resume(&mut self, replica: u32, sched: &mut Scheduler<Event>) {
+    pub(super) fn resume(&mut self, replica: ReplicaId, sched: &mut Scheduler<Event>) {
         let now = sched.now();
-        let r = &mut self.replicas[replica as usize];
+        let r = &mut self.replicas[replica];
         r.paused_total = r.paused_total + now.saturating_since(r.hang_started);
         let paused_total = r.paused_total;
         let mut parked = std::mem::take(&mut r.parked);
@@ -317,11 +317,11 @@ impl Model<'_> {
             }
             sched.after(remaining, event);
         }
-        let r = &mut self.replicas[replica as usize];
+        let r = &mut self.replicas[replica];
         r.parked = parked;
-        let concurrency = self.services[r.service as usize].concurrency;
-        while self.replicas[replica as usize].busy < concurrency
-            && !self.replicas[replica as usize].waiting.is_empty()
+        let concurrency = self.services[r.service].concurrency;
+        while self.replicas[replica].busy < concurrency
+            && !self.replicas[replica].waiting.is_empty()
         {
             self.start_next(replica, sched);
         }

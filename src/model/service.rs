@@ -2,6 +2,7 @@
 //! place (rather than spread over the scenario, the topology and the timers), and its
 //! recorder.
 
+use super::ids::{EdgeId, EntryId, IdVec, LaneId, ReplicaId};
 use crate::distribution::Distribution;
 use crate::metrics::ServiceRecorder;
 use crate::scenario::ServiceSpec;
@@ -10,9 +11,9 @@ use crate::scenario::ServiceSpec;
 #[derive(Clone, Copy, Debug)]
 pub struct Call {
     /// The edge the call travels over.
-    pub edge: u32,
+    pub edge: EdgeId,
     /// The timer lane of the call's timeout.
-    pub lane: u32,
+    pub lane: LaneId,
     /// The call has policies (deadline, retries, breaker, budget or fallback).
     pub has_policy: bool,
     /// The call propagates its caller's deadline.
@@ -21,8 +22,8 @@ pub struct Call {
 
 /// A service's parameters, in the form the hot path uses them, and its metrics.
 pub struct Service {
-    /// Global index of the first replica; the replicas of a service are contiguous.
-    pub first_replica: u32,
+    /// The first replica; the replicas of a service are contiguous.
+    pub first_replica: ReplicaId,
     /// Number of replicas.
     pub replicas: u32,
     /// Workers per replica.
@@ -34,7 +35,7 @@ pub struct Service {
     /// The service's own work per request.
     pub service_time: Distribution,
     /// Downstream calls, in the order they are made.
-    pub calls: Vec<Call>,
+    pub calls: IdVec<EntryId, Call>,
     /// Arrivals, completions and time averages.
     pub recorder: ServiceRecorder,
 }
@@ -44,8 +45,8 @@ impl Service {
     /// are `calls`.
     pub fn new(
         spec: &ServiceSpec,
-        first_replica: u32,
-        calls: Vec<Call>,
+        first_replica: ReplicaId,
+        calls: IdVec<EntryId, Call>,
         recorder: ServiceRecorder,
     ) -> Self {
         Service {

@@ -9,6 +9,7 @@
 //! the number of calls in flight.
 
 use super::event::{Caller, Event};
+use super::ids::{IdVec, LaneId};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -24,21 +25,20 @@ pub struct TimerLane {
 /// All timer lanes of a run.
 #[derive(Default)]
 pub struct Timers {
-    lanes: Vec<TimerLane>,
+    lanes: IdVec<LaneId, TimerLane>,
 }
 
 impl Timers {
     /// The lane for timeouts of length `duration`, created on first use.
-    pub fn lane_for(&mut self, duration: SimDuration) -> u32 {
-        if let Some(i) = self.lanes.iter().position(|l| l.duration == duration) {
-            return i as u32;
+    pub fn lane_for(&mut self, duration: SimDuration) -> LaneId {
+        if let Some((lane, _)) = self.lanes.enumerate().find(|(_, l)| l.duration == duration) {
+            return lane;
         }
         self.lanes.push(TimerLane {
             duration,
             entries: VecDeque::with_capacity(256),
             armed_at: None,
-        });
-        (self.lanes.len() - 1) as u32
+        })
     }
 
     /// Timers armed on every lane, answered or not (answered ones leave when they reach the
@@ -49,8 +49,8 @@ impl Timers {
 
     /// Arms a timer on `lane` for call `call` of `caller`, made now.
     #[inline]
-    pub fn arm(&mut self, lane: u32, caller: Caller, call: u32, sched: &mut Scheduler<Event>) {
-        let l = &mut self.lanes[lane as usize];
+    pub fn arm(&mut self, lane: LaneId, caller: Caller, call: u32, sched: &mut Scheduler<Event>) {
+        let l = &mut self.lanes[lane];
         let deadline = sched.now() + l.duration;
         l.entries.push_back((deadline, caller, call));
         if l.armed_at.is_none() {
@@ -60,14 +60,14 @@ impl Timers {
     }
 
     /// Starts handling the lane's event fired now; false if the event is stale.
-    pub fn begin(&mut self, lane: u32, now: SimTime) -> bool {
-        self.lanes[lane as usize].armed_at == Some(now)
+    pub fn begin(&mut self, lane: LaneId, now: SimTime) -> bool {
+        self.lanes[lane].armed_at == Some(now)
     }
 
     /// The lane's front entry, removed if it is due by `now`.
     #[inline]
-    pub fn pop_due(&mut self, lane: u32, now: SimTime) -> Option<(Caller, u32)> {
-        let l = &mut self.lanes[lane as usize];
+    pub fn pop_due(&mut self, lane: LaneId, now: SimTime) -> Option<(Caller, u32)> {
+        let l = &mut self.lanes[lane];
         match l.entries.front() {
             Some(&(deadline, caller, call)) if deadline <= now => {
                 l.entries.pop_front();
@@ -79,8 +79,8 @@ impl Timers {
 
     /// Drops the lane's front entries as long as `answered` says their call is answered.
     #[inline]
-    pub fn drop_answered(&mut self, lane: u32, mut answered: impl FnMut(Caller, u32) -> bool) {
-        let entries = &mut self.lanes[lane as usize].entries;
+    pub fn drop_answered(&mut self, lane: LaneId, mut answered: impl FnMut(Caller, u32) -> bool) {
+        let entries = &mut self.lanes[lane].entries;
         while let Some(&(_, caller, call)) = entries.front() {
             if !answered(caller, call) {
                 break;
@@ -90,8 +90,8 @@ impl Timers {
     }
 
     /// Ends handling: arms the lane for its front entry, if any.
-    pub fn finish(&mut self, lane: u32, sched: &mut Scheduler<Event>) {
-        let l = &mut self.lanes[lane as usize];
+    pub fn finish(&mut self, lane: LaneId, sched: &mut Scheduler<Event>) {
+        let l = &mut self.lanes[lane];
         l.armed_at = l.entries.front().map(|&(deadline, _, _)| deadline);
         if let Some(deadline) = l.armed_at {
             sched.at(deadline, Event::TimersDue { lane });

@@ -1,14 +1,15 @@
 //! The hops of the model: one edge per (caller, callee service) pair, with its latency,
 //! its random stream and its round-robin cursor.
 
+use super::ids::{ClientId, EdgeId, FaultId, Id, IdVec, ServiceId};
 use crate::distribution::Distribution;
 use crate::engine::{SimRng, StreamId, StreamKind};
 use crate::scenario::{Endpoint, Scenario};
 
 /// The hop from one caller (client or service) to one service, used both ways.
 pub struct Edge {
-    /// Index of the called service.
-    pub target: u32,
+    /// The called service.
+    pub target: ServiceId,
     /// One-way latency of each message on this hop.
     pub latency: Distribution,
     /// Draws latencies; named `caller->callee`, so it never depends on declaration order.
@@ -16,17 +17,17 @@ pub struct Edge {
     /// Next replica offset for round-robin balancing.
     pub cursor: u32,
     /// Active link faults (latency, loss) on this hop, by fault index.
-    pub faults: Vec<u32>,
+    pub faults: Vec<FaultId>,
 }
 
 /// All edges, and which edge each client and each call entry uses.
 pub struct Topology {
     /// Every edge.
-    pub edges: Vec<Edge>,
-    /// Edge used by each client, by client index.
-    pub client_edge: Vec<u32>,
-    /// Edges used by each service's calls, by service index then call index.
-    pub call_edges: Vec<Vec<u32>>,
+    pub edges: IdVec<EdgeId, Edge>,
+    /// Edge used by each client.
+    pub client_edge: IdVec<ClientId, EdgeId>,
+    /// Edges used by each service's calls, by service then call entry.
+    pub call_edges: IdVec<ServiceId, Vec<EdgeId>>,
     /// The (caller, callee) pair of each edge.
     pairs: Vec<(Endpoint, usize)>,
 }
@@ -34,11 +35,11 @@ pub struct Topology {
 impl Topology {
     /// Builds the edges of `scenario` for the run seeded with `seed`.
     pub fn build(scenario: &Scenario, seed: u64) -> Self {
-        let mut edges: Vec<Edge> = Vec::new();
+        let mut edges: IdVec<EdgeId, Edge> = IdVec::new();
         let mut pairs: Vec<(Endpoint, usize)> = Vec::new();
-        let mut edge_for = |from: Endpoint, to: usize| -> u32 {
+        let mut edge_for = |from: Endpoint, to: usize| -> EdgeId {
             if let Some(i) = pairs.iter().position(|p| *p == (from, to)) {
-                return i as u32;
+                return EdgeId::from_index(i);
             }
             let link = scenario.links.iter().find(|l| {
                 (l.a == from && l.b == Endpoint::Service(to))
@@ -54,13 +55,12 @@ impl Topology {
             );
             pairs.push((from, to));
             edges.push(Edge {
-                target: to as u32,
+                target: ServiceId::from_index(to),
                 latency,
                 rng: SimRng::new(seed, StreamId::named(StreamKind::Link, &name)),
                 cursor: 0,
                 faults: Vec::new(),
-            });
-            (edges.len() - 1) as u32
+            })
         };
         let client_edge = scenario
             .clients
@@ -88,11 +88,11 @@ impl Topology {
     }
 
     /// The edge from `from` to service `to`, if any call or client uses that hop.
-    pub fn find(&self, from: Endpoint, to: usize) -> Option<u32> {
+    pub fn find(&self, from: Endpoint, to: usize) -> Option<EdgeId> {
         self.pairs
             .iter()
             .position(|p| *p == (from, to))
-            .map(|i| i as u32)
+            .map(EdgeId::from_index)
     }
 }
 
