@@ -4,25 +4,25 @@
 use super::event::{Caller, Event};
 use super::ids::{EdgeId, LaneId};
 use super::network::{Leg, Node};
-use super::policies::{CallState, DEADLINE};
-use super::slab::{Key, Slab};
-use super::{Job, JobState, Model, Request};
+use super::slab::Key;
+use super::waiter::{TimerTag, Waiting, is_open};
+use super::{Job, JobState, Model};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::outcome::Outcome;
 
 impl Model<'_> {
-    /// Sends call number `call` of `caller` over `edge` to the callee's next replica in
+    /// Sends attempt number `attempt` of `caller` over `edge` to the callee's next replica in
     /// round-robin order; the caller gives up when its timer on `lane` expires.
     #[inline(always)]
     pub(super) fn dispatch(
         &mut self,
         caller: Caller,
-        call: u32,
+        attempt: u32,
         edge: EdgeId,
         lane: LaneId,
         sched: &mut Scheduler<Event>,
     ) {
-        self.dispatch_with(caller, call, edge, lane, SimTime::MAX, 0, sched);
+        self.dispatch_with(caller, attempt, edge, lane, SimTime::MAX, 0, sched);
     }
 
     /// [`Model::dispatch`] for an attempt whose callee must drop it, unserved, when a worker
@@ -36,14 +36,15 @@ impl Model<'_> {
     pub(super) fn dispatch_with(
         &mut self,
         caller: Caller,
-        call: u32,
+        attempt: u32,
         edge: EdgeId,
         lane: LaneId,
         give_up_at: SimTime,
         avoid: u64,
         sched: &mut Scheduler<Event>,
     ) -> u32 {
-        self.timers.arm(lane, caller, call, sched);
+        self.timers
+            .arm(lane, caller, TimerTag::Attempt(attempt), sched);
         let e = &mut self.topology.edges[edge];
         let s = &self.services[e.target];
         let mut offset = e.cursor % s.replicas;
@@ -62,19 +63,18 @@ impl Model<'_> {
         };
         let idem_key = self.idem.as_ref().and_then(|t| match caller {
             Caller::Request(k) => t.request_key(k.slot()),
-            Caller::Job(k) => t.call_key(k.slot(), self.jobs.live(k).next_call - 1),
+            Caller::Job(k) => t.call_key(k.slot(), self.jobs.live(k).entries_made - 1),
         });
         let job = self.jobs.insert(Job {
             caller,
-            caller_call: call,
+            answers: attempt,
             edge,
             replica,
             state: JobState::InTransit,
-            next_call: 0,
-            call_seq: 0,
+            entries_made: 0,
+            waiting: Waiting::default(),
             arrived_at: SimTime::ZERO,
             pause_mark: SimDuration::ZERO,
-            policy: None,
             give_up_at,
             degraded: false,
         });
@@ -109,11 +109,11 @@ impl Model<'_> {
         let Some(delay) = self.transit(job.edge, ends, Leg::Response) else {
             return; // lost on the way back: the work is done, the caller never hears of it
         };
-        let (to, call) = (job.caller, job.caller_call);
+        let (to, attempt) = (job.caller, job.answers);
         if delay == SimDuration::ZERO {
-            self.receive(to, call, outcome, sched);
+            self.receive(to, attempt, outcome, sched);
         } else {
-            sched.after(delay, Event::reply(to, call, outcome));
+            sched.after(delay, Event::reply(to, attempt, outcome));
         }
     }
 
@@ -122,21 +122,21 @@ impl Model<'_> {
     pub(super) fn receive(
         &mut self,
         to: Caller,
-        call: u32,
+        attempt: u32,
         outcome: Outcome,
         sched: &mut Scheduler<Event>,
     ) {
         match to {
             Caller::Request(k) => {
-                if self.is_open(to, call) {
-                    if self.requests.live(k).policy.is_some() {
-                        self.attempt_done(to, call, outcome, sched);
+                if self.is_open(to, TimerTag::Attempt(attempt)) {
+                    if self.requests.live(k).waiting.policy.is_some() {
+                        self.attempt_done(to, attempt, outcome, sched);
                     } else {
                         self.end_request(k, outcome, sched);
                     }
                 }
             }
-            Caller::Job(k) => self.receive_at_job(k, call, outcome, sched),
+            Caller::Job(k) => self.receive_at_job(k, attempt, outcome, sched),
         }
     }
 
@@ -147,18 +147,18 @@ impl Model<'_> {
     fn receive_at_job(
         &mut self,
         k: Key,
-        call: u32,
+        attempt: u32,
         outcome: Outcome,
         sched: &mut Scheduler<Event>,
     ) {
-        if !self.is_waiting(k, call) {
+        if !self.is_waiting(k, attempt) {
             return;
         }
-        if self.park_if_hung(k, Event::reply(Caller::Job(k), call, outcome)) {
+        if self.park_if_hung(k, Event::reply(Caller::Job(k), attempt, outcome)) {
             return;
         }
-        if self.jobs.live(k).policy.is_some() {
-            self.attempt_done(Caller::Job(k), call, outcome, sched);
+        if self.jobs.live(k).waiting.policy.is_some() {
+            self.attempt_done(Caller::Job(k), attempt, outcome, sched);
         } else if outcome.is_success() {
             self.next_call(k, sched);
         } else {
@@ -167,26 +167,26 @@ impl Model<'_> {
         }
     }
 
-    /// A call's timeout fires; it matters only if the call is still unanswered.
-    pub(super) fn timeout(&mut self, to: Caller, call: u32, sched: &mut Scheduler<Event>) {
-        if !self.is_open(to, call) {
+    /// A timer fires: an attempt's timeout or a logical call's deadline; it matters only if
+    /// what it stands for is still unsettled.
+    pub(super) fn timeout(&mut self, to: Caller, tag: TimerTag, sched: &mut Scheduler<Event>) {
+        if !self.is_open(to, tag) {
             return;
         }
         if let Caller::Job(k) = to
-            && self.park_if_hung(k, Event::Timeout { job: k, call })
+            && self.park_if_hung(k, Event::timeout(k, tag))
         {
             return;
         }
-        let has_policy = match to {
-            Caller::Request(k) => self.requests.live(k).policy.is_some(),
-            Caller::Job(k) => self.jobs.live(k).policy.is_some(),
-        };
-        match to {
-            _ if call & DEADLINE != 0 => self.deadline_passed(to, sched),
-            _ if has_policy => self.attempt_done(to, call, Outcome::Timeout, sched),
-            Caller::Request(k) => self.end_request(k, Outcome::Timeout, sched),
+        let has_policy = self.policy_key(to).is_some();
+        match (tag, to) {
+            (TimerTag::Deadline(_), _) => self.deadline_passed(to, sched),
+            (TimerTag::Attempt(attempt), _) if has_policy => {
+                self.attempt_done(to, attempt, Outcome::Timeout, sched)
+            }
+            (_, Caller::Request(k)) => self.end_request(k, Outcome::Timeout, sched),
             // The service gives up on its dependency and answers its own caller with an error.
-            Caller::Job(k) => self.complete(k, Outcome::Error, sched),
+            (_, Caller::Job(k)) => self.complete(k, Outcome::Error, sched),
         }
     }
 
@@ -197,26 +197,14 @@ impl Model<'_> {
         if !self.timers.begin(lane, now) {
             return;
         }
-        while let Some((caller, call)) = self.timers.pop_due(lane, now) {
-            self.timeout(caller, call, sched);
+        while let Some((caller, tag)) = self.timers.pop_due(lane, now) {
+            self.timeout(caller, tag, sched);
         }
         let (requests, jobs, calls) = (&self.requests, &self.jobs, &self.policy_calls);
-        self.timers.drop_answered(lane, |caller, call| {
-            !is_open(requests, jobs, calls, caller, call)
+        self.timers.drop_answered(lane, |caller, tag| {
+            !is_open(requests, jobs, calls, caller, tag)
         });
         self.timers.finish(lane, sched);
-    }
-
-    /// True when `caller` still waits on its call number `call`.
-    #[inline]
-    fn is_open(&self, caller: Caller, call: u32) -> bool {
-        is_open(&self.requests, &self.jobs, &self.policy_calls, caller, call)
-    }
-
-    /// True when job `k` is live and waiting on its call number `call`.
-    #[inline]
-    fn is_waiting(&self, k: Key, call: u32) -> bool {
-        is_waiting(&self.jobs, &self.policy_calls, k, call)
     }
 
     /// A frozen process handles nothing: the event waits for the hang to end.
@@ -230,45 +218,4 @@ impl Model<'_> {
             false
         }
     }
-}
-
-/// True when `caller` (a record of `requests` or `jobs`) still waits on its call number
-/// `call`.
-#[inline(always)]
-fn is_open(
-    requests: &Slab<Request>,
-    jobs: &Slab<Job>,
-    calls: &Slab<CallState>,
-    caller: Caller,
-    call: u32,
-) -> bool {
-    if call & DEADLINE != 0 {
-        // A logical call's deadline: open while that call (by position) still runs.
-        let position = call & !DEADLINE;
-        return match caller {
-            Caller::Request(k) => requests.get(k).is_some_and(|q| q.policy.is_some()),
-            Caller::Job(k) => jobs.get(k).is_some_and(|j| {
-                j.state == JobState::Calling && j.policy.is_some() && j.next_call - 1 == position
-            }),
-        };
-    }
-    match caller {
-        Caller::Request(k) => requests.get(k).is_some_and(|q| match q.policy {
-            None => q.call == call,
-            Some(p) => calls.get(p).is_some_and(|cs| cs.is_outstanding(call)),
-        }),
-        Caller::Job(k) => is_waiting(jobs, calls, k, call),
-    }
-}
-
-/// True when job `k` is live and waiting on its call number `call`.
-#[inline]
-fn is_waiting(jobs: &Slab<Job>, calls: &Slab<CallState>, k: Key, call: u32) -> bool {
-    jobs.get(k).is_some_and(|j| {
-        j.state == JobState::Calling
-            && match j.policy {
-                None => j.call_seq == call,
-                Some(p) => calls.get(p).is_some_and(|cs| cs.is_outstanding(call)),
-            }
-    })
 }

@@ -35,7 +35,8 @@ impl Model<'_> {
                 format!("an answer reaches {}", caller(Caller::Request(request)))
             }
             Event::ReplyToJob { job: j, .. } => format!("an answer reaches {}", job(j)),
-            Event::TimersDue { .. } | Event::Timeout { .. } => "a timeout fires".to_string(),
+            Event::TimersDue { .. } | Event::AttemptTimeout { .. } => "a timeout fires".to_string(),
+            Event::DeadlineTimeout { job: j, .. } => format!("a deadline of {} passes", job(j)),
             Event::RetryRequest { request, .. } => {
                 format!("{} retries", caller(Caller::Request(request)))
             }

@@ -1,7 +1,8 @@
 //! The closed list of things that can happen in the service model.
 
-use super::ids::{ClientId, FaultId, GuardId, LaneId};
+use super::ids::{ClientId, EntryId, FaultId, GuardId, LaneId};
 use super::slab::Key;
+use super::waiter::TimerTag;
 use crate::outcome::Outcome;
 
 /// Who waits for an answer: a client's request, or a job that made a downstream call.
@@ -39,8 +40,8 @@ pub enum Event {
     ReplyToRequest {
         /// The request (a key in the request slab).
         request: Key,
-        /// Which of the request's calls it answers; answers to older calls are stale.
-        call: u32,
+        /// Which of the request's attempts it answers; answers to others are stale.
+        attempt: u32,
         /// What the answer says.
         outcome: Outcome,
     },
@@ -48,8 +49,8 @@ pub enum Event {
     ReplyToJob {
         /// The job (a key in the job slab).
         job: Key,
-        /// Which of the job's calls it answers; answers to older calls are stale.
-        call: u32,
+        /// Which of the job's attempts it answers; answers to others are stale.
+        attempt: u32,
         /// What the answer says.
         outcome: Outcome,
     },
@@ -58,41 +59,48 @@ pub enum Event {
         /// The lane.
         lane: LaneId,
     },
-    /// A job's call has waited as long as its timeout allows (a timeout that reached a
+    /// A job's attempt has waited as long as its timeout allows (a timeout that reached a
     /// frozen process and was held until the hang ended).
-    Timeout {
+    AttemptTimeout {
         /// The job that gives up.
         job: Key,
-        /// Which of the job's calls times out.
-        call: u32,
+        /// Which of the job's attempts times out.
+        attempt: u32,
+    },
+    /// A job's logical call reached its deadline (held while its process was frozen).
+    DeadlineTimeout {
+        /// The job that gives up.
+        job: Key,
+        /// The call entry the logical call is made from.
+        entry: EntryId,
     },
     /// A client's request retries after its wait.
     RetryRequest {
         /// The request.
         request: Key,
-        /// The call number the retry will use; anything else means the retry is stale.
-        call: u32,
+        /// The attempt number the retry will use; anything else means the retry is stale.
+        attempt: u32,
     },
     /// A job's call retries after its wait.
     RetryJob {
         /// The job.
         job: Key,
-        /// The call number the retry will use; anything else means the retry is stale.
-        call: u32,
+        /// The attempt number the retry will use; anything else means the retry is stale.
+        attempt: u32,
     },
     /// A client's request may send a hedged attempt.
     HedgeRequest {
         /// The request.
         request: Key,
         /// The attempt that armed the hedge; if it has been answered, nothing happens.
-        call: u32,
+        attempt: u32,
     },
     /// A job's call may send a hedged attempt.
     HedgeJob {
         /// The job.
         job: Key,
         /// The attempt that armed the hedge; if it has been answered, nothing happens.
-        call: u32,
+        attempt: u32,
     },
     /// A circuit breaker's timed transition may be due (automatic half-open, or the end of
     /// the longest wait in half-open).
@@ -124,15 +132,28 @@ pub enum Event {
 }
 
 impl Event {
-    /// The event that delivers `outcome`, the answer to call `call`, to `to`.
-    pub fn reply(to: Caller, call: u32, outcome: Outcome) -> Event {
+    /// The event that delivers `outcome`, the answer to attempt `attempt`, to `to`.
+    pub fn reply(to: Caller, attempt: u32, outcome: Outcome) -> Event {
         match to {
             Caller::Request(request) => Event::ReplyToRequest {
                 request,
-                call,
+                attempt,
                 outcome,
             },
-            Caller::Job(job) => Event::ReplyToJob { job, call, outcome },
+            Caller::Job(job) => Event::ReplyToJob {
+                job,
+                attempt,
+                outcome,
+            },
+        }
+    }
+
+    /// The event that times out what `tag` stands for on `job`, held while its process was
+    /// frozen.
+    pub fn timeout(job: Key, tag: TimerTag) -> Event {
+        match tag {
+            TimerTag::Attempt(attempt) => Event::AttemptTimeout { job, attempt },
+            TimerTag::Deadline(entry) => Event::DeadlineTimeout { job, entry },
         }
     }
 }

@@ -38,6 +38,7 @@ mod service;
 pub mod slab;
 mod timers;
 pub mod topology;
+mod waiter;
 
 use crate::engine::{Scheduler, SimDuration, SimRng, SimTime, StreamId, StreamKind, World};
 use crate::metrics::policy_log::PolicyCounts;
@@ -53,6 +54,7 @@ use service::{Call, Service};
 use slab::{Key, Slab};
 use timers::Timers;
 use topology::Topology;
+use waiter::{TimerTag, Waiting};
 
 /// A client-level request in flight.
 #[derive(Clone, Copy)]
@@ -60,10 +62,8 @@ struct Request {
     client: ClientId,
     sent_at: SimTime,
     bucket: Option<BucketId>,
-    /// Number of the call (attempt) the request waits on.
-    call: u32,
-    /// The state of its policies, when its client has any.
-    policy: Option<Key>,
+    /// The attempt it waits on, and its policies' state.
+    waiting: Waiting,
 }
 
 /// Where a job is in its life on a replica.
@@ -82,22 +82,20 @@ enum JobState {
 /// One execution of a request on one replica.
 #[derive(Clone, Copy)]
 struct Job {
-    /// Who waits for the answer, and which of its calls this job answers.
+    /// Who waits for the answer, and which of its attempts this job answers.
     caller: Caller,
-    caller_call: u32,
+    answers: u32,
     /// The hop the request came over; the answer goes back over it.
     edge: EdgeId,
     replica: ReplicaId,
     state: JobState,
-    /// Index of the next downstream call to make.
-    next_call: u32,
-    /// Number of the downstream call the job waits on.
-    call_seq: u32,
+    /// Downstream call entries made so far, the one in progress included.
+    entries_made: u32,
+    /// The downstream attempt it waits on, and the state of that call's policies.
+    waiting: Waiting,
     arrived_at: SimTime,
     /// The replica's `paused_total` when the job's service last (re)started.
     pause_mark: SimDuration,
-    /// The state of the policies of the call it is making, if that call site has any.
-    policy: Option<Key>,
     /// When its caller gives up on it, if the caller propagates deadlines (else MAX): a
     /// worker drops it instead of serving it after that.
     give_up_at: SimTime,
@@ -301,8 +299,7 @@ impl<'s> Model<'s> {
             client,
             sent_at: now,
             bucket,
-            call: 0,
-            policy: None,
+            waiting: Waiting::default(),
         });
         if let Some(t) = &mut self.idem {
             t.request_sent(request.slot());
@@ -351,22 +348,29 @@ impl World for Model<'_> {
             Event::ServiceDone { job } => self.service_done(job, sched),
             Event::ReplyToRequest {
                 request,
-                call,
+                attempt,
                 outcome,
-            } => self.receive(Caller::Request(request), call, outcome, sched),
-            Event::ReplyToJob { job, call, outcome } => {
-                self.receive(Caller::Job(job), call, outcome, sched)
-            }
+            } => self.receive(Caller::Request(request), attempt, outcome, sched),
+            Event::ReplyToJob {
+                job,
+                attempt,
+                outcome,
+            } => self.receive(Caller::Job(job), attempt, outcome, sched),
             Event::TimersDue { lane } => self.timers_due(lane, sched),
-            Event::Timeout { job, call } => self.timeout(Caller::Job(job), call, sched),
-            Event::RetryRequest { request, call } => {
-                self.retry_due(Caller::Request(request), call, sched)
+            Event::AttemptTimeout { job, attempt } => {
+                self.timeout(Caller::Job(job), TimerTag::Attempt(attempt), sched)
             }
-            Event::RetryJob { job, call } => self.retry_due(Caller::Job(job), call, sched),
-            Event::HedgeRequest { request, call } => {
-                self.hedge_due(Caller::Request(request), call, sched)
+            Event::DeadlineTimeout { job, entry } => {
+                self.timeout(Caller::Job(job), TimerTag::Deadline(entry), sched)
             }
-            Event::HedgeJob { job, call } => self.hedge_due(Caller::Job(job), call, sched),
+            Event::RetryRequest { request, attempt } => {
+                self.retry_due(Caller::Request(request), attempt, sched)
+            }
+            Event::RetryJob { job, attempt } => self.retry_due(Caller::Job(job), attempt, sched),
+            Event::HedgeRequest { request, attempt } => {
+                self.hedge_due(Caller::Request(request), attempt, sched)
+            }
+            Event::HedgeJob { job, attempt } => self.hedge_due(Caller::Job(job), attempt, sched),
             Event::BreakerDue { guard, epoch } => self.breaker_due(guard, epoch, sched),
             Event::FaultOn { fault, unit } => self.fault_on(fault, unit, sched),
             Event::FaultOff { fault, unit } => self.fault_off(fault, unit, sched),

@@ -16,16 +16,13 @@
 use super::event::{Caller, Event};
 use super::ids::{ClientId, EntryId, GuardId, Id, ServiceId};
 use super::slab::Key;
+use super::waiter::TimerTag;
 use super::{JobState, Model};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::outcome::Outcome;
 use crate::policy::backoff;
 use crate::policy::breaker::Permit;
 use crate::scenario::policy::{CallPolicy, Pushback, Reason};
-
-/// Marks a timer entry as a logical call's deadline; the low bits hold the call's position
-/// among its caller's calls.
-pub const DEADLINE: u32 = 0x8000_0000;
 
 /// The policy state of one logical call.
 #[derive(Clone, Copy)]
@@ -114,18 +111,8 @@ impl<'s> Model<'s> {
             Caller::Request(k) => Site::Client(self.requests.live(k).client),
             Caller::Job(k) => {
                 let j = self.jobs.live(k);
-                Site::Call(
-                    self.replicas[j.replica].service,
-                    EntryId::from_index(j.next_call as usize - 1),
-                )
+                Site::Call(self.replicas[j.replica].service, j.entry())
             }
-        }
-    }
-
-    fn state_key(&self, owner: Caller) -> Option<Key> {
-        match owner {
-            Caller::Request(k) => self.requests.get(k).and_then(|q| q.policy),
-            Caller::Job(k) => self.jobs.get(k).and_then(|j| j.policy),
         }
     }
 
@@ -164,20 +151,15 @@ impl<'s> Model<'s> {
             tried: 0,
             backoff_from: 0,
         });
-        let position = match owner {
-            Caller::Request(k) => {
-                self.requests.live_mut(k).policy = Some(state);
-                0
-            }
-            Caller::Job(k) => {
-                let j = self.jobs.live_mut(k);
-                j.policy = Some(state);
-                j.next_call - 1
-            }
-        };
+        self.waiting_mut(owner).policy = Some(state);
         if let Some(d) = policy.deadline {
+            let entry = match site {
+                Site::Client(_) => EntryId::default(),
+                Site::Call(_, entry) => entry,
+            };
             let lane = self.timers.lane_for(d);
-            self.timers.arm(lane, owner, DEADLINE | position, sched);
+            self.timers
+                .arm(lane, owner, TimerTag::Deadline(entry), sched);
         }
         if let Some(b) = self.guards.budget(guard) {
             b.on_request(now);
@@ -196,7 +178,7 @@ impl<'s> Model<'s> {
         sched: &mut Scheduler<Event>,
     ) -> bool {
         let now = sched.now();
-        let key = self.state_key(owner).expect("a call with policies");
+        let key = self.policy_key(owner).expect("a call with policies");
         let site = self.site_of(owner);
         let outside = self.site_policy(site).breaker_outside_retry;
         let cs = *self.policy_calls.live(key);
@@ -268,20 +250,14 @@ impl<'s> Model<'s> {
         } else {
             SimTime::MAX
         };
-        let call = match owner {
-            Caller::Request(k) => {
-                let q = self.requests.live_mut(k);
-                if let Some(b) = q.bucket {
-                    self.recorder.attempt(b);
-                }
-                q.call
-            }
-            Caller::Job(k) => self.jobs.live(k).call_seq,
-        };
-        match owner {
-            Caller::Request(k) => self.requests.live_mut(k).call += 1,
-            Caller::Job(k) => self.jobs.live_mut(k).call_seq += 1,
+        if let Caller::Request(k) = owner
+            && let Some(b) = self.requests.live(k).bucket
+        {
+            self.recorder.attempt(b);
         }
+        let waiting = self.waiting_mut(owner);
+        let call = waiting.attempt;
+        waiting.attempt += 1;
         let cs = self.policy_calls.live_mut(key);
         let slot = cs
             .slots
@@ -310,8 +286,11 @@ impl<'s> Model<'s> {
             && let Some(delay) = self.guards.hedge_delay(guard)
         {
             let event = match owner {
-                Caller::Request(request) => Event::HedgeRequest { request, call },
-                Caller::Job(job) => Event::HedgeJob { job, call },
+                Caller::Request(request) => Event::HedgeRequest {
+                    request,
+                    attempt: call,
+                },
+                Caller::Job(job) => Event::HedgeJob { job, attempt: call },
             };
             sched.after(delay, event);
         }
@@ -327,7 +306,7 @@ impl<'s> Model<'s> {
     /// another attempt goes out.
     #[inline(never)]
     pub(super) fn hedge_due(&mut self, owner: Caller, call: u32, sched: &mut Scheduler<Event>) {
-        let Some(key) = self.state_key(owner) else {
+        let Some(key) = self.policy_key(owner) else {
             return;
         };
         let Some(cs) = self.policy_calls.get(key) else {
@@ -340,7 +319,13 @@ impl<'s> Model<'s> {
             return;
         }
         if let Caller::Job(k) = owner
-            && self.park_if_hung(k, Event::HedgeJob { job: k, call })
+            && self.park_if_hung(
+                k,
+                Event::HedgeJob {
+                    job: k,
+                    attempt: call,
+                },
+            )
         {
             return;
         }
@@ -357,7 +342,7 @@ impl<'s> Model<'s> {
         sched: &mut Scheduler<Event>,
     ) {
         let now = sched.now();
-        let key = self.state_key(owner).expect("a call with policies");
+        let key = self.policy_key(owner).expect("a call with policies");
         let cs = self.policy_calls.live_mut(key);
         let slot = cs
             .slots
@@ -450,11 +435,8 @@ impl<'s> Model<'s> {
     fn attempt_failed(&mut self, owner: Caller, outcome: Outcome, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         // The retry will use the caller's next call number.
-        let next_call = match owner {
-            Caller::Request(k) => self.requests.live(k).call,
-            Caller::Job(k) => self.jobs.live(k).call_seq,
-        };
-        let key = self.state_key(owner).expect("a call with policies");
+        let next_call = self.waiting_mut(owner).attempt;
+        let key = self.policy_key(owner).expect("a call with policies");
         self.release_retry(key);
         let site = self.site_of(owner);
         let Some(retry) = self.site_policy(site).retry.clone() else {
@@ -539,11 +521,11 @@ impl<'s> Model<'s> {
         let event = match owner {
             Caller::Request(request) => Event::RetryRequest {
                 request,
-                call: next_call,
+                attempt: next_call,
             },
             Caller::Job(job) => Event::RetryJob {
                 job,
-                call: next_call,
+                attempt: next_call,
             },
         };
         sched.after(wait, event);
@@ -552,25 +534,31 @@ impl<'s> Model<'s> {
     /// A retry's wait is over.
     #[inline(never)]
     pub(super) fn retry_due(&mut self, owner: Caller, call: u32, sched: &mut Scheduler<Event>) {
-        let current = match owner {
-            Caller::Request(k) => self.requests.get(k).map(|q| q.call),
+        let calling = match owner {
+            Caller::Request(_) => true,
             Caller::Job(k) => self
                 .jobs
                 .get(k)
-                .filter(|j| j.state == JobState::Calling)
-                .map(|j| j.call_seq),
+                .is_some_and(|j| j.state == JobState::Calling),
         };
+        let current = self.waiting(owner).filter(|_| calling).map(|w| w.attempt);
         if current != Some(call) {
             return;
         }
-        let Some(key) = self.state_key(owner) else {
+        let Some(key) = self.policy_key(owner) else {
             return;
         };
         if !self.policy_calls.live(key).waiting_retry {
             return;
         }
         if let Caller::Job(k) = owner
-            && self.park_if_hung(k, Event::RetryJob { job: k, call })
+            && self.park_if_hung(
+                k,
+                Event::RetryJob {
+                    job: k,
+                    attempt: call,
+                },
+            )
         {
             return;
         }
@@ -654,11 +642,11 @@ impl<'s> Model<'s> {
         let site = self.site_of(owner);
         let policy = self.site_policy(site);
         let (outside, fallback) = (policy.breaker_outside_retry, policy.fallback);
-        let key = match owner {
-            Caller::Request(k) => self.requests.live_mut(k).policy.take(),
-            Caller::Job(k) => self.jobs.live_mut(k).policy.take(),
-        }
-        .expect("a call with policies");
+        let key = self
+            .waiting_mut(owner)
+            .policy
+            .take()
+            .expect("a call with policies");
         self.release_retry(key);
         let cs = self.policy_calls.remove(key).expect("live call state");
         // Attempts still out: losers of a won race give their permits back; attempts cut

@@ -207,7 +207,7 @@ impl Model<'_> {
     pub(super) fn next_call(&mut self, key: Key, sched: &mut Scheduler<Event>) {
         let j = self.jobs.live_mut(key);
         let service = self.replicas[j.replica].service;
-        let index = EntryId::from_index(j.next_call as usize);
+        let index = EntryId::from_index(j.entries_made as usize);
         match self.services[service].calls.get(index) {
             Some(&Call {
                 edge,
@@ -215,10 +215,10 @@ impl Model<'_> {
                 has_policy,
                 propagate,
             }) => {
-                j.next_call += 1;
-                j.call_seq += 1;
+                j.entries_made += 1;
+                j.waiting.attempt += 1;
                 j.state = JobState::Calling;
-                let call = j.call_seq;
+                let attempt = j.waiting.attempt;
                 if has_policy {
                     let inherited = if propagate {
                         j.give_up_at
@@ -228,7 +228,7 @@ impl Model<'_> {
                     let guard = self.guards.of_call(j.replica, index);
                     self.begin_policy_call(Caller::Job(key), guard, inherited, sched);
                 } else {
-                    self.dispatch(Caller::Job(key), call, edge, lane, sched);
+                    self.dispatch(Caller::Job(key), attempt, edge, lane, sched);
                 }
             }
             None => {
@@ -287,7 +287,7 @@ impl Model<'_> {
         for k in victims {
             let j = self.jobs.remove(k).expect("live job");
             self.forget_key(k, replica, None, now);
-            if let Some(state) = j.policy {
+            if let Some(state) = j.waiting.policy {
                 self.abandon_policy_call(state);
             }
             let held_worker = matches!(j.state, JobState::Serving | JobState::Calling);

@@ -2,7 +2,7 @@
 //!
 //! Every call arms a timer, and almost every timer is cancelled by its answer long before it
 //! would fire. Calls with the same timeout length expire in the order they were made, so each
-//! lane is a FIFO of (deadline, caller, call) and only its front needs an event in the queue.
+//! lane is a FIFO of (deadline, caller, tag) and only its front needs an event in the queue.
 //! When that event fires, due entries time out (if their call is still open), answered ones
 //! are dropped, and the lane re-arms for its first entry still waiting. A lane costs one
 //! queue event per open front, not one per call, and never allocates once it has grown to
@@ -10,13 +10,14 @@
 
 use super::event::{Caller, Event};
 use super::ids::{IdVec, LaneId};
+use super::waiter::TimerTag;
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use std::collections::VecDeque;
 
 /// The timers of one timeout length.
 pub struct TimerLane {
     duration: SimDuration,
-    entries: VecDeque<(SimTime, Caller, u32)>,
+    entries: VecDeque<(SimTime, Caller, TimerTag)>,
     /// The time of this lane's event in the queue, if one is there. Invariant: when the lane
     /// is not empty, an event is armed at or before the front's deadline.
     armed_at: Option<SimTime>,
@@ -47,12 +48,18 @@ impl Timers {
         self.lanes.iter().map(|l| l.entries.len()).sum()
     }
 
-    /// Arms a timer on `lane` for call `call` of `caller`, made now.
+    /// Arms a timer on `lane` for what `tag` stands for on `caller`, from now.
     #[inline]
-    pub fn arm(&mut self, lane: LaneId, caller: Caller, call: u32, sched: &mut Scheduler<Event>) {
+    pub fn arm(
+        &mut self,
+        lane: LaneId,
+        caller: Caller,
+        tag: TimerTag,
+        sched: &mut Scheduler<Event>,
+    ) {
         let l = &mut self.lanes[lane];
         let deadline = sched.now() + l.duration;
-        l.entries.push_back((deadline, caller, call));
+        l.entries.push_back((deadline, caller, tag));
         if l.armed_at.is_none() {
             l.armed_at = Some(deadline);
             sched.at(deadline, Event::TimersDue { lane });
@@ -66,23 +73,28 @@ impl Timers {
 
     /// The lane's front entry, removed if it is due by `now`.
     #[inline]
-    pub fn pop_due(&mut self, lane: LaneId, now: SimTime) -> Option<(Caller, u32)> {
+    pub fn pop_due(&mut self, lane: LaneId, now: SimTime) -> Option<(Caller, TimerTag)> {
         let l = &mut self.lanes[lane];
         match l.entries.front() {
-            Some(&(deadline, caller, call)) if deadline <= now => {
+            Some(&(deadline, caller, tag)) if deadline <= now => {
                 l.entries.pop_front();
-                Some((caller, call))
+                Some((caller, tag))
             }
             _ => None,
         }
     }
 
-    /// Drops the lane's front entries as long as `answered` says their call is answered.
+    /// Drops the lane's front entries as long as `settled` says what they stand for is
+    /// settled.
     #[inline]
-    pub fn drop_answered(&mut self, lane: LaneId, mut answered: impl FnMut(Caller, u32) -> bool) {
+    pub fn drop_answered(
+        &mut self,
+        lane: LaneId,
+        mut settled: impl FnMut(Caller, TimerTag) -> bool,
+    ) {
         let entries = &mut self.lanes[lane].entries;
-        while let Some(&(_, caller, call)) = entries.front() {
-            if !answered(caller, call) {
+        while let Some(&(_, caller, tag)) = entries.front() {
+            if !settled(caller, tag) {
                 break;
             }
             entries.pop_front();

@@ -1,0 +1,120 @@
+//! Who waits for an answer (a client's request, or a job calling downstream), what it waits
+//! on (its latest attempt number and the state of its call-path policies), and whether an
+//! answer or a timer still concerns it.
+//!
+//! Every attempt of a caller gets the next number of the caller's attempt counter; an
+//! answer or a timeout names the attempt it belongs to, so one that arrives after its
+//! attempt was settled (answered, timed out, abandoned) is recognised as stale. A logical
+//! call with policies may have several attempts outstanding (hedges): its [`CallState`]
+//! says which.
+
+use super::event::Caller;
+use super::ids::{EntryId, Id};
+use super::policies::CallState;
+use super::slab::{Key, Slab};
+use super::{Job, JobState, Model, Request};
+
+/// What a caller keeps about the call it waits on.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Waiting {
+    /// The number of its latest attempt (the next attempt takes the next number).
+    pub attempt: u32,
+    /// The state of the call's policies, when its call site has any.
+    pub policy: Option<Key>,
+}
+
+/// What a timer entry stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerTag {
+    /// The timeout of one attempt, by its number.
+    Attempt(u32),
+    /// The deadline of a logical call, by the call entry it is made from (a client's
+    /// request has one logical call: entry 0).
+    Deadline(EntryId),
+}
+
+impl Model<'_> {
+    /// What `caller` waits on, if it is still live.
+    #[inline(always)]
+    pub(super) fn waiting(&self, caller: Caller) -> Option<&Waiting> {
+        match caller {
+            Caller::Request(k) => self.requests.get(k).map(|q| &q.waiting),
+            Caller::Job(k) => self.jobs.get(k).map(|j| &j.waiting),
+        }
+    }
+
+    /// What live `caller` waits on, to change it.
+    #[inline(always)]
+    pub(super) fn waiting_mut(&mut self, caller: Caller) -> &mut Waiting {
+        match caller {
+            Caller::Request(k) => &mut self.requests.live_mut(k).waiting,
+            Caller::Job(k) => &mut self.jobs.live_mut(k).waiting,
+        }
+    }
+
+    /// The call-path state of live `caller`'s call, if its call site has policies.
+    #[inline(always)]
+    pub(super) fn policy_key(&self, caller: Caller) -> Option<Key> {
+        self.waiting(caller).and_then(|w| w.policy)
+    }
+
+    /// True when `caller` still waits on what `tag` stands for.
+    #[inline]
+    pub(super) fn is_open(&self, caller: Caller, tag: TimerTag) -> bool {
+        is_open(&self.requests, &self.jobs, &self.policy_calls, caller, tag)
+    }
+
+    /// True when job `k` is live and waiting on its attempt number `attempt`.
+    #[inline]
+    pub(super) fn is_waiting(&self, k: Key, attempt: u32) -> bool {
+        is_waiting(&self.jobs, &self.policy_calls, k, attempt)
+    }
+}
+
+impl Job {
+    /// The call entry the job is making (or made last).
+    #[inline(always)]
+    pub(super) fn entry(&self) -> EntryId {
+        EntryId::from_index(self.entries_made as usize - 1)
+    }
+}
+
+/// True when `caller` (a record of `requests` or `jobs`) still waits on what `tag` stands
+/// for.
+#[inline(always)]
+pub(super) fn is_open(
+    requests: &Slab<Request>,
+    jobs: &Slab<Job>,
+    calls: &Slab<CallState>,
+    caller: Caller,
+    tag: TimerTag,
+) -> bool {
+    match (tag, caller) {
+        // A logical call's deadline: open while that call (by entry) still runs.
+        (TimerTag::Deadline(_), Caller::Request(k)) => {
+            requests.get(k).is_some_and(|q| q.waiting.policy.is_some())
+        }
+        (TimerTag::Deadline(entry), Caller::Job(k)) => jobs.get(k).is_some_and(|j| {
+            j.state == JobState::Calling && j.waiting.policy.is_some() && j.entry() == entry
+        }),
+        (TimerTag::Attempt(attempt), Caller::Request(k)) => {
+            requests.get(k).is_some_and(|q| match q.waiting.policy {
+                None => q.waiting.attempt == attempt,
+                Some(p) => calls.get(p).is_some_and(|cs| cs.is_outstanding(attempt)),
+            })
+        }
+        (TimerTag::Attempt(attempt), Caller::Job(k)) => is_waiting(jobs, calls, k, attempt),
+    }
+}
+
+/// True when job `k` is live and waiting on its attempt number `attempt`.
+#[inline]
+fn is_waiting(jobs: &Slab<Job>, calls: &Slab<CallState>, k: Key, attempt: u32) -> bool {
+    jobs.get(k).is_some_and(|j| {
+        j.state == JobState::Calling
+            && match j.waiting.policy {
+                None => j.waiting.attempt == attempt,
+                Some(p) => calls.get(p).is_some_and(|cs| cs.is_outstanding(attempt)),
+            }
+    })
+}
