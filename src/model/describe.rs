@@ -1,7 +1,7 @@
 //! The model as a run's limits see it: how much it holds in flight, and what a pending
 //! event is about, in the scenario's names, for messages when a run stops.
 
-use super::{Caller, Event, Model};
+use super::{Caller, Event, Model, names};
 
 impl Model<'_> {
     /// Requests, jobs, policy states and armed timers in flight: what grows with the work
@@ -59,6 +59,9 @@ impl Model<'_> {
     fn replica_name(&self, r: u32) -> String {
         let service = self.replicas[r as usize].service as usize;
         let first = self.services[service].first_replica;
-        format!("`{}[{}]`", self.scenario.services[service].name, r - first)
+        format!(
+            "`{}`",
+            names::replica(&self.scenario.services[service].name, r - first)
+        )
     }
 }

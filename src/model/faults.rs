@@ -5,10 +5,11 @@
 
 use super::Model;
 use super::event::Event;
+use super::names;
 use super::network::Node;
 use super::replica::Brownout;
 use super::topology::Topology;
-use crate::engine::{Scheduler, SimRng, SimTime, StreamId, StreamKind};
+use crate::engine::{Scheduler, SimRng, SimTime};
 use crate::scenario::Scenario;
 use crate::scenario::fault::{FaultKind, FaultTarget, FaultTiming, NodeRef};
 
@@ -47,24 +48,16 @@ impl FaultState {
     ) -> Self {
         let replica_name = |global: u32| {
             let s = first_replica.partition_point(|&f| f <= global) - 1;
-            format!(
-                "{}[{}]",
-                scenario.services[s].name,
-                global - first_replica[s]
-            )
+            names::replica(&scenario.services[s].name, global - first_replica[s]).into_string()
         };
         let total_replicas: u32 = scenario.services.iter().map(|s| s.replicas).sum();
         let runtime = scenario
             .faults
             .iter()
             .map(|f| {
-                let stream = |unit: &str| {
-                    SimRng::new(
-                        seed,
-                        StreamId::named(StreamKind::Fault, &format!("{}:{unit}", f.name)),
-                    )
-                };
-                let (units, names): (Vec<u32>, Vec<String>) = match &f.target {
+                let stream =
+                    |unit: &str| SimRng::new(seed, names::fault_unit(&f.name, unit).stream());
+                let (units, unit_names): (Vec<u32>, Vec<String>) = match &f.target {
                     FaultTarget::Replicas { service, replicas } => replicas
                         .iter()
                         .map(|r| first_replica[*service] + r)
@@ -79,9 +72,11 @@ impl FaultState {
                         .unzip(),
                     FaultTarget::Link { from, to } => topology
                         .find(*from, *to)
-                        .map(|e| (vec![e], vec![String::from("link")]))
+                        .map(|e| (vec![e], vec![String::from(names::FAULT_LINK_UNIT)]))
                         .unwrap_or_default(),
-                    FaultTarget::Groups => (vec![0], vec![String::from("partition")]),
+                    FaultTarget::Groups => {
+                        (vec![0], vec![String::from(names::FAULT_PARTITION_UNIT)])
+                    }
                 };
                 let mut client_side = vec![0u8; scenario.clients.len()];
                 let mut replica_side = vec![0u8; total_replicas as usize];
@@ -104,9 +99,9 @@ impl FaultState {
                     }
                 }
                 FaultRuntime {
-                    rngs: names.iter().map(|n| stream(n)).collect(),
+                    rngs: unit_names.iter().map(|n| stream(n)).collect(),
                     units,
-                    picker: stream("picker"),
+                    picker: stream(names::FAULT_PICKER_UNIT),
                     client_side,
                     replica_side,
                     one_way: matches!(f.kind, FaultKind::Partition { one_way: true, .. }),
