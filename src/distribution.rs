@@ -143,10 +143,10 @@ impl Distribution {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{StreamId, StreamKind};
+    use crate::engine::StreamId;
 
     fn sample_mean(d: &Distribution, n: usize) -> f64 {
-        let mut rng = SimRng::new(3, StreamId::named(StreamKind::Replica, "t"));
+        let mut rng = SimRng::new(3, StreamId::from_parts(&[b"t"]));
         (0..n)
             .map(|_| d.sample(&mut rng).as_nanos() as f64)
             .sum::<f64>()
@@ -188,7 +188,7 @@ mod tests {
             SimDuration::from_millis(2),
             SimDuration::from_millis(20),
         );
-        let mut rng = SimRng::new(9, StreamId::named(StreamKind::Replica, "db[0]"));
+        let mut rng = SimRng::new(9, StreamId::from_parts(&[b"db[0]"]));
         let mut v: Vec<u64> = (0..100_000)
             .map(|_| d.sample(&mut rng).as_nanos())
             .collect();
@@ -203,7 +203,7 @@ mod tests {
     fn truncated_normal_has_the_truncated_mean_and_no_mass_at_zero() {
         // N(1 ms, 2 ms) truncated at 0: mean = mu + sigma * phi(a) / (1 - Phi(a)), a = -0.5,
         // = 1 + 2 * 0.352065 / 0.691462 = 2.01832 ms.
-        let mut rng = SimRng::new(5, StreamId::named(StreamKind::Replica, "x"));
+        let mut rng = SimRng::new(5, StreamId::from_parts(&[b"x"]));
         let n = Distribution::Normal {
             mean: 1e6,
             stddev: 2e6,
@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn pareto_never_goes_below_its_scale() {
-        let mut rng = SimRng::new(5, StreamId::named(StreamKind::Replica, "x"));
+        let mut rng = SimRng::new(5, StreamId::from_parts(&[b"x"]));
         let p = Distribution::Pareto {
             scale: 1e6,
             shape: 1.5,

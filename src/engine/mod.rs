@@ -12,7 +12,7 @@ pub mod rng;
 pub mod time;
 
 pub use queue::EventQueue;
-pub use rng::{SimRng, StreamId, StreamKind};
+pub use rng::{SimRng, StreamId};
 pub use time::{SimDuration, SimTime};
 
 /// The simulated system as the engine sees it.

@@ -9,41 +9,23 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt;
 
-/// The kind of entity that owns a stream. The numeric values are part of the
-/// determinism contract: changing them changes every result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(u32)]
-pub enum StreamKind {
-    /// A client's arrivals or think times.
-    Client = 1,
-    /// A service replica's service times and error draws.
-    Replica = 2,
-    /// A network link's latency (and, later, loss) draws.
-    Link = 3,
-    /// A load balancer's choices.
-    Balancer = 4,
-    /// A fault plan's draws.
-    Fault = 5,
-    /// A randomized policy's draws (jitter, hedging).
-    Policy = 6,
-}
-
-/// Names one stream: the kind of entity and a 64-bit number derived from the entity's
-/// name (such as `web`, `api[2]` or `api->db`), so that an entity keeps its stream whatever
-/// else the scenario declares, in whatever order.
+/// Names one stream: a 64-bit number hashed from the owning entity's name, so that an
+/// entity keeps its stream whatever else the scenario declares, in whatever order. The engine
+/// knows no kinds of entity: the model builds each name (with a namespace in front, see
+/// `model::names`) and hands its bytes here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StreamId {
     number: u64,
 }
 
 impl StreamId {
-    /// The stream of the entity of `kind` named `name`: FNV-1a (64-bit) over the kind's
-    /// number and the name's bytes. Distinct entities collide with probability about 2^-64.
-    pub fn named(kind: StreamKind, name: &str) -> Self {
+    /// The stream named by `parts`, read one after another as one byte string: FNV-1a
+    /// (64-bit) over those bytes. Distinct names collide with probability about 2^-64.
+    pub fn from_parts(parts: &[&[u8]]) -> Self {
         const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
         const PRIME: u64 = 0x0000_0100_0000_01b3;
         let mut h = OFFSET;
-        for b in (kind as u32).to_le_bytes().iter().chain(name.as_bytes()) {
+        for b in parts.iter().flat_map(|p| p.iter()) {
             h ^= u64::from(*b);
             h = h.wrapping_mul(PRIME);
         }
@@ -115,17 +97,25 @@ mod tests {
 
     #[test]
     fn streams_of_different_entities_differ() {
-        let a = SimRng::new(7, StreamId::named(StreamKind::Client, "web")).next_u64();
-        let b = SimRng::new(7, StreamId::named(StreamKind::Client, "mobile")).next_u64();
-        let c = SimRng::new(7, StreamId::named(StreamKind::Replica, "web")).next_u64();
+        let a = SimRng::new(7, StreamId::from_parts(&[b"web"])).next_u64();
+        let b = SimRng::new(7, StreamId::from_parts(&[b"mobile"])).next_u64();
+        let c = SimRng::new(7, StreamId::from_parts(&[&[1], b"web"])).next_u64();
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_ne!(b, c);
     }
 
     #[test]
+    fn a_name_is_its_bytes_however_split() {
+        assert_eq!(
+            StreamId::from_parts(&[b"api", b"[0]"]),
+            StreamId::from_parts(&[b"api[0]"])
+        );
+    }
+
+    #[test]
     fn unit_stays_in_range() {
-        let mut r = SimRng::new(1, StreamId::named(StreamKind::Link, "web->api"));
+        let mut r = SimRng::new(1, StreamId::from_parts(&[b"web->api"]));
         for _ in 0..10_000 {
             let u = r.unit();
             assert!((0.0..1.0).contains(&u));

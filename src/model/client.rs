@@ -102,11 +102,11 @@ fn advance_through_phases(profile: &RateProfile, from: SimTime, mass: f64) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{StreamId, StreamKind};
+    use crate::model::names;
     use crate::scenario::Phase;
 
     fn count(arrival: &Arrival, from_s: u64, to_s: u64) -> usize {
-        let mut rng = SimRng::new(11, StreamId::named(StreamKind::Client, "c"));
+        let mut rng = SimRng::new(11, names::client("c").stream());
         let (mut t, end) = (SimTime::ZERO, SimTime(to_s * 1_000_000_000));
         let mut n = 0;
         while let Some(next) = next_send(arrival, &mut rng, t, end) {

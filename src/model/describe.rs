@@ -2,7 +2,7 @@
 //! event is about, in the scenario's names, for messages when a run stops.
 
 use super::ids::{ClientId, Id, ReplicaId};
-use super::{Caller, Event, Model};
+use super::{Caller, Event, Model, names};
 
 impl Model<'_> {
     /// Requests, jobs, policy states and armed timers in flight: what grows with the work
@@ -62,9 +62,11 @@ impl Model<'_> {
         let service = self.replicas[r].service;
         let first = self.services[service].first_replica;
         format!(
-            "`{}[{}]`",
-            self.scenario.services[service.index()].name,
-            r.offset_from(first)
+            "`{}`",
+            names::replica(
+                &self.scenario.services[service.index()].name,
+                r.offset_from(first)
+            )
         )
     }
 }

@@ -6,10 +6,11 @@
 use super::Model;
 use super::event::Event;
 use super::ids::{EdgeId, FaultId, Id, IdVec, ReplicaId, ServiceId};
+use super::names;
 use super::network::Node;
 use super::replica::Brownout;
 use super::topology::Topology;
-use crate::engine::{Scheduler, SimRng, SimTime, StreamId, StreamKind};
+use crate::engine::{Scheduler, SimRng, SimTime};
 use crate::scenario::Scenario;
 use crate::scenario::fault::{FaultKind, FaultTarget, FaultTiming, NodeRef};
 
@@ -73,24 +74,20 @@ impl FaultState {
                 .rev()
                 .find(|&s| first_replica(s) <= global)
                 .expect("a replica belongs to a service");
-            format!(
-                "{}[{}]",
-                scenario.services[s].name,
-                global.offset_from(first_replica(s))
+            names::replica(
+                &scenario.services[s].name,
+                global.offset_from(first_replica(s)),
             )
+            .into_string()
         };
         let total_replicas: u32 = scenario.services.iter().map(|s| s.replicas).sum();
         let runtime = scenario
             .faults
             .iter()
             .map(|f| {
-                let stream = |unit: &str| {
-                    SimRng::new(
-                        seed,
-                        StreamId::named(StreamKind::Fault, &format!("{}:{unit}", f.name)),
-                    )
-                };
-                let (units, names): (Vec<Unit>, Vec<String>) = match &f.target {
+                let stream =
+                    |unit: &str| SimRng::new(seed, names::fault_unit(&f.name, unit).stream());
+                let (units, unit_names): (Vec<Unit>, Vec<String>) = match &f.target {
                     FaultTarget::Replicas { service, replicas } => replicas
                         .iter()
                         .map(|&r| first_replica(*service).plus(r))
@@ -106,9 +103,17 @@ impl FaultState {
                         .unzip(),
                     FaultTarget::Link { from, to } => topology
                         .find(*from, *to)
-                        .map(|e| (vec![Unit::Edge(e)], vec![String::from("link")]))
+                        .map(|e| {
+                            (
+                                vec![Unit::Edge(e)],
+                                vec![String::from(names::FAULT_LINK_UNIT)],
+                            )
+                        })
                         .unwrap_or_default(),
-                    FaultTarget::Groups => (vec![Unit::Network], vec![String::from("partition")]),
+                    FaultTarget::Groups => (
+                        vec![Unit::Network],
+                        vec![String::from(names::FAULT_PARTITION_UNIT)],
+                    ),
                 };
                 let mut client_side = vec![0u8; scenario.clients.len()];
                 let mut replica_side: IdVec<ReplicaId, u8> =
@@ -132,9 +137,9 @@ impl FaultState {
                     }
                 }
                 FaultRuntime {
-                    rngs: names.iter().map(|n| stream(n)).collect(),
+                    rngs: unit_names.iter().map(|n| stream(n)).collect(),
                     units,
-                    picker: stream("picker"),
+                    picker: stream(names::FAULT_PICKER_UNIT),
                     client_side,
                     replica_side,
                     one_way: matches!(f.kind, FaultKind::Partition { one_way: true, .. }),

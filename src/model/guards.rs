@@ -3,7 +3,8 @@
 
 use super::event::Event;
 use super::ids::{ClientId, EntryId, GuardId, Id, IdVec, ReplicaId, ServiceId};
-use crate::engine::{Scheduler, SimDuration, SimRng, SimTime, StreamId, StreamKind};
+use super::names::{self, Name};
+use crate::engine::{Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::histogram::LogHistogram;
 use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
 use crate::policy::breaker::{Breaker, Permit};
@@ -13,7 +14,7 @@ use crate::scenario::policy::{CallPolicy, HedgeAfter};
 
 /// One caller-and-target's breaker and budget.
 struct Guard {
-    /// Jitter draws, named after the site (`policy:web->api`).
+    /// Jitter draws, named after the site (`web->api`, see [`names::client_site`]).
     rng: SimRng,
     breaker: Option<Breaker>,
     budget: Option<Budget>,
@@ -80,8 +81,8 @@ impl Guards {
     pub fn build(scenario: &Scenario, seed: u64) -> Self {
         let mut guards: IdVec<GuardId, Guard> = IdVec::new();
         let mut sites: Vec<String> = Vec::new();
-        let make = |p: &CallPolicy, site: &str| Guard {
-            rng: SimRng::new(seed, StreamId::named(StreamKind::Policy, site)),
+        let make = |p: &CallPolicy, site: &Name| Guard {
+            rng: SimRng::new(seed, site.stream()),
             breaker: p.breaker.clone().map(|b| {
                 Breaker::new(b)
                     .with_growth(p.breaker_growth)
@@ -93,9 +94,9 @@ impl Guards {
             policy: p.clone(),
         };
         for c in &scenario.clients {
-            let site = format!("{}->{}", c.name, scenario.services[c.target].name);
+            let site = names::client_site(&c.name, &scenario.services[c.target].name);
             guards.push(make(&c.policy, &site));
-            sites.push(site);
+            sites.push(site.into_string());
         }
         let mut replica_base = IdVec::new();
         let mut replica_service = IdVec::new();
@@ -131,14 +132,9 @@ impl Guards {
                     let target = &scenario.services[call.to].name;
                     let repeated = !call.policy.breaker_per_target
                         && s.calls.iter().filter(|c| c.to == call.to).count() > 1;
-                    let suffix = if repeated {
-                        format!("#{k}")
-                    } else {
-                        String::new()
-                    };
-                    let site = format!("{}[{r}]->{target}{suffix}", s.name);
+                    let site = names::call_site(&s.name, r, target, repeated.then_some(k));
                     guards.push(make(&call.policy, &site));
-                    sites.push(site);
+                    sites.push(site.into_string());
                 }
             }
             call_offset.push(IdVec::from(offsets));

@@ -30,6 +30,7 @@ mod faults;
 mod guards;
 mod idempotency;
 pub mod ids;
+pub mod names;
 mod network;
 mod policies;
 pub mod replica;
@@ -40,7 +41,7 @@ mod timers;
 pub mod topology;
 mod waiter;
 
-use crate::engine::{Scheduler, SimDuration, SimRng, SimTime, StreamId, StreamKind, World};
+use crate::engine::{Scheduler, SimDuration, SimRng, SimTime, World};
 use crate::metrics::policy_log::PolicyCounts;
 use crate::metrics::{BucketId, Recorder, RunMetrics, ServiceRecorder};
 use crate::scenario::{Arrival, Scenario};
@@ -148,8 +149,7 @@ impl<'s> Model<'s> {
         for (s, spec) in scenario.services.iter().enumerate() {
             first_replica.push(ReplicaId::from_index(replicas.len()));
             for r in 0..spec.replicas {
-                let name = format!("{}[{r}]", spec.name);
-                let rng = SimRng::new(seed, StreamId::named(StreamKind::Replica, &name));
+                let rng = SimRng::new(seed, names::replica(&spec.name, r).stream());
                 let hint = spec.queue.map_or(64, |q| q.min(1024)) as usize;
                 replicas.push(Replica::new(ServiceId::from_index(s), rng, hint));
             }
@@ -162,7 +162,7 @@ impl<'s> Model<'s> {
             .iter()
             .zip(&topology.client_edge)
             .map(|(c, &edge)| ClientState {
-                rng: SimRng::new(seed, StreamId::named(StreamKind::Client, &c.name)),
+                rng: SimRng::new(seed, names::client(&c.name).stream()),
                 edge,
                 lane: timers.lane_for(c.timeout),
                 has_policy: !c.policy.is_plain(),

@@ -2,8 +2,9 @@
 //! its random stream and its round-robin cursor.
 
 use super::ids::{ClientId, EdgeId, FaultId, Id, IdVec, ServiceId};
+use super::names;
 use crate::distribution::Distribution;
-use crate::engine::{SimRng, StreamId, StreamKind};
+use crate::engine::SimRng;
 use crate::scenario::{Endpoint, Scenario};
 
 /// The hop from one caller (client or service) to one service, used both ways.
@@ -48,16 +49,12 @@ impl Topology {
             let latency = link
                 .and_then(|l| l.latency.clone())
                 .unwrap_or_else(|| scenario.network_latency.clone());
-            let name = format!(
-                "{}->{}",
-                endpoint_name(scenario, from),
-                scenario.services[to].name
-            );
+            let name = names::link(endpoint_name(scenario, from), &scenario.services[to].name);
             pairs.push((from, to));
             edges.push(Edge {
                 target: ServiceId::from_index(to),
                 latency,
-                rng: SimRng::new(seed, StreamId::named(StreamKind::Link, &name)),
+                rng: SimRng::new(seed, name.stream()),
                 cursor: 0,
                 faults: Vec::new(),
             })

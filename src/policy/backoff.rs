@@ -164,7 +164,7 @@ pub fn wait(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{StreamId, StreamKind};
+    use crate::engine::StreamId;
     use proptest::prelude::*;
     use proptest::test_runner::{Config, RngSeed};
 
@@ -189,7 +189,7 @@ mod tests {
     }
 
     fn draws(jitter: Jitter, n: u32, count: usize) -> Vec<f64> {
-        let mut rng = SimRng::new(4, StreamId::named(StreamKind::Policy, "jitter"));
+        let mut rng = SimRng::new(4, StreamId::from_parts(&[b"jitter"]));
         let b = exponential();
         (0..count)
             .map(|_| {
@@ -227,7 +227,7 @@ mod tests {
         #[test]
         fn decorrelated_jitter_stays_between_base_and_three_times_the_previous(seed in 0u64..1000) {
             let b = exponential();
-            let mut rng = SimRng::new(seed, StreamId::named(StreamKind::Policy, "decorrelated"));
+            let mut rng = SimRng::new(seed, StreamId::from_parts(&[b"decorrelated"]));
             let mut prev = 0.0;
             let mut last = b.base();
             for n in 1..20 {
@@ -264,7 +264,7 @@ mod tests {
         let b = Backoff::Constant {
             delay: SimDuration::from_millis(100),
         };
-        let mut rng = SimRng::new(5, StreamId::named(StreamKind::Policy, "r4j"));
+        let mut rng = SimRng::new(5, StreamId::from_parts(&[b"r4j"]));
         let w: Vec<f64> = (0..4000)
             .map(|_| {
                 let mut prev = 0.0;
@@ -312,7 +312,7 @@ mod tests {
     fn decorrelated_v2_follows_pollys_formula() {
         let b = exponential(); // base 10 ms, cap 1 s
         let phi = |t: f64| 2f64.powf(t) * (4.0 * t).sqrt().tanh();
-        let mut rng = SimRng::new(6, StreamId::named(StreamKind::Policy, "v2"));
+        let mut rng = SimRng::new(6, StreamId::from_parts(&[b"v2"]));
         let runs = 4001;
         let mut totals: Vec<Vec<f64>> = vec![Vec::new(); 4];
         for _ in 0..runs {

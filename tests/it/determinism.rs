@@ -2,20 +2,21 @@
 //! independent of each other.
 
 use crate::common;
-use resim::engine::{SimRng, StreamId, StreamKind};
+use resim::engine::SimRng;
+use resim::model::names;
 
 /// The first draws of one entity's stream are pinned: a dependency bump that changes the
 /// generator, or a change to how streams are named, fails here loudly.
 #[test]
 fn golden_first_draws_of_a_client_stream() {
-    let mut rng = SimRng::new(1, StreamId::named(StreamKind::Client, "web"));
+    let mut rng = SimRng::new(1, names::client("web").stream());
     let draws: Vec<u64> = (0..4).map(|_| rng.next_u64()).collect();
     assert_eq!(
         draws, GOLDEN_WEB_SEED_1,
         "the stream of client \"web\" under seed 1 changed"
     );
     assert_eq!(
-        StreamId::named(StreamKind::Replica, "api[0]").number(),
+        names::replica("api", 0).stream().number(),
         GOLDEN_API0_STREAM,
         "stream numbering changed"
     );

@@ -4,7 +4,7 @@
 //! `test/Polly.Core.Tests/Retry/RetryHelperTests.cs`), checked on `resim::policy` types.
 
 use super::{MS, outcome};
-use resim::engine::{SimDuration, SimRng, SimTime, StreamId, StreamKind};
+use resim::engine::{SimDuration, SimRng, SimTime, StreamId};
 use resim::policy::backoff::{Backoff, Jitter, wait};
 use resim::policy::breaker::{Breaker, BreakerSpec, State};
 
@@ -79,7 +79,7 @@ fn a_late_success_closes_half_open() {
 
 /// `count` waits before retry `n` (Polly's attempt n - 1), each from a fresh request.
 fn polly_waits(backoff: &Backoff, jitter: Jitter, n: u32, count: usize) -> Vec<f64> {
-    let mut rng = SimRng::new(3, StreamId::named(StreamKind::Policy, "polly"));
+    let mut rng = SimRng::new(3, StreamId::from_parts(&[b"polly"]));
     (0..count)
         .map(|_| {
             let mut state = 0.0;
@@ -141,7 +141,7 @@ fn exponential_jitter_is_decorrelated_v2_within_max_delay() {
     let phi1 = 2.0 * 2f64.tanh();
     let first = polly_waits(&b, Jitter::DecorrelatedV2, 1, 2000);
     assert!(first.iter().all(|&x| x > 0.0 && x <= phi1 / 1.4 + 1e-9));
-    let mut rng = SimRng::new(4, StreamId::named(StreamKind::Policy, "polly-seq"));
+    let mut rng = SimRng::new(4, StreamId::from_parts(&[b"polly-seq"]));
     for _ in 0..500 {
         let mut state = 0.0;
         for n in 1..=8 {

@@ -96,10 +96,7 @@ fn exponential_random_backoff_caps_after_randomizing() {
         multiplier: 1.5,
         cap: SimDuration::from_secs(1),
     };
-    let mut rng = resim::engine::SimRng::new(
-        1,
-        resim::engine::StreamId::named(resim::engine::StreamKind::Policy, "r4j"),
-    );
+    let mut rng = resim::engine::SimRng::new(1, resim::engine::StreamId::from_parts(&[b"r4j"]));
     let waits: Vec<u64> = (0..1000)
         .map(|_| {
             let mut prev = 0.0;
