@@ -239,6 +239,13 @@ impl<'s> Model<'s> {
         }
     }
 
+    /// True when something that happens at `now` is counted: inside the measured window
+    /// (after the warm-up, before the end).
+    #[inline]
+    fn counted(&self, now: SimTime) -> bool {
+        now >= self.recorder.window_start() && now < self.end
+    }
+
     /// Requests sent by clients so far, counted or not.
     pub fn requests_sent(&self) -> u64 {
         self.sent

@@ -218,7 +218,7 @@ impl<'s> Model<'s> {
         if hedge {
             // Another attempt is out, or one just failed fast: this one is a hedge.
             cs.hedged += 1;
-            if now >= self.recorder.window_start() && now < self.end {
+            if self.counted(now) {
                 self.policy_counts.hedges += 1;
             }
         }
@@ -501,7 +501,7 @@ impl<'s> Model<'s> {
             None => (true, false),
         };
         self.guards.note_level(cs.guard, now);
-        let counted = now >= self.recorder.window_start() && now < self.end;
+        let counted = self.counted(now);
         if !allowed {
             if counted {
                 self.policy_counts.budget_refused += 1;

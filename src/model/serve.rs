@@ -65,7 +65,7 @@ impl Model<'_> {
         self.services[r.service]
             .recorder
             .rejected(now, j.arrived_at);
-        if now >= self.recorder.window_start() && now < self.end {
+        if self.counted(now) {
             self.policy_counts.dropped += 1;
         }
     }
@@ -105,8 +105,7 @@ impl Model<'_> {
         }
         let t = self.idem.as_mut().expect("tracked");
         if let Admission::Execute { duplicate: true } = t.admit(key.slot(), service, None, now)
-            && now >= self.recorder.window_start()
-            && now < self.end
+            && self.counted(now)
         {
             self.policy_counts.duplicates += 1;
         }
