@@ -1,7 +1,7 @@
 //! The model as a run's limits see it: how much it holds in flight, and what a pending
 //! event is about, in the scenario's names, for messages when a run stops.
 
-use super::ids::{ClientId, Id, ReplicaId};
+use super::ids::{ClientId, ReplicaId};
 use super::{Caller, Event, Model, names};
 
 impl Model<'_> {

@@ -20,6 +20,12 @@ macro_rules! id {
                 $name(self.0 + n)
             }
 
+            /// Its position.
+            #[inline(always)]
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+
             /// The id as a number, for outputs that name entities by number.
             #[inline(always)]
             pub fn number(self) -> u32 {

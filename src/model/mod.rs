@@ -22,6 +22,9 @@
 //! drawn at the start of its send, and a replica draws its next service time as soon as it
 //! has used one (see [`replica::Replica::drawn_ahead`]).
 
+mod admission;
+mod attempts;
+mod call_state;
 mod calls;
 pub mod client;
 mod describe;
@@ -34,6 +37,7 @@ pub mod names;
 mod network;
 mod policies;
 pub mod replica;
+mod retries;
 mod serve;
 mod service;
 pub mod slab;

@@ -2,7 +2,7 @@
 //! when the message is sent.
 
 use super::Model;
-use super::ids::{ClientId, EdgeId, Id, ReplicaId};
+use super::ids::{ClientId, EdgeId, ReplicaId};
 use crate::engine::SimDuration;
 use crate::scenario::fault::{FaultKind, LossDirection};
 

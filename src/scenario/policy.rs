@@ -131,6 +131,24 @@ pub struct HedgePolicy {
     pub max_extra: u32,
 }
 
+/// A policy that decides whether a call, or each of its attempts, may be sent: an
+/// admission gate. Adding one (a bulkhead, a rate limiter) is a variant here and its step
+/// in `model/admission.rs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    /// The circuit breaker.
+    CircuitBreaker,
+}
+
+/// Where a gate sits in the order of policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// Outside the retry: once for the whole logical call, which it sees as one outcome.
+    Call,
+    /// Inside the retry: before each attempt, which it sees one by one.
+    Attempt,
+}
+
 /// Everything a call site does besides its per-attempt timeout.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallPolicy {
@@ -144,8 +162,9 @@ pub struct CallPolicy {
     pub budget: Option<BudgetSpec>,
     /// Circuit breaker.
     pub breaker: Option<BreakerSpec>,
-    /// The breaker wraps the retried call as a whole instead of each attempt.
-    pub breaker_outside_retry: bool,
+    /// The admission gates, outermost first, each with its layer (as `order` places them;
+    /// inside the retry by default).
+    pub gates: Vec<(Gate, Layer)>,
     /// The failure reasons the breaker records as failures; the others it ignores, as
     /// neither a success nor a failure (Resilience4j's `recordExceptions` /
     /// `ignoreExceptions`). All reasons by default.
@@ -166,6 +185,20 @@ pub struct CallPolicy {
 }
 
 impl CallPolicy {
+    /// The gates of `layer`, outermost first.
+    pub fn gates_of(&self, layer: Layer) -> impl Iterator<Item = Gate> + '_ {
+        self.gates
+            .iter()
+            .filter(move |(_, l)| *l == layer)
+            .map(|(g, _)| *g)
+    }
+
+    /// True when some gate sits outside the retry (it then holds one grant for the whole
+    /// call, and attempts hold none of its).
+    pub fn gates_outside_retry(&self) -> bool {
+        self.gates.iter().any(|(_, l)| *l == Layer::Call)
+    }
+
     /// True when the call site has no policy besides its per-attempt timeout.
     pub fn is_plain(&self) -> bool {
         self.deadline.is_none()

@@ -392,3 +392,42 @@ error_rate = 1.0
     );
     assert_eq!(shared.metrics.policy_log.sites[1], "api[0]->db");
 }
+
+/// `order` places each admission gate inside or outside the retry: a breaker listed before
+/// the retry wraps the whole call; listed after it, or not listed, it guards each attempt.
+#[test]
+fn order_places_the_breaker_inside_or_outside_the_retry() {
+    use resim::scenario::policy::{Gate, Layer};
+    let gates = |order: &str| {
+        let text = format!(
+            r#"name = "order"
+duration = "1s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 10 }}
+retry = {{}}
+circuit_breaker = {{}}
+{order}
+[[service]]
+name = "api"
+service_time = {{ kind = "constant", value = "1ms" }}
+"#
+        );
+        common::scenario(&text).clients[0].policy.gates.clone()
+    };
+    assert_eq!(
+        gates(r#"order = ["circuit_breaker", "retry"]"#),
+        [(Gate::CircuitBreaker, Layer::Call)]
+    );
+    assert_eq!(
+        gates(r#"order = ["retry", "circuit_breaker"]"#),
+        [(Gate::CircuitBreaker, Layer::Attempt)]
+    );
+    assert_eq!(gates(""), [(Gate::CircuitBreaker, Layer::Attempt)]);
+    assert_eq!(
+        gates(r#"order = ["retry"]"#),
+        [(Gate::CircuitBreaker, Layer::Attempt)],
+        "an unlisted gate takes its canonical place"
+    );
+}

@@ -8,7 +8,7 @@ use crate::policy::breaker::{BreakerSpec, OpenGrowth, Timers, Window};
 use crate::policy::budget::BudgetSpec;
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use crate::scenario::policy::{
-    CallPolicy, HedgeAfter, HedgePolicy, Pushback, Reason, Reasons, RetryPolicy,
+    CallPolicy, Gate, HedgeAfter, HedgePolicy, Layer, Pushback, Reason, Reasons, RetryPolicy,
 };
 use crate::scenario::policy_file::{
     BackoffFile, BreakerFile, BudgetFile, HedgeFile, Names, PolicyKeys, RetryFile,
@@ -67,14 +67,14 @@ impl Checker<'_> {
             None => Reasons::ALL,
         });
         let hedge = keys.hedge.and_then(|h| self.hedge(h));
-        let breaker_outside_retry = keys.order.is_some_and(|o| self.order(o, keys));
+        let gates = self.gates(keys, breaker.is_some());
         CallPolicy {
             deadline,
             propagate_deadline: keys.propagate_deadline.is_some_and(|p| *p.get_ref()),
             retry,
             budget,
             breaker,
-            breaker_outside_retry,
+            gates,
             breaker_record_on,
             breaker_growth,
             breaker_timers,
@@ -669,6 +669,42 @@ impl Checker<'_> {
     }
 
     /// `order`: returns true when the breaker wraps the retry instead of each attempt.
+    /// The admission gates of a call site, outermost first, each inside or outside the
+    /// retry as `order` places it (inside by default); an invalid `order` leaves them inside.
+    fn gates(&mut self, keys: &PolicyKeys, has_breaker: bool) -> Vec<(Gate, Layer)> {
+        let configured: Vec<(Gate, &str)> = [(Gate::CircuitBreaker, "circuit_breaker")]
+            .into_iter()
+            .filter(|(g, _)| match g {
+                Gate::CircuitBreaker => has_breaker,
+            })
+            .collect();
+        let listed = match keys.order {
+            Some(o) if self.order(o, keys) => o
+                .get_ref()
+                .iter()
+                .map(|n| n.get_ref().as_str())
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        let retry_at = listed.iter().position(|n| *n == "retry");
+        let mut gates: Vec<(Gate, Layer, usize)> = configured
+            .into_iter()
+            .map(|(gate, name)| {
+                // An unlisted gate takes its canonical place: inside the retry.
+                let at = listed.iter().position(|n| *n == name);
+                let layer = match (at, retry_at) {
+                    (Some(g), Some(r)) if g < r => Layer::Call,
+                    _ => Layer::Attempt,
+                };
+                (gate, layer, at.unwrap_or(usize::MAX))
+            })
+            .collect();
+        gates.sort_by_key(|&(_, layer, at)| (layer == Layer::Attempt, at));
+        gates.into_iter().map(|(g, l, _)| (g, l)).collect()
+    }
+
+    /// Checks `order`: known, configured policies, each once, `fallback` first and
+    /// `timeout` last; true when it is valid.
     fn order(&mut self, order: &Spanned<Names>, keys: &PolicyKeys) -> bool {
         let names: Vec<&str> = order
             .get_ref()
@@ -717,6 +753,6 @@ impl Checker<'_> {
             self.error(order.span(), "`timeout` must come last in `order`; expected it after the other policies, since it is the per-attempt timeout (`deadline` covers the whole call)");
             return false;
         }
-        matches!((position("circuit_breaker"), position("retry")), (Some(b), Some(r)) if b < r)
+        true
     }
 }
