@@ -2,9 +2,10 @@
 //! which of an answer and a timeout came first.
 
 use super::event::{Caller, Event};
-use super::ids::{EdgeId, LaneId};
+use super::ids::{EdgeId, LaneId, ReplicaId, ServiceId};
 use super::network::{Leg, Node};
 use super::slab::Key;
+use super::topology::Target;
 use super::waiter::{TimerTag, Waiting, is_open};
 use super::{Job, JobState, Model};
 use crate::engine::{Scheduler, SimDuration, SimTime};
@@ -27,10 +28,8 @@ impl Model<'_> {
 
     /// [`Model::dispatch`] for an attempt whose callee must drop it, unserved, when a worker
     /// would take it up at or after `give_up_at` (deadline propagation; `SimTime::MAX` for
-    /// none), and that should avoid the replicas in `avoid` (bit `i % 64` for the callee's
-    /// replica `i`): when round robin lands on one, it selects once more (Envoy's
-    /// `previous_hosts` predicate with its default of one reselection). Returns the
-    /// callee's replica chosen (its position among the service's replicas).
+    /// none), and that should avoid the replicas in `avoid` (see [`Model::pick_replica`]).
+    /// Returns the callee's replica chosen (its position among the service's replicas).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     pub(super) fn dispatch_with(
@@ -45,21 +44,50 @@ impl Model<'_> {
     ) -> u32 {
         self.timers
             .arm(lane, caller, TimerTag::Attempt(attempt), sched);
+        match self.topology.edges[edge].target {
+            Target::Service(service) => {
+                let (replica, offset) = self.pick_replica(edge, service, avoid);
+                self.send_to_replica(caller, attempt, edge, replica, give_up_at, sched);
+                offset
+            }
+        }
+    }
+
+    /// The replica of `service` that the next message on `edge` goes to: the next in the
+    /// edge's round-robin order, with its position among the service's replicas. When it is
+    /// one of `avoid` (bit `i % 64` for position `i`), round robin selects once more
+    /// (Envoy's `previous_hosts` predicate with its default of one reselection).
+    #[inline(always)]
+    fn pick_replica(&mut self, edge: EdgeId, service: ServiceId, avoid: u64) -> (ReplicaId, u32) {
         let e = &mut self.topology.edges[edge];
-        let s = &self.services[e.target];
+        let s = &self.services[service];
         let mut offset = e.cursor % s.replicas;
         e.cursor = e.cursor.wrapping_add(1);
         if avoid & (1 << (offset % 64)) != 0 && s.replicas > 1 {
             offset = e.cursor % s.replicas;
             e.cursor = e.cursor.wrapping_add(1);
         }
-        let replica = s.first_replica.plus(offset);
+        (s.first_replica.plus(offset), offset)
+    }
+
+    /// Sends attempt `attempt` of `caller` over `edge` to `replica`, as a new job: it
+    /// arrives after the hop's latency, or is lost on the way.
+    #[inline(always)]
+    fn send_to_replica(
+        &mut self,
+        caller: Caller,
+        attempt: u32,
+        edge: EdgeId,
+        replica: ReplicaId,
+        give_up_at: SimTime,
+        sched: &mut Scheduler<Event>,
+    ) {
         let ends = |m: &Self| {
             let from = m.caller_node(caller).expect("a live caller sends");
             (from, Node::Replica(replica))
         };
         let Some(delay) = self.transit(edge, ends, Leg::Request) else {
-            return offset; // lost on the way: only the timeout will tell
+            return; // lost on the way: only the timeout will tell
         };
         let idem_key = self.idem.as_ref().and_then(|t| match caller {
             Caller::Request(k) => t.request_key(k.slot()),
@@ -86,7 +114,6 @@ impl Model<'_> {
         } else {
             sched.after(delay, Event::Deliver { job });
         }
-        offset
     }
 
     /// Where a caller sits on the network, if it is still live.

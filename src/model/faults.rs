@@ -25,16 +25,6 @@ pub enum Unit {
     Network,
 }
 
-impl Unit {
-    /// The replica of a fault that acts on replicas.
-    fn replica(self) -> ReplicaId {
-        match self {
-            Unit::Replica(r) => r,
-            other => unreachable!("a replica fault acts on a replica, not {other:?}"),
-        }
-    }
-}
-
 /// One fault's run-time data.
 pub struct FaultRuntime {
     /// What the fault acts on: replicas, or one edge for a link fault, or the candidate
@@ -68,74 +58,18 @@ impl FaultState {
         first_replica: &IdVec<ServiceId, ReplicaId>,
         topology: &Topology,
     ) -> Self {
-        let first_replica = |s: usize| first_replica[ServiceId::from_index(s)];
-        let replica_name = |global: ReplicaId| {
-            let s = (0..scenario.services.len())
-                .rev()
-                .find(|&s| first_replica(s) <= global)
-                .expect("a replica belongs to a service");
-            names::replica(
-                &scenario.services[s].name,
-                global.offset_from(first_replica(s)),
-            )
-            .into_string()
+        let layout = Layout {
+            scenario,
+            first_replica,
         };
-        let total_replicas: u32 = scenario.services.iter().map(|s| s.replicas).sum();
         let runtime = scenario
             .faults
             .iter()
             .map(|f| {
                 let stream =
                     |unit: &str| SimRng::new(seed, names::fault_unit(&f.name, unit).stream());
-                let (units, unit_names): (Vec<Unit>, Vec<String>) = match &f.target {
-                    FaultTarget::Replicas { service, replicas } => replicas
-                        .iter()
-                        .map(|&r| first_replica(*service).plus(r))
-                        .map(|g| (Unit::Replica(g), replica_name(g)))
-                        .unzip(),
-                    FaultTarget::Services(services) => services
-                        .iter()
-                        .flat_map(|&s| {
-                            (0..scenario.services[s].replicas)
-                                .map(move |r| first_replica(s).plus(r))
-                        })
-                        .map(|g| (Unit::Replica(g), replica_name(g)))
-                        .unzip(),
-                    FaultTarget::Link { from, to } => topology
-                        .find(*from, *to)
-                        .map(|e| {
-                            (
-                                vec![Unit::Edge(e)],
-                                vec![String::from(names::FAULT_LINK_UNIT)],
-                            )
-                        })
-                        .unwrap_or_default(),
-                    FaultTarget::Groups => (
-                        vec![Unit::Network],
-                        vec![String::from(names::FAULT_PARTITION_UNIT)],
-                    ),
-                };
-                let mut client_side = vec![0u8; scenario.clients.len()];
-                let mut replica_side: IdVec<ReplicaId, u8> =
-                    vec![0u8; total_replicas as usize].into();
-                if let FaultKind::Partition { sides, .. } = &f.kind {
-                    for (side, members) in sides.iter().enumerate() {
-                        for m in members {
-                            let mark = side as u8 + 1;
-                            match *m {
-                                NodeRef::Client(c) => client_side[c] = mark,
-                                NodeRef::Service(s) => {
-                                    for r in 0..scenario.services[s].replicas {
-                                        replica_side[first_replica(s).plus(r)] = mark;
-                                    }
-                                }
-                                NodeRef::Replica(s, r) => {
-                                    replica_side[first_replica(s).plus(r)] = mark
-                                }
-                            }
-                        }
-                    }
-                }
+                let (units, unit_names) = layout.units(&f.target, topology);
+                let (client_side, replica_side) = layout.sides(&f.kind);
                 FaultRuntime {
                     rngs: unit_names.iter().map(|n| stream(n)).collect(),
                     units,
@@ -166,6 +100,89 @@ impl FaultState {
                 _ => false,
             }
         })
+    }
+}
+
+/// Where the scenario's replicas sit, to resolve what faults act on.
+struct Layout<'a> {
+    scenario: &'a Scenario,
+    first_replica: &'a IdVec<ServiceId, ReplicaId>,
+}
+
+impl Layout<'_> {
+    /// Replica `r` of service `s` (positions in the scenario).
+    fn replica(&self, s: usize, r: u32) -> ReplicaId {
+        self.first_replica[ServiceId::from_index(s)].plus(r)
+    }
+
+    /// The name of replica `global`, such as `api[1]`.
+    fn replica_name(&self, global: ReplicaId) -> String {
+        let s = (0..self.scenario.services.len())
+            .rev()
+            .find(|&s| self.replica(s, 0) <= global)
+            .expect("a replica belongs to a service");
+        let service = &self.scenario.services[s].name;
+        names::replica(service, global.offset_from(self.replica(s, 0))).into_string()
+    }
+
+    /// The units a fault with `target` acts on, each with the name its stream is keyed by.
+    fn units(&self, target: &FaultTarget, topology: &Topology) -> (Vec<Unit>, Vec<String>) {
+        let replicas = |all: Vec<ReplicaId>| {
+            all.into_iter()
+                .map(|g| (Unit::Replica(g), self.replica_name(g)))
+                .unzip()
+        };
+        match target {
+            FaultTarget::Replicas {
+                service,
+                replicas: rs,
+            } => replicas(rs.iter().map(|&r| self.replica(*service, r)).collect()),
+            FaultTarget::Services(services) => replicas(
+                services
+                    .iter()
+                    .flat_map(|&s| (0..self.scenario.services[s].replicas).map(move |r| (s, r)))
+                    .map(|(s, r)| self.replica(s, r))
+                    .collect(),
+            ),
+            FaultTarget::Link { from, to } => topology
+                .find(*from, *to)
+                .map(|e| {
+                    (
+                        vec![Unit::Edge(e)],
+                        vec![String::from(names::FAULT_LINK_UNIT)],
+                    )
+                })
+                .unwrap_or_default(),
+            FaultTarget::Groups => (
+                vec![Unit::Network],
+                vec![String::from(names::FAULT_PARTITION_UNIT)],
+            ),
+        }
+    }
+
+    /// The side (0: none, 1: first group, 2: second) of each client and each replica in
+    /// a partition of `kind` (all 0 for other kinds).
+    fn sides(&self, kind: &FaultKind) -> (Vec<u8>, IdVec<ReplicaId, u8>) {
+        let total: u32 = self.scenario.services.iter().map(|s| s.replicas).sum();
+        let mut client_side = vec![0u8; self.scenario.clients.len()];
+        let mut replica_side: IdVec<ReplicaId, u8> = vec![0u8; total as usize].into();
+        if let FaultKind::Partition { sides, .. } = kind {
+            for (side, members) in sides.iter().enumerate() {
+                let mark = side as u8 + 1;
+                for m in members {
+                    match *m {
+                        NodeRef::Client(c) => client_side[c] = mark,
+                        NodeRef::Service(s) => {
+                            for r in 0..self.scenario.services[s].replicas {
+                                replica_side[self.replica(s, r)] = mark;
+                            }
+                        }
+                        NodeRef::Replica(s, r) => replica_side[self.replica(s, r)] = mark,
+                    }
+                }
+            }
+        }
+        (client_side, replica_side)
     }
 }
 
@@ -247,79 +264,86 @@ impl Model<'_> {
     /// Turns fault `fault` on or off on its unit `unit`.
     fn apply(&mut self, fault: FaultId, unit: u32, on: bool, sched: &mut Scheduler<Event>) {
         let target = self.faults.runtime[fault].units[unit as usize];
-        let now = sched.now();
-        match &self.scenario.faults[fault.index()].kind {
-            FaultKind::Crash | FaultKind::ChaosMonkey { .. } => {
-                let target = target.replica();
-                let r = &mut self.replicas[target];
-                let service = r.service;
+        match (&self.scenario.faults[fault.index()].kind, target) {
+            (FaultKind::Crash | FaultKind::ChaosMonkey { .. }, Unit::Replica(r)) => {
+                self.crash(r, on, sched)
+            }
+            (FaultKind::Hang, Unit::Replica(r)) => self.hang(r, on, sched),
+            (FaultKind::Slow { factor }, Unit::Replica(r)) => {
+                let slow = &mut self.replicas[r].slow;
                 if on {
-                    r.crashed += 1;
-                    if r.crashed == 1 {
-                        self.services[service].recorder.replica_down(now);
-                        self.kill_jobs(target, sched);
-                    }
+                    slow.push((fault, *factor));
                 } else {
-                    r.crashed -= 1;
-                    if r.crashed == 0 {
-                        self.services[service].recorder.replica_up(now);
-                        self.guards.restart(target, now);
-                    }
+                    slow.retain(|(f, _)| *f != fault);
                 }
             }
-            FaultKind::Hang => {
-                let target = target.replica();
-                let r = &mut self.replicas[target];
+            (FaultKind::Errors { rate, first_n }, Unit::Replica(r)) => {
+                let brownouts = &mut self.replicas[r].brownouts;
                 if on {
-                    r.hung += 1;
-                    if r.hung == 1 {
-                        r.hang_started = now;
-                    }
-                } else {
-                    r.hung -= 1;
-                    if r.hung == 0 {
-                        self.resume(target, sched);
-                    }
-                }
-            }
-            FaultKind::Slow { factor } => {
-                let r = &mut self.replicas[target.replica()];
-                if on {
-                    r.slow.push((fault, *factor));
-                } else {
-                    r.slow.retain(|(f, _)| *f != fault);
-                }
-            }
-            FaultKind::Errors { rate, first_n } => {
-                let r = &mut self.replicas[target.replica()];
-                if on {
-                    r.brownouts.push(Brownout {
+                    brownouts.push(Brownout {
                         fault,
                         unit,
                         rate: *rate,
                         left: *first_n,
                     });
                 } else {
-                    r.brownouts.retain(|b| b.fault != fault);
+                    brownouts.retain(|b| b.fault != fault);
                 }
             }
-            FaultKind::Latency { .. } | FaultKind::Loss { .. } => {
-                let Unit::Edge(edge) = target else {
-                    unreachable!("a link fault acts on an edge")
-                };
-                let e = &mut self.topology.edges[edge];
+            (FaultKind::Latency { .. } | FaultKind::Loss { .. }, Unit::Edge(e)) => {
+                let faults = &mut self.topology.edges[e].faults;
                 if on {
-                    e.faults.push(fault);
+                    faults.push(fault);
                 } else {
-                    e.faults.retain(|f| *f != fault);
+                    faults.retain(|f| *f != fault);
                 }
             }
-            FaultKind::Partition { .. } => {
+            (FaultKind::Partition { .. }, Unit::Network) => {
+                let active = &mut self.faults.active_partitions;
                 if on {
-                    self.faults.active_partitions.push(fault);
+                    active.push(fault);
                 } else {
-                    self.faults.active_partitions.retain(|f| *f != fault);
+                    active.retain(|f| *f != fault);
                 }
+            }
+            (kind, unit) => unreachable!("fault {kind:?} resolved to unit {unit:?}"),
+        }
+    }
+
+    /// A crash of `replica` starts (`on`) or ends: the first kills its work and marks it
+    /// down; the last brings it back up with fresh policy state (a restarted process).
+    fn crash(&mut self, replica: ReplicaId, on: bool, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let r = &mut self.replicas[replica];
+        let service = r.service;
+        if on {
+            r.crashed += 1;
+            if r.crashed == 1 {
+                self.services[service].recorder.replica_down(now);
+                self.kill_jobs(replica, sched);
+            }
+        } else {
+            r.crashed -= 1;
+            if r.crashed == 0 {
+                self.services[service].recorder.replica_up(now);
+                self.guards.restart(replica, now);
+            }
+        }
+    }
+
+    /// A hang of `replica` starts (`on`) or ends: the first freezes the process; the last
+    /// resumes what it held.
+    fn hang(&mut self, replica: ReplicaId, on: bool, sched: &mut Scheduler<Event>) {
+        let r = &mut self.replicas[replica];
+        if on {
+            r.hung += 1;
+            if r.hung == 1 {
+                r.hang_started = sched.now();
+            }
+        } else {
+            r.hung -= 1;
+            if r.hung == 0 {
+                self.resume(replica, sched);
             }
         }
     }

@@ -24,6 +24,7 @@
 
 mod admission;
 mod attempts;
+mod build;
 mod call_state;
 mod calls;
 pub mod client;
@@ -47,7 +48,7 @@ mod waiter;
 
 use crate::engine::{Scheduler, SimDuration, SimRng, SimTime, World};
 use crate::metrics::policy_log::PolicyCounts;
-use crate::metrics::{BucketId, Recorder, RunMetrics, ServiceRecorder};
+use crate::metrics::{BucketId, Recorder, RunMetrics};
 use crate::scenario::{Arrival, Scenario};
 pub use event::{Caller, Event};
 use faults::FaultState;
@@ -55,7 +56,7 @@ use guards::Guards;
 use ids::{ClientId, EdgeId, Id, IdVec, LaneId, ReplicaId, ServiceId};
 use policies::CallState;
 use replica::Replica;
-use service::{Call, Service};
+use service::Service;
 use slab::{Key, Slab};
 use timers::Timers;
 use topology::Topology;
@@ -148,56 +149,13 @@ impl<'s> Model<'s> {
     /// client's first requests and each fault's first transition.
     pub fn new(scenario: &'s Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Self {
         let end = SimTime(scenario.duration.as_nanos());
-        let mut first_replica: IdVec<ServiceId, ReplicaId> = IdVec::new();
-        let mut replicas: IdVec<ReplicaId, Replica> = IdVec::new();
-        for (s, spec) in scenario.services.iter().enumerate() {
-            first_replica.push(ReplicaId::from_index(replicas.len()));
-            for r in 0..spec.replicas {
-                let rng = SimRng::new(seed, names::replica(&spec.name, r).stream());
-                let hint = spec.queue.map_or(64, |q| q.min(1024)) as usize;
-                replicas.push(Replica::new(ServiceId::from_index(s), rng, hint));
-            }
-        }
+        let (first_replica, replicas) = build::replicas(scenario, seed);
         let topology = Topology::build(scenario, seed);
         let faults = FaultState::build(scenario, seed, &first_replica, &topology);
+        // Timer lanes are made in this order: clients' timeouts, then call entries'.
         let mut timers = Timers::default();
-        let clients = scenario
-            .clients
-            .iter()
-            .zip(&topology.client_edge)
-            .map(|(c, &edge)| ClientState {
-                rng: SimRng::new(seed, names::client(&c.name).stream()),
-                edge,
-                lane: timers.lane_for(c.timeout),
-                has_policy: !c.policy.is_plain(),
-            })
-            .collect();
-        let services = scenario
-            .services
-            .iter()
-            .zip(&topology.call_edges)
-            .zip(&first_replica)
-            .map(|((spec, edges), &first)| {
-                let calls = spec
-                    .calls
-                    .iter()
-                    .zip(edges)
-                    .map(|(c, &edge)| Call {
-                        edge,
-                        lane: timers.lane_for(c.timeout),
-                        has_policy: !c.policy.is_plain(),
-                        propagate: c.policy.propagate_deadline,
-                    })
-                    .collect();
-                let recorder = ServiceRecorder::new(
-                    scenario.warmup,
-                    scenario.duration,
-                    scenario.bucket,
-                    spec.replicas,
-                );
-                Service::new(spec, first, calls, recorder)
-            })
-            .collect();
+        let clients = build::clients(scenario, seed, &topology, &mut timers);
+        let services = build::services(scenario, &topology, &first_replica, &mut timers);
         let mut model = Model {
             scenario,
             end,

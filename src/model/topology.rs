@@ -7,10 +7,18 @@ use crate::distribution::Distribution;
 use crate::engine::SimRng;
 use crate::scenario::{Endpoint, Scenario};
 
-/// The hop from one caller (client or service) to one service, used both ways.
+/// What a hop leads to. Services are the only kind today; a second kind (a queue) is a
+/// variant here, and its arm where [`Model::dispatch_with`](super::Model) sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A service: the message goes to one of its replicas.
+    Service(ServiceId),
+}
+
+/// The hop from one caller (client or service) to one target, used both ways.
 pub struct Edge {
-    /// The called service.
-    pub target: ServiceId,
+    /// What it leads to.
+    pub target: Target,
     /// One-way latency of each message on this hop.
     pub latency: Distribution,
     /// Draws latencies; named `caller->callee`, so it never depends on declaration order.
@@ -52,7 +60,7 @@ impl Topology {
             let name = names::link(endpoint_name(scenario, from), &scenario.services[to].name);
             pairs.push((from, to));
             edges.push(Edge {
-                target: ServiceId::from_index(to),
+                target: Target::Service(ServiceId::from_index(to)),
                 latency,
                 rng: SimRng::new(seed, name.stream()),
                 cursor: 0,
