@@ -5,12 +5,12 @@ use super::event::Event;
 use super::ids::{ClientId, EntryId, GuardId, Id, IdVec, ReplicaId, ServiceId};
 use super::names::{self, Name};
 use crate::engine::{Scheduler, SimDuration, SimRng, SimTime};
-use crate::metrics::histogram::LogHistogram;
 use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
 use crate::policy::breaker::{Breaker, Permit};
 use crate::policy::budget::Budget;
+use crate::policy::hedge::HedgeDelay;
 use crate::scenario::Scenario;
-use crate::scenario::policy::{CallPolicy, HedgeAfter};
+use crate::scenario::policy::CallPolicy;
 
 /// One caller-and-target's breaker and budget.
 struct Guard {
@@ -22,41 +22,51 @@ struct Guard {
     /// logged.
     pending_level: Option<(u64, SimTime, f64)>,
     /// When to hedge, if the site hedges.
-    hedge: Option<HedgeTracker>,
+    hedge: Option<HedgeDelay>,
     /// The policies it was built from, to build it afresh when its process restarts.
     policy: CallPolicy,
 }
 
-/// Latencies needed before a percentile-based hedge delay is known, and between refreshes.
-const HEDGE_SAMPLES: u64 = 20;
-
-/// The hedge delay of a site: fixed, or a running percentile of its successful attempts.
-struct HedgeTracker {
-    after: HedgeAfter,
-    latencies: LogHistogram<2>,
-    delay: Option<SimDuration>,
-}
-
-impl HedgeTracker {
-    fn new(after: HedgeAfter) -> Self {
-        HedgeTracker {
-            after,
-            latencies: LogHistogram::new(),
-            delay: match after {
-                HedgeAfter::Fixed(d) => Some(d),
-                HedgeAfter::Percentile(_) => None,
-            },
+impl Guard {
+    /// A fresh guard for `policy` at `site`, drawing from the site's stream of the run
+    /// seeded with `seed`.
+    fn new(policy: &CallPolicy, site: &Name, seed: u64) -> Self {
+        Guard {
+            rng: SimRng::new(seed, site.stream()),
+            breaker: policy.breaker.clone().map(|b| {
+                Breaker::new(b)
+                    .with_growth(policy.breaker_growth)
+                    .with_timers(policy.breaker_timers)
+            }),
+            budget: policy.budget.clone().map(Budget::new),
+            pending_level: None,
+            hedge: policy.hedge.map(|h| HedgeDelay::new(h.after)),
+            policy: policy.clone(),
         }
     }
+}
 
-    fn note(&mut self, took: SimDuration) {
-        if let HedgeAfter::Percentile(p) = self.after {
-            self.latencies.record(took.as_nanos());
-            if self.latencies.len().is_multiple_of(HEDGE_SAMPLES) {
-                self.delay = Some(SimDuration(self.latencies.quantile(p)));
+/// For each call entry of a service, its guard's position among one replica's guards, and
+/// the entries that have a guard of their own: an entry with `scope = "target"` uses the
+/// guard of the first such entry to the same target; every other entry has its own.
+fn shared_offsets(calls: &[crate::scenario::CallSpec]) -> (Vec<u32>, Vec<usize>) {
+    let mut offsets: Vec<u32> = Vec::with_capacity(calls.len());
+    let mut own = Vec::new();
+    for (k, call) in calls.iter().enumerate() {
+        let shared_with = call.policy.breaker_per_target.then(|| {
+            calls[..k]
+                .iter()
+                .position(|e| e.to == call.to && e.policy.breaker_per_target)
+        });
+        match shared_with.flatten() {
+            Some(j) => offsets.push(offsets[j]),
+            None => {
+                offsets.push(own.len() as u32);
+                own.push(k);
             }
         }
     }
+    (offsets, own)
 }
 
 /// Every guard of a run.
@@ -81,61 +91,37 @@ impl Guards {
     pub fn build(scenario: &Scenario, seed: u64) -> Self {
         let mut guards: IdVec<GuardId, Guard> = IdVec::new();
         let mut sites: Vec<String> = Vec::new();
-        let make = |p: &CallPolicy, site: &Name| Guard {
-            rng: SimRng::new(seed, site.stream()),
-            breaker: p.breaker.clone().map(|b| {
-                Breaker::new(b)
-                    .with_growth(p.breaker_growth)
-                    .with_timers(p.breaker_timers)
-            }),
-            budget: p.budget.clone().map(Budget::new),
-            pending_level: None,
-            hedge: p.hedge.map(|h| HedgeTracker::new(h.after)),
-            policy: p.clone(),
+        let mut add = |policy: &CallPolicy, site: Name| {
+            guards.push(Guard::new(policy, &site, seed));
+            sites.push(site.into_string());
         };
         for c in &scenario.clients {
-            let site = names::client_site(&c.name, &scenario.services[c.target].name);
-            guards.push(make(&c.policy, &site));
-            sites.push(site.into_string());
+            add(
+                &c.policy,
+                names::client_site(&c.name, &scenario.services[c.target].name),
+            );
         }
         let mut replica_base = IdVec::new();
         let mut replica_service = IdVec::new();
         let mut call_offset = IdVec::new();
         let mut guards_per_replica = IdVec::new();
+        let mut next = GuardId::from_index(scenario.clients.len());
         for (si, s) in scenario.services.iter().enumerate() {
-            // An entry with `scope = "target"` uses the guard of the first such entry to the
-            // same target; every other entry has its own.
-            let shared_with = |k: usize| {
-                let call = &s.calls[k];
-                call.policy.breaker_per_target.then(|| {
-                    s.calls[..k]
-                        .iter()
-                        .position(|e| e.to == call.to && e.policy.breaker_per_target)
-                })?
-            };
-            let mut offsets: Vec<u32> = Vec::with_capacity(s.calls.len());
-            let mut own = Vec::new();
-            for k in 0..s.calls.len() {
-                match shared_with(k) {
-                    Some(j) => offsets.push(offsets[j]),
-                    None => {
-                        offsets.push(own.len() as u32);
-                        own.push(k);
-                    }
-                }
-            }
+            let (offsets, own) = shared_offsets(&s.calls);
             for r in 0..s.replicas {
-                replica_base.push(GuardId::from_index(guards.len()));
+                replica_base.push(next);
                 replica_service.push(ServiceId::from_index(si));
                 for &k in &own {
                     let call = &s.calls[k];
                     let target = &scenario.services[call.to].name;
                     let repeated = !call.policy.breaker_per_target
                         && s.calls.iter().filter(|c| c.to == call.to).count() > 1;
-                    let site = names::call_site(&s.name, r, target, repeated.then_some(k));
-                    guards.push(make(&call.policy, &site));
-                    sites.push(site.into_string());
+                    add(
+                        &call.policy,
+                        names::call_site(&s.name, r, target, repeated.then_some(k)),
+                    );
                 }
+                next = next.plus(own.len() as u32);
             }
             call_offset.push(IdVec::from(offsets));
             guards_per_replica.push(own.len() as u32);
@@ -200,7 +186,7 @@ impl Guards {
                 b.reset();
             }
             g.budget = g.policy.budget.clone().map(Budget::new);
-            g.hedge = g.policy.hedge.map(|h| HedgeTracker::new(h.after));
+            g.hedge = g.policy.hedge.map(|h| HedgeDelay::new(h.after));
             if !was_closed {
                 self.log.events.push(PolicyEvent {
                     time: now,
@@ -288,7 +274,10 @@ impl Guards {
 
     /// The guard's current hedge delay, if it hedges and the delay is known.
     pub fn hedge_delay(&self, guard: GuardId) -> Option<SimDuration> {
-        self.guards[guard].hedge.as_ref().and_then(|h| h.delay)
+        self.guards[guard]
+            .hedge
+            .as_ref()
+            .and_then(HedgeDelay::delay)
     }
 
     /// Notes a successful attempt's latency, for percentile-based hedging.

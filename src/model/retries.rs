@@ -4,9 +4,10 @@
 
 use super::call_state::{CallState, Site, reason};
 use super::event::{Caller, Event};
+use super::ids::GuardId;
 use super::slab::Key;
 use super::{JobState, Model};
-use crate::engine::{Scheduler, SimDuration};
+use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::outcome::Outcome;
 use crate::policy::backoff;
 use crate::scenario::policy::{Pushback, RetryPolicy};
@@ -38,38 +39,13 @@ impl Model<'_> {
         }
         let (wait, previous, backoff_from) = self.retry_wait(site, retry, &cs, tries, outcome);
         if now + wait >= cs.deadline {
-            // No retry fits before the deadline. As in gRPC, where the deadline covers the
-            // whole chain of attempts, the call then fails at its deadline, as a timeout
-            // (deadline exceeded): its own deadline timer ends it. A limit inherited by
-            // deadline propagation has no timer here: the call ends at once.
-            let own = self
-                .site_policy(site)
-                .deadline
-                .is_some_and(|d| cs.started + d == cs.deadline);
-            if own {
-                self.policy_calls.live_mut(key).waiting_retry = true;
-            } else {
-                self.finish_policy_call(owner, outcome, sched);
-            }
+            self.no_retry_fits(owner, key, site, &cs, outcome, sched);
             return;
         }
-        let mut cost = 0.0;
-        let (allowed, holds) = match self.guards.budget(cs.guard) {
-            Some(b) => (b.try_retry(now, outcome, &mut cost), b.holds_retries()),
-            None => (true, false),
-        };
-        self.guards.note_level(cs.guard, now);
-        let counted = self.counted(now);
-        if !allowed {
-            if counted {
-                self.policy_counts.budget_refused += 1;
-            }
+        let Some((cost, holds)) = self.pay_for_retry(cs.guard, now, outcome) else {
             self.finish_policy_call(owner, outcome, sched);
             return;
-        }
-        if counted {
-            self.policy_counts.retries += 1;
-        }
+        };
         let cs = self.policy_calls.live_mut(key);
         cs.previous_wait = previous;
         cs.budget_cost = cost;
@@ -87,6 +63,58 @@ impl Model<'_> {
             },
         };
         sched.after(wait, event);
+    }
+
+    /// No retry fits before the deadline. As in gRPC, where the deadline covers the whole
+    /// chain of attempts, the call then fails at its deadline, as a timeout (deadline
+    /// exceeded): its own deadline timer ends it. A limit inherited by deadline propagation
+    /// has no timer here: the call ends at once, with the last attempt's `outcome`.
+    fn no_retry_fits(
+        &mut self,
+        owner: Caller,
+        key: Key,
+        site: Site,
+        cs: &CallState,
+        outcome: Outcome,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let own = self
+            .site_policy(site)
+            .deadline
+            .is_some_and(|d| cs.started + d == cs.deadline);
+        if own {
+            self.policy_calls.live_mut(key).waiting_retry = true;
+        } else {
+            self.finish_policy_call(owner, outcome, sched);
+        }
+    }
+
+    /// Asks `guard`'s retry budget for a retry after `outcome` at `now`, and counts the
+    /// answer: `None` when refused, else what the retry withdrew (quota budgets) and
+    /// whether it holds a place until its outcome (concurrency budgets).
+    fn pay_for_retry(
+        &mut self,
+        guard: GuardId,
+        now: SimTime,
+        outcome: Outcome,
+    ) -> Option<(f64, bool)> {
+        let mut cost = 0.0;
+        let (allowed, holds) = match self.guards.budget(guard) {
+            Some(b) => (b.try_retry(now, outcome, &mut cost), b.holds_retries()),
+            None => (true, false),
+        };
+        self.guards.note_level(guard, now);
+        let counted = self.counted(now);
+        if !allowed {
+            if counted {
+                self.policy_counts.budget_refused += 1;
+            }
+            return None;
+        }
+        if counted {
+            self.policy_counts.retries += 1;
+        }
+        Some((cost, holds))
     }
 
     /// The wait before retry number `tries` of call `cs` after `outcome`, with the new

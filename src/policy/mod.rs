@@ -1,7 +1,8 @@
 //! Resilience policies on the path of a call: retry waits (backoff and jitter), retry
-//! budgets and circuit breakers, each a small state machine named after the library whose
+//! budgets, circuit breakers and hedge delays, each a small state machine named after the library whose
 //! documented behaviour it follows (see each module's docs for where it differs).
 
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
+pub mod hedge;
