@@ -12,6 +12,36 @@
 //! are addressed by generational keys, so whichever of the two comes second, or an answer to
 //! a caller that a crash has killed, is recognised as stale and dropped.
 //!
+//! # Where things are
+//!
+//! | file | owns |
+//! |---|---|
+//! | `mod.rs` | the [`Model`], its records (requests, jobs), clients' sends, the event dispatch |
+//! | `build.rs` | building replicas, clients and services from the scenario |
+//! | `ids.rs` | typed ids (`ClientId`, `ReplicaId`, `EdgeId`, ...) and `IdVec` |
+//! | `names.rs` | entity names and the random stream each is keyed by |
+//! | `event.rs` | the closed list of events |
+//! | `waiter.rs` | who waits for an answer, its attempt counter, staleness of answers and timers |
+//! | `topology.rs`, `network.rs` | hops and their targets; latency, link faults, partitions |
+//! | `calls.rs` | sending (target, replica choice), answering, timeouts |
+//! | `timers.rs` | timeout lanes: one queue event per lane front, not per call |
+//! | `serve.rs`, `replica.rs`, `service.rs` | arrival, waiting room, workers, completion, crash and hang effects |
+//! | `client.rs` | arrival processes (open loop, phases, closed loop) |
+//! | `faults.rs` | fault plans and their effects |
+//! | `policies.rs` | the life of a call with policies, and its end (fallback, deadline, crash) |
+//! | `call_state.rs` | a call's policy state and its site |
+//! | `attempts.rs` | attempts and hedges |
+//! | `admission.rs` | admission gates (the breaker; bulkheads and rate limiters next) |
+//! | `retries.rs` | retry decisions, waits, pushback, budgets |
+//! | `guards.rs` | per caller-and-target breakers, budgets, hedge delays, their log |
+//! | `idempotency.rs` | idempotency keys, duplicates, stored answers |
+//! | `slab.rs` | generational slabs for requests, jobs and call states |
+//! | `describe.rs` | what the model holds and what an event is about, for limit messages |
+//!
+//! A new admission policy is a `Gate` variant (`scenario/policy.rs`) and its arm in
+//! `admission.rs`; a new kind of target (a queue) is a `Target` variant (`topology.rs`) and
+//! its arm in `Model::dispatch_with` (`calls.rs`).
+//!
 //! # Speed
 //!
 //! The common path of a request (send, serve, answer, record) is inlined into one function
