@@ -177,6 +177,7 @@ impl Model<'_> {
             attempt,
             sent: now,
             grant,
+            sent_to: None,
         };
         cs.outstanding += 1;
         let guard = cs.guard;
@@ -222,16 +223,24 @@ impl Model<'_> {
     ) {
         let now = sched.now();
         let policy = self.site_policy(site);
-        let (edge, lane, timeout) = match site {
-            Site::Client(c) => {
+        let (edge, lane, timeout, balancer) = match (site, owner) {
+            (Site::Client(c), _) => {
                 let cl = &self.clients[c];
-                (cl.edge, cl.lane, self.scenario.clients[c.index()].timeout)
+                let balancer = self.balancers.of_client(c);
+                (
+                    cl.edge,
+                    cl.lane,
+                    self.scenario.clients[c.index()].timeout,
+                    balancer,
+                )
             }
-            Site::Call(s, k) => {
+            (Site::Call(s, k), Caller::Job(job)) => {
                 let call = self.services[s].calls[k];
                 let timeout = self.scenario.services[s.index()].calls[k.index()].timeout;
-                (call.edge, call.lane, timeout)
+                let balancer = self.balancers.of_call(s, self.jobs.live(job).replica, k);
+                (call.edge, call.lane, timeout, balancer)
             }
+            (Site::Call(..), Caller::Request(_)) => unreachable!("a call entry's caller is a job"),
         };
         let cs = self.policy_calls.live(key);
         let give_up = if policy.propagate_deadline {
@@ -241,7 +250,8 @@ impl Model<'_> {
         };
         let other_host = policy.retry.as_ref().is_some_and(|r| r.other_host);
         let avoid = if other_host { cs.tried } else { 0 };
-        let offset = self.dispatch_with(owner, attempt, edge, lane, give_up, avoid, sched);
+        let offset =
+            self.dispatch_with(owner, attempt, edge, lane, balancer, give_up, avoid, sched);
         if other_host && let Some(cs) = self.policy_calls.get_mut(key) {
             cs.tried |= 1 << (offset % 64);
         }
@@ -289,9 +299,15 @@ impl Model<'_> {
             .find(|s| s.live && s.attempt == attempt)
             .expect("an outstanding attempt");
         slot.live = false;
-        let Slot { sent, grant, .. } = *slot;
+        let Slot {
+            sent,
+            grant,
+            sent_to,
+            ..
+        } = *slot;
         cs.outstanding -= 1;
         let cs = *cs;
+        self.settle_route(sent_to, Some(now - sent), now);
         let site = self.site_of(owner);
         let success = outcome.is_success();
         self.settle(site, cs.guard, grant, now - sent, outcome, sched);

@@ -3,6 +3,7 @@
 
 use super::Model;
 use super::admission::Grant;
+use super::balancer::SentTo;
 use super::event::Caller;
 use super::ids::{ClientId, EntryId, GuardId, ServiceId};
 use crate::engine::{SimDuration, SimTime};
@@ -57,6 +58,8 @@ pub(super) struct Slot {
     pub(super) sent: SimTime,
     /// What the gates inside the retry granted this attempt.
     pub(super) grant: Grant,
+    /// Where it went, when its balancer tracks attempts.
+    pub(super) sent_to: Option<SentTo>,
 }
 
 impl CallState {

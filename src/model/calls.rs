@@ -1,8 +1,9 @@
 //! Calls between callers and services: sending with a timeout, answering, and deciding
 //! which of an answer and a timeout came first.
 
+use super::balancer::SentTo;
 use super::event::{Caller, Event};
-use super::ids::{EdgeId, LaneId, ReplicaId, ServiceId};
+use super::ids::{BalancerId, EdgeId, LaneId, ReplicaId, ServiceId};
 use super::network::{Leg, Node};
 use super::slab::Key;
 use super::topology::Target;
@@ -21,9 +22,19 @@ impl Model<'_> {
         attempt: u32,
         edge: EdgeId,
         lane: LaneId,
+        balancer: BalancerId,
         sched: &mut Scheduler<Event>,
     ) {
-        self.dispatch_with(caller, attempt, edge, lane, SimTime::MAX, 0, sched);
+        self.dispatch_with(
+            caller,
+            attempt,
+            edge,
+            lane,
+            balancer,
+            SimTime::MAX,
+            0,
+            sched,
+        );
     }
 
     /// [`Model::dispatch`] for an attempt whose callee must drop it, unserved, when a worker
@@ -38,6 +49,7 @@ impl Model<'_> {
         attempt: u32,
         edge: EdgeId,
         lane: LaneId,
+        balancer: BalancerId,
         give_up_at: SimTime,
         avoid: u64,
         sched: &mut Scheduler<Event>,
@@ -46,27 +58,34 @@ impl Model<'_> {
             .arm(lane, caller, TimerTag::Attempt(attempt), sched);
         match self.topology.edges[edge].target {
             Target::Service(service) => {
-                let (replica, offset) = self.pick_replica(edge, service, avoid);
+                let now = sched.now();
+                let (replica, offset) = self.pick_replica(balancer, service, avoid, now);
+                if self.balancers.get(balancer).tracks() {
+                    let to = SentTo {
+                        balancer,
+                        offset,
+                        at: now,
+                    };
+                    self.note_sent(caller, attempt, to);
+                }
                 self.send_to_replica(caller, attempt, edge, replica, give_up_at, sched);
                 offset
             }
         }
     }
 
-    /// The replica of `service` that the next message on `edge` goes to: the next in the
-    /// edge's round-robin order, with its position among the service's replicas. When it is
-    /// one of `avoid` (bit `i % 64` for position `i`), round robin selects once more
-    /// (Envoy's `previous_hosts` predicate with its default of one reselection).
+    /// The replica of `service` that `balancer` chooses for an attempt sent `now`, with
+    /// its position among the service's replicas, avoiding those in `avoid` if it can.
     #[inline(always)]
-    fn pick_replica(&mut self, edge: EdgeId, service: ServiceId, avoid: u64) -> (ReplicaId, u32) {
-        let e = &mut self.topology.edges[edge];
+    fn pick_replica(
+        &mut self,
+        balancer: BalancerId,
+        service: ServiceId,
+        avoid: u64,
+        now: SimTime,
+    ) -> (ReplicaId, u32) {
         let s = &self.services[service];
-        let mut offset = e.cursor % s.replicas;
-        e.cursor = e.cursor.wrapping_add(1);
-        if avoid & (1 << (offset % 64)) != 0 && s.replicas > 1 {
-            offset = e.cursor % s.replicas;
-            e.cursor = e.cursor.wrapping_add(1);
-        }
+        let offset = self.balancers.get(balancer).pick(s.replicas, avoid, now);
         (s.first_replica.plus(offset), offset)
     }
 
@@ -159,6 +178,7 @@ impl Model<'_> {
                     if self.requests.live(k).waiting.policy.is_some() {
                         self.attempt_done(to, attempt, outcome, sched);
                     } else {
+                        self.settle_plain(to, sched.now());
                         self.end_request(k, outcome, sched);
                     }
                 }
@@ -186,7 +206,10 @@ impl Model<'_> {
         }
         if self.jobs.live(k).waiting.policy.is_some() {
             self.attempt_done(Caller::Job(k), attempt, outcome, sched);
-        } else if outcome.is_success() {
+            return;
+        }
+        self.settle_plain(Caller::Job(k), sched.now());
+        if outcome.is_success() {
             self.next_call(k, sched);
         } else {
             // A failed call fails the caller's request with an error.
@@ -211,9 +234,15 @@ impl Model<'_> {
             (TimerTag::Attempt(attempt), _) if has_policy => {
                 self.attempt_done(to, attempt, Outcome::Timeout, sched)
             }
-            (_, Caller::Request(k)) => self.end_request(k, Outcome::Timeout, sched),
+            (_, Caller::Request(k)) => {
+                self.settle_plain(to, sched.now());
+                self.end_request(k, Outcome::Timeout, sched)
+            }
             // The service gives up on its dependency and answers its own caller with an error.
-            (_, Caller::Job(k)) => self.complete(k, Outcome::Error, sched),
+            (_, Caller::Job(k)) => {
+                self.settle_plain(to, sched.now());
+                self.complete(k, Outcome::Error, sched)
+            }
         }
     }
 

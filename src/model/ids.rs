@@ -86,6 +86,10 @@ id!(
     FaultId
 );
 id!(
+    /// A load balancer: a caller's (or a shared) view of one callee's replicas.
+    BalancerId
+);
+id!(
     /// A call entry of a service, by its position in the service's `calls`.
     EntryId
 );

@@ -54,6 +54,7 @@
 
 mod admission;
 mod attempts;
+mod balancer;
 mod build;
 mod call_state;
 mod calls;
@@ -168,6 +169,8 @@ pub struct Model<'s> {
     policy_calls: Slab<CallState>,
     /// Breakers and budgets per caller and target.
     guards: Guards,
+    /// Load balancers per caller and target (or shared per target).
+    balancers: balancer::Balancers,
     /// What the policies did.
     policy_counts: PolicyCounts,
     /// Idempotency keys, when some call site retries (else `None`: nothing to track).
@@ -201,6 +204,7 @@ impl<'s> Model<'s> {
             sent: 0,
             policy_calls: Slab::new(),
             guards: Guards::build(scenario, seed),
+            balancers: balancer::Balancers::build(scenario, seed),
             policy_counts: PolicyCounts::default(),
             idem: scenario.can_repeat().then(idempotency::Tracker::default),
         };
@@ -308,7 +312,8 @@ impl<'s> Model<'s> {
             let guard = self.guards.of_client(client);
             self.begin_policy_call(Caller::Request(request), guard, SimTime::MAX, sched);
         } else {
-            self.dispatch(Caller::Request(request), 0, edge, lane, sched);
+            let balancer = self.balancers.of_client(client);
+            self.dispatch(Caller::Request(request), 0, edge, lane, balancer, sched);
         }
         if let Some(t) = next {
             sched.at(t, Event::Send { client });

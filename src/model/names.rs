@@ -125,11 +125,28 @@ pub fn fault_unit(fault: &str, unit: &str) -> Name {
     }
 }
 
-/// Balancer `name` (reserved for load balancing: no balancer draws yet).
-pub fn balancer(name: &str) -> Name {
+/// The load balancer of client `client` for its `target`: `web->api`.
+pub fn client_balancer(client: &str, target: &str) -> Name {
     Name {
         space: Namespace::Balancer,
-        text: name.to_string(),
+        text: format!("{client}->{target}"),
+    }
+}
+
+/// The load balancer of replica `index` of `service` for its calls to `target`:
+/// `api[0]->db`.
+pub fn call_balancer(service: &str, index: u32, target: &str) -> Name {
+    Name {
+        space: Namespace::Balancer,
+        text: format!("{service}[{index}]->{target}"),
+    }
+}
+
+/// The balancer of `target` shared by its callers (`scope = "shared"`): `db`.
+pub fn shared_balancer(target: &str) -> Name {
+    Name {
+        space: Namespace::Balancer,
+        text: target.to_string(),
     }
 }
 
@@ -176,7 +193,10 @@ mod tests {
                 "the stream of {name} changed"
             );
         }
-        assert_eq!(balancer("api").stream().number(), 7_875_346_506_147_776_107);
+        assert_eq!(
+            shared_balancer("api").stream().number(),
+            7_875_346_506_147_776_107
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::Model;
 use super::call_state::reason;
 use super::event::{Caller, Event};
 use super::slab::Key;
-use crate::engine::Scheduler;
+use crate::engine::{Scheduler, SimTime};
 use crate::outcome::Outcome;
 
 pub use super::call_state::CallState;
@@ -25,12 +25,13 @@ impl Model<'_> {
     /// A crash killed the job that owned call state `key`: the call ends without outcomes,
     /// and its attempts give back what the gates granted them, as does the call itself for
     /// gates outside the retry (during a retry wait no attempt holds anything).
-    pub(super) fn abandon_policy_call(&mut self, key: Key) {
+    pub(super) fn abandon_policy_call(&mut self, key: Key, now: SimTime) {
         self.release_retry(key);
         if let Some(cs) = self.policy_calls.remove(key) {
             for slot in cs.live_slots() {
                 self.give_back(cs.guard, slot.grant);
                 self.cut_attempt(cs.guard);
+                self.settle_route(slot.sent_to, None, now);
             }
             self.give_back(cs.guard, cs.call_grant);
         }
@@ -64,6 +65,7 @@ impl Model<'_> {
         // off by the deadline count as failures, so the gates see them.
         for slot in cs.live_slots() {
             self.cut_attempt(cs.guard);
+            self.settle_route(slot.sent_to, None, now);
             if outcome.is_success() {
                 self.give_back(cs.guard, slot.grant);
             } else {

@@ -227,7 +227,8 @@ impl Model<'_> {
                     let guard = self.guards.of_call(j.replica, index);
                     self.begin_policy_call(Caller::Job(key), guard, inherited, sched);
                 } else {
-                    self.dispatch(Caller::Job(key), attempt, edge, lane, sched);
+                    let balancer = self.balancers.of_call(service, j.replica, index);
+                    self.dispatch(Caller::Job(key), attempt, edge, lane, balancer, sched);
                 }
             }
             None => {
@@ -287,8 +288,9 @@ impl Model<'_> {
             let j = self.jobs.remove(k).expect("live job");
             self.forget_key(k, replica, None, now);
             if let Some(state) = j.waiting.policy {
-                self.abandon_policy_call(state);
+                self.abandon_policy_call(state, now);
             }
+            self.settle_route(j.waiting.sent_to, None, now);
             let held_worker = matches!(j.state, JobState::Serving | JobState::Calling);
             if held_worker {
                 self.replicas[replica].busy -= 1;

@@ -1,5 +1,5 @@
 //! The hops of the model: one edge per (caller, callee service) pair, with its latency,
-//! its random stream and its round-robin cursor.
+//! its random stream and its link faults.
 
 use super::ids::{ClientId, EdgeId, FaultId, Id, IdVec, ServiceId};
 use super::names;
@@ -23,8 +23,6 @@ pub struct Edge {
     pub latency: Distribution,
     /// Draws latencies; named `caller->callee`, so it never depends on declaration order.
     pub rng: SimRng,
-    /// Next replica offset for round-robin balancing.
-    pub cursor: u32,
     /// Active link faults (latency, loss) on this hop, by fault index.
     pub faults: Vec<FaultId>,
 }
@@ -63,7 +61,6 @@ impl Topology {
                 target: Target::Service(ServiceId::from_index(to)),
                 latency,
                 rng: SimRng::new(seed, name.stream()),
-                cursor: 0,
                 faults: Vec::new(),
             })
         };

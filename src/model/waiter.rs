@@ -8,11 +8,13 @@
 //! call with policies may have several attempts outstanding (hedges): its [`CallState`]
 //! says which.
 
+use super::balancer::SentTo;
 use super::event::Caller;
 use super::ids::{EntryId, Id};
 use super::policies::CallState;
 use super::slab::{Key, Slab};
 use super::{Job, JobState, Model, Request};
+use crate::engine::{SimDuration, SimTime};
 
 /// What a caller keeps about the call it waits on.
 #[derive(Clone, Copy, Debug, Default)]
@@ -21,6 +23,9 @@ pub struct Waiting {
     pub attempt: u32,
     /// The state of the call's policies, when its call site has any.
     pub policy: Option<Key>,
+    /// Where its attempt went, when the balancer that chose the replica tracks attempts
+    /// (calls without policies; with policies, each attempt's slot says).
+    pub sent_to: Option<SentTo>,
 }
 
 /// What a timer entry stands for.
@@ -56,6 +61,50 @@ impl Model<'_> {
     #[inline(always)]
     pub(super) fn policy_key(&self, caller: Caller) -> Option<Key> {
         self.waiting(caller).and_then(|w| w.policy)
+    }
+
+    /// Notes where attempt `attempt` of `caller` went, for the balancer that chose it.
+    pub(super) fn note_sent(&mut self, caller: Caller, attempt: u32, to: SentTo) {
+        let waiting = self.waiting_mut(caller);
+        match waiting.policy {
+            None => waiting.sent_to = Some(to),
+            Some(p) => {
+                if let Some(slot) = self
+                    .policy_calls
+                    .live_mut(p)
+                    .slots
+                    .iter_mut()
+                    .find(|s| s.live && s.attempt == attempt)
+                {
+                    slot.sent_to = Some(to);
+                }
+            }
+        }
+    }
+
+    /// The caller settled the attempt that went `to` (answered or timed out after `took`,
+    /// or abandoned): its balancer learns it.
+    #[inline(always)]
+    pub(super) fn settle_route(
+        &mut self,
+        to: Option<SentTo>,
+        took: Option<SimDuration>,
+        now: SimTime,
+    ) {
+        if let Some(to) = to {
+            self.balancers
+                .get(to.balancer)
+                .settled(to.offset, took, now);
+        }
+    }
+
+    /// [`Model::settle_route`] for the attempt live `caller` waits on without policies,
+    /// answered or timed out `now`.
+    #[inline(always)]
+    pub(super) fn settle_plain(&mut self, caller: Caller, now: SimTime) {
+        if let Some(to) = self.waiting_mut(caller).sent_to.take() {
+            self.settle_route(Some(to), Some(now - to.at), now);
+        }
     }
 
     /// True when `caller` still waits on what `tag` stands for.

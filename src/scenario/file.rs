@@ -60,6 +60,52 @@ pub struct ClientFile {
     pub fallback: Option<Spanned<FallbackFile>>,
     pub hedge: Option<Spanned<HedgeFile>>,
     pub order: Option<Spanned<Names>>,
+    pub load_balancer: Option<Spanned<BalancerValue>>,
+}
+
+/// `load_balancer = "p2c"` or `load_balancer = { kind = "p2c", choices = 3 }`.
+#[derive(Debug)]
+pub enum BalancerValue {
+    /// The kind's name alone, with its defaults.
+    Name(String),
+    /// A table with `kind` and its parameters.
+    Table(BalancerFile),
+}
+
+impl<'de> Deserialize<'de> for BalancerValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = BalancerValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a balancer's name, like \"p2c\", or a table, like { kind = \"p2c\", choices = 3 }")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(BalancerValue::Name(v.to_string()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                BalancerFile::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(BalancerValue::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A `load_balancer` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalancerFile {
+    pub kind: Option<Spanned<String>>,
+    pub choices: Option<Spanned<i64>>,
+    pub decay: Option<Spanned<DurationValue>>,
+    pub scope: Option<Spanned<String>>,
 }
 
 impl ClientFile {
@@ -114,6 +160,7 @@ pub struct ServiceFile {
     pub idempotent: Option<Spanned<bool>>,
     pub idempotency: Option<Spanned<IdempotencyFile>>,
     pub retry_after: Option<Spanned<DurationValue>>,
+    pub weights: Option<Spanned<Vec<Spanned<f64>>>>,
 }
 
 /// One entry of a service's `calls`.
@@ -130,6 +177,7 @@ pub struct CallFile {
     pub fallback: Option<Spanned<FallbackFile>>,
     pub hedge: Option<Spanned<HedgeFile>>,
     pub order: Option<Spanned<Names>>,
+    pub load_balancer: Option<Spanned<BalancerValue>>,
 }
 
 impl CallFile {

@@ -3,6 +3,7 @@
 //! Loading goes file text -> [`file::ScenarioFile`] (serde mirror, spans kept) ->
 //! [`validate`] (every problem collected, each with `FILE:LINE:COL`) -> [`Scenario`].
 
+pub mod balancer;
 pub mod diagnostic;
 pub mod expect;
 pub mod fault;
@@ -71,6 +72,8 @@ pub struct ClientSpec {
     pub timeout: SimDuration,
     /// Deadline, retries, breaker, fallback and hedging of the client's calls.
     pub policy: policy::CallPolicy,
+    /// How it chooses its target's replica.
+    pub balancer: balancer::BalancerSpec,
 }
 
 /// How a client's requests arrive.
@@ -156,6 +159,8 @@ pub struct ServiceSpec {
     /// The delay its refusals (a full queue) ask callers to wait before retrying, as an
     /// HTTP `Retry-After` header or gRPC's `grpc-retry-pushback-ms` does.
     pub retry_after: Option<SimDuration>,
+    /// Each replica's weight for weighted balancers (all 1 unless `weights` is given).
+    pub weights: Vec<f64>,
 }
 
 /// What a service does with a request whose idempotency key it has seen before.
@@ -182,6 +187,8 @@ pub struct CallSpec {
     pub timeout: SimDuration,
     /// Deadline, retries, breaker, fallback and hedging of the call.
     pub policy: policy::CallPolicy,
+    /// How the caller chooses the callee's replica.
+    pub balancer: balancer::BalancerSpec,
 }
 
 /// An endpoint of a link: a client or a service.

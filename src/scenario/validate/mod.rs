@@ -7,6 +7,7 @@
 //! call cycles. Every problem is collected; they are returned together, in file order.
 
 mod arrival;
+mod balancer;
 mod budget;
 mod distribution;
 mod expect;
@@ -167,6 +168,7 @@ impl Checker<'_> {
             .iter()
             .map(|s| self.service(s, &names))
             .collect();
+        self.consistent_balancers(client_files, &clients, service_files, &services);
         let links = self.links(&f.link, &names);
         let faults = self.faults(
             &f.fault,

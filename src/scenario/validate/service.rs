@@ -78,10 +78,12 @@ impl Checker<'_> {
                 )?;
                 let timeout = self.timeout(c.get_ref().timeout.as_ref());
                 let policy = self.call_policy(&c.get_ref().policy_keys());
+                let balancer = self.balancer(c.get_ref().load_balancer.as_ref());
                 self.service_ref(to, names, "calls").map(|to| CallSpec {
                     to,
                     timeout,
                     policy,
+                    balancer,
                 })
             })
             .collect();
@@ -116,6 +118,7 @@ impl Checker<'_> {
             r.get_ref().0
         });
         ServiceSpec {
+            weights: self.weights(f.weights.as_ref(), replicas),
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
             retry_after,
             replicas,

@@ -1,0 +1,83 @@
+//! Load balancers as validated plain data: how a caller chooses the replica of its callee
+//! for each attempt, and whose state the choice uses.
+
+use crate::engine::SimDuration;
+
+/// The balancing algorithm.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BalancerKind {
+    /// Each replica in turn (the default).
+    RoundRobin,
+    /// A replica drawn uniformly at random.
+    Random,
+    /// The replica with the fewest of this balancer's attempts in flight; ties broken by
+    /// a random draw (join the shortest queue, as this caller sees it).
+    LeastOutstanding,
+    /// `choices` replicas drawn at random (without repeats), the one with the fewest
+    /// attempts in flight taken (power of d choices; Envoy's `LEAST_REQUEST`).
+    PowerOfChoices {
+        /// Replicas compared (at least 2).
+        choices: u32,
+    },
+    /// Finagle's and Linkerd's peak-EWMA with power of two choices: two replicas drawn at
+    /// random, the one with the lower cost x (in flight + 1) taken, cost being a
+    /// peak-sensitive moving average of observed latency decaying over `decay`.
+    PeakEwma {
+        /// Finagle's `decayTime` (10 s).
+        decay: SimDuration,
+    },
+    /// Smooth weighted round robin (nginx, Envoy) over the callee's `weights`.
+    WeightedRoundRobin,
+}
+
+impl BalancerKind {
+    /// The kinds' names, as scenario files write them.
+    pub const NAMES: [&'static str; 6] = [
+        "round_robin",
+        "random",
+        "least_outstanding",
+        "p2c",
+        "peak_ewma",
+        "weighted_round_robin",
+    ];
+
+    /// True when the balancer counts its attempts in flight per replica (and learns
+    /// latencies): the model then tracks each attempt until its caller settles it.
+    pub fn tracks_attempts(self) -> bool {
+        matches!(
+            self,
+            BalancerKind::LeastOutstanding
+                | BalancerKind::PowerOfChoices { .. }
+                | BalancerKind::PeakEwma { .. }
+        )
+    }
+}
+
+/// Whose balancer state a caller uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BalancerScope {
+    /// Each calling client, and each calling replica, keeps its own (client-side
+    /// balancing, as gRPC and Finagle clients do).
+    Caller,
+    /// One balancer per callee, shared by every caller that says so (a front proxy or a
+    /// cloud load balancer).
+    Shared,
+}
+
+/// A caller's load balancer for one callee.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BalancerSpec {
+    /// The algorithm.
+    pub kind: BalancerKind,
+    /// Whose state it uses.
+    pub scope: BalancerScope,
+}
+
+impl Default for BalancerSpec {
+    fn default() -> Self {
+        BalancerSpec {
+            kind: BalancerKind::RoundRobin,
+            scope: BalancerScope::Caller,
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! `load_balancer` on clients and call entries, and `weights` on services.
+
+use super::Checker;
+use crate::engine::SimDuration;
+use crate::scenario::balancer::{BalancerKind, BalancerScope, BalancerSpec};
+use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
+use crate::scenario::file::{BalancerValue, ClientFile, ServiceFile};
+use crate::scenario::{ClientSpec, ServiceSpec};
+use std::ops::Range;
+use toml::Spanned;
+
+/// Finagle's `decayTime` for peak EWMA.
+const DEFAULT_DECAY: SimDuration = SimDuration::from_secs(10);
+
+impl Checker<'_> {
+    /// A caller's `load_balancer` (round robin, caller-scoped, when absent).
+    pub(super) fn balancer(&mut self, value: Option<&Spanned<BalancerValue>>) -> BalancerSpec {
+        let Some(v) = value else {
+            return BalancerSpec::default();
+        };
+        let span = v.span();
+        match v.get_ref() {
+            BalancerValue::Name(name) => self
+                .balancer_kind(name, span, None, None)
+                .map(|kind| BalancerSpec {
+                    kind,
+                    scope: BalancerScope::Caller,
+                })
+                .unwrap_or_default(),
+            BalancerValue::Table(t) => {
+                let Some(kind) = self.required(
+                    &t.kind,
+                    &span,
+                    "kind",
+                    "this load_balancer",
+                    &format!(
+                        "`kind = \"...\"` with one of: {}",
+                        name_list(BalancerKind::NAMES)
+                    ),
+                ) else {
+                    return BalancerSpec::default();
+                };
+                let scope = match t.scope.as_ref() {
+                    None => BalancerScope::Caller,
+                    Some(s) => match s.get_ref().as_str() {
+                        "caller" => BalancerScope::Caller,
+                        "shared" => BalancerScope::Shared,
+                        other => {
+                            self.error(s.span(), format!("unknown balancer scope \"{}\"; expected \"caller\" (each calling client or replica balances on its own, the default) or \"shared\" (one balancer per callee for every caller that says so, as a proxy)", shorten(other, 40)));
+                            BalancerScope::Caller
+                        }
+                    },
+                };
+                let kind = self
+                    .balancer_kind(
+                        kind.get_ref(),
+                        kind.span(),
+                        t.choices.as_ref(),
+                        t.decay.as_ref(),
+                    )
+                    .unwrap_or(BalancerKind::RoundRobin);
+                BalancerSpec { kind, scope }
+            }
+        }
+    }
+
+    /// The kind named `name` at `span`, with its parameters (refused on a kind that does
+    /// not take them).
+    fn balancer_kind(
+        &mut self,
+        name: &str,
+        span: Range<usize>,
+        choices: Option<&Spanned<i64>>,
+        decay: Option<&Spanned<crate::scenario::units::DurationValue>>,
+    ) -> Option<BalancerKind> {
+        let kind = match name {
+            "round_robin" => BalancerKind::RoundRobin,
+            "random" => BalancerKind::Random,
+            "least_outstanding" => BalancerKind::LeastOutstanding,
+            "p2c" => BalancerKind::PowerOfChoices {
+                choices: choices.map_or(2, |c| self.count(c, "choices", 2, 16)),
+            },
+            "peak_ewma" => BalancerKind::PeakEwma {
+                decay: match decay {
+                    None => DEFAULT_DECAY,
+                    Some(d) => self.positive_duration(d, "decay")?,
+                },
+            },
+            "weighted_round_robin" => BalancerKind::WeightedRoundRobin,
+            other => {
+                let hint = did_you_mean(other, BalancerKind::NAMES)
+                    .map(|k| format!("did you mean \"{k}\"? "))
+                    .unwrap_or_default();
+                self.error(
+                    span,
+                    format!(
+                        "unknown load balancer \"{}\"; {hint}expected one of: {}",
+                        shorten(other, 40),
+                        name_list(BalancerKind::NAMES)
+                    ),
+                );
+                return None;
+            }
+        };
+        if let (Some(c), false) = (choices, matches!(kind, BalancerKind::PowerOfChoices { .. })) {
+            self.error(c.span(), format!("`choices` applies to `kind = \"p2c\"`, not \"{name}\"; expected no `choices` here"));
+        }
+        if let (Some(d), false) = (decay, matches!(kind, BalancerKind::PeakEwma { .. })) {
+            self.error(d.span(), format!("`decay` applies to `kind = \"peak_ewma\"`, not \"{name}\"; expected no `decay` here"));
+        }
+        Some(kind)
+    }
+
+    /// A positive duration under `key`.
+    fn positive_duration(
+        &mut self,
+        d: &Spanned<crate::scenario::units::DurationValue>,
+        key: &str,
+    ) -> Option<SimDuration> {
+        if d.get_ref().0 == SimDuration::ZERO {
+            self.error(
+                d.span(),
+                format!("`{key}` is zero; expected a positive duration, like \"10s\""),
+            );
+            return None;
+        }
+        Some(d.get_ref().0)
+    }
+
+    /// Balancers that share state must agree: a service's call entries to one target use
+    /// one balancer per calling replica, and `scope = "shared"` balancers of one callee are
+    /// one balancer for every caller.
+    pub(super) fn consistent_balancers(
+        &mut self,
+        client_files: &[Spanned<ClientFile>],
+        clients: &[ClientSpec],
+        service_files: &[Spanned<ServiceFile>],
+        services: &[ServiceSpec],
+    ) {
+        if clients.len() != client_files.len() || services.len() != service_files.len() {
+            return;
+        }
+        // (target, spec, where it is written, whose: None for a client, else the service)
+        let mut all: Vec<(usize, BalancerSpec, Range<usize>, Option<usize>)> = Vec::new();
+        for (c, f) in clients.iter().zip(client_files) {
+            let span = f
+                .get_ref()
+                .load_balancer
+                .as_ref()
+                .map_or(f.span(), |b| b.span());
+            all.push((c.target, c.balancer, span, None));
+        }
+        for (si, (s, f)) in services.iter().zip(service_files).enumerate() {
+            if s.calls.len() != f.get_ref().calls.len() {
+                continue;
+            }
+            for (c, cf) in s.calls.iter().zip(&f.get_ref().calls) {
+                let span = cf
+                    .get_ref()
+                    .load_balancer
+                    .as_ref()
+                    .map_or(cf.span(), |b| b.span());
+                all.push((c.to, c.balancer, span, Some(si)));
+            }
+        }
+        for (i, (target, spec, span, whose)) in all.iter().enumerate() {
+            let clash = all[..i].iter().find(|(t, other, _, w)| {
+                t == target
+                    && other != spec
+                    && ((whose.is_some() && w == whose)
+                        || (spec.scope == BalancerScope::Shared
+                            && other.scope == BalancerScope::Shared))
+            });
+            if let Some((_, _, first, w)) = clash {
+                let (line, _) = self.map.position(first.start);
+                let why = if w == whose {
+                    "this service's calls to one target share each replica's balancer"
+                } else {
+                    "`scope = \"shared\"` balancers of one callee are one balancer"
+                };
+                self.error(
+                    span.clone(),
+                    format!("this load_balancer differs from the one at line {line}, but {why}; expected the same load_balancer on both"),
+                );
+            }
+        }
+    }
+
+    /// A service's `weights`: one positive number per replica (all 1 when absent).
+    pub(super) fn weights(
+        &mut self,
+        weights: Option<&Spanned<Vec<Spanned<f64>>>>,
+        replicas: u32,
+    ) -> Vec<f64> {
+        let Some(w) = weights else {
+            return vec![1.0; replicas as usize];
+        };
+        if w.get_ref().len() != replicas as usize {
+            self.error(
+                w.span(),
+                format!(
+                    "`weights` lists {} weight(s) for {replicas} replica(s); expected one weight per replica",
+                    w.get_ref().len()
+                ),
+            );
+            return vec![1.0; replicas as usize];
+        }
+        w.get_ref()
+            .iter()
+            .map(|x| {
+                let v = *x.get_ref();
+                if !(v.is_finite() && v > 0.0 && v <= 1e6) {
+                    self.error(x.span(), format!("a weight is {v}; expected a positive number up to 1000000, like 1 or 2.5"));
+                    1.0
+                } else {
+                    v
+                }
+            })
+            .collect()
+    }
+}
