@@ -331,3 +331,7 @@ fn level_event(site: GuardId, time: SimTime, value: f64) -> PolicyEvent {
         value: Some(value),
     }
 }
+
+#[cfg(test)]
+#[path = "guards_tests.rs"]
+mod tests;

@@ -256,3 +256,7 @@ impl Tracker {
         self.table.job_gone(key.root());
     }
 }
+
+#[cfg(test)]
+#[path = "idempotency_tests.rs"]
+mod tests;

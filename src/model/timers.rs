@@ -110,3 +110,7 @@ impl Timers {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "timers_tests.rs"]
+mod tests;
