@@ -135,10 +135,12 @@ impl KeyTable {
             .entry((key.root, key.path, service))
             .or_default();
         if let Some(ttl) = store {
-            if let Some((outcome, at)) = e.answer
-                && now < at + ttl
-            {
-                return Admission::Replay(outcome);
+            match e.answer {
+                Some((outcome, at)) if now < at + ttl => return Admission::Replay(outcome),
+                // Expired: the store has forgotten the key (Stripe prunes keys after 24 h),
+                // so this execution's answer is the one kept next.
+                Some(_) => e.answer = None,
+                None => {}
             }
             if e.executing > 0 {
                 return Admission::Conflict;

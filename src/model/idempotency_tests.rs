@@ -113,6 +113,32 @@ fn a_store_replays_the_first_answer_within_its_ttl() {
     );
 }
 
+/// Once a stored answer has expired, the store has forgotten the key (Stripe prunes keys
+/// after their 24 hours): a repeat executes again, and its own answer is the one replayed
+/// to the repeats within the next ttl.
+#[test]
+fn an_expired_answer_is_replaced_by_the_next_one() {
+    let ttl = Some(SimDuration::from_secs(10));
+    let mut t = Tracker::default();
+    let k = sent(&mut t, 0);
+    for job in 1..=3 {
+        t.job_created(job, k);
+    }
+    assert_eq!(t.admit(1, svc(0), ttl, at(0)), EXECUTE);
+    t.job_gone(1, svc(0), Some(Outcome::Error), at(1));
+    assert_eq!(
+        t.admit(2, svc(0), ttl, at(20)),
+        DUPLICATE,
+        "expired: executes again"
+    );
+    t.job_gone(2, svc(0), Some(Outcome::Ok), at(21));
+    assert_eq!(
+        t.admit(3, svc(0), ttl, at(22)),
+        Admission::Replay(Outcome::Ok),
+        "the new answer is kept"
+    );
+}
+
 /// With a store, a repeat that arrives while the first execution runs gets a conflict, and
 /// a conflicted repeat leaving does not end that execution: the next repeat conflicts too.
 /// Once the first answers, repeats get its answer.

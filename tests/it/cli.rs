@@ -125,7 +125,10 @@ fn a_run_over_its_event_budget_stops_with_a_clear_error() {
         .split("the work still going on: ")
         .nth(1)
         .expect("what is going on");
-    assert!(going_on.contains("client `web` sends a request"), "{stderr}");
+    assert!(
+        going_on.contains("client `web` sends a request"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
