@@ -4,7 +4,7 @@
 //! A request holds one worker of one replica from the start of its service until its answer
 //! is sent: first its own service time, then its downstream calls, one after another. When
 //! every worker is busy it waits in FIFO order; when the waiting room is full it is refused
-//! at once. Replicas are chosen round robin per (caller, callee) pair. Every message crosses
+//! at once. Each caller's load balancer (`balancer.rs`) chooses the replica. Every message crosses
 //! its hop's latency (plus link faults); a hop with zero latency is delivered at once, inside
 //! the event that sent it, so zero-latency models cost no extra events.
 //!
@@ -24,6 +24,7 @@
 //! | `waiter.rs` | who waits for an answer, its attempt counter, staleness of answers and timers |
 //! | `topology.rs`, `network.rs` | hops and their targets; latency, link faults, partitions |
 //! | `calls.rs` | sending (target, replica choice), answering, timeouts |
+//! | `balancer.rs` | load balancers: which replica each attempt goes to |
 //! | `timers.rs` | timeout lanes: one queue event per lane front, not per call |
 //! | `serve.rs`, `replica.rs`, `service.rs` | arrival, waiting room, workers, completion, crash and hang effects |
 //! | `client.rs` | arrival processes (open loop, phases, closed loop) |

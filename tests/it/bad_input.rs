@@ -749,6 +749,51 @@ fn cases() -> Vec<Case> {
             "`jitter = \"decorrelated_v2\"` is Polly's jitter of an exponential backoff doubling at each retry; expected `backoff = { kind = \"exponential\"",
         ),
         case(
+            "misspelt load balancer",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nload_balancer = \"p2\"",
+            )]),
+            "9:17",
+            "unknown load balancer \"p2\"; did you mean \"p2c\"? expected one of: round_robin, random,",
+        ),
+        case(
+            "balancer parameter of another kind",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nload_balancer = { kind = \"random\", choices = 3 }",
+            )]),
+            "9:46",
+            "`choices` applies to `kind = \"p2c\"`, not \"random\"; expected no `choices` here",
+        ),
+        case(
+            "one choice is no choice",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nload_balancer = { kind = \"p2c\", choices = 1 }",
+            )]),
+            "9:43",
+            "`choices` is 1; expected a whole number from 2 to 16",
+        ),
+        case(
+            "weights for the wrong number of replicas",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nweights = [1, 2, 3]\n",
+            )]),
+            "14:11",
+            "`weights` lists 3 weight(s) for 2 replica(s); expected one weight per replica",
+        ),
+        case(
+            "entries to one target with different balancers",
+            edit(&[(
+                "calls = [{ to = \"db\" }]",
+                "calls = [{ to = \"db\" }, { to = \"db\", load_balancer = \"random\" }]",
+            )]),
+            "15:54",
+            "this load_balancer differs from the one at line 15, but this service's calls to one target share each replica's balancer",
+        ),
+        case(
             "misspelt pushback",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -226,7 +226,8 @@ where
             screen.draw(&Text::new(label.as_str(), (x, y), s))?;
         } else {
             let (mut text, mut max) = (label.clone(), label.chars().count());
-            while screen.estimate_text_size(&text, &label_style)?.0 as i32 > depth as i32 - 10
+            while rendered_width(screen.estimate_text_size(&text, &label_style)?.0) as i32
+                > depth as i32 - 10
                 && max > 4
             {
                 max -= 2;
@@ -240,9 +241,14 @@ where
     Ok(())
 }
 
+/// How long an upright label of estimated width `estimate` renders: the bundled font's
+/// rotated glyphs run about a fifth longer than the estimate of the same text lying flat.
+fn rendered_width(estimate: u32) -> u32 {
+    estimate + estimate / 4
+}
+
 /// How deep the label area under `labels` must be: one text line when they fit side by side
-/// in `width` pixels, otherwise the longest label turned upright, with room for the font's
-/// rendering to run a little longer than its estimate (at most 160 pixels).
+/// in `width` pixels, otherwise the longest label turned upright (at most 190 pixels).
 pub fn category_label_depth<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     labels: &[String],
@@ -257,6 +263,6 @@ pub fn category_label_depth<DB: DrawingBackend>(
     Ok(if longest + 6 < slot {
         FLAT_LABEL_DEPTH
     } else {
-        (longest + 24).min(160)
+        (rendered_width(longest) + 16).min(190)
     })
 }
