@@ -16,24 +16,40 @@ use crate::scenario::balancer::{BalancerKind, BalancerScope, BalancerSpec};
 const PENALTY: f64 = 1e18;
 
 /// Where an attempt went, for the balancer that chose it, while its caller waits on it.
+/// (16 bytes, and as many in an `Option`: the replica is kept as its position plus one.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SentTo {
     /// The balancer.
     pub balancer: BalancerId,
-    /// The replica's position among its service's replicas.
-    pub offset: u32,
+    /// The replica's position among its service's replicas, plus one.
+    position: std::num::NonZeroU32,
     /// When it was sent.
     pub at: SimTime,
+}
+
+impl SentTo {
+    /// Attempt sent at `at` by `balancer` to the replica at `offset`.
+    pub fn new(balancer: BalancerId, offset: u32, at: SimTime) -> Self {
+        SentTo {
+            balancer,
+            position: std::num::NonZeroU32::new(offset + 1).expect("offset + 1 > 0"),
+            at,
+        }
+    }
+
+    /// The replica's position among its service's replicas.
+    pub fn offset(self) -> u32 {
+        self.position.get() - 1
+    }
 }
 
 /// One balancer: a caller's (or a shared) view of one callee's replicas.
 pub struct Balancer {
     kind: BalancerKind,
-    /// The callee's replica weights (weighted round robin).
-    weights: Vec<f64>,
-    rng: SimRng,
     /// Round robin's next position.
     cursor: u32,
+    /// The callee's replica weights (weighted round robin).
+    weights: Vec<f64>,
     /// Attempts in flight per replica (balancers that track attempts).
     in_flight: Vec<u32>,
     /// Peak EWMA: per replica, the cost (ns) and when it was last updated.
@@ -43,13 +59,12 @@ pub struct Balancer {
 }
 
 impl Balancer {
-    fn new(spec: &BalancerSpec, weights: &[f64], rng: SimRng) -> Self {
+    fn new(spec: &BalancerSpec, weights: &[f64]) -> Self {
         let n = weights.len();
         let tracks = spec.kind.tracks_attempts();
         Balancer {
             kind: spec.kind,
             weights: weights.to_vec(),
-            rng,
             cursor: 0,
             in_flight: if tracks { vec![0; n] } else { Vec::new() },
             cost: match spec.kind {
@@ -73,10 +88,10 @@ impl Balancer {
     /// one of `avoid` (bit `i % 64` for position `i`), the balancer selects once more
     /// (Envoy's `previous_hosts` retry predicate with its default of one reselection).
     #[inline(always)]
-    pub fn pick(&mut self, n: u32, avoid: u64, now: SimTime) -> u32 {
-        let mut offset = self.choose(n, now);
+    pub fn pick(&mut self, rng: &mut SimRng, n: u32, avoid: u64, now: SimTime) -> u32 {
+        let mut offset = self.choose(rng, n, now);
         if avoid & (1 << (offset % 64)) != 0 && n > 1 {
-            offset = self.choose(n, now);
+            offset = self.choose(rng, n, now);
         }
         if self.tracks() {
             self.in_flight[offset as usize] += 1;
@@ -85,21 +100,21 @@ impl Balancer {
     }
 
     #[inline(always)]
-    fn choose(&mut self, n: u32, now: SimTime) -> u32 {
+    fn choose(&mut self, rng: &mut SimRng, n: u32, now: SimTime) -> u32 {
         match self.kind {
             BalancerKind::RoundRobin => {
                 let offset = self.cursor % n;
                 self.cursor = self.cursor.wrapping_add(1);
                 offset
             }
-            BalancerKind::Random => self.rng.index(n as usize) as u32,
-            BalancerKind::LeastOutstanding => self.least_outstanding(),
+            BalancerKind::Random => rng.index(n as usize) as u32,
+            BalancerKind::LeastOutstanding => self.least_outstanding(rng),
             BalancerKind::PowerOfChoices { choices } => {
-                self.best_of(choices, n, |b, i, _| f64::from(b.in_flight[i]), now)
+                self.best_of(rng, choices, n, |b, i, _| f64::from(b.in_flight[i]), now)
             }
             BalancerKind::PeakEwma { decay } => {
                 let tau = decay.as_nanos() as f64;
-                self.best_of(2, n, |b, i, now| b.ewma_load(i, now, tau), now)
+                self.best_of(rng, 2, n, |b, i, now| b.ewma_load(i, now, tau), now)
             }
             BalancerKind::WeightedRoundRobin => self.smooth_weighted(),
         }
@@ -107,10 +122,10 @@ impl Balancer {
 
     /// Join the shortest queue as this balancer sees it: the fewest attempts in flight,
     /// ties broken by a uniform draw among the tied.
-    fn least_outstanding(&mut self) -> u32 {
+    fn least_outstanding(&mut self, rng: &mut SimRng) -> u32 {
         let least = *self.in_flight.iter().min().expect("a replica");
         let tied = self.in_flight.iter().filter(|&&c| c == least).count();
-        let k = if tied > 1 { self.rng.index(tied) } else { 0 };
+        let k = if tied > 1 { rng.index(tied) } else { 0 };
         self.in_flight
             .iter()
             .enumerate()
@@ -124,6 +139,7 @@ impl Balancer {
     /// the one whose `load` is lowest, the first drawn on a tie (Envoy's P2C).
     fn best_of(
         &mut self,
+        rng: &mut SimRng,
         choices: u32,
         n: u32,
         load: impl Fn(&mut Self, usize, SimTime) -> f64,
@@ -133,7 +149,7 @@ impl Balancer {
         let mut drawn = [0u32; 16];
         let mut count = 0;
         while count < d {
-            let c = self.rng.index(n as usize) as u32;
+            let c = rng.index(n as usize) as u32;
             if !drawn[..count].contains(&c) {
                 drawn[count] = c;
                 count += 1;
@@ -224,6 +240,11 @@ enum Slot {
 /// Every balancer of a run.
 pub struct Balancers {
     all: IdVec<BalancerId, Balancer>,
+    /// Round robin's cursor, for balancers that are round robin (`None` for the others),
+    /// kept in a dense vector: the common case reads nothing else.
+    round_robin: IdVec<BalancerId, Option<u32>>,
+    /// Each balancer's random stream, kept apart from its hot state.
+    rngs: IdVec<BalancerId, SimRng>,
     /// Each client's balancer.
     of_client: IdVec<ClientId, BalancerId>,
     /// Each replica's first own balancer.
@@ -236,10 +257,10 @@ impl Balancers {
     /// One balancer per client, one per calling replica and distinct target (entries to
     /// one target share it), and one per callee that some caller shares.
     pub fn build(scenario: &Scenario, seed: u64) -> Self {
-        let mut all: IdVec<BalancerId, Balancer> = IdVec::new();
+        let mut all: IdVec<BalancerId, (Balancer, SimRng)> = IdVec::new();
         let mut shared: Vec<(usize, BalancerId)> = Vec::new();
         // A caller's own balancer for `target`, named `name`, or the target's shared one.
-        let add = |all: &mut IdVec<BalancerId, Balancer>,
+        let add = |all: &mut IdVec<BalancerId, (Balancer, SimRng)>,
                    shared: &mut Vec<(usize, BalancerId)>,
                    spec: &BalancerSpec,
                    target: usize,
@@ -255,7 +276,7 @@ impl Balancers {
                 }
             };
             let rng = SimRng::new(seed, name.stream());
-            let id = all.push(Balancer::new(spec, &callee.weights, rng));
+            let id = all.push((Balancer::new(spec, &callee.weights), rng));
             if spec.scope == BalancerScope::Shared {
                 shared.push((target, id));
             }
@@ -306,8 +327,15 @@ impl Balancers {
             }
             entry_slot.push(slots);
         }
+        let (all, rngs): (Vec<Balancer>, Vec<SimRng>) = all.into_iter().unzip();
+        let round_robin = all
+            .iter()
+            .map(|b| (b.kind == BalancerKind::RoundRobin).then_some(0))
+            .collect();
         Balancers {
-            all,
+            round_robin,
+            all: all.into(),
+            rngs: rngs.into(),
             of_client,
             replica_base,
             entry_slot,
@@ -329,6 +357,27 @@ impl Balancers {
         }
     }
 
+    /// Balancer `id`'s choice for an attempt sent `now` (see [`Balancer::pick`]), and
+    /// whether it wants to be told when the attempt is settled.
+    #[inline(always)]
+    pub fn pick(&mut self, id: BalancerId, n: u32, avoid: u64, now: SimTime) -> (u32, bool) {
+        if let (Some(cursor), 0) = (&mut self.round_robin[id], avoid) {
+            // The common case, without touching the balancer's other state.
+            let offset = *cursor % n;
+            *cursor = cursor.wrapping_add(1);
+            return (offset, false);
+        }
+        let b = &mut self.all[id];
+        if let Some(cursor) = self.round_robin[id] {
+            b.cursor = cursor; // a retry avoiding a host goes on from the dense cursor
+        }
+        let offset = b.pick(&mut self.rngs[id], n, avoid, now);
+        if let Some(cursor) = &mut self.round_robin[id] {
+            *cursor = b.cursor;
+        }
+        (offset, b.tracks())
+    }
+
     /// Balancer `id`.
     #[inline(always)]
     pub fn get(&mut self, id: BalancerId) -> &mut Balancer {
@@ -346,12 +395,18 @@ mod tests {
             kind,
             scope: BalancerScope::Caller,
         };
-        let rng = SimRng::new(1, StreamId::from_parts(&[b"test"]));
-        Balancer::new(&spec, weights, rng)
+        Balancer::new(&spec, weights)
+    }
+
+    fn rng() -> SimRng {
+        SimRng::new(1, StreamId::from_parts(&[b"test"]))
     }
 
     fn picks(b: &mut Balancer, n: u32, count: usize) -> Vec<u32> {
-        (0..count).map(|_| b.pick(n, 0, SimTime::ZERO)).collect()
+        let mut rng = rng();
+        (0..count)
+            .map(|_| b.pick(&mut rng, n, 0, SimTime::ZERO))
+            .collect()
     }
 
     #[test]
@@ -386,12 +441,17 @@ mod tests {
             "each replica once before any twice: {first:?}"
         );
         b.settled(1, None, SimTime::ZERO);
-        assert_eq!(b.pick(3, 0, SimTime::ZERO), 1, "the only one with room");
+        assert_eq!(
+            b.pick(&mut rng(), 3, 0, SimTime::ZERO),
+            1,
+            "the only one with room"
+        );
         assert_eq!(b.in_flight(1), 1);
         let mut counts = [0; 3];
         let mut b = balancer(BalancerKind::LeastOutstanding, &[1.0; 3]);
+        let mut rng = rng();
         for _ in 0..3000 {
-            let r = b.pick(3, 0, SimTime::ZERO);
+            let r = b.pick(&mut rng, 3, 0, SimTime::ZERO);
             counts[r as usize] += 1;
             b.settled(r, None, SimTime::ZERO);
         }
@@ -406,7 +466,7 @@ mod tests {
     fn p2c_never_takes_the_busier_of_two() {
         let mut b = balancer(BalancerKind::PowerOfChoices { choices: 2 }, &[1.0; 2]);
         for _ in 0..5 {
-            b.pick(2, 0, SimTime::ZERO);
+            b.pick(&mut rng(), 2, 0, SimTime::ZERO);
         }
         assert_eq!(b.in_flight(0) + b.in_flight(1), 5);
         assert!(b.in_flight(0).abs_diff(b.in_flight(1)) <= 1);
@@ -439,11 +499,19 @@ mod tests {
     #[test]
     fn an_avoided_replica_is_reselected_once() {
         let mut b = balancer(BalancerKind::RoundRobin, &[1.0; 3]);
-        assert_eq!(b.pick(3, 0b001, SimTime::ZERO), 1, "0 avoided: the next");
-        assert_eq!(b.pick(3, 0b100, SimTime::ZERO), 0, "2 avoided: the next");
+        assert_eq!(
+            b.pick(&mut rng(), 3, 0b001, SimTime::ZERO),
+            1,
+            "0 avoided: the next"
+        );
+        assert_eq!(
+            b.pick(&mut rng(), 3, 0b100, SimTime::ZERO),
+            0,
+            "2 avoided: the next"
+        );
         let mut b = balancer(BalancerKind::RoundRobin, &[1.0; 1]);
         assert_eq!(
-            b.pick(1, 0b1, SimTime::ZERO),
+            b.pick(&mut rng(), 1, 0b1, SimTime::ZERO),
             0,
             "one replica: no other to take"
         );

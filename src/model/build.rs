@@ -1,6 +1,7 @@
 //! Building a run's model from its scenario: replicas, clients and services in their
 //! run-time form, each with its random stream named after it.
 
+use super::balancer::Balancers;
 use super::ids::{ClientId, Id, IdVec, ReplicaId, ServiceId};
 use super::replica::Replica;
 use super::service::{Call, Service};
@@ -30,21 +31,25 @@ pub(super) fn replicas(
     (first_replica, replicas)
 }
 
-/// Every client's run-time state: its stream, its edge, its timeout's timer lane.
+/// Every client's run-time state: its stream, its edge, its timeout's timer lane, its
+/// balancer.
 pub(super) fn clients(
     scenario: &Scenario,
     seed: u64,
     topology: &Topology,
+    balancers: &Balancers,
     timers: &mut Timers,
 ) -> IdVec<ClientId, ClientState> {
     scenario
         .clients
         .iter()
         .zip(&topology.client_edge)
-        .map(|(c, &edge)| ClientState {
+        .enumerate()
+        .map(|(i, (c, &edge))| ClientState {
             rng: SimRng::new(seed, names::client(&c.name).stream()),
             edge,
             lane: timers.lane_for(c.timeout),
+            balancer: balancers.of_client(ClientId::from_index(i)),
             has_policy: !c.policy.is_plain(),
         })
         .collect()

@@ -59,13 +59,9 @@ impl Model<'_> {
         match self.topology.edges[edge].target {
             Target::Service(service) => {
                 let now = sched.now();
-                let (replica, offset) = self.pick_replica(balancer, service, avoid, now);
-                if self.balancers.get(balancer).tracks() {
-                    let to = SentTo {
-                        balancer,
-                        offset,
-                        at: now,
-                    };
+                let (replica, offset, tracks) = self.pick_replica(balancer, service, avoid, now);
+                if tracks {
+                    let to = SentTo::new(balancer, offset, now);
                     self.note_sent(caller, attempt, to);
                 }
                 self.send_to_replica(caller, attempt, edge, replica, give_up_at, sched);
@@ -75,7 +71,8 @@ impl Model<'_> {
     }
 
     /// The replica of `service` that `balancer` chooses for an attempt sent `now`, with
-    /// its position among the service's replicas, avoiding those in `avoid` if it can.
+    /// its position among the service's replicas and whether the balancer tracks attempts,
+    /// avoiding the replicas in `avoid` if it can.
     #[inline(always)]
     fn pick_replica(
         &mut self,
@@ -83,10 +80,10 @@ impl Model<'_> {
         service: ServiceId,
         avoid: u64,
         now: SimTime,
-    ) -> (ReplicaId, u32) {
+    ) -> (ReplicaId, u32, bool) {
         let s = &self.services[service];
-        let offset = self.balancers.get(balancer).pick(s.replicas, avoid, now);
-        (s.first_replica.plus(offset), offset)
+        let (offset, tracks) = self.balancers.pick(balancer, s.replicas, avoid, now);
+        (s.first_replica.plus(offset), offset, tracks)
     }
 
     /// Sends attempt `attempt` of `caller` over `edge` to `replica`, as a new job: it
@@ -178,7 +175,6 @@ impl Model<'_> {
                     if self.requests.live(k).waiting.policy.is_some() {
                         self.attempt_done(to, attempt, outcome, sched);
                     } else {
-                        self.settle_plain(to, sched.now());
                         self.end_request(k, outcome, sched);
                     }
                 }
@@ -208,7 +204,7 @@ impl Model<'_> {
             self.attempt_done(Caller::Job(k), attempt, outcome, sched);
             return;
         }
-        self.settle_plain(Caller::Job(k), sched.now());
+        self.settle_plain(Caller::Job(k), true, sched.now());
         if outcome.is_success() {
             self.next_call(k, sched);
         } else {
@@ -234,13 +230,10 @@ impl Model<'_> {
             (TimerTag::Attempt(attempt), _) if has_policy => {
                 self.attempt_done(to, attempt, Outcome::Timeout, sched)
             }
-            (_, Caller::Request(k)) => {
-                self.settle_plain(to, sched.now());
-                self.end_request(k, Outcome::Timeout, sched)
-            }
+            (_, Caller::Request(k)) => self.end_request(k, Outcome::Timeout, sched),
             // The service gives up on its dependency and answers its own caller with an error.
             (_, Caller::Job(k)) => {
-                self.settle_plain(to, sched.now());
+                self.settle_plain(to, true, sched.now());
                 self.complete(k, Outcome::Error, sched)
             }
         }

@@ -148,6 +148,8 @@ struct ClientState {
     edge: EdgeId,
     /// The timer lane of its timeout.
     lane: LaneId,
+    /// The balancer that chooses its target's replica.
+    balancer: ids::BalancerId,
     /// Its calls have policies (deadline, retries, breaker, budget or fallback).
     has_policy: bool,
 }
@@ -172,6 +174,8 @@ pub struct Model<'s> {
     guards: Guards,
     /// Load balancers per caller and target (or shared per target).
     balancers: balancer::Balancers,
+    /// Where plain calls' attempts went, once a balancer that tracks attempts was used.
+    routes: Option<waiter::Routes>,
     /// What the policies did.
     policy_counts: PolicyCounts,
     /// Idempotency keys, when some call site retries (else `None`: nothing to track).
@@ -188,7 +192,8 @@ impl<'s> Model<'s> {
         let faults = FaultState::build(scenario, seed, &first_replica, &topology);
         // Timer lanes are made in this order: clients' timeouts, then call entries'.
         let mut timers = Timers::default();
-        let clients = build::clients(scenario, seed, &topology, &mut timers);
+        let balancers = balancer::Balancers::build(scenario, seed);
+        let clients = build::clients(scenario, seed, &topology, &balancers, &mut timers);
         let services = build::services(scenario, &topology, &first_replica, &mut timers);
         let mut model = Model {
             scenario,
@@ -205,7 +210,8 @@ impl<'s> Model<'s> {
             sent: 0,
             policy_calls: Slab::new(),
             guards: Guards::build(scenario, seed),
-            balancers: balancer::Balancers::build(scenario, seed),
+            balancers,
+            routes: None,
             policy_counts: PolicyCounts::default(),
             idem: scenario.can_repeat().then(idempotency::Tracker::default),
         };
@@ -308,12 +314,16 @@ impl<'s> Model<'s> {
         if let Some(t) = &mut self.idem {
             t.request_sent(request.slot());
         }
-        let ClientState { edge, lane, .. } = self.clients[client];
+        let ClientState {
+            edge,
+            lane,
+            balancer,
+            ..
+        } = self.clients[client];
         if has_policy {
             let guard = self.guards.of_client(client);
             self.begin_policy_call(Caller::Request(request), guard, SimTime::MAX, sched);
         } else {
-            let balancer = self.balancers.of_client(client);
             self.dispatch(Caller::Request(request), 0, edge, lane, balancer, sched);
         }
         if let Some(t) = next {
@@ -326,6 +336,9 @@ impl<'s> Model<'s> {
     fn end_request(&mut self, key: Key, outcome: crate::Outcome, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let q = self.requests.remove(key).expect("the request is live");
+        // A request without policies settles its one attempt with its balancer here (with
+        // policies, its call state did).
+        self.settle_plain(Caller::Request(key), true, now);
         if let Some(t) = &mut self.idem {
             t.request_ended(key.slot());
         }

@@ -290,7 +290,7 @@ impl Model<'_> {
             if let Some(state) = j.waiting.policy {
                 self.abandon_policy_call(state, now);
             }
-            self.settle_route(j.waiting.sent_to, None, now);
+            self.settle_plain(Caller::Job(k), false, now);
             let held_worker = matches!(j.state, JobState::Serving | JobState::Calling);
             if held_worker {
                 self.replicas[replica].busy -= 1;

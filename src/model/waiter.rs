@@ -23,9 +23,39 @@ pub struct Waiting {
     pub attempt: u32,
     /// The state of the call's policies, when its call site has any.
     pub policy: Option<Key>,
-    /// Where its attempt went, when the balancer that chose the replica tracks attempts
-    /// (calls without policies; with policies, each attempt's slot says).
-    pub sent_to: Option<SentTo>,
+}
+
+/// Where the attempts of callers without policies went, when the balancer that chose the
+/// replica tracks attempts (with policies, each attempt's slot says): beside the request
+/// and job slabs, indexed by slot, so that runs whose balancers track nothing pay nothing.
+#[derive(Default)]
+pub struct Routes {
+    requests: Vec<Option<SentTo>>,
+    jobs: Vec<Option<SentTo>>,
+}
+
+impl Routes {
+    fn table(&mut self, caller: Caller) -> (&mut Vec<Option<SentTo>>, usize) {
+        match caller {
+            Caller::Request(k) => (&mut self.requests, k.slot()),
+            Caller::Job(k) => (&mut self.jobs, k.slot()),
+        }
+    }
+
+    /// `caller`'s attempt went `to`.
+    fn put(&mut self, caller: Caller, to: SentTo) {
+        let (v, slot) = self.table(caller);
+        if v.len() <= slot {
+            v.resize(slot + 1, None);
+        }
+        v[slot] = Some(to);
+    }
+
+    /// Where `caller`'s attempt went, forgotten.
+    pub fn take(&mut self, caller: Caller) -> Option<SentTo> {
+        let (v, slot) = self.table(caller);
+        v.get_mut(slot).and_then(Option::take)
+    }
 }
 
 /// What a timer entry stands for.
@@ -65,9 +95,8 @@ impl Model<'_> {
 
     /// Notes where attempt `attempt` of `caller` went, for the balancer that chose it.
     pub(super) fn note_sent(&mut self, caller: Caller, attempt: u32, to: SentTo) {
-        let waiting = self.waiting_mut(caller);
-        match waiting.policy {
-            None => waiting.sent_to = Some(to),
+        match self.waiting_mut(caller).policy {
+            None => self.routes.get_or_insert_default().put(caller, to),
             Some(p) => {
                 if let Some(slot) = self
                     .policy_calls
@@ -94,16 +123,19 @@ impl Model<'_> {
         if let Some(to) = to {
             self.balancers
                 .get(to.balancer)
-                .settled(to.offset, took, now);
+                .settled(to.offset(), took, now);
         }
     }
 
-    /// [`Model::settle_route`] for the attempt live `caller` waits on without policies,
-    /// answered or timed out `now`.
+    /// [`Model::settle_route`] for the attempt `caller` waits on without policies:
+    /// answered or timed out `now` (`answered`), or abandoned.
     #[inline(always)]
-    pub(super) fn settle_plain(&mut self, caller: Caller, now: SimTime) {
-        if let Some(to) = self.waiting_mut(caller).sent_to.take() {
-            self.settle_route(Some(to), Some(now - to.at), now);
+    pub(super) fn settle_plain(&mut self, caller: Caller, answered: bool, now: SimTime) {
+        if let Some(routes) = &mut self.routes
+            && let Some(to) = routes.take(caller)
+        {
+            let took = answered.then(|| now - to.at);
+            self.settle_route(Some(to), took, now);
         }
     }
 
