@@ -466,6 +466,10 @@ fn read_policies(
         if t.count(seed_col)? != seed {
             continue;
         }
+        // Breakers and budgets are tracks; other policies' events (outlier ejections) are not.
+        if !matches!(&t.record[policy], "circuit_breaker" | "retry_budget") {
+            continue;
+        }
         let c = t.cell(index)?;
         let time = t.number(t_s)?.ok_or_else(|| t.problem("`t_s` is empty"))?;
         let level = match &t.record[event] {

@@ -10,11 +10,13 @@ pub struct PolicyEvent {
     pub time: SimTime,
     /// Index of the policy site in [`PolicyLog::sites`].
     pub site: u32,
-    /// `circuit_breaker` or `retry_budget`.
+    /// `circuit_breaker`, `retry_budget` or `outlier_detection`.
     pub policy: &'static str,
-    /// For breakers, the state entered (`open`, `half_open`, `closed`); for budgets, `level`.
+    /// For breakers, the state entered (`open`, `half_open`, `closed`); for budgets,
+    /// `level`; for outlier detection, `ejected` or `returned`.
     pub event: &'static str,
-    /// For budgets, the level (retries still allowed, or tokens); for breakers, nothing.
+    /// For budgets, the level (retries still allowed, or tokens); for outlier detection,
+    /// the replica's position among its service's replicas; for breakers, nothing.
     pub value: Option<f64>,
 }
 

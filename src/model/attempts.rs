@@ -307,7 +307,7 @@ impl Model<'_> {
         } = *slot;
         cs.outstanding -= 1;
         let cs = *cs;
-        self.settle_route(sent_to, Some(now - sent), now);
+        self.settle_route(sent_to, Some(outcome), now);
         let site = self.site_of(owner);
         let success = outcome.is_success();
         self.settle(site, cs.guard, grant, now - sent, outcome, sched);

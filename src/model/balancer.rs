@@ -9,8 +9,9 @@
 use super::ids::{BalancerId, ClientId, EntryId, Id, IdVec, ReplicaId, ServiceId};
 use super::names;
 use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
 use crate::scenario::Scenario;
-use crate::scenario::balancer::{BalancerKind, BalancerScope, BalancerSpec};
+use crate::scenario::balancer::{BalancerKind, BalancerScope, BalancerSpec, OutlierSpec};
 
 /// Finagle's load of a replica whose cost is still 0 while attempts are in flight.
 const PENALTY: f64 = 1e18;
@@ -56,12 +57,94 @@ pub struct Balancer {
     cost: Vec<(f64, SimTime)>,
     /// Smooth weighted round robin: per replica, its current weight.
     current: Vec<f64>,
+    /// Passive outlier detection, if configured.
+    outlier: Option<Outliers>,
+}
+
+/// Envoy's consecutive-errors outlier detection, as one balancer sees its replicas.
+struct Outliers {
+    spec: OutlierSpec,
+    /// Failures in a row per replica.
+    streak: Vec<u32>,
+    /// Until when each replica is ejected.
+    ejected_until: Vec<Option<SimTime>>,
+    /// The ejection multiplier of each replica (Envoy's number of times ejected), and when
+    /// it last returned (it drops by one per `interval` spent back in).
+    times: Vec<(u32, SimTime)>,
+    /// Which replicas the balancer may choose now (all of them in panic mode).
+    available: Vec<bool>,
+    /// Ejections and returns not yet logged: (time, replica, event).
+    events: Vec<(SimTime, u32, &'static str)>,
+}
+
+impl Outliers {
+    fn new(spec: OutlierSpec, n: usize) -> Self {
+        Outliers {
+            spec,
+            streak: vec![0; n],
+            ejected_until: vec![None; n],
+            times: vec![(0, SimTime::ZERO); n],
+            available: vec![true; n],
+            events: Vec::new(),
+        }
+    }
+
+    /// Returns the replicas whose ejection has ended by `now`, and works out which
+    /// replicas may be chosen: the ones not ejected, or all of them when fewer than the
+    /// panic threshold are (Envoy's `healthy_panic_threshold`).
+    fn refresh(&mut self, now: SimTime) {
+        let n = self.ejected_until.len();
+        let mut healthy = 0;
+        for i in 0..n {
+            if let Some(until) = self.ejected_until[i]
+                && until <= now
+            {
+                self.ejected_until[i] = None;
+                self.times[i].1 = until;
+                self.events.push((until, i as u32, "returned"));
+            }
+            healthy += usize::from(self.ejected_until[i].is_none());
+        }
+        let panic = (healthy as f64) * 100.0 < self.spec.panic_threshold * n as f64;
+        for i in 0..n {
+            self.available[i] = panic || self.ejected_until[i].is_none();
+        }
+    }
+
+    /// An attempt to replica `i` settled at `now`, failed or not: a failure streak of
+    /// `consecutive_errors` ejects it, if the ejected replicas stay within
+    /// `max_ejection_percent`, for `base_ejection` x its multiplier, at most
+    /// `max_ejection`.
+    fn observe(&mut self, i: usize, failed: bool, now: SimTime) {
+        if !failed {
+            self.streak[i] = 0;
+            return;
+        }
+        self.streak[i] += 1;
+        if self.streak[i] < self.spec.consecutive_errors || self.ejected_until[i].is_some() {
+            return;
+        }
+        let n = self.ejected_until.len();
+        let ejected = self.ejected_until.iter().filter(|u| u.is_some()).count();
+        if ((ejected + 1) as f64) * 100.0 > self.spec.max_ejection_percent * n as f64 {
+            return;
+        }
+        let (times, returned) = &mut self.times[i];
+        let healthy_intervals =
+            now.saturating_since(*returned).as_nanos() / self.spec.interval.as_nanos().max(1);
+        *times = times.saturating_sub(healthy_intervals.min(u64::from(u32::MAX)) as u32) + 1;
+        let length = (self.spec.base_ejection.as_nanos() as f64 * f64::from(*times))
+            .min(self.spec.max_ejection.as_nanos() as f64);
+        self.ejected_until[i] = Some(now + SimDuration(length as u64));
+        self.streak[i] = 0;
+        self.events.push((now, i as u32, "ejected"));
+    }
 }
 
 impl Balancer {
     fn new(spec: &BalancerSpec, weights: &[f64]) -> Self {
         let n = weights.len();
-        let tracks = spec.kind.tracks_attempts();
+        let tracks = spec.kind.tracks_attempts() || spec.outlier.is_some();
         Balancer {
             kind: spec.kind,
             weights: weights.to_vec(),
@@ -75,6 +158,7 @@ impl Balancer {
                 BalancerKind::WeightedRoundRobin => vec![0.0; n],
                 _ => Vec::new(),
             },
+            outlier: spec.outlier.map(|o| Outliers::new(o, n)),
         }
     }
 
@@ -89,9 +173,20 @@ impl Balancer {
     /// (Envoy's `previous_hosts` retry predicate with its default of one reselection).
     #[inline(always)]
     pub fn pick(&mut self, rng: &mut SimRng, n: u32, avoid: u64, now: SimTime) -> u32 {
-        let mut offset = self.choose(rng, n, now);
+        // Ejected replicas are left out (`available`), unless the balancer panics.
+        let available = match &mut self.outlier {
+            Some(o) => {
+                o.refresh(now);
+                std::mem::take(&mut o.available)
+            }
+            None => Vec::new(),
+        };
+        let mut offset = self.choose(rng, n, now, &available);
         if avoid & (1 << (offset % 64)) != 0 && n > 1 {
-            offset = self.choose(rng, n, now);
+            offset = self.choose(rng, n, now, &available);
+        }
+        if let Some(o) = &mut self.outlier {
+            o.available = available;
         }
         if self.tracks() {
             self.in_flight[offset as usize] += 1;
@@ -99,37 +194,47 @@ impl Balancer {
         offset
     }
 
+    /// The kind's choice among the replicas `available` says (all when it is empty).
     #[inline(always)]
-    fn choose(&mut self, rng: &mut SimRng, n: u32, now: SimTime) -> u32 {
+    fn choose(&mut self, rng: &mut SimRng, n: u32, now: SimTime, available: &[bool]) -> u32 {
+        let ok = |i: usize| available.is_empty() || available[i];
         match self.kind {
-            BalancerKind::RoundRobin => {
+            BalancerKind::RoundRobin => loop {
                 let offset = self.cursor % n;
                 self.cursor = self.cursor.wrapping_add(1);
-                offset
-            }
-            BalancerKind::Random => rng.index(n as usize) as u32,
-            BalancerKind::LeastOutstanding => self.least_outstanding(rng),
+                if ok(offset as usize) {
+                    return offset;
+                }
+            },
+            BalancerKind::Random => loop {
+                let offset = rng.index(n as usize) as u32;
+                if ok(offset as usize) {
+                    return offset;
+                }
+            },
+            BalancerKind::LeastOutstanding => self.least_outstanding(rng, &ok),
             BalancerKind::PowerOfChoices { choices } => {
-                self.best_of(rng, choices, n, |b, i, _| f64::from(b.in_flight[i]), now)
+                let load = |b: &mut Self, i: usize, _| f64::from(b.in_flight[i]);
+                self.best_of(rng, choices, n, load, now, &ok)
             }
             BalancerKind::PeakEwma { decay } => {
                 let tau = decay.as_nanos() as f64;
-                self.best_of(rng, 2, n, |b, i, now| b.ewma_load(i, now, tau), now)
+                let load = |b: &mut Self, i: usize, now| b.ewma_load(i, now, tau);
+                self.best_of(rng, 2, n, load, now, &ok)
             }
-            BalancerKind::WeightedRoundRobin => self.smooth_weighted(),
+            BalancerKind::WeightedRoundRobin => self.smooth_weighted(&ok),
         }
     }
 
     /// Join the shortest queue as this balancer sees it: the fewest attempts in flight,
     /// ties broken by a uniform draw among the tied.
-    fn least_outstanding(&mut self, rng: &mut SimRng) -> u32 {
-        let least = *self.in_flight.iter().min().expect("a replica");
-        let tied = self.in_flight.iter().filter(|&&c| c == least).count();
+    fn least_outstanding(&mut self, rng: &mut SimRng, ok: &impl Fn(usize) -> bool) -> u32 {
+        let candidates = || self.in_flight.iter().enumerate().filter(|&(i, _)| ok(i));
+        let least = candidates().map(|(_, &c)| c).min().expect("a replica");
+        let tied = candidates().filter(|&(_, &c)| c == least).count();
         let k = if tied > 1 { rng.index(tied) } else { 0 };
-        self.in_flight
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c == least)
+        candidates()
+            .filter(|&(_, &c)| c == least)
             .nth(k)
             .map(|(i, _)| i as u32)
             .expect("a tied replica")
@@ -144,13 +249,15 @@ impl Balancer {
         n: u32,
         load: impl Fn(&mut Self, usize, SimTime) -> f64,
         now: SimTime,
+        ok: &impl Fn(usize) -> bool,
     ) -> u32 {
-        let d = choices.min(n) as usize;
+        let available = (0..n as usize).filter(|&i| ok(i)).count();
+        let d = (choices as usize).min(available);
         let mut drawn = [0u32; 16];
         let mut count = 0;
         while count < d {
             let c = rng.index(n as usize) as u32;
-            if !drawn[..count].contains(&c) {
+            if ok(c as usize) && !drawn[..count].contains(&c) {
                 drawn[count] = c;
                 count += 1;
             }
@@ -197,24 +304,36 @@ impl Balancer {
 
     /// nginx's smooth weighted round robin: every replica's current weight grows by its
     /// weight, the largest (the first on a tie) is taken and loses the total.
-    fn smooth_weighted(&mut self) -> u32 {
-        let total: f64 = self.weights.iter().sum();
-        let mut best = 0;
-        for i in 0..self.current.len() {
+    fn smooth_weighted(&mut self, ok: &impl Fn(usize) -> bool) -> u32 {
+        let mut total = 0.0;
+        let mut best: Option<usize> = None;
+        for i in (0..self.current.len()).filter(|&i| ok(i)) {
             self.current[i] += self.weights[i];
-            if self.current[i] > self.current[best] {
-                best = i;
+            total += self.weights[i];
+            if best.is_none_or(|b| self.current[i] > self.current[b]) {
+                best = Some(i);
             }
         }
+        let best = best.expect("a replica");
         self.current[best] -= total;
         best as u32
     }
 
     /// The caller settled an attempt sent to replica `offset`: answered or timed out
-    /// after `took` (a latency sample), or abandoned (`None`).
-    pub fn settled(&mut self, offset: u32, took: Option<SimDuration>, now: SimTime) {
+    /// after `took` (a latency sample), failed or not (`failed`), or abandoned (both
+    /// `None`).
+    pub fn settled(
+        &mut self,
+        offset: u32,
+        took: Option<SimDuration>,
+        failed: Option<bool>,
+        now: SimTime,
+    ) {
         let i = offset as usize;
         self.in_flight[i] -= 1;
+        if let (Some(o), Some(failed)) = (&mut self.outlier, failed) {
+            o.observe(i, failed, now);
+        }
         if let (BalancerKind::PeakEwma { decay }, Some(took)) = (self.kind, took) {
             self.observe(i, took.as_nanos() as f64, now, decay.as_nanos() as f64);
         }
@@ -240,6 +359,8 @@ enum Slot {
 /// Every balancer of a run.
 pub struct Balancers {
     all: IdVec<BalancerId, Balancer>,
+    /// Each balancer's name (its random stream's), the site of its outlier events.
+    names: IdVec<BalancerId, String>,
     /// Round robin's cursor, for balancers that are round robin (`None` for the others),
     /// kept in a dense vector: the common case reads nothing else.
     round_robin: IdVec<BalancerId, Option<u32>>,
@@ -257,10 +378,10 @@ impl Balancers {
     /// One balancer per client, one per calling replica and distinct target (entries to
     /// one target share it), and one per callee that some caller shares.
     pub fn build(scenario: &Scenario, seed: u64) -> Self {
-        let mut all: IdVec<BalancerId, (Balancer, SimRng)> = IdVec::new();
+        let mut all: IdVec<BalancerId, (Balancer, SimRng, String)> = IdVec::new();
         let mut shared: Vec<(usize, BalancerId)> = Vec::new();
         // A caller's own balancer for `target`, named `name`, or the target's shared one.
-        let add = |all: &mut IdVec<BalancerId, (Balancer, SimRng)>,
+        let add = |all: &mut IdVec<BalancerId, (Balancer, SimRng, String)>,
                    shared: &mut Vec<(usize, BalancerId)>,
                    spec: &BalancerSpec,
                    target: usize,
@@ -276,7 +397,11 @@ impl Balancers {
                 }
             };
             let rng = SimRng::new(seed, name.stream());
-            let id = all.push((Balancer::new(spec, &callee.weights), rng));
+            let id = all.push((
+                Balancer::new(spec, &callee.weights),
+                rng,
+                name.into_string(),
+            ));
             if spec.scope == BalancerScope::Shared {
                 shared.push((target, id));
             }
@@ -327,13 +452,23 @@ impl Balancers {
             }
             entry_slot.push(slots);
         }
-        let (all, rngs): (Vec<Balancer>, Vec<SimRng>) = all.into_iter().unzip();
+        let mut rngs = Vec::with_capacity(all.len());
+        let mut names = Vec::with_capacity(all.len());
+        let all: Vec<Balancer> = all
+            .into_iter()
+            .map(|(b, rng, name)| {
+                rngs.push(rng);
+                names.push(name);
+                b
+            })
+            .collect();
         let round_robin = all
             .iter()
-            .map(|b| (b.kind == BalancerKind::RoundRobin).then_some(0))
+            .map(|b| (b.kind == BalancerKind::RoundRobin && b.outlier.is_none()).then_some(0))
             .collect();
         Balancers {
             round_robin,
+            names: names.into(),
             all: all.into(),
             rngs: rngs.into(),
             of_client,
@@ -378,6 +513,35 @@ impl Balancers {
         (offset, b.tracks())
     }
 
+    /// Adds every ejection and return (those due by `end` included) to `log`, under each
+    /// balancer's name as the site, and sorts the log again.
+    pub fn log_into(&mut self, log: &mut PolicyLog, end: SimTime) {
+        for (b, name) in self.all.iter_mut().zip(&self.names) {
+            let Some(o) = &mut b.outlier else { continue };
+            o.refresh(end);
+            if o.events.is_empty() {
+                continue;
+            }
+            let site = match log.sites.iter().position(|s| s == name) {
+                Some(i) => i,
+                None => {
+                    log.sites.push(name.clone());
+                    log.sites.len() - 1
+                }
+            } as u32;
+            for (time, replica, event) in o.events.drain(..) {
+                log.events.push(PolicyEvent {
+                    time,
+                    site,
+                    policy: "outlier_detection",
+                    event,
+                    value: Some(f64::from(replica)),
+                });
+            }
+        }
+        log.events.sort_by_key(|e| (e.time, e.site));
+    }
+
     /// Balancer `id`.
     #[inline(always)]
     pub fn get(&mut self, id: BalancerId) -> &mut Balancer {
@@ -394,6 +558,7 @@ mod tests {
         let spec = BalancerSpec {
             kind,
             scope: BalancerScope::Caller,
+            outlier: None,
         };
         Balancer::new(&spec, weights)
     }
@@ -440,7 +605,7 @@ mod tests {
             [0, 1, 2],
             "each replica once before any twice: {first:?}"
         );
-        b.settled(1, None, SimTime::ZERO);
+        b.settled(1, None, None, SimTime::ZERO);
         assert_eq!(
             b.pick(&mut rng(), 3, 0, SimTime::ZERO),
             1,
@@ -453,7 +618,7 @@ mod tests {
         for _ in 0..3000 {
             let r = b.pick(&mut rng, 3, 0, SimTime::ZERO);
             counts[r as usize] += 1;
-            b.settled(r, None, SimTime::ZERO);
+            b.settled(r, None, None, SimTime::ZERO);
         }
         assert!(
             counts.iter().all(|&c| (900..1100).contains(&c)),
@@ -490,8 +655,8 @@ mod tests {
         );
         // Replica 1 learns a 100 ms latency, replica 0 1 ms: picks go to replica 0.
         b.in_flight = vec![1, 1];
-        b.settled(0, Some(SimDuration::from_millis(1)), t1);
-        b.settled(1, Some(SimDuration::from_millis(100)), t1);
+        b.settled(0, Some(SimDuration::from_millis(1)), Some(false), t1);
+        b.settled(1, Some(SimDuration::from_millis(100)), Some(false), t1);
         assert!(picks(&mut b, 2, 20).iter().all(|&r| r == 0));
     }
 
@@ -515,5 +680,126 @@ mod tests {
             0,
             "one replica: no other to take"
         );
+    }
+
+    fn outlier_spec(max_percent: f64, panic: f64) -> OutlierSpec {
+        OutlierSpec {
+            consecutive_errors: 3,
+            interval: SimDuration::from_secs(10),
+            base_ejection: SimDuration::from_secs(30),
+            max_ejection: SimDuration::from_secs(300),
+            max_ejection_percent: max_percent,
+            panic_threshold: panic,
+        }
+    }
+
+    fn with_outliers(n: usize, max_percent: f64, panic: f64) -> Balancer {
+        let spec = BalancerSpec {
+            kind: BalancerKind::RoundRobin,
+            scope: BalancerScope::Caller,
+            outlier: Some(outlier_spec(max_percent, panic)),
+        };
+        Balancer::new(&spec, &vec![1.0; n])
+    }
+
+    const S: u64 = 1_000_000_000;
+
+    /// Sends one attempt to the next replica at `t` seconds and settles it, failed when
+    /// it went to `bad`; returns the replica.
+    fn attempt(b: &mut Balancer, n: u32, t: u64, bad: &[u32]) -> u32 {
+        let now = SimTime(t * S);
+        let r = b.pick(&mut rng(), n, 0, now);
+        b.settled(r, Some(SimDuration(1)), Some(bad.contains(&r)), now);
+        r
+    }
+
+    /// Envoy's consecutive-5xx detector: three failures in a row eject the replica for
+    /// base_ejection; a success in between resets the streak; meanwhile round robin skips
+    /// it; it returns when its time is up.
+    #[test]
+    fn consecutive_failures_eject_a_replica_for_its_time() {
+        let mut b = with_outliers(4, 100.0, 0.0);
+        for t in 0..12 {
+            attempt(&mut b, 4, t, &[1]);
+        }
+        let o = b.outlier.as_ref().expect("outliers");
+        assert_eq!(
+            o.ejected_until[1],
+            Some(SimTime(9 * S + 30 * S)),
+            "third failure at 9 s"
+        );
+        let picks: Vec<u32> = (12..18).map(|t| attempt(&mut b, 4, t, &[])).collect();
+        assert!(!picks.contains(&1), "ejected: skipped, {picks:?}");
+        let back: Vec<u32> = (39..43).map(|t| attempt(&mut b, 4, t, &[])).collect();
+        assert!(back.contains(&1), "returned after 30 s: {back:?}");
+        let events: Vec<(u64, u32, &str)> = b
+            .outlier
+            .as_ref()
+            .expect("outliers")
+            .events
+            .iter()
+            .map(|&(t, r, e)| (t.as_nanos() / S, r, e))
+            .collect();
+        assert_eq!(events, [(9, 1, "ejected"), (39, 1, "returned")]);
+    }
+
+    /// A replica ejected again soon after returning stays out twice as long
+    /// (base_ejection x number of ejections); each `interval` back in takes one off.
+    #[test]
+    fn repeated_ejections_grow_and_healthy_intervals_shrink_them() {
+        let mut o = Outliers::new(outlier_spec(100.0, 0.0), 2);
+        let fail3 = |o: &mut Outliers, t: u64| {
+            for k in 0..3 {
+                o.observe(0, true, SimTime(t * S + k));
+            }
+        };
+        fail3(&mut o, 0);
+        assert_eq!(o.ejected_until[0], Some(SimTime(30 * S + 2)));
+        o.refresh(SimTime(31 * S));
+        fail3(&mut o, 31);
+        assert_eq!(
+            o.ejected_until[0],
+            Some(SimTime(31 * S + 2 + 60 * S)),
+            "second: 60 s"
+        );
+        o.refresh(SimTime(100 * S));
+        // Returned at 91 s; 35 s later three intervals have passed: the multiplier goes
+        // from 2 to 0, then 1 for this ejection: 30 s.
+        fail3(&mut o, 126);
+        assert_eq!(o.ejected_until[0], Some(SimTime(126 * S + 2 + 30 * S)));
+    }
+
+    /// Ejections stop at max_ejection_percent of the replicas.
+    #[test]
+    fn ejections_never_exceed_the_maximum_share() {
+        let mut o = Outliers::new(outlier_spec(50.0, 0.0), 4);
+        for r in 0..4 {
+            for k in 0..3 {
+                o.observe(r, true, SimTime(k));
+            }
+        }
+        let ejected = o.ejected_until.iter().filter(|u| u.is_some()).count();
+        assert_eq!(ejected, 2, "half of 4");
+        let mut none = Outliers::new(outlier_spec(10.0, 0.0), 4);
+        for k in 0..3 {
+            none.observe(0, true, SimTime(k));
+        }
+        assert!(
+            none.ejected_until[0].is_none(),
+            "10% of 4 replicas is less than one"
+        );
+    }
+
+    /// Below the panic threshold of replicas available, the balancer uses all of them.
+    #[test]
+    fn below_the_panic_threshold_every_replica_is_used() {
+        let mut b = with_outliers(4, 100.0, 80.0);
+        for t in 0..12 {
+            attempt(&mut b, 4, t, &[2]);
+        }
+        assert!(b.outlier.as_ref().expect("o").ejected_until[2].is_some());
+        // 3 of 4 available = 75% < 80%: panic, replica 2 gets its turn.
+        let picks: Vec<u32> = (12..16).map(|t| attempt(&mut b, 4, t, &[])).collect();
+        assert!(picks.contains(&2), "{picks:?}");
     }
 }

@@ -204,7 +204,7 @@ impl Model<'_> {
             self.attempt_done(Caller::Job(k), attempt, outcome, sched);
             return;
         }
-        self.settle_plain(Caller::Job(k), true, sched.now());
+        self.settle_plain(Caller::Job(k), Some(outcome), sched.now());
         if outcome.is_success() {
             self.next_call(k, sched);
         } else {
@@ -233,7 +233,7 @@ impl Model<'_> {
             (_, Caller::Request(k)) => self.end_request(k, Outcome::Timeout, sched),
             // The service gives up on its dependency and answers its own caller with an error.
             (_, Caller::Job(k)) => {
-                self.settle_plain(to, true, sched.now());
+                self.settle_plain(to, Some(Outcome::Timeout), sched.now());
                 self.complete(k, Outcome::Error, sched)
             }
         }

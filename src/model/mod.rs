@@ -257,7 +257,7 @@ impl<'s> Model<'s> {
     /// Freezes the run's metrics; every request must have ended. The time of the last
     /// event, `_end`, is not needed: nothing changes after it, so the time series simply
     /// carry the final state to the end of the measured window.
-    pub fn finish(self, _end: SimTime) -> RunMetrics {
+    pub fn finish(mut self, _end: SimTime) -> RunMetrics {
         assert!(self.requests.is_empty(), "every request ended");
         let run = self.recorder.finish_run();
         let services = self
@@ -273,7 +273,11 @@ impl<'s> Model<'s> {
             buckets: run.rows,
             services,
             policy: self.policy_counts,
-            policy_log: self.guards.finish(),
+            policy_log: {
+                let mut log = self.guards.finish();
+                self.balancers.log_into(&mut log, self.end);
+                log
+            },
         }
     }
 
@@ -338,7 +342,7 @@ impl<'s> Model<'s> {
         let q = self.requests.remove(key).expect("the request is live");
         // A request without policies settles its one attempt with its balancer here (with
         // policies, its call state did).
-        self.settle_plain(Caller::Request(key), true, now);
+        self.settle_plain(Caller::Request(key), Some(outcome), now);
         if let Some(t) = &mut self.idem {
             t.request_ended(key.slot());
         }

@@ -290,7 +290,7 @@ impl Model<'_> {
             if let Some(state) = j.waiting.policy {
                 self.abandon_policy_call(state, now);
             }
-            self.settle_plain(Caller::Job(k), false, now);
+            self.settle_plain(Caller::Job(k), None, now);
             let held_worker = matches!(j.state, JobState::Serving | JobState::Calling);
             if held_worker {
                 self.replicas[replica].busy -= 1;

@@ -14,7 +14,8 @@ use super::ids::{EntryId, Id};
 use super::policies::CallState;
 use super::slab::{Key, Slab};
 use super::{Job, JobState, Model, Request};
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::SimTime;
+use crate::outcome::Outcome;
 
 /// What a caller keeps about the call it waits on.
 #[derive(Clone, Copy, Debug, Default)]
@@ -111,31 +112,32 @@ impl Model<'_> {
         }
     }
 
-    /// The caller settled the attempt that went `to` (answered or timed out after `took`,
-    /// or abandoned): its balancer learns it.
+    /// The caller settled the attempt that went `to` with `outcome` at `now` (answered or
+    /// timed out: a latency sample and a success or failure), or abandoned it (`None`): its
+    /// balancer learns it.
     #[inline(always)]
     pub(super) fn settle_route(
         &mut self,
         to: Option<SentTo>,
-        took: Option<SimDuration>,
+        outcome: Option<Outcome>,
         now: SimTime,
     ) {
         if let Some(to) = to {
+            let took = outcome.map(|_| now - to.at);
+            let failed = outcome.map(|o| !o.is_success());
             self.balancers
                 .get(to.balancer)
-                .settled(to.offset(), took, now);
+                .settled(to.offset(), took, failed, now);
         }
     }
 
-    /// [`Model::settle_route`] for the attempt `caller` waits on without policies:
-    /// answered or timed out `now` (`answered`), or abandoned.
+    /// [`Model::settle_route`] for the attempt `caller` waits on without policies.
     #[inline(always)]
-    pub(super) fn settle_plain(&mut self, caller: Caller, answered: bool, now: SimTime) {
+    pub(super) fn settle_plain(&mut self, caller: Caller, outcome: Option<Outcome>, now: SimTime) {
         if let Some(routes) = &mut self.routes
             && let Some(to) = routes.take(caller)
         {
-            let took = answered.then(|| now - to.at);
-            self.settle_route(Some(to), took, now);
+            self.settle_route(Some(to), outcome, now);
         }
     }
 

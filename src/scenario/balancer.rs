@@ -64,6 +64,26 @@ pub enum BalancerScope {
     Shared,
 }
 
+/// Passive outlier detection (Envoy's consecutive-errors detector): a replica whose
+/// attempts fail `consecutive_errors` times in a row leaves the balancer for a while.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutlierSpec {
+    /// Failures in a row that eject a replica (Envoy's `consecutive_5xx`, 5).
+    pub consecutive_errors: u32,
+    /// The period after which a returned replica's ejection multiplier drops by one
+    /// (Envoy's `interval`, 10 s).
+    pub interval: SimDuration,
+    /// Ejection length per ejection of the replica (`base_ejection_time`, 30 s).
+    pub base_ejection: SimDuration,
+    /// The longest ejection (`max_ejection_time`, 300 s).
+    pub max_ejection: SimDuration,
+    /// Ejected replicas at most, in percent of all (`max_ejection_percent`, 10).
+    pub max_ejection_percent: f64,
+    /// Below this percentage of replicas available, the balancer uses all of them
+    /// (`healthy_panic_threshold`, 50).
+    pub panic_threshold: f64,
+}
+
 /// A caller's load balancer for one callee.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BalancerSpec {
@@ -71,6 +91,8 @@ pub struct BalancerSpec {
     pub kind: BalancerKind,
     /// Whose state it uses.
     pub scope: BalancerScope,
+    /// Passive outlier detection, if any.
+    pub outlier: Option<OutlierSpec>,
 }
 
 impl Default for BalancerSpec {
@@ -78,6 +100,7 @@ impl Default for BalancerSpec {
         BalancerSpec {
             kind: BalancerKind::RoundRobin,
             scope: BalancerScope::Caller,
+            outlier: None,
         }
     }
 }

@@ -61,6 +61,19 @@ pub struct ClientFile {
     pub hedge: Option<Spanned<HedgeFile>>,
     pub order: Option<Spanned<Names>>,
     pub load_balancer: Option<Spanned<BalancerValue>>,
+    pub outlier_detection: Option<Spanned<OutlierFile>>,
+}
+
+/// `outlier_detection = { consecutive_errors = 5, base_ejection = "30s", ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutlierFile {
+    pub consecutive_errors: Option<Spanned<i64>>,
+    pub interval: Option<Spanned<DurationValue>>,
+    pub base_ejection: Option<Spanned<DurationValue>>,
+    pub max_ejection: Option<Spanned<DurationValue>>,
+    pub max_ejection_percent: Option<Spanned<f64>>,
+    pub panic_threshold: Option<Spanned<f64>>,
 }
 
 /// `load_balancer = "p2c"` or `load_balancer = { kind = "p2c", choices = 3 }`.
@@ -178,6 +191,7 @@ pub struct CallFile {
     pub hedge: Option<Spanned<HedgeFile>>,
     pub order: Option<Spanned<Names>>,
     pub load_balancer: Option<Spanned<BalancerValue>>,
+    pub outlier_detection: Option<Spanned<OutlierFile>>,
 }
 
 impl CallFile {

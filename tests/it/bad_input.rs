@@ -794,6 +794,15 @@ fn cases() -> Vec<Case> {
             "this load_balancer differs from the one at line 15, but this service's calls to one target share each replica's balancer",
         ),
         case(
+            "outlier ejection share above 100%",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\noutlier_detection = { max_ejection_percent = 150 }",
+            )]),
+            "9:46",
+            "`max_ejection_percent` is 150; expected a percentage from 0 to 100",
+        ),
+        case(
             "misspelt pushback",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

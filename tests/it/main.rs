@@ -15,5 +15,6 @@ mod limits;
 mod names;
 mod policies;
 mod regression;
+mod routing;
 mod scenarios;
 mod theory;

@@ -2,9 +2,10 @@
 
 use super::Checker;
 use crate::engine::SimDuration;
-use crate::scenario::balancer::{BalancerKind, BalancerScope, BalancerSpec};
+use crate::scenario::balancer::{BalancerKind, BalancerScope, BalancerSpec, OutlierSpec};
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
-use crate::scenario::file::{BalancerValue, ClientFile, ServiceFile};
+use crate::scenario::file::{BalancerValue, ClientFile, OutlierFile, ServiceFile};
+use crate::scenario::units::DurationValue;
 use crate::scenario::{ClientSpec, ServiceSpec};
 use std::ops::Range;
 use toml::Spanned;
@@ -13,8 +14,73 @@ use toml::Spanned;
 const DEFAULT_DECAY: SimDuration = SimDuration::from_secs(10);
 
 impl Checker<'_> {
-    /// A caller's `load_balancer` (round robin, caller-scoped, when absent).
-    pub(super) fn balancer(&mut self, value: Option<&Spanned<BalancerValue>>) -> BalancerSpec {
+    /// A caller's `load_balancer` (round robin, caller-scoped, when absent) with its
+    /// `outlier_detection`.
+    pub(super) fn balancer(
+        &mut self,
+        value: Option<&Spanned<BalancerValue>>,
+        outlier: Option<&Spanned<OutlierFile>>,
+    ) -> BalancerSpec {
+        let outlier = outlier.and_then(|o| self.outlier(o));
+        BalancerSpec {
+            outlier,
+            ..self.balancer_alone(value)
+        }
+    }
+
+    /// `outlier_detection`, with Envoy's defaults.
+    fn outlier(&mut self, o: &Spanned<OutlierFile>) -> Option<OutlierSpec> {
+        let f = o.get_ref();
+        let duration =
+            |c: &mut Self, v: &Option<Spanned<DurationValue>>, key: &str, default| match v {
+                None => Some(default),
+                Some(d) => c.positive_duration(d, key),
+            };
+        let percent = |c: &mut Self, v: &Option<Spanned<f64>>, key: &str, default: f64| {
+            let Some(v) = v else { return Some(default) };
+            let x = *v.get_ref();
+            if !(0.0..=100.0).contains(&x) {
+                c.error(
+                    v.span(),
+                    format!("`{key}` is {x}; expected a percentage from 0 to 100"),
+                );
+                return None;
+            }
+            Some(x)
+        };
+        let base_ejection = duration(
+            self,
+            &f.base_ejection,
+            "base_ejection",
+            SimDuration::from_secs(30),
+        )?;
+        let max_ejection = duration(
+            self,
+            &f.max_ejection,
+            "max_ejection",
+            SimDuration::from_secs(300),
+        )?;
+        Some(OutlierSpec {
+            consecutive_errors: f
+                .consecutive_errors
+                .as_ref()
+                .map_or(5, |c| self.count(c, "consecutive_errors", 1, 1_000_000)),
+            interval: duration(self, &f.interval, "interval", SimDuration::from_secs(10))?,
+            base_ejection,
+            // Envoy: the maximum, or the base if that is larger.
+            max_ejection: max_ejection.max(base_ejection),
+            max_ejection_percent: percent(
+                self,
+                &f.max_ejection_percent,
+                "max_ejection_percent",
+                10.0,
+            )?,
+            panic_threshold: percent(self, &f.panic_threshold, "panic_threshold", 50.0)?,
+        })
+    }
+
+    /// The `load_balancer` table or name alone.
+    fn balancer_alone(&mut self, value: Option<&Spanned<BalancerValue>>) -> BalancerSpec {
         let Some(v) = value else {
             return BalancerSpec::default();
         };
@@ -24,7 +90,7 @@ impl Checker<'_> {
                 .balancer_kind(name, span, None, None)
                 .map(|kind| BalancerSpec {
                     kind,
-                    scope: BalancerScope::Caller,
+                    ..BalancerSpec::default()
                 })
                 .unwrap_or_default(),
             BalancerValue::Table(t) => {
@@ -59,7 +125,11 @@ impl Checker<'_> {
                         t.decay.as_ref(),
                     )
                     .unwrap_or(BalancerKind::RoundRobin);
-                BalancerSpec { kind, scope }
+                BalancerSpec {
+                    kind,
+                    scope,
+                    outlier: None,
+                }
             }
         }
     }

@@ -78,7 +78,11 @@ impl Checker<'_> {
                 )?;
                 let timeout = self.timeout(c.get_ref().timeout.as_ref());
                 let policy = self.call_policy(&c.get_ref().policy_keys());
-                let balancer = self.balancer(c.get_ref().load_balancer.as_ref());
+                let entry = c.get_ref();
+                let balancer = self.balancer(
+                    entry.load_balancer.as_ref(),
+                    entry.outlier_detection.as_ref(),
+                );
                 self.service_ref(to, names, "calls").map(|to| CallSpec {
                     to,
                     timeout,
