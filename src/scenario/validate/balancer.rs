@@ -34,7 +34,7 @@ impl Checker<'_> {
         let duration =
             |c: &mut Self, v: &Option<Spanned<DurationValue>>, key: &str, default| match v {
                 None => Some(default),
-                Some(d) => c.positive_duration(d, key),
+                Some(d) => c.positive(d, key),
             };
         let percent = |c: &mut Self, v: &Option<Spanned<f64>>, key: &str, default: f64| {
             let Some(v) = v else { return Some(default) };
@@ -153,7 +153,7 @@ impl Checker<'_> {
             "peak_ewma" => BalancerKind::PeakEwma {
                 decay: match decay {
                     None => DEFAULT_DECAY,
-                    Some(d) => self.positive_duration(d, "decay")?,
+                    Some(d) => self.positive(d, "decay")?,
                 },
             },
             "weighted_round_robin" => BalancerKind::WeightedRoundRobin,
@@ -179,22 +179,6 @@ impl Checker<'_> {
             self.error(d.span(), format!("`decay` applies to `kind = \"peak_ewma\"`, not \"{name}\"; expected no `decay` here"));
         }
         Some(kind)
-    }
-
-    /// A positive duration under `key`.
-    fn positive_duration(
-        &mut self,
-        d: &Spanned<crate::scenario::units::DurationValue>,
-        key: &str,
-    ) -> Option<SimDuration> {
-        if d.get_ref().0 == SimDuration::ZERO {
-            self.error(
-                d.span(),
-                format!("`{key}` is zero; expected a positive duration, like \"10s\""),
-            );
-            return None;
-        }
-        Some(d.get_ref().0)
     }
 
     /// Balancers that share state must agree: a service's call entries to one target use

@@ -155,7 +155,11 @@ impl Checker<'_> {
     }
 
     /// A positive duration under `key`.
-    fn positive(&mut self, d: &Spanned<DurationValue>, key: &str) -> Option<SimDuration> {
+    pub(super) fn positive(
+        &mut self,
+        d: &Spanned<DurationValue>,
+        key: &str,
+    ) -> Option<SimDuration> {
         if d.get_ref().0 == SimDuration::ZERO {
             self.error(
                 d.span(),
