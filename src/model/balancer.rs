@@ -59,6 +59,8 @@ pub struct Balancer {
     current: Vec<f64>,
     /// Passive outlier detection, if configured.
     outlier: Option<Outliers>,
+    /// Which replicas may be chosen now (reused for every choice that filters).
+    available: Vec<bool>,
 }
 
 /// Envoy's consecutive-errors outlier detection, as one balancer sees its replicas.
@@ -71,8 +73,6 @@ struct Outliers {
     /// The ejection multiplier of each replica (Envoy's number of times ejected), and when
     /// it last returned (it drops by one per `interval` spent back in).
     times: Vec<(u32, SimTime)>,
-    /// Which replicas the balancer may choose now (all of them in panic mode).
-    available: Vec<bool>,
     /// Ejections and returns not yet logged: (time, replica, event).
     events: Vec<(SimTime, u32, &'static str)>,
 }
@@ -84,18 +84,13 @@ impl Outliers {
             streak: vec![0; n],
             ejected_until: vec![None; n],
             times: vec![(0, SimTime::ZERO); n],
-            available: vec![true; n],
             events: Vec::new(),
         }
     }
 
-    /// Returns the replicas whose ejection has ended by `now`, and works out which
-    /// replicas may be chosen: the ones not ejected, or all of them when fewer than the
-    /// panic threshold are (Envoy's `healthy_panic_threshold`).
+    /// Returns the replicas whose ejection has ended by `now`.
     fn refresh(&mut self, now: SimTime) {
-        let n = self.ejected_until.len();
-        let mut healthy = 0;
-        for i in 0..n {
+        for i in 0..self.ejected_until.len() {
             if let Some(until) = self.ejected_until[i]
                 && until <= now
             {
@@ -103,11 +98,6 @@ impl Outliers {
                 self.times[i].1 = until;
                 self.events.push((until, i as u32, "returned"));
             }
-            healthy += usize::from(self.ejected_until[i].is_none());
-        }
-        let panic = (healthy as f64) * 100.0 < self.spec.panic_threshold * n as f64;
-        for i in 0..n {
-            self.available[i] = panic || self.ejected_until[i].is_none();
         }
     }
 
@@ -159,6 +149,7 @@ impl Balancer {
                 _ => Vec::new(),
             },
             outlier: spec.outlier.map(|o| Outliers::new(o, n)),
+            available: Vec::new(),
         }
     }
 
@@ -172,26 +163,50 @@ impl Balancer {
     /// one of `avoid` (bit `i % 64` for position `i`), the balancer selects once more
     /// (Envoy's `previous_hosts` retry predicate with its default of one reselection).
     #[inline(always)]
-    pub fn pick(&mut self, rng: &mut SimRng, n: u32, avoid: u64, now: SimTime) -> u32 {
-        // Ejected replicas are left out (`available`), unless the balancer panics.
-        let available = match &mut self.outlier {
-            Some(o) => {
-                o.refresh(now);
-                std::mem::take(&mut o.available)
-            }
-            None => Vec::new(),
-        };
+    pub fn pick(
+        &mut self,
+        rng: &mut SimRng,
+        n: u32,
+        avoid: u64,
+        now: SimTime,
+        unhealthy: &[bool],
+    ) -> u32 {
+        let available = self.availability(n, now, unhealthy);
         let mut offset = self.choose(rng, n, now, &available);
         if avoid & (1 << (offset % 64)) != 0 && n > 1 {
             offset = self.choose(rng, n, now, &available);
         }
-        if let Some(o) = &mut self.outlier {
-            o.available = available;
-        }
+        self.available = available;
         if self.tracks() {
             self.in_flight[offset as usize] += 1;
         }
         offset
+    }
+
+    /// Which replicas may be chosen at `now` (empty: all): those neither `unhealthy` (the
+    /// health checks' view) nor ejected (this balancer's outlier detection), unless fewer
+    /// than the panic threshold are (Envoy's `healthy_panic_threshold`; 50% without
+    /// outlier detection), when all of them may.
+    fn availability(&mut self, n: u32, now: SimTime, unhealthy: &[bool]) -> Vec<bool> {
+        let mut available = std::mem::take(&mut self.available);
+        available.clear();
+        if self.outlier.is_none() && unhealthy.is_empty() {
+            return available;
+        }
+        if let Some(o) = &mut self.outlier {
+            o.refresh(now);
+        }
+        let outlier = self.outlier.as_ref();
+        available.extend((0..n as usize).map(|i| {
+            !unhealthy.get(i).copied().unwrap_or(false)
+                && outlier.is_none_or(|o| o.ejected_until[i].is_none())
+        }));
+        let count = available.iter().filter(|&&a| a).count();
+        let panic = outlier.map_or(50.0, |o| o.spec.panic_threshold);
+        if count == 0 || (count as f64) * 100.0 < panic * f64::from(n) {
+            available.fill(true);
+        }
+        available
     }
 
     /// The kind's choice among the replicas `available` says (all when it is empty).
@@ -495,8 +510,15 @@ impl Balancers {
     /// Balancer `id`'s choice for an attempt sent `now` (see [`Balancer::pick`]), and
     /// whether it wants to be told when the attempt is settled.
     #[inline(always)]
-    pub fn pick(&mut self, id: BalancerId, n: u32, avoid: u64, now: SimTime) -> (u32, bool) {
-        if let (Some(cursor), 0) = (&mut self.round_robin[id], avoid) {
+    pub fn pick(
+        &mut self,
+        id: BalancerId,
+        n: u32,
+        avoid: u64,
+        now: SimTime,
+        unhealthy: &[bool],
+    ) -> (u32, bool) {
+        if let (Some(cursor), 0, true) = (&mut self.round_robin[id], avoid, unhealthy.is_empty()) {
             // The common case, without touching the balancer's other state.
             let offset = *cursor % n;
             *cursor = cursor.wrapping_add(1);
@@ -506,7 +528,7 @@ impl Balancers {
         if let Some(cursor) = self.round_robin[id] {
             b.cursor = cursor; // a retry avoiding a host goes on from the dense cursor
         }
-        let offset = b.pick(&mut self.rngs[id], n, avoid, now);
+        let offset = b.pick(&mut self.rngs[id], n, avoid, now, unhealthy);
         if let Some(cursor) = &mut self.round_robin[id] {
             *cursor = b.cursor;
         }
@@ -570,7 +592,7 @@ mod tests {
     fn picks(b: &mut Balancer, n: u32, count: usize) -> Vec<u32> {
         let mut rng = rng();
         (0..count)
-            .map(|_| b.pick(&mut rng, n, 0, SimTime::ZERO))
+            .map(|_| b.pick(&mut rng, n, 0, SimTime::ZERO, &[]))
             .collect()
     }
 
@@ -607,7 +629,7 @@ mod tests {
         );
         b.settled(1, None, None, SimTime::ZERO);
         assert_eq!(
-            b.pick(&mut rng(), 3, 0, SimTime::ZERO),
+            b.pick(&mut rng(), 3, 0, SimTime::ZERO, &[]),
             1,
             "the only one with room"
         );
@@ -616,7 +638,7 @@ mod tests {
         let mut b = balancer(BalancerKind::LeastOutstanding, &[1.0; 3]);
         let mut rng = rng();
         for _ in 0..3000 {
-            let r = b.pick(&mut rng, 3, 0, SimTime::ZERO);
+            let r = b.pick(&mut rng, 3, 0, SimTime::ZERO, &[]);
             counts[r as usize] += 1;
             b.settled(r, None, None, SimTime::ZERO);
         }
@@ -631,7 +653,7 @@ mod tests {
     fn p2c_never_takes_the_busier_of_two() {
         let mut b = balancer(BalancerKind::PowerOfChoices { choices: 2 }, &[1.0; 2]);
         for _ in 0..5 {
-            b.pick(&mut rng(), 2, 0, SimTime::ZERO);
+            b.pick(&mut rng(), 2, 0, SimTime::ZERO, &[]);
         }
         assert_eq!(b.in_flight(0) + b.in_flight(1), 5);
         assert!(b.in_flight(0).abs_diff(b.in_flight(1)) <= 1);
@@ -665,18 +687,18 @@ mod tests {
     fn an_avoided_replica_is_reselected_once() {
         let mut b = balancer(BalancerKind::RoundRobin, &[1.0; 3]);
         assert_eq!(
-            b.pick(&mut rng(), 3, 0b001, SimTime::ZERO),
+            b.pick(&mut rng(), 3, 0b001, SimTime::ZERO, &[]),
             1,
             "0 avoided: the next"
         );
         assert_eq!(
-            b.pick(&mut rng(), 3, 0b100, SimTime::ZERO),
+            b.pick(&mut rng(), 3, 0b100, SimTime::ZERO, &[]),
             0,
             "2 avoided: the next"
         );
         let mut b = balancer(BalancerKind::RoundRobin, &[1.0; 1]);
         assert_eq!(
-            b.pick(&mut rng(), 1, 0b1, SimTime::ZERO),
+            b.pick(&mut rng(), 1, 0b1, SimTime::ZERO, &[]),
             0,
             "one replica: no other to take"
         );
@@ -708,7 +730,7 @@ mod tests {
     /// it went to `bad`; returns the replica.
     fn attempt(b: &mut Balancer, n: u32, t: u64, bad: &[u32]) -> u32 {
         let now = SimTime(t * S);
-        let r = b.pick(&mut rng(), n, 0, now);
+        let r = b.pick(&mut rng(), n, 0, now, &[]);
         b.settled(r, Some(SimDuration(1)), Some(bad.contains(&r)), now);
         r
     }

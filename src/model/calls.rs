@@ -82,7 +82,10 @@ impl Model<'_> {
         now: SimTime,
     ) -> (ReplicaId, u32, bool) {
         let s = &self.services[service];
-        let (offset, tracks) = self.balancers.pick(balancer, s.replicas, avoid, now);
+        let unhealthy = self.health.unhealthy(service);
+        let (offset, tracks) = self
+            .balancers
+            .pick(balancer, s.replicas, avoid, now, unhealthy);
         (s.first_replica.plus(offset), offset, tracks)
     }
 

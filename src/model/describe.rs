@@ -51,6 +51,16 @@ impl Model<'_> {
             Event::BreakerDue { guard, .. } => {
                 format!("the breaker of `{}` times out", self.guards.site(guard))
             }
+            Event::HealthCheck { service } => format!(
+                "`{}`'s replicas are health-checked",
+                s.services[service.index()].name
+            ),
+            Event::HealthChange { replica, .. } => {
+                format!(
+                    "a health change of {} reaches its callers",
+                    self.replica_name(replica)
+                )
+            }
             Event::ChaosTick { fault } => {
                 format!("chaos monkey `{}` strikes", s.faults[fault.index()].name)
             }

@@ -1,6 +1,6 @@
 //! The closed list of things that can happen in the service model.
 
-use super::ids::{ClientId, EntryId, FaultId, GuardId, LaneId};
+use super::ids::{ClientId, EntryId, FaultId, GuardId, LaneId, ReplicaId, ServiceId};
 use super::slab::Key;
 use super::waiter::TimerTag;
 use crate::outcome::Outcome;
@@ -109,6 +109,18 @@ pub enum Event {
         guard: GuardId,
         /// The breaker state the timer was armed for; a later state ignores it.
         epoch: u32,
+    },
+    /// A health-checked service's replicas are probed.
+    HealthCheck {
+        /// The service.
+        service: ServiceId,
+    },
+    /// A replica's health change reaches the callers' balancers.
+    HealthChange {
+        /// The replica.
+        replica: ReplicaId,
+        /// Healthy again, or not.
+        healthy: bool,
     },
     /// A fault becomes active on one of its units (a replica or a link).
     FaultOn {

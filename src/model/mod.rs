@@ -64,6 +64,7 @@ mod describe;
 pub mod event;
 mod faults;
 mod guards;
+mod health;
 mod idempotency;
 pub mod ids;
 pub mod names;
@@ -176,6 +177,8 @@ pub struct Model<'s> {
     balancers: balancer::Balancers,
     /// Where plain calls' attempts went, once a balancer that tracks attempts was used.
     routes: Option<waiter::Routes>,
+    /// Active health checking of services' replicas.
+    health: health::Health,
     /// What the policies did.
     policy_counts: PolicyCounts,
     /// Idempotency keys, when some call site retries (else `None`: nothing to track).
@@ -212,11 +215,13 @@ impl<'s> Model<'s> {
             guards: Guards::build(scenario, seed),
             balancers,
             routes: None,
+            health: health::Health::build(scenario),
             policy_counts: PolicyCounts::default(),
             idem: scenario.can_repeat().then(idempotency::Tracker::default),
         };
         model.schedule_first_sends(sched);
         model.schedule_faults(sched);
+        model.schedule_health_checks(sched);
         model
     }
 
@@ -276,6 +281,7 @@ impl<'s> Model<'s> {
             policy_log: {
                 let mut log = self.guards.finish();
                 self.balancers.log_into(&mut log, self.end);
+                self.health.log_into(&mut log, self.scenario);
                 log
             },
         }
@@ -394,6 +400,10 @@ impl World for Model<'_> {
             }
             Event::HedgeJob { job, attempt } => self.hedge_due(Caller::Job(job), attempt, sched),
             Event::BreakerDue { guard, epoch } => self.breaker_due(guard, epoch, sched),
+            Event::HealthCheck { service } => self.health_check(service, sched),
+            Event::HealthChange { replica, healthy } => {
+                self.health_change(replica, healthy, sched.now())
+            }
             Event::FaultOn { fault, unit } => self.fault_on(fault, unit, sched),
             Event::FaultOff { fault, unit } => self.fault_off(fault, unit, sched),
             Event::ChaosTick { fault } => self.chaos_tick(fault, sched),

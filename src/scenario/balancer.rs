@@ -84,6 +84,23 @@ pub struct OutlierSpec {
     pub panic_threshold: f64,
 }
 
+/// Active health checking of a service's replicas by the platform (a Kubernetes readiness
+/// probe updating the endpoints, a cloud load balancer's target health check): every
+/// `interval` each replica is probed; after `unhealthy_threshold` failures in a row it
+/// leaves every caller's balancer, after `healthy_threshold` successes it returns, each
+/// change reaching the balancers `propagation` later.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HealthCheckSpec {
+    /// Time between probes (Kubernetes' `periodSeconds`, 10 s).
+    pub interval: SimDuration,
+    /// Failed probes in a row that mark a replica unhealthy (`failureThreshold`, 3).
+    pub unhealthy_threshold: u32,
+    /// Passed probes in a row that mark it healthy again (`successThreshold`, 1).
+    pub healthy_threshold: u32,
+    /// Delay before callers see a change (endpoint propagation; 0).
+    pub propagation: SimDuration,
+}
+
 /// A caller's load balancer for one callee.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BalancerSpec {

@@ -174,6 +174,17 @@ pub struct ServiceFile {
     pub idempotency: Option<Spanned<IdempotencyFile>>,
     pub retry_after: Option<Spanned<DurationValue>>,
     pub weights: Option<Spanned<Vec<Spanned<f64>>>>,
+    pub health_check: Option<Spanned<HealthCheckFile>>,
+}
+
+/// A service's `health_check = { interval = "5s", unhealthy_threshold = 3, ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckFile {
+    pub interval: Option<Spanned<DurationValue>>,
+    pub unhealthy_threshold: Option<Spanned<i64>>,
+    pub healthy_threshold: Option<Spanned<i64>>,
+    pub propagation: Option<Spanned<DurationValue>>,
 }
 
 /// One entry of a service's `calls`.

@@ -161,6 +161,8 @@ pub struct ServiceSpec {
     pub retry_after: Option<SimDuration>,
     /// Each replica's weight for weighted balancers (all 1 unless `weights` is given).
     pub weights: Vec<f64>,
+    /// Active health checking of its replicas, if any.
+    pub health_check: Option<balancer::HealthCheckSpec>,
 }
 
 /// What a service does with a request whose idempotency key it has seen before.

@@ -803,6 +803,15 @@ fn cases() -> Vec<Case> {
             "`max_ejection_percent` is 150; expected a percentage from 0 to 100",
         ),
         case(
+            "health check every zero seconds",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nhealth_check = { interval = \"0s\" }\n",
+            )]),
+            "14:29",
+            "`interval` is zero; expected a positive duration",
+        ),
+        case(
             "misspelt pushback",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -70,3 +70,74 @@ for = "30s"
             .all(|e| e.value == Some(0.0))
     );
 }
+
+/// Active health checks: with probes every 2 s, 3 failures to mark a replica unhealthy and
+/// a 1 s propagation, db[0] crashing at 10 s fails its probes at 10, 12 and 14 s and leaves
+/// the balancers at 15 s (interval x (threshold - 1) + propagation after the first failed
+/// probe); it is back at 41 s (its first probe after the restart at 40 s, plus the
+/// propagation). Meanwhile half of the calls fail for those 5 s (about 1,000), then none.
+#[test]
+fn health_checks_take_a_crashed_replica_out_within_their_detection_time() {
+    let r = common::run(&health_checked("crash"), 1);
+    assert_eq!(
+        health_changes(&r),
+        [(15.0, "unhealthy", Some(0.0)), (41.0, "healthy", Some(0.0))]
+    );
+    let failed = r.metrics.totals.failed();
+    assert!(
+        (800..=1200).contains(&failed),
+        "about 5 s x 200/s: {failed}"
+    );
+}
+
+/// A hung replica lets its probes time out: it leaves and returns like a crashed one.
+#[test]
+fn health_checks_take_a_hung_replica_out_too() {
+    let r = common::run(&health_checked("hang"), 1);
+    assert_eq!(
+        health_changes(&r),
+        [(15.0, "unhealthy", Some(0.0)), (41.0, "healthy", Some(0.0))]
+    );
+}
+
+/// The health changes logged in `r`: (seconds, event, replica).
+fn health_changes(r: &resim::run::RunResult) -> Vec<(f64, &'static str, Option<f64>)> {
+    r.metrics
+        .policy_log
+        .events
+        .iter()
+        .filter(|e| e.policy == "health_check")
+        .map(|e| (e.time.as_nanos() as f64 / 1e9, e.event, e.value))
+        .collect()
+}
+
+/// Three API replicas calling two health-checked db replicas; a fault of `kind` on db[0]
+/// from 10 s to 40 s.
+fn health_checked(kind: &str) -> String {
+    r#"name = "crash"
+duration = "60s"
+warmup = "0s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 400 }
+[[service]]
+name = "api"
+replicas = 3
+concurrency = 16
+service_time = { kind = "exponential", mean = "2ms" }
+calls = [{ to = "db" }]
+[[service]]
+name = "db"
+replicas = 2
+concurrency = 8
+service_time = { kind = "exponential", mean = "2ms" }
+health_check = { interval = "2s", unhealthy_threshold = 3, healthy_threshold = 1, propagation = "1s" }
+[[fault]]
+kind = "KIND"
+target = "db[0]"
+at = "10s"
+for = "30s"
+"#
+    .replace("KIND", kind)
+}

@@ -2,9 +2,11 @@
 
 use super::Checker;
 use crate::engine::SimDuration;
-use crate::scenario::balancer::{BalancerKind, BalancerScope, BalancerSpec, OutlierSpec};
+use crate::scenario::balancer::{
+    BalancerKind, BalancerScope, BalancerSpec, HealthCheckSpec, OutlierSpec,
+};
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
-use crate::scenario::file::{BalancerValue, ClientFile, OutlierFile, ServiceFile};
+use crate::scenario::file::{BalancerValue, ClientFile, HealthCheckFile, OutlierFile, ServiceFile};
 use crate::scenario::units::DurationValue;
 use crate::scenario::{ClientSpec, ServiceSpec};
 use std::ops::Range;
@@ -238,6 +240,33 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+
+    /// A service's `health_check`, with Kubernetes' readiness probe defaults.
+    pub(super) fn health_check(
+        &mut self,
+        h: Option<&Spanned<HealthCheckFile>>,
+    ) -> Option<HealthCheckSpec> {
+        let f = h?.get_ref();
+        let interval = match &f.interval {
+            None => SimDuration::from_secs(10),
+            Some(d) => self.positive(d, "interval")?,
+        };
+        Some(HealthCheckSpec {
+            interval,
+            unhealthy_threshold: f
+                .unhealthy_threshold
+                .as_ref()
+                .map_or(3, |c| self.count(c, "unhealthy_threshold", 1, 1000)),
+            healthy_threshold: f
+                .healthy_threshold
+                .as_ref()
+                .map_or(1, |c| self.count(c, "healthy_threshold", 1, 1000)),
+            propagation: f
+                .propagation
+                .as_ref()
+                .map_or(SimDuration::ZERO, |d| d.get_ref().0),
+        })
     }
 
     /// A service's `weights`: one positive number per replica (all 1 when absent).
