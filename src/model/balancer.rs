@@ -61,6 +61,72 @@ pub struct Balancer {
     outlier: Option<Outliers>,
     /// Which replicas may be chosen now (reused for every choice that filters).
     available: Vec<bool>,
+    /// Consistent hashing: the ring's points (hash, replica) in hash order, or Maglev's
+    /// table (its entries' replicas, the hash unused).
+    table: Vec<(u64, u32)>,
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit hash of `x`.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// A Ketama ring of `size` points over replicas with `weights`: each replica gets points in
+/// proportion to its weight (at least one), each point at the hash of (replica, point).
+fn ring(weights: &[f64], size: u32) -> Vec<(u64, u32)> {
+    let total: f64 = weights.iter().sum();
+    let mut points: Vec<(u64, u32)> = Vec::new();
+    for (r, w) in weights.iter().enumerate() {
+        let count = ((f64::from(size) * w / total).round() as u64).max(1);
+        for p in 0..count {
+            points.push((mix(mix(r as u64) ^ p), r as u32));
+        }
+    }
+    points.sort_unstable();
+    points
+}
+
+/// Maglev's lookup table of prime size `m` (Eisenbud et al., NSDI 2016): each replica walks
+/// its own permutation of the slots (offset and skip from two hashes of it) and takes the
+/// next free one in turn, a replica of higher weight taking proportionally more turns,
+/// until the table is full.
+fn maglev(weights: &[f64], m: u32) -> Vec<(u64, u32)> {
+    let n = weights.len();
+    let m64 = u64::from(m);
+    let perm = |r: usize, j: u64| {
+        let offset = mix(r as u64 ^ 0x6d61_676c) % m64;
+        let skip = mix(r as u64 ^ 0x736b_6970) % (m64 - 1) + 1;
+        (offset + j * skip) % m64
+    };
+    let max = weights.iter().cloned().fold(0.0, f64::max);
+    let mut next = vec![0u64; n];
+    let mut credit = vec![0.0; n];
+    let mut table = vec![(0u64, u32::MAX); m as usize];
+    let mut filled = 0;
+    while filled < m as usize {
+        for r in 0..n {
+            credit[r] += weights[r] / max;
+            if credit[r] < 1.0 {
+                continue;
+            }
+            credit[r] -= 1.0;
+            let mut slot = perm(r, next[r]);
+            while table[slot as usize].1 != u32::MAX {
+                next[r] += 1;
+                slot = perm(r, next[r]);
+            }
+            table[slot as usize] = (0, r as u32);
+            next[r] += 1;
+            filled += 1;
+            if filled == m as usize {
+                break;
+            }
+        }
+    }
+    table
 }
 
 /// Envoy's consecutive-errors outlier detection, as one balancer sees its replicas.
@@ -150,6 +216,11 @@ impl Balancer {
             },
             outlier: spec.outlier.map(|o| Outliers::new(o, n)),
             available: Vec::new(),
+            table: match spec.kind {
+                BalancerKind::RingHash { ring_size } => ring(weights, ring_size),
+                BalancerKind::Maglev { table_size } => maglev(weights, table_size),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -163,6 +234,7 @@ impl Balancer {
     /// one of `avoid` (bit `i % 64` for position `i`), the balancer selects once more
     /// (Envoy's `previous_hosts` retry predicate with its default of one reselection).
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     pub fn pick(
         &mut self,
         rng: &mut SimRng,
@@ -170,11 +242,13 @@ impl Balancer {
         avoid: u64,
         now: SimTime,
         unhealthy: &[bool],
+        key: u64,
     ) -> u32 {
         let available = self.availability(n, now, unhealthy);
-        let mut offset = self.choose(rng, n, now, &available);
+        let mut offset = self.choose(rng, n, now, &available, key);
         if avoid & (1 << (offset % 64)) != 0 && n > 1 {
-            offset = self.choose(rng, n, now, &available);
+            // A hashing balancer's reselection hashes the key once more.
+            offset = self.choose(rng, n, now, &available, mix(key));
         }
         self.available = available;
         if self.tracks() {
@@ -211,9 +285,33 @@ impl Balancer {
 
     /// The kind's choice among the replicas `available` says (all when it is empty).
     #[inline(always)]
-    fn choose(&mut self, rng: &mut SimRng, n: u32, now: SimTime, available: &[bool]) -> u32 {
+    fn choose(
+        &mut self,
+        rng: &mut SimRng,
+        n: u32,
+        now: SimTime,
+        available: &[bool],
+        key: u64,
+    ) -> u32 {
         let ok = |i: usize| available.is_empty() || available[i];
         match self.kind {
+            // The first point at or after the key's hash (wrapping), walking on past
+            // replicas left out, as Envoy's ring hash walks on to the next host.
+            BalancerKind::RingHash { .. } => {
+                let h = mix(key);
+                let start = self.table.partition_point(|&(p, _)| p < h);
+                (0..self.table.len())
+                    .map(|k| self.table[(start + k) % self.table.len()].1)
+                    .find(|&r| ok(r as usize))
+                    .expect("an available replica")
+            }
+            BalancerKind::Maglev { .. } => {
+                let start = (mix(key) % self.table.len() as u64) as usize;
+                (0..self.table.len())
+                    .map(|k| self.table[(start + k) % self.table.len()].1)
+                    .find(|&r| ok(r as usize))
+                    .expect("an available replica")
+            }
             BalancerKind::RoundRobin => loop {
                 let offset = self.cursor % n;
                 self.cursor = self.cursor.wrapping_add(1);
@@ -517,6 +615,7 @@ impl Balancers {
         avoid: u64,
         now: SimTime,
         unhealthy: &[bool],
+        key: impl FnOnce() -> u64,
     ) -> (u32, bool) {
         if let (Some(cursor), 0, true) = (&mut self.round_robin[id], avoid, unhealthy.is_empty()) {
             // The common case, without touching the balancer's other state.
@@ -528,7 +627,8 @@ impl Balancers {
         if let Some(cursor) = self.round_robin[id] {
             b.cursor = cursor; // a retry avoiding a host goes on from the dense cursor
         }
-        let offset = b.pick(&mut self.rngs[id], n, avoid, now, unhealthy);
+        let key = if b.kind.hashes() { key() } else { 0 };
+        let offset = b.pick(&mut self.rngs[id], n, avoid, now, unhealthy, key);
         if let Some(cursor) = &mut self.round_robin[id] {
             *cursor = b.cursor;
         }
@@ -592,7 +692,7 @@ mod tests {
     fn picks(b: &mut Balancer, n: u32, count: usize) -> Vec<u32> {
         let mut rng = rng();
         (0..count)
-            .map(|_| b.pick(&mut rng, n, 0, SimTime::ZERO, &[]))
+            .map(|_| b.pick(&mut rng, n, 0, SimTime::ZERO, &[], 0))
             .collect()
     }
 
@@ -629,7 +729,7 @@ mod tests {
         );
         b.settled(1, None, None, SimTime::ZERO);
         assert_eq!(
-            b.pick(&mut rng(), 3, 0, SimTime::ZERO, &[]),
+            b.pick(&mut rng(), 3, 0, SimTime::ZERO, &[], 0),
             1,
             "the only one with room"
         );
@@ -638,7 +738,7 @@ mod tests {
         let mut b = balancer(BalancerKind::LeastOutstanding, &[1.0; 3]);
         let mut rng = rng();
         for _ in 0..3000 {
-            let r = b.pick(&mut rng, 3, 0, SimTime::ZERO, &[]);
+            let r = b.pick(&mut rng, 3, 0, SimTime::ZERO, &[], 0);
             counts[r as usize] += 1;
             b.settled(r, None, None, SimTime::ZERO);
         }
@@ -653,7 +753,7 @@ mod tests {
     fn p2c_never_takes_the_busier_of_two() {
         let mut b = balancer(BalancerKind::PowerOfChoices { choices: 2 }, &[1.0; 2]);
         for _ in 0..5 {
-            b.pick(&mut rng(), 2, 0, SimTime::ZERO, &[]);
+            b.pick(&mut rng(), 2, 0, SimTime::ZERO, &[], 0);
         }
         assert_eq!(b.in_flight(0) + b.in_flight(1), 5);
         assert!(b.in_flight(0).abs_diff(b.in_flight(1)) <= 1);
@@ -687,18 +787,18 @@ mod tests {
     fn an_avoided_replica_is_reselected_once() {
         let mut b = balancer(BalancerKind::RoundRobin, &[1.0; 3]);
         assert_eq!(
-            b.pick(&mut rng(), 3, 0b001, SimTime::ZERO, &[]),
+            b.pick(&mut rng(), 3, 0b001, SimTime::ZERO, &[], 0),
             1,
             "0 avoided: the next"
         );
         assert_eq!(
-            b.pick(&mut rng(), 3, 0b100, SimTime::ZERO, &[]),
+            b.pick(&mut rng(), 3, 0b100, SimTime::ZERO, &[], 0),
             0,
             "2 avoided: the next"
         );
         let mut b = balancer(BalancerKind::RoundRobin, &[1.0; 1]);
         assert_eq!(
-            b.pick(&mut rng(), 1, 0b1, SimTime::ZERO, &[]),
+            b.pick(&mut rng(), 1, 0b1, SimTime::ZERO, &[], 0),
             0,
             "one replica: no other to take"
         );
@@ -730,7 +830,7 @@ mod tests {
     /// it went to `bad`; returns the replica.
     fn attempt(b: &mut Balancer, n: u32, t: u64, bad: &[u32]) -> u32 {
         let now = SimTime(t * S);
-        let r = b.pick(&mut rng(), n, 0, now, &[]);
+        let r = b.pick(&mut rng(), n, 0, now, &[], 0);
         b.settled(r, Some(SimDuration(1)), Some(bad.contains(&r)), now);
         r
     }
@@ -823,5 +923,54 @@ mod tests {
         // 3 of 4 available = 75% < 80%: panic, replica 2 gets its turn.
         let picks: Vec<u32> = (12..16).map(|t| attempt(&mut b, 4, t, &[])).collect();
         assert!(picks.contains(&2), "{picks:?}");
+    }
+
+    fn hashing(kind: BalancerKind, n: usize) -> Balancer {
+        let spec = BalancerSpec {
+            kind,
+            scope: BalancerScope::Caller,
+            outlier: None,
+        };
+        Balancer::new(&spec, &vec![1.0; n])
+    }
+
+    /// Where each of `keys` goes, with `unhealthy` replicas left out.
+    fn placements(b: &mut Balancer, n: u32, keys: u64, unhealthy: &[bool]) -> Vec<u32> {
+        let mut rng = rng();
+        (0..keys)
+            .map(|k| b.pick(&mut rng, n, 0, SimTime::ZERO, unhealthy, k))
+            .collect()
+    }
+
+    /// Consistent hashing: a key always goes to the same replica; keys spread evenly
+    /// (within 15% of the mean with 1024 ring points or Maglev's 65537 entries over 4);
+    /// taking a replica out moves only the keys it had (Envoy's ring hash and Maglev both
+    /// remap about 1/n of the keys).
+    #[test]
+    fn consistent_hashing_is_stable_even_and_moves_only_the_lost_keys() {
+        for kind in [
+            BalancerKind::RingHash { ring_size: 1024 },
+            BalancerKind::Maglev { table_size: 65_537 },
+        ] {
+            let mut b = hashing(kind, 4);
+            let all = placements(&mut b, 4, 20_000, &[]);
+            assert_eq!(all, placements(&mut b, 4, 20_000, &[]), "{kind:?}: stable");
+            let mut counts = [0u32; 4];
+            for &r in &all {
+                counts[r as usize] += 1;
+            }
+            assert!(
+                counts.iter().all(|&c| (4250..5750).contains(&c)),
+                "{kind:?}: {counts:?}"
+            );
+            let without_2 = placements(&mut b, 4, 20_000, &[false, false, true, false]);
+            for (before, after) in all.iter().zip(&without_2) {
+                if *before != 2 {
+                    assert_eq!(before, after, "{kind:?}: only replica 2's keys move");
+                } else {
+                    assert_ne!(*after, 2);
+                }
+            }
+        }
     }
 }

@@ -59,7 +59,8 @@ impl Model<'_> {
         match self.topology.edges[edge].target {
             Target::Service(service) => {
                 let now = sched.now();
-                let (replica, offset, tracks) = self.pick_replica(balancer, service, avoid, now);
+                let (replica, offset, tracks) =
+                    self.pick_replica(caller, balancer, service, avoid, now);
                 if tracks {
                     let to = SentTo::new(balancer, offset, now);
                     self.note_sent(caller, attempt, to);
@@ -76,6 +77,7 @@ impl Model<'_> {
     #[inline(always)]
     fn pick_replica(
         &mut self,
+        caller: Caller,
         balancer: BalancerId,
         service: ServiceId,
         avoid: u64,
@@ -83,9 +85,14 @@ impl Model<'_> {
     ) -> (ReplicaId, u32, bool) {
         let s = &self.services[service];
         let unhealthy = self.health.unhealthy(service);
+        let (requests, jobs) = (&self.requests, &self.jobs);
+        let key = || match caller {
+            Caller::Request(k) => requests.live(k).key,
+            Caller::Job(k) => jobs.live(k).key,
+        };
         let (offset, tracks) = self
             .balancers
-            .pick(balancer, s.replicas, avoid, now, unhealthy);
+            .pick(balancer, s.replicas, avoid, now, unhealthy, key);
         (s.first_replica.plus(offset), offset, tracks)
     }
 
@@ -112,7 +119,14 @@ impl Model<'_> {
             Caller::Request(k) => t.request_key(k.slot()),
             Caller::Job(k) => t.call_key(k.slot(), self.jobs.live(k).entries_made - 1),
         });
+        // The request's key goes down the call tree (only kept when some balancer hashes).
+        let key = match caller {
+            _ if !self.keyed => 0,
+            Caller::Request(k) => self.requests.live(k).key,
+            Caller::Job(k) => self.jobs.live(k).key,
+        };
         let job = self.jobs.insert(Job {
+            key,
             caller,
             answers: attempt,
             edge,

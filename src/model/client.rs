@@ -1,9 +1,37 @@
 //! Clients: when each sends its requests (open-loop rates with phases, or closed-loop users).
 
 use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::scenario::balancer::KeySpace;
 use crate::scenario::{Arrival, RateProfile};
 use rand::distr::Distribution as _;
-use rand_distr::Exp1;
+use rand_distr::{Exp1, Zipf};
+
+/// How a client draws its requests' keys: key k of 1..=`space` with probability
+/// proportional to 1 / k^s (Zipf), or uniformly for s = 0.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    space: u64,
+    zipf: Option<Zipf<f64>>,
+}
+
+impl Keys {
+    /// The keys `spec` describes.
+    pub fn new(spec: KeySpace) -> Self {
+        Keys {
+            space: spec.space,
+            zipf: (spec.zipf_s > 0.0)
+                .then(|| Zipf::new(spec.space as f64, spec.zipf_s).expect("validated")),
+        }
+    }
+
+    /// The next request's key.
+    pub fn draw(&self, rng: &mut SimRng) -> u64 {
+        match &self.zipf {
+            Some(z) => z.sample(rng.generator()) as u64,
+            None => rng.index(self.space as usize) as u64 + 1,
+        }
+    }
+}
 
 /// The next send time of an open-loop client after `from`, or `None` if it would fall at
 /// or after `end`.

@@ -103,6 +103,8 @@ struct Request {
     bucket: Option<BucketId>,
     /// The attempt it waits on, and its policies' state.
     waiting: Waiting,
+    /// Its key, for consistent hashing (0 unless some balancer hashes).
+    key: u64,
 }
 
 /// Where a job is in its life on a replica.
@@ -140,6 +142,8 @@ struct Job {
     give_up_at: SimTime,
     /// A call it made was answered by a fallback: its own answer is degraded.
     degraded: bool,
+    /// The key of the client request it serves, for consistent hashing.
+    key: u64,
 }
 
 /// A client's runtime state.
@@ -151,6 +155,8 @@ struct ClientState {
     lane: LaneId,
     /// The balancer that chooses its target's replica.
     balancer: ids::BalancerId,
+    /// How its request keys are drawn, with their own stream, if it says.
+    keys: Option<(client::Keys, SimRng)>,
     /// Its calls have policies (deadline, retries, breaker, budget or fallback).
     has_policy: bool,
 }
@@ -179,6 +185,8 @@ pub struct Model<'s> {
     routes: Option<waiter::Routes>,
     /// Active health checking of services' replicas.
     health: health::Health,
+    /// Some balancer hashes request keys: requests draw keys and calls carry them.
+    keyed: bool,
     /// What the policies did.
     policy_counts: PolicyCounts,
     /// Idempotency keys, when some call site retries (else `None`: nothing to track).
@@ -216,6 +224,17 @@ impl<'s> Model<'s> {
             balancers,
             routes: None,
             health: health::Health::build(scenario),
+            keyed: scenario
+                .clients
+                .iter()
+                .map(|c| c.balancer.kind)
+                .chain(
+                    scenario
+                        .services
+                        .iter()
+                        .flat_map(|s| s.calls.iter().map(|c| c.balancer.kind)),
+                )
+                .any(|k| k.hashes()),
             policy_counts: PolicyCounts::default(),
             idem: scenario.can_repeat().then(idempotency::Tracker::default),
         };
@@ -315,11 +334,13 @@ impl<'s> Model<'s> {
         {
             self.recorder.attempt(b);
         }
+        let key = if self.keyed { self.draw_key(client) } else { 0 };
         let request = self.requests.insert(Request {
             client,
             sent_at: now,
             bucket,
             waiting: Waiting::default(),
+            key,
         });
         if let Some(t) = &mut self.idem {
             t.request_sent(request.slot());
@@ -338,6 +359,16 @@ impl<'s> Model<'s> {
         }
         if let Some(t) = next {
             sched.at(t, Event::Send { client });
+        }
+    }
+
+    /// The key of client `client`'s next request: drawn from its `request_keys` (Zipf over
+    /// the key space, from the client's own key stream), or the request's own number.
+    #[inline(never)]
+    fn draw_key(&mut self, client: ClientId) -> u64 {
+        match &mut self.clients[client].keys {
+            Some((keys, rng)) => keys.draw(rng),
+            None => self.sent,
         }
     }
 

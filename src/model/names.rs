@@ -69,6 +69,14 @@ pub fn client(name: &str) -> Name {
     }
 }
 
+/// The request keys of client `name` (for consistent hashing): `web#keys`.
+pub fn client_keys(name: &str) -> Name {
+    Name {
+        space: Namespace::Client,
+        text: format!("{name}#keys"),
+    }
+}
+
 /// Replica `index` (counted within its service) of service `service`: `api[2]`.
 pub fn replica(service: &str, index: u32) -> Name {
     Name {

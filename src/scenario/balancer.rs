@@ -28,18 +28,40 @@ pub enum BalancerKind {
     },
     /// Smooth weighted round robin (nginx, Envoy) over the callee's `weights`.
     WeightedRoundRobin,
+    /// Consistent hashing of the request key on a Ketama ring (Envoy's `RING_HASH`):
+    /// `ring_size` points shared among the replicas, in proportion to their weights; a key
+    /// goes to the first point at or after its hash.
+    RingHash {
+        /// Points on the ring (Envoy's `minimum_ring_size`, 1024).
+        ring_size: u32,
+    },
+    /// Consistent hashing of the request key with Maglev's lookup table (Envoy's `MAGLEV`).
+    Maglev {
+        /// Entries in the table, a prime (65537).
+        table_size: u32,
+    },
 }
 
 impl BalancerKind {
     /// The kinds' names, as scenario files write them.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 8] = [
         "round_robin",
         "random",
         "least_outstanding",
         "p2c",
         "peak_ewma",
         "weighted_round_robin",
+        "ring_hash",
+        "maglev",
     ];
+
+    /// True when the choice depends on the request's key.
+    pub fn hashes(self) -> bool {
+        matches!(
+            self,
+            BalancerKind::RingHash { .. } | BalancerKind::Maglev { .. }
+        )
+    }
 
     /// True when the balancer counts its attempts in flight per replica (and learns
     /// latencies): the model then tracks each attempt until its caller settles it.
@@ -99,6 +121,17 @@ pub struct HealthCheckSpec {
     pub healthy_threshold: u32,
     /// Delay before callers see a change (endpoint propagation; 0).
     pub propagation: SimDuration,
+}
+
+/// The keys of a client's requests, for consistent hashing: `space` distinct keys, drawn
+/// with a Zipf skew (key k with probability proportional to 1 / k^`zipf_s`; 0 is uniform).
+/// Every call a request causes carries its key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeySpace {
+    /// Distinct keys.
+    pub space: u64,
+    /// Zipf exponent (0: uniform).
+    pub zipf_s: f64,
 }
 
 /// A caller's load balancer for one callee.

@@ -62,6 +62,15 @@ pub struct ClientFile {
     pub order: Option<Spanned<Names>>,
     pub load_balancer: Option<Spanned<BalancerValue>>,
     pub outlier_detection: Option<Spanned<OutlierFile>>,
+    pub request_keys: Option<Spanned<KeysFile>>,
+}
+
+/// A client's `request_keys = { space = 10000, zipf_s = 1.1 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysFile {
+    pub space: Option<Spanned<i64>>,
+    pub zipf_s: Option<Spanned<f64>>,
 }
 
 /// `outlier_detection = { consecutive_errors = 5, base_ejection = "30s", ... }`.
@@ -112,12 +121,14 @@ impl<'de> Deserialize<'de> for BalancerValue {
 }
 
 /// A `load_balancer` table.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BalancerFile {
     pub kind: Option<Spanned<String>>,
     pub choices: Option<Spanned<i64>>,
     pub decay: Option<Spanned<DurationValue>>,
+    pub ring_size: Option<Spanned<i64>>,
+    pub table_size: Option<Spanned<i64>>,
     pub scope: Option<Spanned<String>>,
 }
 

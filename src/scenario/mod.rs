@@ -74,6 +74,9 @@ pub struct ClientSpec {
     pub policy: policy::CallPolicy,
     /// How it chooses its target's replica.
     pub balancer: balancer::BalancerSpec,
+    /// How its requests' keys are drawn (for consistent hashing); without, each request
+    /// has a key of its own.
+    pub keys: Option<balancer::KeySpace>,
 }
 
 /// How a client's requests arrive.

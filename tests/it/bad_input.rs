@@ -812,6 +812,24 @@ fn cases() -> Vec<Case> {
             "`interval` is zero; expected a positive duration",
         ),
         case(
+            "maglev table size not a prime",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nload_balancer = { kind = \"maglev\", table_size = 1000 }",
+            )]),
+            "9:49",
+            "`table_size` is 1000, not a prime; expected a prime such as 65537",
+        ),
+        case(
+            "request keys without a space",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nrequest_keys = { zipf_s = 1.1 }",
+            )]),
+            "9:16",
+            "`request_keys` needs `space`, the number of distinct keys",
+        ),
+        case(
             "misspelt pushback",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

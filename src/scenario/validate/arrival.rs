@@ -56,6 +56,7 @@ impl Checker<'_> {
             .map_or_else(placeholder, |a| self.arrival(a, duration));
         ClientSpec {
             balancer: self.balancer(f.load_balancer.as_ref(), f.outlier_detection.as_ref()),
+            keys: self.request_keys(f.request_keys.as_ref()),
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
             target: target.unwrap_or(0),
             arrival,

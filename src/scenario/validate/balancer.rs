@@ -3,10 +3,12 @@
 use super::Checker;
 use crate::engine::SimDuration;
 use crate::scenario::balancer::{
-    BalancerKind, BalancerScope, BalancerSpec, HealthCheckSpec, OutlierSpec,
+    BalancerKind, BalancerScope, BalancerSpec, HealthCheckSpec, KeySpace, OutlierSpec,
 };
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
-use crate::scenario::file::{BalancerValue, ClientFile, HealthCheckFile, OutlierFile, ServiceFile};
+use crate::scenario::file::{
+    BalancerFile, BalancerValue, ClientFile, HealthCheckFile, KeysFile, OutlierFile, ServiceFile,
+};
 use crate::scenario::units::DurationValue;
 use crate::scenario::{ClientSpec, ServiceSpec};
 use std::ops::Range;
@@ -89,7 +91,7 @@ impl Checker<'_> {
         let span = v.span();
         match v.get_ref() {
             BalancerValue::Name(name) => self
-                .balancer_kind(name, span, None, None)
+                .balancer_kind(name, span, &BalancerFile::default())
                 .map(|kind| BalancerSpec {
                     kind,
                     ..BalancerSpec::default()
@@ -120,12 +122,7 @@ impl Checker<'_> {
                     },
                 };
                 let kind = self
-                    .balancer_kind(
-                        kind.get_ref(),
-                        kind.span(),
-                        t.choices.as_ref(),
-                        t.decay.as_ref(),
-                    )
+                    .balancer_kind(kind.get_ref(), kind.span(), t)
                     .unwrap_or(BalancerKind::RoundRobin);
                 BalancerSpec {
                     kind,
@@ -142,9 +139,9 @@ impl Checker<'_> {
         &mut self,
         name: &str,
         span: Range<usize>,
-        choices: Option<&Spanned<i64>>,
-        decay: Option<&Spanned<crate::scenario::units::DurationValue>>,
+        t: &BalancerFile,
     ) -> Option<BalancerKind> {
+        let (choices, decay) = (t.choices.as_ref(), t.decay.as_ref());
         let kind = match name {
             "round_robin" => BalancerKind::RoundRobin,
             "random" => BalancerKind::Random,
@@ -159,6 +156,25 @@ impl Checker<'_> {
                 },
             },
             "weighted_round_robin" => BalancerKind::WeightedRoundRobin,
+            "ring_hash" => BalancerKind::RingHash {
+                ring_size: t
+                    .ring_size
+                    .as_ref()
+                    .map_or(1024, |r| self.count(r, "ring_size", 1, 8_388_608)),
+            },
+            "maglev" => BalancerKind::Maglev {
+                table_size: match &t.table_size {
+                    None => 65_537,
+                    Some(m) => {
+                        let size = self.count(m, "table_size", 2, 5_000_011);
+                        if !is_prime(size) {
+                            self.error(m.span(), format!("`table_size` is {size}, not a prime; expected a prime such as 65537, as Maglev's table needs"));
+                            return None;
+                        }
+                        size
+                    }
+                },
+            },
             other => {
                 let hint = did_you_mean(other, BalancerKind::NAMES)
                     .map(|k| format!("did you mean \"{k}\"? "))
@@ -179,6 +195,12 @@ impl Checker<'_> {
         }
         if let (Some(d), false) = (decay, matches!(kind, BalancerKind::PeakEwma { .. })) {
             self.error(d.span(), format!("`decay` applies to `kind = \"peak_ewma\"`, not \"{name}\"; expected no `decay` here"));
+        }
+        if let (Some(r), false) = (&t.ring_size, matches!(kind, BalancerKind::RingHash { .. })) {
+            self.error(r.span(), format!("`ring_size` applies to `kind = \"ring_hash\"`, not \"{name}\"; expected no `ring_size` here"));
+        }
+        if let (Some(m), false) = (&t.table_size, matches!(kind, BalancerKind::Maglev { .. })) {
+            self.error(m.span(), format!("`table_size` applies to `kind = \"maglev\"`, not \"{name}\"; expected no `table_size` here"));
         }
         Some(kind)
     }
@@ -242,6 +264,36 @@ impl Checker<'_> {
         }
     }
 
+    /// A client's `request_keys`.
+    pub(super) fn request_keys(&mut self, k: Option<&Spanned<KeysFile>>) -> Option<KeySpace> {
+        let k = k?;
+        let f = k.get_ref();
+        let space = match &f.space {
+            Some(s) => u64::from(self.count(s, "space", 1, 1_000_000_000)),
+            None => {
+                self.error(k.span(), "`request_keys` needs `space`, the number of distinct keys; expected e.g. space = 10000");
+                return None;
+            }
+        };
+        let zipf_s = match &f.zipf_s {
+            None => 0.0,
+            Some(z) => {
+                let v = *z.get_ref();
+                if !(v.is_finite() && (0.0..=10.0).contains(&v)) {
+                    self.error(
+                        z.span(),
+                        format!(
+                            "`zipf_s` is {v}; expected an exponent from 0 (uniform) to 10, like 1.1"
+                        ),
+                    );
+                    return None;
+                }
+                v
+            }
+        };
+        Some(KeySpace { space, zipf_s })
+    }
+
     /// A service's `health_check`, with Kubernetes' readiness probe defaults.
     pub(super) fn health_check(
         &mut self,
@@ -301,4 +353,9 @@ impl Checker<'_> {
             })
             .collect()
     }
+}
+
+/// True when `n` is prime (trial division; `n` is at most about five million).
+fn is_prime(n: u32) -> bool {
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
 }
