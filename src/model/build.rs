@@ -52,7 +52,7 @@ pub(super) fn clients(
             balancer: balancers.of_client(ClientId::from_index(i)),
             keys: c.keys.map(|k| {
                 let rng = SimRng::new(seed, names::client_keys(&c.name).stream());
-                (super::client::Keys::new(k), rng)
+                Box::new((super::client::Keys::new(k), rng))
             }),
             has_policy: !c.policy.is_plain(),
         })

@@ -155,8 +155,9 @@ struct ClientState {
     lane: LaneId,
     /// The balancer that chooses its target's replica.
     balancer: ids::BalancerId,
-    /// How its request keys are drawn, with their own stream, if it says.
-    keys: Option<(client::Keys, SimRng)>,
+    /// How its request keys are drawn, with their own stream, if it says (boxed: rarely
+    /// used, and kept off the cache lines of the hot fields).
+    keys: Option<Box<(client::Keys, SimRng)>>,
     /// Its calls have policies (deadline, retries, breaker, budget or fallback).
     has_policy: bool,
 }
@@ -367,7 +368,10 @@ impl<'s> Model<'s> {
     #[inline(never)]
     fn draw_key(&mut self, client: ClientId) -> u64 {
         match &mut self.clients[client].keys {
-            Some((keys, rng)) => keys.draw(rng),
+            Some(k) => {
+                let (keys, rng) = &mut **k;
+                keys.draw(rng)
+            }
             None => self.sent,
         }
     }
