@@ -39,7 +39,11 @@ const GOLDEN_WEB_SEED_1: [u64; 4] = [
 const GOLDEN_API0_STREAM: u64 = 14325757609428958417;
 
 fn run_cli(dir: &std::path::Path, extra: &[&str]) -> (Vec<u8>, Vec<u8>) {
-    let file = common::root().join("scenarios/quickstart.toml");
+    run_file(dir, "scenarios/quickstart.toml", extra)
+}
+
+fn run_file(dir: &std::path::Path, scenario: &str, extra: &[&str]) -> (Vec<u8>, Vec<u8>) {
+    let file = common::root().join(scenario);
     let mut args = vec![
         "run",
         file.to_str().expect("utf-8 path"),
@@ -92,6 +96,26 @@ fn thread_count_does_not_change_the_files() {
         .map(|l| l.split(',').nth(1).unwrap_or(""))
         .collect();
     assert_eq!(seeds, ["1", "2", "3", "4", "5", "6"], "rows in seed order");
+}
+
+/// The routing scenarios (balancers with their own streams, outlier detection, health
+/// checks, request keys) give the same bytes whatever the thread count.
+#[test]
+fn routing_scenarios_do_not_depend_on_the_thread_count() {
+    for scenario in [
+        "scenarios/gray-failure.toml",
+        "scenarios/dependency-crash.toml",
+        "scenarios/consistent-hashing.toml",
+    ] {
+        let a = tempfile::tempdir().expect("temp dir");
+        let b = tempfile::tempdir().expect("temp dir");
+        let one = run_file(a.path(), scenario, &["--seeds", "3", "--threads", "1"]);
+        let two = run_file(b.path(), scenario, &["--seeds", "3", "--threads", "2"]);
+        assert!(
+            one == two,
+            "{scenario}: --threads 1 and 2 wrote different files"
+        );
+    }
 }
 
 /// Adding a client (with its own service) leaves every other entity's draws alone: the API's

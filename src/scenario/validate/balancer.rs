@@ -357,5 +357,8 @@ impl Checker<'_> {
 
 /// True when `n` is prime (trial division; `n` is at most about five million).
 fn is_prime(n: u32) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
+    n >= 2
+        && (2..)
+            .take_while(|d| d * d <= n)
+            .all(|d| !n.is_multiple_of(d))
 }
