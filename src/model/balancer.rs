@@ -11,6 +11,8 @@ use super::names;
 use crate::engine::{SimDuration, SimRng, SimTime};
 use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
 use crate::scenario::Scenario;
+#[cfg(test)]
+use crate::scenario::balancer::SuccessRateSpec;
 use crate::scenario::balancer::{BalancerKind, BalancerScope, BalancerSpec, OutlierSpec};
 
 /// Finagle's load of a replica whose cost is still 0 while attempts are in flight.
@@ -141,6 +143,10 @@ struct Outliers {
     times: Vec<(u32, SimTime)>,
     /// Ejections and returns not yet logged: (time, replica, event).
     events: Vec<(SimTime, u32, &'static str)>,
+    /// Attempts and successes per replica in the current interval (success-rate detector).
+    counts: Vec<(u32, u32)>,
+    /// When the current interval ends.
+    interval_end: SimTime,
 }
 
 impl Outliers {
@@ -151,11 +157,22 @@ impl Outliers {
             ejected_until: vec![None; n],
             times: vec![(0, SimTime::ZERO); n],
             events: Vec::new(),
+            counts: vec![(0, 0); n],
+            interval_end: SimTime::ZERO + spec.interval,
         }
     }
 
-    /// Returns the replicas whose ejection has ended by `now`.
+    /// Returns the replicas whose ejection has ended by `now`, and runs the success-rate
+    /// detector over the interval that ended, if one has (lazily, at the first choice
+    /// after it; an interval without attempts runs nothing).
     fn refresh(&mut self, now: SimTime) {
+        if now >= self.interval_end {
+            let at = self.interval_end;
+            self.success_rate_sweep(at);
+            let interval = self.spec.interval.as_nanos().max(1);
+            let behind = (now.as_nanos() - at.as_nanos()) / interval + 1;
+            self.interval_end = SimTime(at.as_nanos() + behind * interval);
+        }
         for i in 0..self.ejected_until.len() {
             if let Some(until) = self.ejected_until[i]
                 && until <= now
@@ -172,12 +189,50 @@ impl Outliers {
     /// `max_ejection_percent`, for `base_ejection` x its multiplier, at most
     /// `max_ejection`.
     fn observe(&mut self, i: usize, failed: bool, now: SimTime) {
+        let c = &mut self.counts[i];
+        c.0 += 1;
+        c.1 += u32::from(!failed);
         if !failed {
             self.streak[i] = 0;
             return;
         }
         self.streak[i] += 1;
-        if self.streak[i] < self.spec.consecutive_errors || self.ejected_until[i].is_some() {
+        if self.streak[i] >= self.spec.consecutive_errors {
+            self.eject(i, now);
+        }
+    }
+
+    /// Envoy's success-rate detector at `now`, over the interval's counts: among replicas
+    /// with at least `request_volume` attempts, if at least `minimum_hosts` of them, each
+    /// whose success rate is below mean - `stdev_factor` x stdev is ejected.
+    fn success_rate_sweep(&mut self, now: SimTime) {
+        let sr = self.spec.success_rate;
+        let rates: Vec<(usize, f64)> = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| c.0 >= sr.request_volume && self.ejected_until[*i].is_none())
+            .map(|(i, c)| (i, f64::from(c.1) / f64::from(c.0)))
+            .collect();
+        self.counts.iter_mut().for_each(|c| *c = (0, 0));
+        if rates.len() < sr.minimum_hosts as usize {
+            return;
+        }
+        let mean = rates.iter().map(|r| r.1).sum::<f64>() / rates.len() as f64;
+        let var = rates.iter().map(|r| (r.1 - mean).powi(2)).sum::<f64>() / rates.len() as f64;
+        let threshold = mean - sr.stdev_factor * var.sqrt();
+        for (i, rate) in rates {
+            if rate < threshold {
+                self.eject(i, now);
+            }
+        }
+    }
+
+    /// Ejects replica `i` at `now`, if not ejected already and the ejected replicas stay
+    /// within `max_ejection_percent`: for `base_ejection` x its multiplier, at most
+    /// `max_ejection`.
+    fn eject(&mut self, i: usize, now: SimTime) {
+        if self.ejected_until[i].is_some() {
             return;
         }
         let n = self.ejected_until.len();
@@ -812,6 +867,11 @@ mod tests {
             max_ejection: SimDuration::from_secs(300),
             max_ejection_percent: max_percent,
             panic_threshold: panic,
+            success_rate: SuccessRateSpec {
+                minimum_hosts: 5,
+                request_volume: 100,
+                stdev_factor: 1.9,
+            },
         }
     }
 
@@ -972,5 +1032,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Envoy's success-rate detector: ten replicas with 200 attempts each in an interval,
+    /// nine succeeding 99% of the time and one 80%: mean 0.971, standard deviation 0.057,
+    /// threshold 0.971 - 1.9 x 0.057 = 0.863: only the 80% replica is ejected, at the sweep
+    /// after the interval (10 s). With fewer than `minimum_hosts` replicas of enough
+    /// volume, nothing is.
+    #[test]
+    fn the_success_rate_detector_ejects_the_outlier_among_enough_hosts() {
+        let mut o = Outliers::new(outlier_spec(100.0, 0.0), 10);
+        for r in 0..10 {
+            let failures = if r == 7 { 40 } else { 2 };
+            for k in 0..200u64 {
+                // Spread failures so no streak of 3 ejects by the other detector.
+                let failed = k % (200 / failures) == 0;
+                o.observe(r, failed, SimTime(k));
+            }
+        }
+        assert!(
+            o.ejected_until.iter().all(Option::is_none),
+            "no streak ejected"
+        );
+        o.refresh(SimTime(10 * S));
+        let ejected: Vec<usize> = (0..10).filter(|&i| o.ejected_until[i].is_some()).collect();
+        assert_eq!(ejected, [7]);
+        assert_eq!(
+            o.ejected_until[7],
+            Some(SimTime(40 * S)),
+            "ejected at 10 s for 30 s"
+        );
+        // Four replicas: below minimum_hosts, the detector does nothing.
+        let mut few = Outliers::new(outlier_spec(100.0, 0.0), 4);
+        for r in 0..4 {
+            for k in 0..200u64 {
+                few.observe(r, r == 0 && k % 5 == 0, SimTime(k));
+            }
+        }
+        few.refresh(SimTime(10 * S));
+        assert!(few.ejected_until.iter().all(Option::is_none));
     }
 }

@@ -104,6 +104,21 @@ pub struct OutlierSpec {
     /// Below this percentage of replicas available, the balancer uses all of them
     /// (`healthy_panic_threshold`, 50).
     pub panic_threshold: f64,
+    /// Envoy's success-rate detector, run at each `interval`.
+    pub success_rate: SuccessRateSpec,
+}
+
+/// Envoy's success-rate outlier detector: at each interval, among the replicas with at
+/// least `request_volume` attempts in it, if there are at least `minimum_hosts`, those whose
+/// success rate is below mean - `stdev_factor` x standard deviation are ejected.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SuccessRateSpec {
+    /// `success_rate_minimum_hosts` (5).
+    pub minimum_hosts: u32,
+    /// `success_rate_request_volume` (100).
+    pub request_volume: u32,
+    /// `success_rate_stdev_factor` / 1000 (1.9).
+    pub stdev_factor: f64,
 }
 
 /// Active health checking of a service's replicas by the platform (a Kubernetes readiness

@@ -83,6 +83,9 @@ pub struct OutlierFile {
     pub max_ejection: Option<Spanned<DurationValue>>,
     pub max_ejection_percent: Option<Spanned<f64>>,
     pub panic_threshold: Option<Spanned<f64>>,
+    pub success_rate_minimum_hosts: Option<Spanned<i64>>,
+    pub success_rate_request_volume: Option<Spanned<i64>>,
+    pub success_rate_stdev_factor: Option<Spanned<f64>>,
 }
 
 /// `load_balancer = "p2c"` or `load_balancer = { kind = "p2c", choices = 3 }`.

@@ -4,6 +4,7 @@ use super::Checker;
 use crate::engine::SimDuration;
 use crate::scenario::balancer::{
     BalancerKind, BalancerScope, BalancerSpec, HealthCheckSpec, KeySpace, OutlierSpec,
+    SuccessRateSpec,
 };
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use crate::scenario::file::{
@@ -80,6 +81,22 @@ impl Checker<'_> {
                 10.0,
             )?,
             panic_threshold: percent(self, &f.panic_threshold, "panic_threshold", 50.0)?,
+            success_rate: SuccessRateSpec {
+                minimum_hosts: f.success_rate_minimum_hosts.as_ref().map_or(5, |c| {
+                    self.count(c, "success_rate_minimum_hosts", 1, 10_000)
+                }),
+                request_volume: f.success_rate_request_volume.as_ref().map_or(100, |c| {
+                    self.count(c, "success_rate_request_volume", 1, 1_000_000_000)
+                }),
+                stdev_factor: match &f.success_rate_stdev_factor {
+                    None => 1.9,
+                    Some(x) if x.get_ref().is_finite() && *x.get_ref() >= 0.0 => *x.get_ref(),
+                    Some(x) => {
+                        self.error(x.span(), format!("`success_rate_stdev_factor` is {}; expected a number of standard deviations of 0 or more, like 1.9", x.get_ref()));
+                        return None;
+                    }
+                },
+            },
         })
     }
 
