@@ -10,6 +10,9 @@ pub struct ServiceRow {
     pub start: SimTime,
     /// Time-average number of replicas up (not crashed).
     pub replicas_up: f64,
+    /// Time-average number of replicas healthy in the callers' view (all of them unless
+    /// the service is health-checked).
+    pub healthy_replicas: f64,
     /// Time-average number of busy workers, over all replicas.
     pub busy_workers: f64,
     /// Time-average number of requests waiting for a worker, over all replicas.
@@ -70,6 +73,7 @@ pub struct ServiceRecorder {
     in_system: u64,
     busy: u64,
     up: u64,
+    healthy: u64,
     arrivals: u64,
     completed: u64,
     errors: u64,
@@ -89,6 +93,7 @@ struct RowAccumulator {
     /// Integrals over the row, in count x ns, kept with wrapping arithmetic: a change's
     /// credit may be taken back, and the final values are exact.
     area_up: u128,
+    area_healthy: u128,
     area_busy: u128,
     area_queue: u128,
     arrivals: u64,
@@ -129,6 +134,7 @@ impl ServiceRecorder {
             in_system: 0,
             busy: 0,
             up: u64::from(replicas),
+            healthy: u64::from(replicas),
             arrivals: 0,
             completed: 0,
             errors: 0,
@@ -171,6 +177,9 @@ impl ServiceRecorder {
             let width = u128::from((end - start.max(self.window_start)).as_nanos());
             let row = &mut self.rows[self.rows_reached];
             row.area_up = row.area_up.wrapping_add(u128::from(self.up) * width);
+            row.area_healthy = row
+                .area_healthy
+                .wrapping_add(u128::from(self.healthy) * width);
             row.area_busy = row.area_busy.wrapping_add(u128::from(self.busy) * width);
             let queue = u128::from(self.in_system - self.busy);
             row.area_queue = row.area_queue.wrapping_add(queue * width);
@@ -278,6 +287,23 @@ impl ServiceRecorder {
         self.up += 1;
     }
 
+    /// One replica left the callers' balancers (health checks found it unhealthy), or
+    /// came back (`healthy`).
+    pub fn replica_health(&mut self, now: SimTime, healthy: bool) {
+        if let Some((row, left)) = self.row_left(now) {
+            row.area_healthy = if healthy {
+                row.area_healthy.wrapping_add(left)
+            } else {
+                row.area_healthy.wrapping_sub(left)
+            };
+        }
+        if healthy {
+            self.healthy += 1;
+        } else {
+            self.healthy -= 1;
+        }
+    }
+
     /// The frozen metrics, named `name`. Nothing changes after a run's last event, so the
     /// counts of that moment hold to the end of the window: every row not reached yet is
     /// credited with them.
@@ -297,6 +323,7 @@ impl ServiceRecorder {
                 ServiceRow {
                     start,
                     replicas_up: a.area_up as f64 / covered,
+                    healthy_replicas: a.area_healthy as f64 / covered,
                     busy_workers: a.area_busy as f64 / covered,
                     queue_len: a.area_queue as f64 / covered,
                     arrivals: a.arrivals,

@@ -165,6 +165,7 @@ impl Model<'_> {
             } else {
                 h.unhealthy_count += 1;
             }
+            self.services[service].recorder.replica_health(now, healthy);
         }
         let event = if healthy { "healthy" } else { "unhealthy" };
         h.events.push((now, offset, event));

@@ -50,12 +50,13 @@ pub const POLICIES_COLUMNS: [&str; 7] =
     ["variant", "seed", "t_s", "site", "policy", "event", "value"];
 
 /// Columns of `services.csv`, in order.
-pub const SERVICES_COLUMNS: [&str; 11] = [
+pub const SERVICES_COLUMNS: [&str; 12] = [
     "variant",
     "seed",
     "t_s",
     "service",
     "replicas_up",
+    "healthy_replicas",
     "busy_workers",
     "queue_len",
     "served",
@@ -154,6 +155,7 @@ fn write_services<W: Write>(
                 seconds(row.start.as_nanos()),
                 s.name.clone(),
                 format!("{:.3}", row.replicas_up),
+                format!("{:.3}", row.healthy_replicas),
                 format!("{:.3}", row.busy_workers),
                 format!("{:.3}", row.queue_len),
                 row.served.to_string(),

@@ -88,6 +88,17 @@ fn health_checks_take_a_crashed_replica_out_within_their_detection_time() {
         (800..=1200).contains(&failed),
         "about 5 s x 200/s: {failed}"
     );
+    // services.csv's healthy_replicas: 2 until 15 s, 1 until 41 s, 2 again (1 s buckets).
+    let db = r
+        .metrics
+        .services
+        .iter()
+        .find(|s| s.name == "db")
+        .expect("db");
+    let healthy: Vec<f64> = db.rows.iter().map(|row| row.healthy_replicas).collect();
+    assert_eq!(healthy[14], 2.0);
+    assert!(healthy[15..41].iter().all(|&h| h == 1.0), "{healthy:?}");
+    assert_eq!(healthy[41], 2.0);
 }
 
 /// A hung replica lets its probes time out: it leaves and returns like a crashed one.
