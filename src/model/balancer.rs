@@ -48,6 +48,8 @@ impl SentTo {
 
 /// One balancer: a caller's (or a shared) view of one callee's replicas.
 pub struct Balancer {
+    /// What it was built from, to build it afresh when its process restarts.
+    spec: BalancerSpec,
     kind: BalancerKind,
     /// Round robin's next position.
     cursor: u32,
@@ -257,6 +259,7 @@ impl Balancer {
         let n = weights.len();
         let tracks = spec.kind.tracks_attempts() || spec.outlier.is_some();
         Balancer {
+            spec: *spec,
             kind: spec.kind,
             weights: weights.to_vec(),
             cursor: 0,
@@ -538,6 +541,8 @@ pub struct Balancers {
     of_client: IdVec<ClientId, BalancerId>,
     /// Each replica's first own balancer.
     replica_base: IdVec<ReplicaId, BalancerId>,
+    /// How many balancers of its own each replica of a service has.
+    own_per_replica: IdVec<ServiceId, u32>,
     /// Per service, how each call entry finds its balancer.
     entry_slot: IdVec<ServiceId, IdVec<EntryId, Slot>>,
 }
@@ -585,6 +590,7 @@ impl Balancers {
             .collect();
         let mut replica_base = IdVec::new();
         let mut entry_slot = IdVec::new();
+        let mut own_per_replica = IdVec::new();
         for s in &scenario.services {
             // The distinct targets this service balances on its own, in entry order.
             let mut own: Vec<usize> = Vec::new();
@@ -619,6 +625,7 @@ impl Balancers {
                 }
             }
             entry_slot.push(slots);
+            own_per_replica.push(own.len() as u32);
         }
         let mut rngs = Vec::with_capacity(all.len());
         let mut names = Vec::with_capacity(all.len());
@@ -642,6 +649,34 @@ impl Balancers {
             of_client,
             replica_base,
             entry_slot,
+            own_per_replica,
+        }
+    }
+
+    /// Replica `replica` (of `service`) restarted at `now`: its own balancers start afresh
+    /// (cursor, latency estimates, ejections: every replica still ejected is logged as
+    /// returned), as a restarted process's do; the crash settled every attempt they had in
+    /// flight.
+    pub fn restart(&mut self, service: ServiceId, replica: ReplicaId, now: SimTime) {
+        let first = self.replica_base[replica];
+        for k in 0..self.own_per_replica[service] {
+            let id = first.plus(k);
+            let old = &mut self.all[id];
+            let mut fresh = Balancer::new(&old.spec, &old.weights);
+            if let (Some(o), Some(f)) = (&mut old.outlier, &mut fresh.outlier) {
+                o.refresh(now);
+                // The fresh process has ejected nothing: every replica still out returns.
+                for (i, until) in o.ejected_until.iter().enumerate() {
+                    if until.is_some() {
+                        o.events.push((now, i as u32, "returned"));
+                    }
+                }
+                std::mem::swap(&mut o.events, &mut f.events);
+            }
+            *old = fresh;
+            if let Some(cursor) = &mut self.round_robin[id] {
+                *cursor = 0;
+            }
         }
     }
 
@@ -730,6 +765,7 @@ impl Balancers {
 mod tests {
     use super::*;
     use crate::engine::StreamId;
+    use crate::scenario::Scenario;
 
     fn balancer(kind: BalancerKind, weights: &[f64]) -> Balancer {
         let spec = BalancerSpec {
@@ -1071,5 +1107,49 @@ mod tests {
         }
         few.refresh(SimTime(10 * S));
         assert!(few.ejected_until.iter().all(Option::is_none));
+    }
+
+    /// A restarted replica's balancers start afresh: the db replica its outlier detection
+    /// ejected is back (and logged as returned), its round robin starts over.
+    #[test]
+    fn a_restart_gives_a_replica_fresh_balancers() {
+        let text = r#"name = "r"
+duration = "10s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 1 }
+[[service]]
+name = "api"
+service_time = { kind = "constant", value = "1ms" }
+calls = [{ to = "db", outlier_detection = { consecutive_errors = 1, max_ejection_percent = 50 } }]
+[[service]]
+name = "db"
+replicas = 2
+service_time = { kind = "constant", value = "1ms" }
+"#;
+        let scenario = Scenario::from_text(text, "r.toml").expect("valid");
+        let mut b = Balancers::build(&scenario, 1);
+        let api = ServiceId::from_index(0);
+        let replica = ReplicaId::from_index(0);
+        let id = b.of_call(api, replica, EntryId::from_index(0));
+        let now = SimTime(S);
+        let (first, _) = b.pick(id, 2, 0, now, &[], || 0);
+        b.get(id)
+            .settled(first, Some(SimDuration(1)), Some(true), now);
+        let (second, _) = b.pick(id, 2, 0, now, &[], || 0);
+        assert_ne!(first, second, "the failed replica is ejected");
+        b.get(id)
+            .settled(second, Some(SimDuration(1)), Some(false), now);
+        b.restart(api, replica, SimTime(2 * S));
+        let o = b.get(id).outlier.as_ref().expect("outliers");
+        assert!(
+            o.ejected_until.iter().all(Option::is_none),
+            "fresh: nothing ejected"
+        );
+        let events: Vec<&str> = o.events.iter().map(|e| e.2).collect();
+        assert_eq!(events, ["ejected", "returned"]);
+        let (again, _) = b.pick(id, 2, 0, SimTime(2 * S), &[], || 0);
+        assert_eq!(again, 0, "round robin starts over");
     }
 }

@@ -327,6 +327,7 @@ impl Model<'_> {
             if r.crashed == 0 {
                 self.services[service].recorder.replica_up(now);
                 self.guards.restart(replica, now);
+                self.balancers.restart(service, replica, now);
             }
         }
     }
