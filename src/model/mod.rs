@@ -24,7 +24,8 @@
 //! | `waiter.rs` | who waits for an answer, its attempt counter, staleness of answers and timers |
 //! | `topology.rs`, `network.rs` | hops and their targets; latency, link faults, partitions |
 //! | `calls.rs` | sending (target, replica choice), answering, timeouts |
-//! | `balancer.rs` | load balancers: which replica each attempt goes to |
+//! | `balancer/` | load balancers (which replica each attempt goes to), outlier detection, consistent hashing |
+//! | `health.rs` | active health checks of services' replicas |
 //! | `timers.rs` | timeout lanes: one queue event per lane front, not per call |
 //! | `serve.rs`, `replica.rs`, `service.rs` | arrival, waiting room, workers, completion, crash and hang effects |
 //! | `client.rs` | arrival processes (open loop, phases, closed loop) |
