@@ -30,6 +30,36 @@ pub struct PolicyLog {
     pub events: Vec<PolicyEvent>,
 }
 
+impl PolicyLog {
+    /// Adds `events` (time, replica position, event) of `policy` at the site named `site`
+    /// (added to the sites if new), each with the replica as its value, and keeps the log
+    /// in time order (then by site).
+    pub fn add_replica_events(
+        &mut self,
+        site: &str,
+        policy: &'static str,
+        events: impl Iterator<Item = (SimTime, u32, &'static str)>,
+    ) {
+        let site = match self.sites.iter().position(|s| s == site) {
+            Some(i) => i,
+            None => {
+                self.sites.push(site.to_string());
+                self.sites.len() - 1
+            }
+        } as u32;
+        for (time, replica, event) in events {
+            self.events.push(PolicyEvent {
+                time,
+                site,
+                policy,
+                event,
+                value: Some(f64::from(replica)),
+            });
+        }
+        self.events.sort_by_key(|e| (e.time, e.site));
+    }
+}
+
 /// Counters of what the call-path policies did, over the measured window (by the time each
 /// thing happened).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

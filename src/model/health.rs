@@ -11,7 +11,7 @@ use super::Model;
 use super::event::Event;
 use super::ids::{Id, IdVec, ReplicaId, ServiceId};
 use crate::engine::{Scheduler, SimTime};
-use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
+use crate::metrics::policy_log::PolicyLog;
 use crate::scenario::Scenario;
 use crate::scenario::balancer::HealthCheckSpec;
 
@@ -73,28 +73,12 @@ impl Health {
     /// Adds every published change to `log`, under the service's name as the site.
     pub fn log_into(&mut self, log: &mut PolicyLog, scenario: &Scenario) {
         for (s, h) in scenario.services.iter().zip(self.services.iter_mut()) {
-            let Some(h) = h else { continue };
-            if h.events.is_empty() {
-                continue;
-            }
-            let site = match log.sites.iter().position(|x| *x == s.name) {
-                Some(i) => i,
-                None => {
-                    log.sites.push(s.name.clone());
-                    log.sites.len() - 1
-                }
-            } as u32;
-            for (time, replica, event) in h.events.drain(..) {
-                log.events.push(PolicyEvent {
-                    time,
-                    site,
-                    policy: "health_check",
-                    event,
-                    value: Some(f64::from(replica)),
-                });
+            if let Some(h) = h
+                && !h.events.is_empty()
+            {
+                log.add_replica_events(&s.name, "health_check", h.events.drain(..));
             }
         }
-        log.events.sort_by_key(|e| (e.time, e.site));
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::Balancer;
 use crate::engine::{SimRng, SimTime};
-use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
+use crate::metrics::policy_log::PolicyLog;
 use crate::model::ids::{BalancerId, ClientId, EntryId, Id, IdVec, ReplicaId, ServiceId};
 use crate::model::names;
 use crate::scenario::Scenario;
@@ -218,32 +218,15 @@ impl Balancers {
     }
 
     /// Adds every ejection and return (those due by `end` included) to `log`, under each
-    /// balancer's name as the site, and sorts the log again.
+    /// balancer's name as the site.
     pub fn log_into(&mut self, log: &mut PolicyLog, end: SimTime) {
         for (b, name) in self.all.iter_mut().zip(&self.names) {
             let Some(o) = &mut b.outlier else { continue };
             o.refresh(end);
-            if o.events.is_empty() {
-                continue;
-            }
-            let site = match log.sites.iter().position(|s| s == name) {
-                Some(i) => i,
-                None => {
-                    log.sites.push(name.clone());
-                    log.sites.len() - 1
-                }
-            } as u32;
-            for (time, replica, event) in o.events.drain(..) {
-                log.events.push(PolicyEvent {
-                    time,
-                    site,
-                    policy: "outlier_detection",
-                    event,
-                    value: Some(f64::from(replica)),
-                });
+            if !o.events.is_empty() {
+                log.add_replica_events(name, "outlier_detection", o.events.drain(..));
             }
         }
-        log.events.sort_by_key(|e| (e.time, e.site));
     }
 
     /// Balancer `id`.
