@@ -26,6 +26,10 @@ pub struct ServiceRow {
     pub errors: u64,
     /// Requests refused by a full queue in the bucket.
     pub rejected: u64,
+    /// Health-check probes of its replicas in the bucket.
+    pub probes: u64,
+    /// Of those, probes that failed.
+    pub probes_failed: u64,
 }
 
 /// What one service did, summed over its replicas.
@@ -100,6 +104,8 @@ struct RowAccumulator {
     served: u64,
     errors: u64,
     rejected: u64,
+    probes: u64,
+    probes_failed: u64,
 }
 
 impl RowAccumulator {
@@ -287,6 +293,14 @@ impl ServiceRecorder {
         self.up += 1;
     }
 
+    /// A health-check probe of one replica, passed or not.
+    pub fn probe(&mut self, now: SimTime, passed: bool) {
+        if let Some((row, _)) = self.row_left(now) {
+            row.probes += 1;
+            row.probes_failed += u64::from(!passed);
+        }
+    }
+
     /// One replica left the callers' balancers (health checks found it unhealthy), or
     /// came back (`healthy`).
     pub fn replica_health(&mut self, now: SimTime, healthy: bool) {
@@ -330,6 +344,8 @@ impl ServiceRecorder {
                     served: a.served,
                     errors: a.errors,
                     rejected: a.rejected,
+                    probes: a.probes,
+                    probes_failed: a.probes_failed,
                 }
             })
             .collect();

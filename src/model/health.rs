@@ -107,6 +107,7 @@ impl Model<'_> {
             let s = &self.services[service];
             let full = r.busy >= s.concurrency && !s.has_room(r.waiting.len());
             let passed = !r.is_down() && !r.is_hung() && !full;
+            self.services[service].recorder.probe(now, passed);
             let h = self.health.services[service]
                 .as_mut()
                 .expect("a checked service");

@@ -50,7 +50,7 @@ pub const POLICIES_COLUMNS: [&str; 7] =
     ["variant", "seed", "t_s", "site", "policy", "event", "value"];
 
 /// Columns of `services.csv`, in order.
-pub const SERVICES_COLUMNS: [&str; 12] = [
+pub const SERVICES_COLUMNS: [&str; 14] = [
     "variant",
     "seed",
     "t_s",
@@ -63,6 +63,8 @@ pub const SERVICES_COLUMNS: [&str; 12] = [
     "errors",
     "arrivals",
     "rejected",
+    "probes",
+    "probes_failed",
 ];
 
 /// Columns of `timeseries.csv`, in order.
@@ -162,6 +164,8 @@ fn write_services<W: Write>(
                 row.errors.to_string(),
                 row.arrivals.to_string(),
                 row.rejected.to_string(),
+                row.probes.to_string(),
+                row.probes_failed.to_string(),
             ]);
             w.write_record(&record)?;
         }

@@ -99,6 +99,14 @@ fn health_checks_take_a_crashed_replica_out_within_their_detection_time() {
     assert_eq!(healthy[14], 2.0);
     assert!(healthy[15..41].iter().all(|&h| h == 1.0), "{healthy:?}");
     assert_eq!(healthy[41], 2.0);
+    // Probes every 2 s for both replicas: 2 per even second, db[0]'s failing from 10 s to 38 s.
+    let probes: u64 = db.rows.iter().map(|row| row.probes).sum();
+    let failed: u64 = db.rows.iter().map(|row| row.probes_failed).sum();
+    assert_eq!(
+        (probes, failed),
+        (58, 15),
+        "29 rounds of 2 probes; 15 failed rounds (10..=38 s)"
+    );
 }
 
 /// A hung replica lets its probes time out: it leaves and returns like a crashed one.
