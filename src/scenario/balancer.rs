@@ -106,6 +106,21 @@ pub struct OutlierSpec {
     pub panic_threshold: f64,
     /// Envoy's success-rate detector, run at each `interval`.
     pub success_rate: SuccessRateSpec,
+    /// Envoy's failure-percentage detector, if enabled (Envoy enforces it 0% by default).
+    pub failure_percentage: Option<FailurePercentageSpec>,
+}
+
+/// Envoy's failure-percentage outlier detector: at each interval, among the replicas with
+/// at least `request_volume` attempts in it, if there are at least `minimum_hosts`, those
+/// whose failure percentage is at least `threshold` are ejected.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FailurePercentageSpec {
+    /// `failure_percentage_threshold` (85).
+    pub threshold: f64,
+    /// `failure_percentage_minimum_hosts` (5).
+    pub minimum_hosts: u32,
+    /// `failure_percentage_request_volume` (50).
+    pub request_volume: u32,
 }
 
 /// Envoy's success-rate outlier detector: at each interval, among the replicas with at

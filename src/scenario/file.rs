@@ -86,6 +86,9 @@ pub struct OutlierFile {
     pub success_rate_minimum_hosts: Option<Spanned<i64>>,
     pub success_rate_request_volume: Option<Spanned<i64>>,
     pub success_rate_stdev_factor: Option<Spanned<f64>>,
+    pub failure_percentage_threshold: Option<Spanned<f64>>,
+    pub failure_percentage_minimum_hosts: Option<Spanned<i64>>,
+    pub failure_percentage_request_volume: Option<Spanned<i64>>,
 }
 
 /// `load_balancer = "p2c"` or `load_balancer = { kind = "p2c", choices = 3 }`.

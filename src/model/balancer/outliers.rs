@@ -2,7 +2,7 @@
 //! and success-rate detectors, ejections that grow and shrink, their log.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::balancer::OutlierSpec;
+use crate::scenario::balancer::{FailurePercentageSpec, OutlierSpec};
 
 /// Envoy's consecutive-errors outlier detection, as one balancer sees its replicas.
 pub(super) struct Outliers {
@@ -87,6 +87,9 @@ impl Outliers {
             .filter(|(i, c)| c.0 >= sr.request_volume && self.ejected_until[*i].is_none())
             .map(|(i, c)| (i, f64::from(c.1) / f64::from(c.0)))
             .collect();
+        if let Some(fp) = self.spec.failure_percentage {
+            self.failure_percentage_sweep(fp, now);
+        }
         self.counts.iter_mut().for_each(|c| *c = (0, 0));
         if rates.len() < sr.minimum_hosts as usize {
             return;
@@ -96,6 +99,30 @@ impl Outliers {
         let threshold = mean - sr.stdev_factor * var.sqrt();
         for (i, rate) in rates {
             if rate < threshold {
+                self.eject(i, now);
+            }
+        }
+    }
+
+    /// Envoy's failure-percentage detector at `now`, over the interval's counts: among
+    /// replicas with at least `request_volume` attempts, if at least `minimum_hosts` of
+    /// them, each failing `threshold` percent or more of its attempts is ejected.
+    fn failure_percentage_sweep(&mut self, fp: FailurePercentageSpec, now: SimTime) {
+        let judged = |c: &(u32, u32)| c.0 >= fp.request_volume;
+        let hosts = self
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| judged(c) && self.ejected_until[*i].is_none())
+            .count();
+        if hosts < fp.minimum_hosts as usize {
+            return;
+        }
+        for i in 0..self.counts.len() {
+            let (total, ok) = self.counts[i];
+            if judged(&self.counts[i])
+                && f64::from(total - ok) * 100.0 >= fp.threshold * f64::from(total)
+            {
                 self.eject(i, now);
             }
         }

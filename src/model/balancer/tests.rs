@@ -5,7 +5,9 @@ use super::*;
 use crate::engine::StreamId;
 use crate::model::ids::{EntryId, Id, ReplicaId, ServiceId};
 use crate::scenario::Scenario;
-use crate::scenario::balancer::{BalancerScope, OutlierSpec, SuccessRateSpec};
+use crate::scenario::balancer::{
+    BalancerScope, FailurePercentageSpec, OutlierSpec, SuccessRateSpec,
+};
 
 fn balancer(kind: BalancerKind, weights: &[f64]) -> Balancer {
     let spec = BalancerSpec {
@@ -148,6 +150,7 @@ fn outlier_spec(max_percent: f64, panic: f64) -> OutlierSpec {
             request_volume: 100,
             stdev_factor: 1.9,
         },
+        failure_percentage: None,
     }
 }
 
@@ -391,4 +394,39 @@ service_time = { kind = "constant", value = "1ms" }
     assert_eq!(events, ["ejected", "returned"]);
     let (again, _) = b.pick(id, 2, 0, SimTime(2 * S), &[], || 0);
     assert_eq!(again, 0, "round robin starts over");
+}
+
+/// Envoy's failure-percentage detector (when enabled): among six replicas with 60 attempts
+/// each in an interval, the one failing 90% (at or above 85%) is ejected at the sweep; one
+/// failing 80% is not. The success-rate detector is kept out of the way here.
+#[test]
+fn the_failure_percentage_detector_ejects_replicas_failing_most_attempts() {
+    let spec = OutlierSpec {
+        failure_percentage: Some(FailurePercentageSpec {
+            threshold: 85.0,
+            minimum_hosts: 5,
+            request_volume: 50,
+        }),
+        success_rate: SuccessRateSpec {
+            minimum_hosts: 100,
+            request_volume: 100,
+            stdev_factor: 1.9,
+        },
+        consecutive_errors: 1000,
+        ..outlier_spec(100.0, 0.0)
+    };
+    let mut o = outliers::Outliers::new(spec, 6);
+    for r in 0..6 {
+        let failing = match r {
+            2 => 54, // 90%
+            4 => 48, // 80%
+            _ => 0,
+        };
+        for k in 0..60u64 {
+            o.observe(r, k < failing, SimTime(k));
+        }
+    }
+    o.refresh(SimTime(10 * S));
+    let ejected: Vec<usize> = (0..6).filter(|&i| o.ejected_until[i].is_some()).collect();
+    assert_eq!(ejected, [2]);
 }

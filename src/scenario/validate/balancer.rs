@@ -3,8 +3,8 @@
 use super::Checker;
 use crate::engine::SimDuration;
 use crate::scenario::balancer::{
-    BalancerKind, BalancerScope, BalancerSpec, HealthCheckSpec, KeySpace, OutlierSpec,
-    SuccessRateSpec,
+    BalancerKind, BalancerScope, BalancerSpec, FailurePercentageSpec, HealthCheckSpec, KeySpace,
+    OutlierSpec, SuccessRateSpec,
 };
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use crate::scenario::file::{
@@ -81,6 +81,37 @@ impl Checker<'_> {
                 10.0,
             )?,
             panic_threshold: percent(self, &f.panic_threshold, "panic_threshold", 50.0)?,
+            failure_percentage: match &f.failure_percentage_threshold {
+                None => {
+                    for k in [
+                        &f.failure_percentage_minimum_hosts,
+                        &f.failure_percentage_request_volume,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        self.error(k.span(), "the failure-percentage detector is off without `failure_percentage_threshold`; expected a threshold beside it, such as failure_percentage_threshold = 85");
+                    }
+                    None
+                }
+                Some(_) => Some(FailurePercentageSpec {
+                    threshold: percent(
+                        self,
+                        &f.failure_percentage_threshold,
+                        "failure_percentage_threshold",
+                        85.0,
+                    )?,
+                    minimum_hosts: f.failure_percentage_minimum_hosts.as_ref().map_or(5, |c| {
+                        self.count(c, "failure_percentage_minimum_hosts", 1, 10_000)
+                    }),
+                    request_volume: f
+                        .failure_percentage_request_volume
+                        .as_ref()
+                        .map_or(50, |c| {
+                            self.count(c, "failure_percentage_request_volume", 1, 1_000_000_000)
+                        }),
+                }),
+            },
             success_rate: SuccessRateSpec {
                 minimum_hosts: f.success_rate_minimum_hosts.as_ref().map_or(5, |c| {
                     self.count(c, "success_rate_minimum_hosts", 1, 10_000)
