@@ -54,7 +54,6 @@ impl SentTo {
 pub struct Balancer {
     /// What it was built from, to build it afresh when its process restarts.
     spec: BalancerSpec,
-    kind: BalancerKind,
     /// Round robin's next position.
     cursor: u32,
     /// The callee's replica weights (weighted round robin).
@@ -80,7 +79,6 @@ impl Balancer {
         let tracks = spec.kind.tracks_attempts() || spec.outlier.is_some();
         Balancer {
             spec: *spec,
-            kind: spec.kind,
             weights: weights.to_vec(),
             cursor: 0,
             in_flight: if tracks { vec![0; n] } else { Vec::new() },
@@ -172,7 +170,7 @@ impl Balancer {
         key: u64,
     ) -> u32 {
         let ok = |i: usize| available.is_empty() || available[i];
-        match self.kind {
+        match self.spec.kind {
             // The first point at or after the key's hash (wrapping), walking on past
             // replicas left out, as Envoy's ring hash walks on to the next host.
             BalancerKind::RingHash { .. } => {
@@ -325,7 +323,7 @@ impl Balancer {
         if let (Some(o), Some(failed)) = (&mut self.outlier, failed) {
             o.observe(i, failed, now);
         }
-        if let (BalancerKind::PeakEwma { decay }, Some(took)) = (self.kind, took) {
+        if let (BalancerKind::PeakEwma { decay }, Some(took)) = (self.spec.kind, took) {
             self.observe(i, took.as_nanos() as f64, now, decay.as_nanos() as f64);
         }
     }

@@ -131,7 +131,7 @@ impl Balancers {
             .collect();
         let round_robin = all
             .iter()
-            .map(|b| (b.kind == BalancerKind::RoundRobin && b.outlier.is_none()).then_some(0))
+            .map(|b| (b.spec.kind == BalancerKind::RoundRobin && b.outlier.is_none()).then_some(0))
             .collect();
         Balancers {
             round_robin,
@@ -209,7 +209,7 @@ impl Balancers {
         if let Some(cursor) = self.round_robin[id] {
             b.cursor = cursor; // a retry avoiding a host goes on from the dense cursor
         }
-        let key = if b.kind.hashes() { key() } else { 0 };
+        let key = if b.spec.kind.hashes() { key() } else { 0 };
         let offset = b.pick(&mut self.rngs[id], n, avoid, now, unhealthy, key);
         if let Some(cursor) = &mut self.round_robin[id] {
             *cursor = b.cursor;
