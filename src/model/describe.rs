@@ -61,6 +61,21 @@ impl Model<'_> {
                     self.replica_name(replica)
                 )
             }
+            Event::ProbeArrive { replica, .. } => {
+                format!("a health probe reaches {}", self.replica_name(replica))
+            }
+            Event::ProbeServed { replica, .. } => {
+                format!("{} answers a health probe", self.replica_name(replica))
+            }
+            Event::ProbeAnswer { replica, .. } => {
+                format!(
+                    "the answer of {} to a probe arrives",
+                    self.replica_name(replica)
+                )
+            }
+            Event::ProbeTimeout { replica, .. } => {
+                format!("a health probe of {} times out", self.replica_name(replica))
+            }
             Event::ChaosTick { fault } => {
                 format!("chaos monkey `{}` strikes", s.faults[fault.index()].name)
             }

@@ -122,6 +122,36 @@ pub enum Event {
         /// Healthy again, or not.
         healthy: bool,
     },
+    /// A health-check probe reaches its replica.
+    ProbeArrive {
+        /// The replica probed.
+        replica: ReplicaId,
+        /// The probe round it belongs to.
+        round: u32,
+    },
+    /// A worker of the replica has answered a probe (after the probe's cost).
+    ProbeServed {
+        /// The replica.
+        replica: ReplicaId,
+        /// The probe round.
+        round: u32,
+    },
+    /// A probe's answer reaches the health checker.
+    ProbeAnswer {
+        /// The replica probed.
+        replica: ReplicaId,
+        /// The probe round; an answer to an earlier round is stale.
+        round: u32,
+        /// Whether the replica answered that it is ready.
+        passed: bool,
+    },
+    /// The health checker stops waiting for a probe's answer.
+    ProbeTimeout {
+        /// The replica probed.
+        replica: ReplicaId,
+        /// The probe round.
+        round: u32,
+    },
     /// A fault becomes active on one of its units (a replica or a link).
     FaultOn {
         /// The fault.

@@ -25,7 +25,8 @@
 //! | `topology.rs`, `network.rs` | hops and their targets; latency, link faults, partitions |
 //! | `calls.rs` | sending (target, replica choice), answering, timeouts |
 //! | `balancer/` | load balancers (which replica each attempt goes to), outlier detection, consistent hashing |
-//! | `health.rs` | active health checks of services' replicas |
+//! | `health.rs` | active health checks: probe rounds, timeouts, thresholds (the checker's side) |
+//! | `probes.rs` | health probes on the probed replica: waiting room, worker, answer |
 //! | `timers.rs` | timeout lanes: one queue event per lane front, not per call |
 //! | `serve.rs`, `replica.rs`, `service.rs` | arrival, waiting room, workers, completion, crash and hang effects |
 //! | `client.rs` | arrival processes (open loop, phases, closed loop) |
@@ -71,6 +72,7 @@ pub mod ids;
 pub mod names;
 mod network;
 mod policies;
+mod probes;
 pub mod replica;
 mod retries;
 mod serve;
@@ -439,6 +441,16 @@ impl World for Model<'_> {
             Event::HealthCheck { service } => self.health_check(service, sched),
             Event::HealthChange { replica, healthy } => {
                 self.health_change(replica, healthy, sched.now())
+            }
+            Event::ProbeArrive { replica, round } => self.probe_arrives(replica, round, sched),
+            Event::ProbeServed { replica, round } => self.probe_served(replica, round, sched),
+            Event::ProbeAnswer {
+                replica,
+                round,
+                passed,
+            } => self.probe_answered(replica, round, passed, sched),
+            Event::ProbeTimeout { replica, round } => {
+                self.probe_answered(replica, round, false, sched)
             }
             Event::FaultOn { fault, unit } => self.fault_on(fault, unit, sched),
             Event::FaultOff { fault, unit } => self.fault_off(fault, unit, sched),

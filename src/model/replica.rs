@@ -25,8 +25,13 @@ pub struct Replica {
     pub service: ServiceId,
     /// Workers holding a request (serving it or waiting on its calls).
     pub busy: u32,
-    /// Requests waiting for a worker, oldest first.
+    /// Requests waiting for a worker, oldest first; [`Key::MARKER`] stands for a health
+    /// probe, whose round is in `probes`.
     pub waiting: VecDeque<Key>,
+    /// The rounds of the health probes waiting in `waiting`, oldest first.
+    pub probes: VecDeque<u32>,
+    /// The rounds of the probes a worker is answering.
+    pub probes_served: Vec<u32>,
     /// Service times and the service's own errors.
     pub rng: SimRng,
     /// The next service time, drawn from `rng` as soon as the previous one was used, so
@@ -59,6 +64,8 @@ impl Replica {
             service,
             busy: 0,
             waiting: VecDeque::with_capacity(queue_hint),
+            probes: VecDeque::new(),
+            probes_served: Vec::new(),
             rng,
             drawn_ahead: None,
             crashed: 0,

@@ -1,5 +1,6 @@
 //! Serving on a replica: arrival, waiting room, workers, service time, errors, completion,
-//! and what crashes and hangs do to the work in progress.
+//! and what crashes and hangs do to the work in progress (health probes that share the
+//! waiting room are in `probes.rs`).
 
 use super::event::{Caller, Event};
 use super::idempotency::Admission;
@@ -127,11 +128,16 @@ impl Model<'_> {
         }
     }
 
-    /// Takes the next waiting job of `replica` that its caller still wants, if any.
+    /// Takes the next waiting job of `replica` that its caller still wants, or the next
+    /// health probe, if any.
     #[inline(always)]
-    fn start_next(&mut self, replica: ReplicaId, sched: &mut Scheduler<Event>) {
+    pub(super) fn start_next(&mut self, replica: ReplicaId, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         while let Some(next) = self.replicas[replica].waiting.pop_front() {
+            if next == Key::MARKER {
+                self.start_probe(replica, sched);
+                return;
+            }
             if self.jobs.live(next).give_up_at <= now {
                 self.drop_job(next, now);
                 continue;
@@ -258,8 +264,10 @@ impl Model<'_> {
         if !r.is_hung()
             && let Some(&next) = r.waiting.front()
         {
-            let n = self.jobs.live_mut(next);
-            if n.give_up_at > now && self.idem.is_none() {
+            let plain = (next != Key::MARKER && self.idem.is_none())
+                .then(|| self.jobs.live_mut(next))
+                .filter(|n| n.give_up_at > now);
+            if let Some(n) = plain {
                 r.waiting.pop_front();
                 start_job(next, n, r, s, sched);
             } else {
@@ -284,6 +292,7 @@ impl Model<'_> {
         let service = r.service;
         r.waiting.clear();
         r.parked.clear();
+        self.fail_probes(replica, sched);
         for k in victims {
             let j = self.jobs.remove(k).expect("live job");
             self.forget_key(k, replica, None, now);

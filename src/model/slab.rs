@@ -11,6 +11,13 @@ pub struct Key {
 }
 
 impl Key {
+    /// A key no slab hands out (its slot would be the 2^32-th), for markers that share a
+    /// queue with real keys, such as a health probe in a replica's waiting room.
+    pub const MARKER: Key = Key {
+        index: u32::MAX,
+        generation: u32::MAX,
+    };
+
     /// The slot of the record: distinct among live records, reused after removal.
     #[inline]
     pub fn slot(self) -> usize {

@@ -151,6 +151,14 @@ pub struct HealthCheckSpec {
     pub healthy_threshold: u32,
     /// Delay before callers see a change (endpoint propagation; 0).
     pub propagation: SimDuration,
+    /// A probe not answered within this fails (`timeoutSeconds`, 1 s); at most `interval`.
+    pub timeout: SimDuration,
+    /// The worker time a probe takes on its replica (0: it only needs a free worker).
+    pub probe_cost: SimDuration,
+    /// Where probes are sent from: a client or a service calling the checked service,
+    /// whose hop (latency, link faults, partitions) they travel; `None`: from the
+    /// replica's own node (a kubelet), off the network.
+    pub from: Option<crate::scenario::Endpoint>,
 }
 
 /// The keys of a client's requests, for consistent hashing: `space` distinct keys, drawn

@@ -202,6 +202,9 @@ pub struct HealthCheckFile {
     pub unhealthy_threshold: Option<Spanned<i64>>,
     pub healthy_threshold: Option<Spanned<i64>>,
     pub propagation: Option<Spanned<DurationValue>>,
+    pub timeout: Option<Spanned<DurationValue>>,
+    pub probe_cost: Option<Spanned<DurationValue>>,
+    pub from: Option<Spanned<String>>,
 }
 
 /// One entry of a service's `calls`.

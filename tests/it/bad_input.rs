@@ -812,6 +812,33 @@ fn cases() -> Vec<Case> {
             "`interval` is zero; expected a positive duration",
         ),
         case(
+            "probe timeout longer than the interval",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nhealth_check = { interval = \"2s\", timeout = \"3s\" }\n",
+            )]),
+            "14:45",
+            "`timeout` is 3 s, longer than the `interval` of 2 s; expected a probe timeout no longer than the time between probes",
+        ),
+        case(
+            "probes sent from something that does not call the service",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nhealth_check = { from = \"db\" }\n",
+            )]),
+            "14:25",
+            "nothing in db sends to api; expected one of its callers: web",
+        ),
+        case(
+            "probes sent from an unknown name",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nhealth_check = { from = \"webb\" }\n",
+            )]),
+            "14:25",
+            "unknown client or service \"webb\" in a health_check's `from`; did you mean \"web\"?",
+        ),
+        case(
             "maglev table size not a prime",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

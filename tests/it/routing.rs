@@ -109,13 +109,22 @@ fn health_checks_take_a_crashed_replica_out_within_their_detection_time() {
     );
 }
 
-/// A hung replica lets its probes time out: it leaves and returns like a crashed one.
+/// A hung replica lets its probes time out (1 s, the default): those sent at 10, 12 and 14 s
+/// fail at 11, 13 and 15 s, so it leaves the balancers at 16 s, one timeout later than a
+/// crashed one. When the hang ends at 40 s, the probe sent then waits behind the calls that
+/// queued during the hang (at most the 48 API workers, blocked on calls without timeouts),
+/// which 8 workers of 2 ms drain in about 12 ms: it returns a few ms after 41 s.
 #[test]
 fn health_checks_take_a_hung_replica_out_too() {
     let r = common::run(&health_checked("hang"), 1);
-    assert_eq!(
-        health_changes(&r),
-        [(15.0, "unhealthy", Some(0.0)), (41.0, "healthy", Some(0.0))]
+    let changes = health_changes(&r);
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0], (16.0, "unhealthy", Some(0.0)));
+    let (back, event, replica) = changes[1];
+    assert_eq!((event, replica), ("healthy", Some(0.0)));
+    assert!(
+        back > 41.0 && back < 41.05,
+        "41 s plus the drain of the queue: {back}"
     );
 }
 
@@ -159,4 +168,89 @@ at = "10s"
 for = "30s"
 "#
     .replace("KIND", kind)
+}
+
+/// Probes wait in the waiting room like requests. db[0] made 50x slower from 10 s serves
+/// 8 / 100 ms = 80 calls/s of the 200/s sent to it, so the calls queue there, up to the
+/// API workers blocked on them (48): a probe waits about 48 x 100 ms / 8 = 0.6 s. With a
+/// 1 s timeout it passes and nothing changes; with 200 ms it times out and db[0] leaves
+/// the balancers (and returns once its queue has drained: it flaps).
+#[test]
+fn probes_queue_behind_requests_and_time_out_on_an_overloaded_replica() {
+    let scenario = |timeout: &str| {
+        health_checked("slow")
+            .replace(
+                "propagation = \"1s\" }",
+                &format!("propagation = \"1s\", timeout = \"{timeout}\" }}"),
+            )
+            .replace("for = \"30s\"", "for = \"30s\"\nfactor = 50.0")
+    };
+    let patient = common::run(&scenario("1s"), 1);
+    assert_eq!(health_changes(&patient), []);
+    let hasty = common::run(&scenario("200ms"), 1);
+    let changes = health_changes(&hasty);
+    assert!(!changes.is_empty());
+    assert_eq!(changes[0].1, "unhealthy");
+    assert!(
+        changes
+            .iter()
+            .all(|&(t, _, replica)| t > 10.0 && replica == Some(0.0)),
+        "{changes:?}"
+    );
+}
+
+/// A probe takes a worker for its cost. One single-worker replica serving 10 ms requests
+/// at 1/s is probed every second for 500 ms: a request finds the worker on a probe half of
+/// the time and then waits the rest of it, 250 ms on average, so the mean response time is
+/// 10 + 0.5 x 250 = 135 ms (the requests' own queueing adds under 1 ms at load 0.01).
+#[test]
+fn a_probe_costs_its_replica_a_worker_for_its_probe_cost() {
+    let text = r#"name = "probe-cost"
+duration = "2000s"
+warmup = "10s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 1 }
+[[service]]
+name = "api"
+concurrency = 1
+service_time = { kind = "constant", value = "10ms" }
+health_check = { interval = "1s", probe_cost = "500ms" }
+"#;
+    let r = common::run(text, 1);
+    let mean_ms = r.metrics.latency.expect("successes").mean_ns / 1e6;
+    assert!(
+        (125.0..145.0).contains(&mean_ms),
+        "10 + 0.5 x 250 = 135 ms: {mean_ms}"
+    );
+    let free = common::run(&text.replace("500ms", "0s"), 1);
+    let free_ms = free.metrics.latency.expect("successes").mean_ns / 1e6;
+    assert!((10.0..10.5).contains(&free_ms), "{free_ms}");
+}
+
+/// Where probes come from decides whether a partition shows: a kubelet probes on the
+/// replica's own node, so db[0] cut off from the API by a partition stays "healthy" while
+/// every call to it is lost; probes sent from the API (`from = "api"`) are lost too, time
+/// out at 11, 13 and 15 s, and db[0] leaves the balancers at 16 s.
+#[test]
+fn probes_from_a_caller_see_a_partition_that_local_probes_miss() {
+    let partitioned = |from: &str| {
+        health_checked("partition")
+            .replace(
+                "propagation = \"1s\" }",
+                &format!("propagation = \"1s\"{from} }}"),
+            )
+            .replace(
+                "target = \"db[0]\"\n",
+                "between = [[\"api\"], [\"db[0]\"]]\n",
+            )
+    };
+    let local = common::run(&partitioned(""), 1);
+    assert_eq!(health_changes(&local), []);
+    let remote = common::run(&partitioned(", from = \"api\""), 1);
+    assert_eq!(
+        health_changes(&remote),
+        [(16.0, "unhealthy", Some(0.0)), (41.0, "healthy", Some(0.0))]
+    );
 }

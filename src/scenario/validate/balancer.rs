@@ -1,6 +1,7 @@
 //! `load_balancer` on clients and call entries, and `weights` on services.
 
 use super::Checker;
+use super::topology::Names;
 use crate::engine::SimDuration;
 use crate::scenario::balancer::{
     BalancerKind, BalancerScope, BalancerSpec, FailurePercentageSpec, HealthCheckSpec, KeySpace,
@@ -11,7 +12,7 @@ use crate::scenario::file::{
     BalancerFile, BalancerValue, ClientFile, HealthCheckFile, KeysFile, OutlierFile, ServiceFile,
 };
 use crate::scenario::units::DurationValue;
-use crate::scenario::{ClientSpec, ServiceSpec};
+use crate::scenario::{ClientSpec, Endpoint, ServiceSpec};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -342,15 +343,33 @@ impl Checker<'_> {
         Some(KeySpace { space, zipf_s })
     }
 
-    /// A service's `health_check`, with Kubernetes' readiness probe defaults.
+    /// A service's `health_check`, with Kubernetes' readiness probe defaults; `from` is
+    /// resolved here, and checked against the hops by [`Checker::health_sources`].
     pub(super) fn health_check(
         &mut self,
         h: Option<&Spanned<HealthCheckFile>>,
+        names: &Names,
     ) -> Option<HealthCheckSpec> {
         let f = h?.get_ref();
         let interval = match &f.interval {
             None => SimDuration::from_secs(10),
             Some(d) => self.positive(d, "interval")?,
+        };
+        let timeout = match &f.timeout {
+            None => SimDuration::from_secs(1).min(interval),
+            Some(d) => {
+                let t = self.positive(d, "timeout")?;
+                if t > interval {
+                    let secs = |d: SimDuration| d.as_nanos() as f64 / 1e9;
+                    self.error(d.span(), format!("`timeout` is {} s, longer than the `interval` of {} s; expected a probe timeout no longer than the time between probes", secs(t), secs(interval)));
+                    return None;
+                }
+                t
+            }
+        };
+        let from = match &f.from {
+            None => None,
+            Some(n) => Some(self.endpoint(n, names, "a health_check's `from`")?),
         };
         Some(HealthCheckSpec {
             interval,
@@ -366,7 +385,53 @@ impl Checker<'_> {
                 .propagation
                 .as_ref()
                 .map_or(SimDuration::ZERO, |d| d.get_ref().0),
+            timeout,
+            probe_cost: f
+                .probe_cost
+                .as_ref()
+                .map_or(SimDuration::ZERO, |d| d.get_ref().0),
+            from,
         })
+    }
+
+    /// Every health check's `from` names a client or service that sends to the checked
+    /// service, since probes travel that hop.
+    pub(super) fn health_sources(
+        &mut self,
+        files: &[Spanned<ServiceFile>],
+        clients: &[ClientSpec],
+        services: &[ServiceSpec],
+    ) {
+        for (i, (file, spec)) in files.iter().zip(services).enumerate() {
+            let (
+                Some(h),
+                Some(HealthCheckSpec {
+                    from: Some(from), ..
+                }),
+            ) = (&file.get_ref().health_check, spec.health_check)
+            else {
+                continue;
+            };
+            let sends = match from {
+                Endpoint::Client(c) => clients[c].target == i,
+                Endpoint::Service(s) => services[s].calls.iter().any(|c| c.to == i),
+            };
+            if !sends {
+                let span = h.get_ref().from.as_ref().map_or(h.span(), |f| f.span());
+                let callers: Vec<&str> = clients
+                    .iter()
+                    .filter(|c| c.target == i)
+                    .map(|c| c.name.as_str())
+                    .chain(
+                        services
+                            .iter()
+                            .filter(|s| s.calls.iter().any(|c| c.to == i))
+                            .map(|s| s.name.as_str()),
+                    )
+                    .collect();
+                self.error(span, format!("probes travel the hop from `from` to the checked service, but nothing in {} sends to {}; expected one of its callers: {}", endpoint_label(from, clients, services), spec.name, name_list(&callers)));
+            }
+        }
     }
 
     /// A service's `weights`: one positive number per replica (all 1 when absent).
@@ -409,4 +474,16 @@ fn is_prime(n: u32) -> bool {
         && (2..)
             .take_while(|d| d * d <= n)
             .all(|d| !n.is_multiple_of(d))
+}
+
+/// The name of a client or service, for messages.
+fn endpoint_label<'a>(
+    e: Endpoint,
+    clients: &'a [ClientSpec],
+    services: &'a [ServiceSpec],
+) -> &'a str {
+    match e {
+        Endpoint::Client(c) => &clients[c].name,
+        Endpoint::Service(s) => &services[s].name,
+    }
 }

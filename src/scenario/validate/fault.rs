@@ -353,7 +353,7 @@ impl Checker<'_> {
         };
         let from_named = Spanned::new(t.span(), from.trim().to_string());
         let to_named = Spanned::new(t.span(), to.trim().to_string());
-        let from = self.endpoint(&from_named, cx.names)?;
+        let from = self.endpoint(&from_named, cx.names, "a link fault's target")?;
         let to = self.service_ref(&to_named, cx.names, "target")?;
         let used = match from {
             Endpoint::Client(c) => cx.clients.get(c).is_some_and(|c| c.target == to),

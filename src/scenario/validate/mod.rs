@@ -169,6 +169,7 @@ impl Checker<'_> {
             .map(|s| self.service(s, &names))
             .collect();
         self.consistent_balancers(client_files, &clients, service_files, &services);
+        self.health_sources(service_files, &clients, &services);
         let links = self.links(&f.link, &names);
         let faults = self.faults(
             &f.fault,

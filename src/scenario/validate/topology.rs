@@ -150,8 +150,8 @@ impl Checker<'_> {
                 "this [[link]]",
                 "the name of a client or service, like `to = \"db\"`",
             );
-            let a = from.and_then(|n| self.endpoint(n, names));
-            let b = to.and_then(|n| self.endpoint(n, names));
+            let a = from.and_then(|n| self.endpoint(n, names, "a [[link]]"));
+            let b = to.and_then(|n| self.endpoint(n, names, "a [[link]]"));
             let latency = l
                 .latency
                 .as_ref()
@@ -184,7 +184,12 @@ impl Checker<'_> {
     }
 
     /// The client or service a `[[link]]` end names.
-    pub(super) fn endpoint(&mut self, name: &Spanned<String>, names: &Names) -> Option<Endpoint> {
+    pub(super) fn endpoint(
+        &mut self,
+        name: &Spanned<String>,
+        names: &Names,
+        place: &str,
+    ) -> Option<Endpoint> {
         if let Some(e) = names.get(name.get_ref()) {
             return Some(*e);
         }
@@ -198,7 +203,7 @@ impl Checker<'_> {
         self.error(
             name.span(),
             format!(
-                "unknown client or service \"{}\" in a [[link]]; {hint}expected one of: {}",
+                "unknown client or service \"{}\" in {place}; {hint}expected one of: {}",
                 shorten(name.get_ref(), 40),
                 name_list(&known)
             ),
