@@ -5,7 +5,7 @@
 use crate::compare::Analysis;
 use crate::output::{self, OutputError};
 use crate::report::atomic::{self, AtomicFile};
-use crate::report::csv::{POLICIES_FILE, SERVICES_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+use crate::report::csv::RUN_FILES;
 use crate::report::histogram::{self, Bins};
 use crate::report::manifest::{Invocation, Manifest, SCENARIO_FILE};
 use std::io::{BufRead, BufReader, Write};
@@ -91,7 +91,7 @@ pub fn merge(
     std::fs::create_dir_all(out)?;
     let dirs: Vec<&Path> = shards.iter().map(|(_, d)| d.as_path()).collect();
     let mut written = Vec::new();
-    for name in [SUMMARY_FILE, TIMESERIES_FILE, SERVICES_FILE, POLICIES_FILE] {
+    for name in RUN_FILES {
         written.push(concatenate(&dirs, name, out)?);
     }
     written.push(merge_histograms(&dirs, first, out)?);

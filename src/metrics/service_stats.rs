@@ -54,6 +54,31 @@ pub struct ServiceMetrics {
     pub mean_busy: f64,
     /// The time series, one row per bucket of the window.
     pub rows: Vec<ServiceRow>,
+    /// The same window totals, per replica, in replica order (for `replicas.csv`: how
+    /// evenly the balancers spread the load).
+    pub replicas: Vec<ReplicaTotals>,
+}
+
+/// What one replica did inside the window: the counts of [`ServiceMetrics`], for it alone.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReplicaTotals {
+    /// Requests that reached it, live, inside the window.
+    pub arrivals: u64,
+    /// Of those, requests that left a worker.
+    pub completed: u64,
+    /// Of those completed, requests that ended in an error.
+    pub errors: u64,
+    /// Of those arrivals, requests refused by a full queue (or dropped at dequeue).
+    pub rejected: u64,
+    /// Sum of the completed requests' times from arrival to leaving, ns.
+    pub sojourn_sum_ns: u128,
+}
+
+impl ReplicaTotals {
+    /// Mean time from arrival to leaving of its completed requests, ns.
+    pub fn mean_sojourn_ns(&self) -> Option<f64> {
+        (self.completed > 0).then(|| self.sojourn_sum_ns as f64 / self.completed as f64)
+    }
 }
 
 /// The write side of [`ServiceMetrics`], updated by the model as requests come and go.
@@ -83,6 +108,7 @@ pub struct ServiceRecorder {
     errors: u64,
     rejected: u64,
     sojourn_sum_ns: u128,
+    per_replica: Vec<ReplicaTotals>,
     rows: Vec<RowAccumulator>,
     /// Number of rows credited so far; the last of them is the current row.
     rows_reached: usize,
@@ -146,6 +172,7 @@ impl ServiceRecorder {
             errors: 0,
             rejected: 0,
             sojourn_sum_ns: 0,
+            per_replica: vec![ReplicaTotals::default(); replicas as usize],
             rows: vec![RowAccumulator::default(); last.saturating_sub(first) as usize],
             rows_reached: 0,
             next_row_start: SimTime(warmup.as_nanos()),
@@ -195,13 +222,14 @@ impl ServiceRecorder {
         }
     }
 
-    /// A request reached a live replica.
+    /// A request reached live replica `replica` (its position in the service).
     #[inline]
-    pub fn arrived(&mut self, now: SimTime) {
+    pub fn arrived(&mut self, now: SimTime, replica: u32) {
         if let Some((row, left)) = self.row_left(now) {
             row.area_queue = row.area_queue.wrapping_add(left);
             row.arrivals += 1;
             self.arrivals += 1;
+            self.per_replica[replica as usize].arrivals += 1;
         }
         self.in_system += 1;
     }
@@ -225,9 +253,9 @@ impl ServiceRecorder {
         self.busy += 1;
     }
 
-    /// A request that arrived at `arrived_at` was refused by a full queue.
+    /// A request that arrived at `arrived_at` at `replica` was refused by a full queue.
     #[inline]
-    pub fn rejected(&mut self, now: SimTime, arrived_at: SimTime) {
+    pub fn rejected(&mut self, now: SimTime, arrived_at: SimTime, replica: u32) {
         if let Some((row, left)) = self.row_left(now) {
             row.area_queue = row.area_queue.wrapping_sub(left);
             row.rejected += 1;
@@ -235,23 +263,26 @@ impl ServiceRecorder {
         self.in_system -= 1;
         if self.in_window(arrived_at) {
             self.rejected += 1;
+            self.per_replica[replica as usize].rejected += 1;
         }
     }
 
-    /// A request that arrived at `arrived_at` left its worker, answered ok or not.
+    /// A request that arrived at `arrived_at` at `replica` left its worker, answered ok or
+    /// not.
     #[inline]
-    pub fn completed(&mut self, now: SimTime, arrived_at: SimTime, error: bool) {
+    pub fn completed(&mut self, now: SimTime, arrived_at: SimTime, error: bool, replica: u32) {
         if let Some((row, left)) = self.row_left(now) {
             row.area_busy = row.area_busy.wrapping_sub(left);
             row.count_end(error);
         }
         self.in_system -= 1;
         self.busy -= 1;
-        self.count_end(now, arrived_at, error);
+        self.count_end(now, arrived_at, error, replica);
     }
 
-    /// A crash killed a request that arrived at `arrived_at`, holding a worker or waiting.
-    pub fn killed(&mut self, now: SimTime, arrived_at: SimTime, held_worker: bool) {
+    /// A crash killed a request that arrived at `arrived_at` at `replica`, holding a worker
+    /// or waiting.
+    pub fn killed(&mut self, now: SimTime, arrived_at: SimTime, held_worker: bool, replica: u32) {
         if let Some((row, left)) = self.row_left(now) {
             if held_worker {
                 row.area_busy = row.area_busy.wrapping_sub(left);
@@ -264,16 +295,21 @@ impl ServiceRecorder {
         if held_worker {
             self.busy -= 1;
         }
-        self.count_end(now, arrived_at, true);
+        self.count_end(now, arrived_at, true, replica);
     }
 
     /// Counts, in the window totals, a request that arrived at `arrived_at` and ended now.
     #[inline]
-    fn count_end(&mut self, now: SimTime, arrived_at: SimTime, error: bool) {
+    fn count_end(&mut self, now: SimTime, arrived_at: SimTime, error: bool, replica: u32) {
         if self.in_window(arrived_at) {
+            let sojourn = u128::from((now - arrived_at).as_nanos());
             self.completed += 1;
             self.errors += u64::from(error);
-            self.sojourn_sum_ns += u128::from((now - arrived_at).as_nanos());
+            self.sojourn_sum_ns += sojourn;
+            let r = &mut self.per_replica[replica as usize];
+            r.completed += 1;
+            r.errors += u64::from(error);
+            r.sojourn_sum_ns += sojourn;
         }
     }
 
@@ -360,6 +396,7 @@ impl ServiceRecorder {
                 .then(|| self.sojourn_sum_ns as f64 / self.completed as f64),
             mean_busy: area_busy as f64 / window,
             rows,
+            replicas: self.per_replica,
         }
     }
 }
@@ -374,9 +411,9 @@ mod tests {
     fn the_final_state_holds_to_the_end_of_the_window() {
         let s = SimDuration::from_secs;
         let mut r = ServiceRecorder::new(s(0), s(10), s(2), 2);
-        r.arrived(SimTime(1_000_000_000));
+        r.arrived(SimTime(1_000_000_000), 0);
         r.started(SimTime(1_000_000_000));
-        r.completed(SimTime(1_500_000_000), SimTime(1_000_000_000), false);
+        r.completed(SimTime(1_500_000_000), SimTime(1_000_000_000), false, 0);
         let m = r.finish("api");
         let up: Vec<f64> = m.rows.iter().map(|row| row.replicas_up).collect();
         assert_eq!(up, vec![2.0; 5]);
@@ -420,7 +457,7 @@ mod tests {
             let now = SimTime(t);
             match change {
                 1 => {
-                    r.arrived(now);
+                    r.arrived(now, 0);
                     in_system += 1;
                 }
                 2 => {
@@ -428,7 +465,7 @@ mod tests {
                     busy += 1;
                 }
                 _ => {
-                    r.completed(now, now, false);
+                    r.completed(now, now, false, 0);
                     in_system -= 1;
                     busy -= 1;
                 }

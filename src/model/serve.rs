@@ -36,7 +36,8 @@ impl Model<'_> {
         let j = self.jobs.live_mut(key);
         let r = &mut self.replicas[j.replica];
         let s = &mut self.services[r.service];
-        s.recorder.arrived(now);
+        let offset = j.replica.offset_from(s.first_replica);
+        s.recorder.arrived(now, offset);
         if !r.is_hung() && r.busy < s.concurrency {
             if j.give_up_at <= now {
                 self.drop_job(key, now);
@@ -51,7 +52,7 @@ impl Model<'_> {
             r.waiting.push_back(key);
             j.state = JobState::Queued;
         } else {
-            s.recorder.rejected(now, now);
+            s.recorder.rejected(now, now, offset);
             self.turn_away(key, Outcome::Rejected, sched);
         }
     }
@@ -62,10 +63,9 @@ impl Model<'_> {
     fn drop_job(&mut self, key: Key, now: crate::engine::SimTime) {
         let j = self.jobs.remove(key).expect("live job");
         self.forget_key(key, j.replica, None, now);
-        let r = &self.replicas[j.replica];
-        self.services[r.service]
-            .recorder
-            .rejected(now, j.arrived_at);
+        let s = &mut self.services[self.replicas[j.replica].service];
+        let offset = j.replica.offset_from(s.first_replica);
+        s.recorder.rejected(now, j.arrived_at, offset);
         if self.counted(now) {
             self.policy_counts.dropped += 1;
         }
@@ -259,8 +259,9 @@ impl Model<'_> {
         let r = &mut self.replicas[j.replica];
         let s = &mut self.services[r.service];
         r.busy -= 1;
+        let offset = j.replica.offset_from(s.first_replica);
         s.recorder
-            .completed(now, j.arrived_at, !outcome.is_success());
+            .completed(now, j.arrived_at, !outcome.is_success(), offset);
         if !r.is_hung()
             && let Some(&next) = r.waiting.front()
         {
@@ -304,9 +305,9 @@ impl Model<'_> {
             if held_worker {
                 self.replicas[replica].busy -= 1;
             }
-            self.services[service]
-                .recorder
-                .killed(now, j.arrived_at, held_worker);
+            let s = &mut self.services[service];
+            let offset = replica.offset_from(s.first_replica);
+            s.recorder.killed(now, j.arrived_at, held_worker, offset);
             self.reply(&j, Outcome::Error, sched);
         }
     }

@@ -1,5 +1,6 @@
 //! The CSV outputs: `summary.csv` (one row per run), `timeseries.csv` (one row per run and
-//! bucket) and `services.csv` (one row per run, bucket and service). Columns only ever get appended, so scripts that read them keep working.
+//! bucket), `services.csv` (one row per run, bucket and service), `policies.csv` (one row
+//! per policy event) and `replicas.csv` (one row per run and replica). Columns only ever get appended, so scripts that read them keep working.
 
 use super::atomic::AtomicFile;
 use super::format::{ms, opt_ms, ratio, seconds};
@@ -16,6 +17,16 @@ pub const TIMESERIES_FILE: &str = "timeseries.csv";
 pub const SERVICES_FILE: &str = "services.csv";
 /// See [`SUMMARY_FILE`].
 pub const POLICIES_FILE: &str = "policies.csv";
+/// See [`SUMMARY_FILE`].
+pub const REPLICAS_FILE: &str = "replicas.csv";
+/// Every file with rows per run, in the order they are written.
+pub const RUN_FILES: [&str; 5] = [
+    SUMMARY_FILE,
+    TIMESERIES_FILE,
+    SERVICES_FILE,
+    POLICIES_FILE,
+    REPLICAS_FILE,
+];
 
 /// Columns of `summary.csv`, in order; swept paths go after `variant`.
 pub const SUMMARY_COLUMNS: [&str; 24] = [
@@ -65,6 +76,20 @@ pub const SERVICES_COLUMNS: [&str; 14] = [
     "rejected",
     "probes",
     "probes_failed",
+];
+
+/// Columns of `replicas.csv`, in order.
+pub const REPLICAS_COLUMNS: [&str; 10] = [
+    "variant",
+    "seed",
+    "service",
+    "replica",
+    "arrivals",
+    "share",
+    "completed",
+    "errors",
+    "rejected",
+    "mean_ms",
 ];
 
 /// Columns of `timeseries.csv`, in order.
@@ -173,6 +198,33 @@ fn write_services<W: Write>(
     Ok(())
 }
 
+/// Writes the window totals of every replica of `run`, service by service.
+fn write_replicas<W: Write>(
+    w: &mut csv::Writer<W>,
+    run: &RunResult,
+    point: &[String],
+) -> csv::Result<()> {
+    for s in &run.metrics.services {
+        for (i, r) in s.replicas.iter().enumerate() {
+            let share = (s.arrivals > 0).then(|| r.arrivals as f64 / s.arrivals as f64);
+            let mut record = lead(run, point);
+            record.extend([
+                run.seed.to_string(),
+                s.name.clone(),
+                i.to_string(),
+                r.arrivals.to_string(),
+                ratio(share),
+                r.completed.to_string(),
+                r.errors.to_string(),
+                r.rejected.to_string(),
+                r.mean_sojourn_ns().map(ms).unwrap_or_default(),
+            ]);
+            w.write_record(&record)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes the time series of `run`, its buckets in time order.
 fn write_timeseries<W: Write>(
     w: &mut csv::Writer<W>,
@@ -232,10 +284,12 @@ pub struct RunFiles {
     timeseries: csv::Writer<AtomicFile>,
     services: csv::Writer<AtomicFile>,
     policies: csv::Writer<AtomicFile>,
+    replicas: csv::Writer<AtomicFile>,
 }
 
 impl RunFiles {
-    /// Creates `summary.csv`, `timeseries.csv`, `services.csv` and `policies.csv` in `dir`
+    /// Creates `summary.csv`, `timeseries.csv`, `services.csv`, `policies.csv` and
+    /// `replicas.csv` in `dir`
     /// (creating it if needed), with the swept paths as columns after `variant`.
     pub fn create(dir: &Path, sweep_paths: &[String]) -> std::io::Result<RunFiles> {
         std::fs::create_dir_all(dir)?;
@@ -250,6 +304,7 @@ impl RunFiles {
             timeseries: open(TIMESERIES_FILE, &TIMESERIES_COLUMNS)?,
             services: open(SERVICES_FILE, &SERVICES_COLUMNS)?,
             policies: open(POLICIES_FILE, &POLICIES_COLUMNS)?,
+            replicas: open(REPLICAS_FILE, &REPLICAS_COLUMNS)?,
         })
     }
 
@@ -259,20 +314,27 @@ impl RunFiles {
             self.summary.write_record(summary_row(run, point))?;
             write_timeseries(&mut self.timeseries, run, point)?;
             write_services(&mut self.services, run, point)?;
-            write_policies(&mut self.policies, run, point)
+            write_policies(&mut self.policies, run, point)?;
+            write_replicas(&mut self.replicas, run, point)
         })()
         .map_err(std::io::Error::other)
     }
 
     /// Completes every file (each appears under its name only now) and returns their paths.
     pub fn finish(self) -> std::io::Result<Vec<PathBuf>> {
-        [self.summary, self.timeseries, self.services, self.policies]
-            .into_iter()
-            .map(|w| {
-                w.into_inner()
-                    .map_err(|e| std::io::Error::other(e.to_string()))?
-                    .commit()
-            })
-            .collect()
+        [
+            self.summary,
+            self.timeseries,
+            self.services,
+            self.policies,
+            self.replicas,
+        ]
+        .into_iter()
+        .map(|w| {
+            w.into_inner()
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+                .commit()
+        })
+        .collect()
     }
 }

@@ -254,3 +254,40 @@ fn probes_from_a_caller_see_a_partition_that_local_probes_miss() {
         [(16.0, "unhealthy", Some(0.0)), (41.0, "healthy", Some(0.0))]
     );
 }
+
+/// `replicas.csv`'s figures add up to the service's, and show what consistent hashing on a
+/// skewed key space does: round robin gives each of 4 cache replicas a quarter of the
+/// load, ring hash and maglev under Zipf-distributed keys give one replica far more.
+#[test]
+fn per_replica_totals_add_up_and_show_the_hot_replica_of_a_skewed_key_space() {
+    let study = resim::Study::load(&common::root().join("scenarios/consistent-hashing.toml"))
+        .expect("shipped scenario");
+    for cell in &study.cells {
+        let r = resim::run_one(&cell.scenario, cell.scenario.seed).expect("runs");
+        for s in &r.metrics.services {
+            let sum = |f: fn(&resim::metrics::service_stats::ReplicaTotals) -> u64| -> u64 {
+                s.replicas.iter().map(f).sum()
+            };
+            assert_eq!(sum(|r| r.arrivals), s.arrivals, "{}", s.name);
+            assert_eq!(sum(|r| r.completed), s.completed, "{}", s.name);
+            assert_eq!(sum(|r| r.errors), s.errors, "{}", s.name);
+            assert_eq!(sum(|r| r.rejected), s.rejected, "{}", s.name);
+        }
+        let cache = r
+            .metrics
+            .services
+            .iter()
+            .find(|s| s.name == "cache")
+            .expect("cache");
+        let max_share = cache
+            .replicas
+            .iter()
+            .map(|x| x.arrivals as f64 / cache.arrivals as f64)
+            .fold(0.0, f64::max);
+        if cell.variant == "base" {
+            assert!(max_share < 0.26, "round robin: {max_share}");
+        } else {
+            assert!(max_share > 0.35, "{}: {max_share}", cell.variant);
+        }
+    }
+}

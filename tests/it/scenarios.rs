@@ -136,6 +136,27 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
             num(&summary[0], "requests") > 0,
             "{name}: counted no request"
         );
+        // replicas.csv: each replica's arrivals end at most once, and the shares of a
+        // service's replicas add up to 1.
+        let replicas = common::csv_rows(&out.join("replicas.csv"));
+        let mut shares: BTreeMap<(Vec<String>, String), f64> = BTreeMap::new();
+        for r in &replicas {
+            assert!(
+                num(r, "completed") + num(r, "rejected") <= num(r, "arrivals"),
+                "{name}: a replica ended more requests than reached it: {r:?}"
+            );
+            assert!(num(r, "errors") <= num(r, "completed"), "{name}: {r:?}");
+            if let Ok(share) = r["share"].parse::<f64>() {
+                *shares.entry((run_of(r), r["service"].clone())).or_default() += share;
+            }
+        }
+        assert!(!replicas.is_empty(), "{name}: no replicas.csv rows");
+        for (key, total) in shares {
+            assert!(
+                (total - 1.0).abs() < 1e-4,
+                "{name}: shares of {key:?}: {total}"
+            );
+        }
     }
 }
 
