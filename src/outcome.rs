@@ -16,6 +16,14 @@ pub enum Outcome {
     Rejected,
     /// An open circuit breaker refused the call without sending it.
     ShortCircuited,
+    /// A rate limiter refused the call: the callee's (HTTP 429), or the caller's own
+    /// limiter or adaptive throttle, which never sent it.
+    RateLimited,
+    /// The caller's bulkhead was full: the call was never sent.
+    BulkheadFull,
+    /// The callee dropped the request as no longer worth serving (load shedding: too long
+    /// in the queue, CoDel, an adaptive concurrency limit) and answered with an error.
+    Shed,
 }
 
 impl Outcome {

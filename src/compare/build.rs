@@ -314,6 +314,9 @@ fn read_summary(
         "rejected",
         "short_circuited",
         "attempts",
+        "rate_limited",
+        "bulkhead_full",
+        "shed",
     ]
     .map(col);
     let latency = ["mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms"].map(col);
@@ -356,6 +359,9 @@ fn read_summary(
                 rejected: n(6)?,
                 short_circuited: n(7)?,
                 attempts: n(8)?,
+                rate_limited: n(9)?,
+                bulkhead_full: n(10)?,
+                shed: n(11)?,
             },
             latency_ms: has_latency.then_some(l),
             recovery_s: match &t.record[recovery] {

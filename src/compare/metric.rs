@@ -44,6 +44,12 @@ pub enum Metric {
     /// Seconds until availability came back after the scheduled faults; infinite when it
     /// never did.
     RecoveryS,
+    /// rate_limited / requests.
+    RateLimited,
+    /// bulkhead_full / requests.
+    BulkheadFull,
+    /// shed / requests.
+    Shed,
 }
 
 /// Whether a larger value of a metric is better or worse, for charts and regressions.
@@ -57,7 +63,7 @@ pub enum Better {
 
 impl Metric {
     /// Every metric, in the order of the columns of `aggregate.csv`.
-    pub const ALL: [Metric; 18] = [
+    pub const ALL: [Metric; 21] = [
         Metric::Availability,
         Metric::MeanMs,
         Metric::P50Ms,
@@ -76,6 +82,9 @@ impl Metric {
         Metric::Duplicates,
         Metric::Dropped,
         Metric::RecoveryS,
+        Metric::RateLimited,
+        Metric::BulkheadFull,
+        Metric::Shed,
     ];
 
     /// Its position in [`Metric::ALL`].
@@ -104,6 +113,9 @@ impl Metric {
             Metric::Duplicates => "duplicates",
             Metric::Dropped => "dropped",
             Metric::RecoveryS => "recovery_s",
+            Metric::RateLimited => "rate_limited",
+            Metric::BulkheadFull => "bulkhead_full",
+            Metric::Shed => "shed",
         }
     }
 
@@ -130,6 +142,9 @@ impl Metric {
                 | Metric::Timeouts
                 | Metric::Rejected
                 | Metric::ShortCircuited
+                | Metric::RateLimited
+                | Metric::BulkheadFull
+                | Metric::Shed
         )
     }
 }
@@ -183,6 +198,9 @@ impl RunRow {
             Metric::Duplicates => Some(self.policy[3] as f64),
             Metric::Dropped => Some(self.policy[4] as f64),
             Metric::RecoveryS => self.recovery_s,
+            Metric::RateLimited => per_request(c.rate_limited),
+            Metric::BulkheadFull => per_request(c.bulkhead_full),
+            Metric::Shed => per_request(c.shed),
         }
     }
 }
@@ -212,6 +230,7 @@ mod tests {
                 rejected: 5,
                 short_circuited: 0,
                 attempts: 260,
+                ..Counts::default()
             },
             ..RunRow::default()
         };

@@ -20,6 +20,12 @@ pub struct Counts {
     pub rejected: u64,
     /// Refused by an open circuit breaker, never sent.
     pub short_circuited: u64,
+    /// Refused by a rate limiter (the callee's, or the client's own).
+    pub rate_limited: u64,
+    /// Refused by the client's full bulkhead, never sent.
+    pub bulkhead_full: u64,
+    /// Shed by the callee (queue time, CoDel, adaptive concurrency limit).
+    pub shed: u64,
     /// Every attempt sent by a client for these requests, retries included.
     pub attempts: u64,
 }
@@ -35,6 +41,9 @@ impl std::ops::AddAssign for Counts {
             timeouts,
             rejected,
             short_circuited,
+            rate_limited,
+            bulkhead_full,
+            shed,
             attempts,
         } = other;
         self.requests += requests;
@@ -44,6 +53,9 @@ impl std::ops::AddAssign for Counts {
         self.timeouts += timeouts;
         self.rejected += rejected;
         self.short_circuited += short_circuited;
+        self.rate_limited += rate_limited;
+        self.bulkhead_full += bulkhead_full;
+        self.shed += shed;
         self.attempts += attempts;
     }
 }
@@ -59,12 +71,21 @@ impl Counts {
             Outcome::Timeout => self.timeouts += 1,
             Outcome::Rejected => self.rejected += 1,
             Outcome::ShortCircuited => self.short_circuited += 1,
+            Outcome::RateLimited => self.rate_limited += 1,
+            Outcome::BulkheadFull => self.bulkhead_full += 1,
+            Outcome::Shed => self.shed += 1,
         }
     }
 
     /// Requests that failed, whatever the reason: the sum of the reason columns.
     pub fn failed(&self) -> u64 {
-        self.errors + self.timeouts + self.rejected + self.short_circuited
+        self.errors
+            + self.timeouts
+            + self.rejected
+            + self.short_circuited
+            + self.rate_limited
+            + self.bulkhead_full
+            + self.shed
     }
 
     /// Requests that ended, successfully or not.

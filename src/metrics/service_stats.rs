@@ -28,6 +28,8 @@ pub struct ServiceRow {
     pub rejected: u64,
     /// Health-check probes of its replicas in the bucket.
     pub probes: u64,
+    /// Requests shed at dequeue in the bucket (`max_queue_time`, CoDel).
+    pub shed: u64,
     /// Of those, probes that failed.
     pub probes_failed: u64,
 }
@@ -46,6 +48,8 @@ pub struct ServiceMetrics {
     pub errors: u64,
     /// Of those arrivals, requests refused by a full queue.
     pub rejected: u64,
+    /// Of those arrivals, requests shed at dequeue.
+    pub shed: u64,
     /// Time-average number of requests in the service (waiting or holding a worker).
     pub mean_in_system: f64,
     /// Mean time from arrival at a replica to leaving it, of completed requests, ns.
@@ -70,6 +74,8 @@ pub struct ReplicaTotals {
     pub errors: u64,
     /// Of those arrivals, requests refused by a full queue (or dropped at dequeue).
     pub rejected: u64,
+    /// Of those arrivals, requests shed at dequeue.
+    pub shed: u64,
     /// Sum of the completed requests' times from arrival to leaving, ns.
     pub sojourn_sum_ns: u128,
 }
@@ -107,6 +113,7 @@ pub struct ServiceRecorder {
     completed: u64,
     errors: u64,
     rejected: u64,
+    shed: u64,
     sojourn_sum_ns: u128,
     per_replica: Vec<ReplicaTotals>,
     rows: Vec<RowAccumulator>,
@@ -132,6 +139,7 @@ struct RowAccumulator {
     rejected: u64,
     probes: u64,
     probes_failed: u64,
+    shed: u64,
 }
 
 impl RowAccumulator {
@@ -171,6 +179,7 @@ impl ServiceRecorder {
             completed: 0,
             errors: 0,
             rejected: 0,
+            shed: 0,
             sojourn_sum_ns: 0,
             per_replica: vec![ReplicaTotals::default(); replicas as usize],
             rows: vec![RowAccumulator::default(); last.saturating_sub(first) as usize],
@@ -264,6 +273,19 @@ impl ServiceRecorder {
         if self.in_window(arrived_at) {
             self.rejected += 1;
             self.per_replica[replica as usize].rejected += 1;
+        }
+    }
+
+    /// A request that arrived at `arrived_at` at `replica` was shed at dequeue.
+    pub fn shed(&mut self, now: SimTime, arrived_at: SimTime, replica: u32) {
+        if let Some((row, left)) = self.row_left(now) {
+            row.area_queue = row.area_queue.wrapping_sub(left);
+            row.shed += 1;
+        }
+        self.in_system -= 1;
+        if self.in_window(arrived_at) {
+            self.shed += 1;
+            self.per_replica[replica as usize].shed += 1;
         }
     }
 
@@ -382,6 +404,7 @@ impl ServiceRecorder {
                     rejected: a.rejected,
                     probes: a.probes,
                     probes_failed: a.probes_failed,
+                    shed: a.shed,
                 }
             })
             .collect();
@@ -391,6 +414,7 @@ impl ServiceRecorder {
             completed: self.completed,
             errors: self.errors,
             rejected: self.rejected,
+            shed: self.shed,
             mean_in_system: area_in_system as f64 / window,
             mean_sojourn_ns: (self.completed > 0)
                 .then(|| self.sojourn_sum_ns as f64 / self.completed as f64),

@@ -111,6 +111,9 @@ pub(super) fn reason(o: Outcome) -> Reason {
         Outcome::Timeout => Reason::Timeout,
         Outcome::Rejected => Reason::Rejected,
         Outcome::ShortCircuited => Reason::ShortCircuited,
+        Outcome::RateLimited => Reason::RateLimited,
+        Outcome::BulkheadFull => Reason::BulkheadFull,
+        Outcome::Shed => Reason::Shed,
         _ => Reason::Error,
     }
 }

@@ -137,6 +137,7 @@ impl Model<'_> {
             arrived_at: SimTime::ZERO,
             pause_mark: SimDuration::ZERO,
             give_up_at,
+            shed_at: SimTime::MAX,
             degraded: false,
         });
         if let (Some(t), Some(key)) = (&mut self.idem, idem_key) {

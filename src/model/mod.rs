@@ -143,6 +143,9 @@ struct Job {
     /// When its caller gives up on it, if the caller propagates deadlines (else MAX): a
     /// worker drops it instead of serving it after that.
     give_up_at: SimTime,
+    /// When it has waited longer than its replica allows (`max_queue_time`, CoDel): a
+    /// worker sheds it instead of serving it after that (MAX when nothing sheds).
+    shed_at: SimTime,
     /// A call it made was answered by a fallback: its own answer is degraded.
     degraded: bool,
     /// The key of the client request it serves, for consistent hashing.

@@ -32,6 +32,9 @@ pub struct Replica {
     pub probes: VecDeque<u32>,
     /// The rounds of the probes a worker is answering.
     pub probes_served: Vec<u32>,
+    /// Since when `waiting` has held something (meaningful while it is not empty), for
+    /// CoDel and adaptive LIFO.
+    pub nonempty_since: SimTime,
     /// Service times and the service's own errors.
     pub rng: SimRng,
     /// The next service time, drawn from `rng` as soon as the previous one was used, so
@@ -66,6 +69,7 @@ impl Replica {
             waiting: VecDeque::with_capacity(queue_hint),
             probes: VecDeque::new(),
             probes_served: Vec::new(),
+            nonempty_since: SimTime::ZERO,
             rng,
             drawn_ahead: None,
             crashed: 0,
@@ -76,6 +80,21 @@ impl Replica {
             slow: Vec::new(),
             brownouts: Vec::new(),
         }
+    }
+
+    /// Puts `key` at the back of the waiting room at `now`.
+    #[inline]
+    pub fn enqueue(&mut self, key: Key, now: SimTime) {
+        if self.waiting.is_empty() {
+            self.nonempty_since = now;
+        }
+        self.waiting.push_back(key);
+    }
+
+    /// True when the waiting room has not been empty for `standing` or more.
+    #[inline]
+    pub fn has_standing_queue(&self, now: SimTime, standing: SimDuration) -> bool {
+        !self.waiting.is_empty() && now.saturating_since(self.nonempty_since) >= standing
     }
 
     /// True while the process is down.

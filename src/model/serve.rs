@@ -12,6 +12,7 @@ use super::{Job, JobState, Model};
 use crate::engine::{Scheduler, SimDuration};
 use crate::outcome::Outcome;
 use crate::scenario::Idempotency;
+use crate::scenario::queueing::Discipline;
 
 impl Model<'_> {
     /// A job's request reaches its replica: serve it, queue it, or refuse it.
@@ -49,7 +50,8 @@ impl Model<'_> {
             }
             start_job(key, j, r, s, sched);
         } else if s.has_room(r.waiting.len()) {
-            r.waiting.push_back(key);
+            j.shed_at = s.shed_at(r, now);
+            r.enqueue(key, now);
             j.state = JobState::Queued;
         } else {
             s.recorder.rejected(now, now, offset);
@@ -133,18 +135,53 @@ impl Model<'_> {
     #[inline(always)]
     pub(super) fn start_next(&mut self, replica: ReplicaId, sched: &mut Scheduler<Event>) {
         let now = sched.now();
-        while let Some(next) = self.replicas[replica].waiting.pop_front() {
+        while let Some(next) = self.take_waiting(replica, now) {
             if next == Key::MARKER {
                 self.start_probe(replica, sched);
                 return;
             }
-            if self.jobs.live(next).give_up_at <= now {
+            let j = self.jobs.live(next);
+            if j.give_up_at <= now {
                 self.drop_job(next, now);
+                continue;
+            }
+            if j.shed_at < now {
+                self.shed(next, sched);
                 continue;
             }
             self.start(next, sched);
             return;
         }
+    }
+
+    /// The waiting request (or probe marker) of `replica` a free worker takes now, as the
+    /// service's queue discipline says, if any.
+    #[inline(always)]
+    fn take_waiting(&mut self, replica: ReplicaId, now: crate::engine::SimTime) -> Option<Key> {
+        let r = &mut self.replicas[replica];
+        let q = &self.services[r.service].queueing;
+        let newest = match q.discipline {
+            Discipline::Fifo => false,
+            Discipline::Lifo => true,
+            Discipline::AdaptiveLifo => r.has_standing_queue(now, q.standing_after()),
+        };
+        if newest {
+            r.waiting.pop_back()
+        } else {
+            r.waiting.pop_front()
+        }
+    }
+
+    /// A worker would take the job up, but it has waited longer than its replica allows
+    /// (`max_queue_time`, CoDel): it is shed, answered at once with an error.
+    #[cold]
+    fn shed(&mut self, key: Key, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let j = self.jobs.live(key);
+        let s = &mut self.services[self.replicas[j.replica].service];
+        let offset = j.replica.offset_from(s.first_replica);
+        s.recorder.shed(now, j.arrived_at, offset);
+        self.turn_away(key, Outcome::Shed, sched);
     }
 
     /// The job's replica refuses it at once with `outcome`.
@@ -265,9 +302,9 @@ impl Model<'_> {
         if !r.is_hung()
             && let Some(&next) = r.waiting.front()
         {
-            let plain = (next != Key::MARKER && self.idem.is_none())
+            let plain = (next != Key::MARKER && self.idem.is_none() && s.fifo)
                 .then(|| self.jobs.live_mut(next))
-                .filter(|n| n.give_up_at > now);
+                .filter(|n| n.give_up_at > now && n.shed_at >= now);
             if let Some(n) = plain {
                 r.waiting.pop_front();
                 start_job(next, n, r, s, sched);

@@ -3,9 +3,14 @@
 //! recorder.
 
 use super::ids::{EdgeId, EntryId, IdVec, LaneId, ReplicaId};
+#[cfg(test)]
+use super::ids::{Id, ServiceId};
+use super::replica::Replica;
 use crate::distribution::Distribution;
+use crate::engine::SimTime;
 use crate::metrics::ServiceRecorder;
 use crate::scenario::ServiceSpec;
+use crate::scenario::queueing::{Discipline, QueuePolicy};
 
 /// One downstream call of a service, resolved to its hop and its timer lane.
 #[derive(Clone, Copy, Debug)]
@@ -36,6 +41,10 @@ pub struct Service {
     pub service_time: Distribution,
     /// Downstream calls, in the order they are made.
     pub calls: IdVec<EntryId, Call>,
+    /// Queue discipline and shedding.
+    pub queueing: QueuePolicy,
+    /// Plain FIFO: a free worker takes the front of the waiting room.
+    pub fifo: bool,
     /// Arrivals, completions and time averages.
     pub recorder: ServiceRecorder,
 }
@@ -57,7 +66,30 @@ impl Service {
             error_rate: spec.error_rate,
             service_time: spec.service_time.clone(),
             calls,
+            queueing: spec.queueing,
+            fifo: spec.queueing.discipline == Discipline::Fifo,
             recorder,
+        }
+    }
+
+    /// When a request joining `replica`'s waiting room at `now` will have waited too long
+    /// (`SimTime::MAX` when nothing sheds): after `max_queue_time`, or CoDel's allowed
+    /// wait (its target under a standing queue, its interval otherwise), whichever is
+    /// shorter.
+    #[inline]
+    pub fn shed_at(&self, replica: &Replica, now: SimTime) -> SimTime {
+        let q = &self.queueing;
+        let codel = q.codel.map(|c| {
+            if replica.has_standing_queue(now, c.interval) {
+                c.target
+            } else {
+                c.interval
+            }
+        });
+        match (q.max_queue_time, codel) {
+            (None, None) => SimTime::MAX,
+            (Some(a), Some(b)) => now + a.min(b),
+            (Some(a), None) | (None, Some(a)) => now + a,
         }
     }
 
@@ -65,5 +97,71 @@ impl Service {
     #[inline]
     pub fn has_room(&self, waiting: usize) -> bool {
         (waiting as u64) < self.queue_cap
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{SimDuration, SimRng};
+    use crate::model::slab::Key;
+    use crate::scenario::Scenario;
+
+    /// The service `api` of a one-service scenario whose service table ends with `extra`.
+    fn service(extra: &str) -> Service {
+        let text = format!(
+            "name = \"q\"\nduration = \"10s\"\n[[client]]\nname = \"web\"\ntarget = \"api\"\narrival = {{ kind = \"poisson\", rate_per_s = 10 }}\n[[service]]\nname = \"api\"\nservice_time = {{ kind = \"constant\", value = \"1ms\" }}\n{extra}\n"
+        );
+        let scenario = Scenario::from_text(&text, "q.toml").expect("valid");
+        let spec = &scenario.services[0];
+        let recorder = ServiceRecorder::new(
+            SimDuration::ZERO,
+            SimDuration::from_secs(10),
+            SimDuration::from_secs(1),
+            1,
+        );
+        Service::new(spec, ReplicaId::from_index(0), IdVec::new(), recorder)
+    }
+
+    fn ms(n: u64) -> SimTime {
+        SimTime(n * 1_000_000)
+    }
+
+    /// CoDel as "Fail at Scale" sets it: a request joining a queue that has not been empty
+    /// for the interval may wait the target, any other the interval; `max_queue_time`
+    /// caps both.
+    #[test]
+    fn codel_allows_the_target_only_under_a_standing_queue() {
+        let s = service("codel = { target = \"5ms\", interval = \"100ms\" }");
+        let mut r = Replica::new(
+            ServiceId::from_index(0),
+            SimRng::new(1, crate::engine::StreamId::from_parts(&[b"q"])),
+            4,
+        );
+        assert_eq!(s.shed_at(&r, ms(10)), ms(110), "empty queue: the interval");
+        r.enqueue(Key::MARKER, ms(10));
+        assert_eq!(
+            s.shed_at(&r, ms(60)),
+            ms(160),
+            "queue 50 ms old: not standing"
+        );
+        assert_eq!(
+            s.shed_at(&r, ms(110)),
+            ms(115),
+            "queue 100 ms old: standing"
+        );
+        r.waiting.clear();
+        assert_eq!(
+            s.shed_at(&r, ms(200)),
+            ms(300),
+            "emptied: the interval again"
+        );
+
+        let capped = service(
+            "codel = { target = \"5ms\", interval = \"100ms\" }\nmax_queue_time = \"30ms\"",
+        );
+        assert_eq!(capped.shed_at(&r, ms(200)), ms(230));
+        let plain = service("");
+        assert_eq!(plain.shed_at(&r, ms(200)), SimTime::MAX);
     }
 }

@@ -124,7 +124,8 @@ impl Model<'_> {
     ) {
         if let Some(to) = to {
             let took = outcome.map(|_| now - to.at);
-            let failed = outcome.map(|o| !o.is_success());
+            // A 429 is no 5xx: Envoy's outlier detection does not count it as a failure.
+            let failed = outcome.map(|o| !o.is_success() && o != Outcome::RateLimited);
             self.balancers
                 .get(to.balancer)
                 .settled(to.offset(), took, failed, now);

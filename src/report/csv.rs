@@ -29,7 +29,7 @@ pub const RUN_FILES: [&str; 5] = [
 ];
 
 /// Columns of `summary.csv`, in order; swept paths go after `variant`.
-pub const SUMMARY_COLUMNS: [&str; 24] = [
+pub const SUMMARY_COLUMNS: [&str; 27] = [
     "variant",
     "seed",
     "requests",
@@ -54,6 +54,9 @@ pub const SUMMARY_COLUMNS: [&str; 24] = [
     "budget_refused",
     "duplicates",
     "dropped",
+    "rate_limited",
+    "bulkhead_full",
+    "shed",
 ];
 
 /// Columns of `policies.csv`, in order.
@@ -61,7 +64,7 @@ pub const POLICIES_COLUMNS: [&str; 7] =
     ["variant", "seed", "t_s", "site", "policy", "event", "value"];
 
 /// Columns of `services.csv`, in order.
-pub const SERVICES_COLUMNS: [&str; 14] = [
+pub const SERVICES_COLUMNS: [&str; 15] = [
     "variant",
     "seed",
     "t_s",
@@ -76,10 +79,11 @@ pub const SERVICES_COLUMNS: [&str; 14] = [
     "rejected",
     "probes",
     "probes_failed",
+    "shed",
 ];
 
 /// Columns of `replicas.csv`, in order.
-pub const REPLICAS_COLUMNS: [&str; 10] = [
+pub const REPLICAS_COLUMNS: [&str; 11] = [
     "variant",
     "seed",
     "service",
@@ -89,11 +93,12 @@ pub const REPLICAS_COLUMNS: [&str; 10] = [
     "completed",
     "errors",
     "rejected",
+    "shed",
     "mean_ms",
 ];
 
 /// Columns of `timeseries.csv`, in order.
-pub const TIMESERIES_COLUMNS: [&str; 15] = [
+pub const TIMESERIES_COLUMNS: [&str; 18] = [
     "variant",
     "seed",
     "t_s",
@@ -109,6 +114,9 @@ pub const TIMESERIES_COLUMNS: [&str; 15] = [
     "timeouts",
     "rejected",
     "short_circuited",
+    "rate_limited",
+    "bulkhead_full",
+    "shed",
 ];
 
 /// The header of a file whose rows start with `variant`: the swept paths go right after it.
@@ -161,6 +169,9 @@ pub fn summary_row(run: &RunResult, point: &[String]) -> Vec<String> {
         run.metrics.policy.budget_refused.to_string(),
         run.metrics.policy.duplicates.to_string(),
         run.metrics.policy.dropped.to_string(),
+        t.rate_limited.to_string(),
+        t.bulkhead_full.to_string(),
+        t.shed.to_string(),
     ]);
     row
 }
@@ -191,6 +202,7 @@ fn write_services<W: Write>(
                 row.rejected.to_string(),
                 row.probes.to_string(),
                 row.probes_failed.to_string(),
+                row.shed.to_string(),
             ]);
             w.write_record(&record)?;
         }
@@ -217,6 +229,7 @@ fn write_replicas<W: Write>(
                 r.completed.to_string(),
                 r.errors.to_string(),
                 r.rejected.to_string(),
+                r.shed.to_string(),
                 r.mean_sojourn_ns().map(ms).unwrap_or_default(),
             ]);
             w.write_record(&record)?;
@@ -249,6 +262,9 @@ fn write_timeseries<W: Write>(
             c.timeouts.to_string(),
             c.rejected.to_string(),
             c.short_circuited.to_string(),
+            c.rate_limited.to_string(),
+            c.bulkhead_full.to_string(),
+            c.shed.to_string(),
         ]);
         w.write_record(&record)?;
     }

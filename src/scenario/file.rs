@@ -192,6 +192,17 @@ pub struct ServiceFile {
     pub retry_after: Option<Spanned<DurationValue>>,
     pub weights: Option<Spanned<Vec<Spanned<f64>>>>,
     pub health_check: Option<Spanned<HealthCheckFile>>,
+    pub queue_discipline: Option<Spanned<String>>,
+    pub max_queue_time: Option<Spanned<DurationValue>>,
+    pub codel: Option<Spanned<CodelFile>>,
+}
+
+/// A service's `codel = { target = "5ms", interval = "100ms" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodelFile {
+    pub target: Option<Spanned<DurationValue>>,
+    pub interval: Option<Spanned<DurationValue>>,
 }
 
 /// A service's `health_check = { interval = "5s", unhealthy_threshold = 3, ... }`.

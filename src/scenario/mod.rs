@@ -10,6 +10,7 @@ pub mod fault;
 pub mod file;
 pub mod policy;
 pub mod policy_file;
+pub mod queueing;
 pub mod study;
 pub mod units;
 pub mod validate;
@@ -166,6 +167,8 @@ pub struct ServiceSpec {
     pub weights: Vec<f64>,
     /// Active health checking of its replicas, if any.
     pub health_check: Option<balancer::HealthCheckSpec>,
+    /// Which waiting request a free worker takes, and which it sheds.
+    pub queueing: queueing::QueuePolicy,
 }
 
 /// What a service does with a request whose idempotency key it has seen before.

@@ -17,6 +17,12 @@ pub enum Reason {
     Rejected,
     /// An open circuit breaker refused the call without sending it.
     ShortCircuited,
+    /// A rate limiter refused the call.
+    RateLimited,
+    /// The caller's bulkhead was full.
+    BulkheadFull,
+    /// The callee shed the request.
+    Shed,
 }
 
 /// A set of failure reasons.
@@ -28,10 +34,18 @@ impl Reasons {
     pub const NONE: Reasons = Reasons(0);
 
     /// Every reason.
-    pub const ALL: Reasons = Reasons(0b1111);
+    pub const ALL: Reasons = Reasons(0b111_1111);
 
     /// Every failure reason's name, as scenario files write them.
-    pub const NAMES: [&'static str; 4] = ["error", "timeout", "rejected", "short_circuited"];
+    pub const NAMES: [&'static str; 7] = [
+        "error",
+        "timeout",
+        "rejected",
+        "short_circuited",
+        "rate_limited",
+        "bulkhead_full",
+        "shed",
+    ];
 
     fn bit(r: Reason) -> u8 {
         match r {
@@ -39,6 +53,9 @@ impl Reasons {
             Reason::Timeout => 2,
             Reason::Rejected => 4,
             Reason::ShortCircuited => 8,
+            Reason::RateLimited => 16,
+            Reason::BulkheadFull => 32,
+            Reason::Shed => 64,
         }
     }
 
@@ -59,6 +76,9 @@ impl Reasons {
             "timeout" => Some(Reason::Timeout),
             "rejected" => Some(Reason::Rejected),
             "short_circuited" => Some(Reason::ShortCircuited),
+            "rate_limited" => Some(Reason::RateLimited),
+            "bulkhead_full" => Some(Reason::BulkheadFull),
+            "shed" => Some(Reason::Shed),
             _ => None,
         }
     }

@@ -839,6 +839,24 @@ fn cases() -> Vec<Case> {
             "unknown client or service \"webb\" in a health_check's `from`; did you mean \"web\"?",
         ),
         case(
+            "misspelt queue discipline",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nqueue_discipline = \"lifi\"\n",
+            )]),
+            "14:20",
+            "unknown `queue_discipline` \"lifi\"; did you mean \"lifo\"? expected one of: fifo, lifo, adaptive_lifo",
+        ),
+        case(
+            "CoDel target not under its interval",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\ncodel = { target = \"200ms\", interval = \"100ms\" }\n",
+            )]),
+            "14:20",
+            "CoDel's `target` is not shorter than its `interval`",
+        ),
+        case(
             "maglev table size not a prime",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -17,4 +17,5 @@ mod policies;
 mod regression;
 mod routing;
 mod scenarios;
+mod shedding;
 mod theory;

@@ -272,6 +272,7 @@ fn per_replica_totals_add_up_and_show_the_hot_replica_of_a_skewed_key_space() {
             assert_eq!(sum(|r| r.completed), s.completed, "{}", s.name);
             assert_eq!(sum(|r| r.errors), s.errors, "{}", s.name);
             assert_eq!(sum(|r| r.rejected), s.rejected, "{}", s.name);
+            assert_eq!(sum(|r| r.shed), s.shed, "{}", s.name);
         }
         let cache = r
             .metrics

@@ -27,7 +27,10 @@ fn assert_conserved(file: &str, row: &Row) {
     let reasons = num(row, "errors")
         + num(row, "timeouts")
         + num(row, "rejected")
-        + num(row, "short_circuited");
+        + num(row, "short_circuited")
+        + num(row, "rate_limited")
+        + num(row, "bulkhead_full")
+        + num(row, "shed");
     assert_eq!(
         failed, reasons,
         "{file}: failed != sum of reasons in {row:?}"
@@ -142,7 +145,7 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
         let mut shares: BTreeMap<(Vec<String>, String), f64> = BTreeMap::new();
         for r in &replicas {
             assert!(
-                num(r, "completed") + num(r, "rejected") <= num(r, "arrivals"),
+                num(r, "completed") + num(r, "rejected") + num(r, "shed") <= num(r, "arrivals"),
                 "{name}: a replica ended more requests than reached it: {r:?}"
             );
             assert!(num(r, "errors") <= num(r, "completed"), "{name}: {r:?}");

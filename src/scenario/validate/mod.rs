@@ -17,6 +17,7 @@ mod name;
 mod parse;
 mod path;
 mod policy;
+mod queueing;
 mod service;
 mod topology;
 mod variant;

@@ -282,7 +282,9 @@ impl Checker<'_> {
             None => Reasons::NONE
                 .with(Reason::Error)
                 .with(Reason::Timeout)
-                .with(Reason::Rejected),
+                .with(Reason::Rejected)
+                .with(Reason::RateLimited)
+                .with(Reason::Shed),
         };
         let pushback = match &f.pushback {
             None => Pushback::Exact,
@@ -311,7 +313,7 @@ impl Checker<'_> {
     }
 
     /// The value of `key`, one of `names`, as `parse` reads it; an error otherwise.
-    fn choice<T>(
+    pub(super) fn choice<T>(
         &mut self,
         v: &Spanned<String>,
         key: &str,

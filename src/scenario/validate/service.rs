@@ -124,6 +124,7 @@ impl Checker<'_> {
         ServiceSpec {
             weights: self.weights(f.weights.as_ref(), replicas),
             health_check: self.health_check(f.health_check.as_ref(), names),
+            queueing: self.queueing(f),
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
             retry_after,
             replicas,
