@@ -31,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a scenario (every variant and sweep point) over one or more seeds; write
-    /// summary.csv, timeseries.csv, services.csv, policies.csv, replicas.csv,
+    /// summary.csv, timeseries.csv, services.csv, policies.csv, replicas.csv, clients.csv,
     /// latency_histogram.csv, scenario.toml, manifest.json, aggregate.csv, charts (PNG and SVG) and report.html (a
     /// shard stops before aggregate.csv: `merge` writes the rest).
     Run(RunArgs),

@@ -29,8 +29,19 @@ pub struct RunMetrics {
     pub buckets: Vec<BucketRow>,
     /// Per-service figures, in scenario order.
     pub services: Vec<ServiceMetrics>,
+    /// Per-client counts, in scenario order: who paid for a failure.
+    pub clients: Vec<ClientMetrics>,
     /// What the call-path policies did.
     pub policy: policy_log::PolicyCounts,
     /// When breakers changed state, and budget levels.
     pub policy_log: policy_log::PolicyLog,
+}
+
+/// One client's counted requests and their outcomes (`clients.csv`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClientMetrics {
+    /// The client's name.
+    pub name: String,
+    /// Its requests sent in the measured window, their attempts and outcomes.
+    pub counts: Counts,
 }

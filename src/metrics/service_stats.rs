@@ -28,10 +28,12 @@ pub struct ServiceRow {
     pub rejected: u64,
     /// Health-check probes of its replicas in the bucket.
     pub probes: u64,
-    /// Requests shed at dequeue in the bucket (`max_queue_time`, CoDel).
-    pub shed: u64,
     /// Of those, probes that failed.
     pub probes_failed: u64,
+    /// Requests shed at dequeue in the bucket (`max_queue_time`, CoDel).
+    pub shed: u64,
+    /// Requests its rate limit refused in the bucket (counted in `arrivals` too).
+    pub rate_limited: u64,
 }
 
 /// What one service did, summed over its replicas.
@@ -50,6 +52,8 @@ pub struct ServiceMetrics {
     pub rejected: u64,
     /// Of those arrivals, requests shed at dequeue.
     pub shed: u64,
+    /// Of those arrivals, requests its rate limit refused.
+    pub rate_limited: u64,
     /// Time-average number of requests in the service (waiting or holding a worker).
     pub mean_in_system: f64,
     /// Mean time from arrival at a replica to leaving it, of completed requests, ns.
@@ -76,6 +80,8 @@ pub struct ReplicaTotals {
     pub rejected: u64,
     /// Of those arrivals, requests shed at dequeue.
     pub shed: u64,
+    /// Of those arrivals, requests its rate limit refused.
+    pub rate_limited: u64,
     /// Sum of the completed requests' times from arrival to leaving, ns.
     pub sojourn_sum_ns: u128,
 }
@@ -114,6 +120,7 @@ pub struct ServiceRecorder {
     errors: u64,
     rejected: u64,
     shed: u64,
+    rate_limited: u64,
     sojourn_sum_ns: u128,
     per_replica: Vec<ReplicaTotals>,
     rows: Vec<RowAccumulator>,
@@ -140,6 +147,7 @@ struct RowAccumulator {
     probes: u64,
     probes_failed: u64,
     shed: u64,
+    rate_limited: u64,
 }
 
 impl RowAccumulator {
@@ -180,6 +188,7 @@ impl ServiceRecorder {
             errors: 0,
             rejected: 0,
             shed: 0,
+            rate_limited: 0,
             sojourn_sum_ns: 0,
             per_replica: vec![ReplicaTotals::default(); replicas as usize],
             rows: vec![RowAccumulator::default(); last.saturating_sub(first) as usize],
@@ -273,6 +282,19 @@ impl ServiceRecorder {
         if self.in_window(arrived_at) {
             self.rejected += 1;
             self.per_replica[replica as usize].rejected += 1;
+        }
+    }
+
+    /// A request reached live replica `replica` and its rate limit refused it at once.
+    pub fn rate_limited(&mut self, now: SimTime, replica: u32) {
+        if let Some((row, _)) = self.row_left(now) {
+            row.arrivals += 1;
+            row.rate_limited += 1;
+            self.arrivals += 1;
+            self.rate_limited += 1;
+            let r = &mut self.per_replica[replica as usize];
+            r.arrivals += 1;
+            r.rate_limited += 1;
         }
     }
 
@@ -405,6 +427,7 @@ impl ServiceRecorder {
                     probes: a.probes,
                     probes_failed: a.probes_failed,
                     shed: a.shed,
+                    rate_limited: a.rate_limited,
                 }
             })
             .collect();
@@ -415,6 +438,7 @@ impl ServiceRecorder {
             errors: self.errors,
             rejected: self.rejected,
             shed: self.shed,
+            rate_limited: self.rate_limited,
             mean_in_system: area_in_system as f64 / window,
             mean_sojourn_ns: (self.completed > 0)
                 .then(|| self.sojourn_sum_ns as f64 / self.completed as f64),

@@ -155,6 +155,8 @@ impl Model<'_> {
         if let Caller::Request(k) = owner
             && let Some(b) = self.requests.live(k).bucket
         {
+            let client = self.requests.live(k).client;
+            self.clients[client].counts.attempts += 1;
             self.recorder.attempt(b);
         }
         let waiting = self.waiting_mut(owner);

@@ -55,6 +55,7 @@ pub(super) fn clients(
                 Box::new((super::client::Keys::new(k), rng))
             }),
             has_policy: !c.policy.is_plain(),
+            counts: crate::metrics::Counts::default(),
         })
         .collect()
 }

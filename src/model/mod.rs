@@ -73,6 +73,7 @@ pub mod names;
 mod network;
 mod policies;
 mod probes;
+mod rate_limits;
 pub mod replica;
 mod retries;
 mod serve;
@@ -166,6 +167,8 @@ struct ClientState {
     keys: Option<Box<(client::Keys, SimRng)>>,
     /// Its calls have policies (deadline, retries, breaker, budget or fallback).
     has_policy: bool,
+    /// Its counted requests and their outcomes.
+    counts: crate::metrics::Counts,
 }
 
 /// The whole simulated system of one run.
@@ -192,6 +195,8 @@ pub struct Model<'s> {
     routes: Option<waiter::Routes>,
     /// Active health checking of services' replicas.
     health: health::Health,
+    /// Services' rate limiters.
+    rate_limits: rate_limits::RateLimits,
     /// Some balancer hashes request keys: requests draw keys and calls carry them.
     keyed: bool,
     /// What the policies did.
@@ -231,6 +236,7 @@ impl<'s> Model<'s> {
             balancers,
             routes: None,
             health: health::Health::build(scenario),
+            rate_limits: rate_limits::RateLimits::build(scenario),
             keyed: scenario
                 .clients
                 .iter()
@@ -291,6 +297,15 @@ impl<'s> Model<'s> {
     pub fn finish(mut self, _end: SimTime) -> RunMetrics {
         assert!(self.requests.is_empty(), "every request ended");
         let run = self.recorder.finish_run();
+        let clients = self
+            .clients
+            .iter()
+            .zip(&self.scenario.clients)
+            .map(|(state, c)| crate::metrics::ClientMetrics {
+                name: c.name.clone(),
+                counts: state.counts,
+            })
+            .collect();
         let services = self
             .services
             .into_iter()
@@ -303,6 +318,7 @@ impl<'s> Model<'s> {
             latency_bins: run.latency_bins,
             buckets: run.rows,
             services,
+            clients,
             policy: self.policy_counts,
             policy_log: {
                 let mut log = self.guards.finish();
@@ -335,11 +351,14 @@ impl<'s> Model<'s> {
         };
         self.sent += 1;
         let bucket = self.recorder.start(now);
-        let has_policy = self.clients[client].has_policy;
-        if let Some(b) = bucket
-            && !has_policy
-        {
-            self.recorder.attempt(b);
+        let state = &mut self.clients[client];
+        let has_policy = state.has_policy;
+        if let Some(b) = bucket {
+            state.counts.requests += 1;
+            if !has_policy {
+                state.counts.attempts += 1;
+                self.recorder.attempt(b);
+            }
         }
         let key = if self.keyed { self.draw_key(client) } else { 0 };
         let request = self.requests.insert(Request {
@@ -394,6 +413,7 @@ impl<'s> Model<'s> {
             t.request_ended(key.slot());
         }
         if let Some(b) = q.bucket {
+            self.clients[q.client].counts.record(outcome);
             self.recorder.finish(b, outcome, now - q.sent_at, now);
         }
         if let Arrival::Closed { think_time, .. } = &self.scenario.clients[q.client.index()].arrival

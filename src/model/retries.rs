@@ -131,7 +131,9 @@ impl Model<'_> {
         let (mut previous, mut backoff_from) = (cs.previous_wait, cs.backoff_from);
         let pushback = match (outcome, retry.pushback) {
             (_, Pushback::Ignore) => None,
-            (Outcome::Rejected, mode) => self.target_retry_after(site).map(|d| (d, mode)),
+            (Outcome::Rejected | Outcome::RateLimited, mode) => {
+                self.target_retry_after(site).map(|d| (d, mode))
+            }
             _ => None,
         };
         let rng = self.guards.rng(cs.guard);

@@ -31,6 +31,9 @@ impl Model<'_> {
             self.turn_away(key, Outcome::Error, sched);
             return;
         }
+        if s.rate_limited && !self.rate_limit_admits(key, sched) {
+            return;
+        }
         if self.idem.is_some() && !self.admit_at_arrival(key, sched) {
             return;
         }
@@ -186,7 +189,7 @@ impl Model<'_> {
 
     /// The job's replica refuses it at once with `outcome`.
     #[inline(never)]
-    fn turn_away(&mut self, key: Key, outcome: Outcome, sched: &mut Scheduler<Event>) {
+    pub(super) fn turn_away(&mut self, key: Key, outcome: Outcome, sched: &mut Scheduler<Event>) {
         let j = self.jobs.remove(key).expect("live job");
         self.forget_key(key, j.replica, None, sched.now());
         self.reply(&j, outcome, sched);

@@ -45,6 +45,8 @@ pub struct Service {
     pub queueing: QueuePolicy,
     /// Plain FIFO: a free worker takes the front of the waiting room.
     pub fifo: bool,
+    /// Arriving requests pass a rate limit.
+    pub rate_limited: bool,
     /// Arrivals, completions and time averages.
     pub recorder: ServiceRecorder,
 }
@@ -68,6 +70,7 @@ impl Service {
             calls,
             queueing: spec.queueing,
             fifo: spec.queueing.discipline == Discipline::Fifo,
+            rate_limited: spec.rate_limit.is_some(),
             recorder,
         }
     }

@@ -1,6 +1,7 @@
 //! The CSV outputs: `summary.csv` (one row per run), `timeseries.csv` (one row per run and
 //! bucket), `services.csv` (one row per run, bucket and service), `policies.csv` (one row
-//! per policy event) and `replicas.csv` (one row per run and replica). Columns only ever get appended, so scripts that read them keep working.
+//! per policy event), `replicas.csv` (one row per run and replica) and `clients.csv` (one
+//! row per run and client). Columns only ever get appended, so scripts that read them keep working.
 
 use super::atomic::AtomicFile;
 use super::format::{ms, opt_ms, ratio, seconds};
@@ -19,13 +20,36 @@ pub const SERVICES_FILE: &str = "services.csv";
 pub const POLICIES_FILE: &str = "policies.csv";
 /// See [`SUMMARY_FILE`].
 pub const REPLICAS_FILE: &str = "replicas.csv";
+/// See [`SUMMARY_FILE`].
+pub const CLIENTS_FILE: &str = "clients.csv";
 /// Every file with rows per run, in the order they are written.
-pub const RUN_FILES: [&str; 5] = [
+pub const RUN_FILES: [&str; 6] = [
     SUMMARY_FILE,
     TIMESERIES_FILE,
     SERVICES_FILE,
     POLICIES_FILE,
     REPLICAS_FILE,
+    CLIENTS_FILE,
+];
+
+/// Columns of `clients.csv`, in order.
+pub const CLIENTS_COLUMNS: [&str; 16] = [
+    "variant",
+    "seed",
+    "client",
+    "requests",
+    "ok",
+    "degraded",
+    "failed",
+    "availability",
+    "attempts",
+    "errors",
+    "timeouts",
+    "rejected",
+    "short_circuited",
+    "rate_limited",
+    "bulkhead_full",
+    "shed",
 ];
 
 /// Columns of `summary.csv`, in order; swept paths go after `variant`.
@@ -64,7 +88,7 @@ pub const POLICIES_COLUMNS: [&str; 7] =
     ["variant", "seed", "t_s", "site", "policy", "event", "value"];
 
 /// Columns of `services.csv`, in order.
-pub const SERVICES_COLUMNS: [&str; 15] = [
+pub const SERVICES_COLUMNS: [&str; 16] = [
     "variant",
     "seed",
     "t_s",
@@ -80,10 +104,11 @@ pub const SERVICES_COLUMNS: [&str; 15] = [
     "probes",
     "probes_failed",
     "shed",
+    "rate_limited",
 ];
 
 /// Columns of `replicas.csv`, in order.
-pub const REPLICAS_COLUMNS: [&str; 11] = [
+pub const REPLICAS_COLUMNS: [&str; 12] = [
     "variant",
     "seed",
     "service",
@@ -94,6 +119,7 @@ pub const REPLICAS_COLUMNS: [&str; 11] = [
     "errors",
     "rejected",
     "shed",
+    "rate_limited",
     "mean_ms",
 ];
 
@@ -203,9 +229,41 @@ fn write_services<W: Write>(
                 row.probes.to_string(),
                 row.probes_failed.to_string(),
                 row.shed.to_string(),
+                row.rate_limited.to_string(),
             ]);
             w.write_record(&record)?;
         }
+    }
+    Ok(())
+}
+
+/// Writes the counted requests of every client of `run`.
+fn write_clients<W: Write>(
+    w: &mut csv::Writer<W>,
+    run: &RunResult,
+    point: &[String],
+) -> csv::Result<()> {
+    for client in &run.metrics.clients {
+        let c = &client.counts;
+        let mut record = lead(run, point);
+        record.extend([
+            run.seed.to_string(),
+            client.name.clone(),
+            c.requests.to_string(),
+            c.ok.to_string(),
+            c.degraded.to_string(),
+            c.failed().to_string(),
+            ratio(c.availability()),
+            c.attempts.to_string(),
+            c.errors.to_string(),
+            c.timeouts.to_string(),
+            c.rejected.to_string(),
+            c.short_circuited.to_string(),
+            c.rate_limited.to_string(),
+            c.bulkhead_full.to_string(),
+            c.shed.to_string(),
+        ]);
+        w.write_record(&record)?;
     }
     Ok(())
 }
@@ -230,6 +288,7 @@ fn write_replicas<W: Write>(
                 r.errors.to_string(),
                 r.rejected.to_string(),
                 r.shed.to_string(),
+                r.rate_limited.to_string(),
                 r.mean_sojourn_ns().map(ms).unwrap_or_default(),
             ]);
             w.write_record(&record)?;
@@ -301,11 +360,12 @@ pub struct RunFiles {
     services: csv::Writer<AtomicFile>,
     policies: csv::Writer<AtomicFile>,
     replicas: csv::Writer<AtomicFile>,
+    clients: csv::Writer<AtomicFile>,
 }
 
 impl RunFiles {
-    /// Creates `summary.csv`, `timeseries.csv`, `services.csv`, `policies.csv` and
-    /// `replicas.csv` in `dir`
+    /// Creates `summary.csv`, `timeseries.csv`, `services.csv`, `policies.csv`,
+    /// `replicas.csv` and `clients.csv` in `dir`
     /// (creating it if needed), with the swept paths as columns after `variant`.
     pub fn create(dir: &Path, sweep_paths: &[String]) -> std::io::Result<RunFiles> {
         std::fs::create_dir_all(dir)?;
@@ -321,6 +381,7 @@ impl RunFiles {
             services: open(SERVICES_FILE, &SERVICES_COLUMNS)?,
             policies: open(POLICIES_FILE, &POLICIES_COLUMNS)?,
             replicas: open(REPLICAS_FILE, &REPLICAS_COLUMNS)?,
+            clients: open(CLIENTS_FILE, &CLIENTS_COLUMNS)?,
         })
     }
 
@@ -331,7 +392,8 @@ impl RunFiles {
             write_timeseries(&mut self.timeseries, run, point)?;
             write_services(&mut self.services, run, point)?;
             write_policies(&mut self.policies, run, point)?;
-            write_replicas(&mut self.replicas, run, point)
+            write_replicas(&mut self.replicas, run, point)?;
+            write_clients(&mut self.clients, run, point)
         })()
         .map_err(std::io::Error::other)
     }
@@ -344,6 +406,7 @@ impl RunFiles {
             self.services,
             self.policies,
             self.replicas,
+            self.clients,
         ]
         .into_iter()
         .map(|w| {

@@ -195,6 +195,20 @@ pub struct ServiceFile {
     pub queue_discipline: Option<Spanned<String>>,
     pub max_queue_time: Option<Spanned<DurationValue>>,
     pub codel: Option<Spanned<CodelFile>>,
+    pub rate_limit: Option<Spanned<RateLimitFile>>,
+}
+
+/// A `rate_limit = { kind = "token_bucket", rate_per_s = 100, burst = 20 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitFile {
+    pub kind: Option<Spanned<String>>,
+    pub rate_per_s: Option<Spanned<f64>>,
+    pub burst: Option<Spanned<i64>>,
+    pub limit: Option<Spanned<i64>>,
+    pub period: Option<Spanned<DurationValue>>,
+    pub scope: Option<Spanned<String>>,
+    pub per: Option<Spanned<String>>,
 }
 
 /// A service's `codel = { target = "5ms", interval = "100ms" }`.

@@ -11,6 +11,7 @@ pub mod file;
 pub mod policy;
 pub mod policy_file;
 pub mod queueing;
+pub mod rate_limit;
 pub mod study;
 pub mod units;
 pub mod validate;
@@ -169,6 +170,8 @@ pub struct ServiceSpec {
     pub health_check: Option<balancer::HealthCheckSpec>,
     /// Which waiting request a free worker takes, and which it sheds.
     pub queueing: queueing::QueuePolicy,
+    /// The rate limit its replicas apply to arriving requests, if any.
+    pub rate_limit: Option<rate_limit::RateLimitSpec>,
 }
 
 /// What a service does with a request whose idempotency key it has seen before.

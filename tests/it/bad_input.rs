@@ -857,6 +857,33 @@ fn cases() -> Vec<Case> {
             "CoDel's `target` is not shorter than its `interval`",
         ),
         case(
+            "unknown rate limit kind",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nrate_limit = { kind = \"token_bucket_\", rate_per_s = 10 }\n",
+            )]),
+            "14:23",
+            "unknown rate_limit kind \"token_bucket_\"; did you mean \"token_bucket\"? expected one of: token_bucket, fixed_window, sliding_window",
+        ),
+        case(
+            "token bucket without a rate",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nrate_limit = { kind = \"token_bucket\", burst = 10 }\n",
+            )]),
+            "14:14",
+            "this rate_limit has no `rate_per_s`; expected the tokens added per second",
+        ),
+        case(
+            "window limit on a token bucket",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nrate_limit = { kind = \"token_bucket\", rate_per_s = 10, limit = 5 }\n",
+            )]),
+            "14:64",
+            "`limit` does not apply to a token_bucket rate_limit",
+        ),
+        case(
             "maglev table size not a prime",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -14,6 +14,7 @@ mod golden;
 mod limits;
 mod names;
 mod policies;
+mod rate_limits;
 mod regression;
 mod routing;
 mod scenarios;

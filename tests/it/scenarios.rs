@@ -139,6 +139,26 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
             num(&summary[0], "requests") > 0,
             "{name}: counted no request"
         );
+        // clients.csv: each client's row adds up, and the clients add up to the summary.
+        let clients = common::csv_rows(&out.join("clients.csv"));
+        for row in &clients {
+            assert_conserved(&name, row);
+        }
+        for s in &summary {
+            let run = run_of(s);
+            for column in ["requests", "ok", "degraded", "failed", "attempts", "shed"] {
+                let total: u64 = clients
+                    .iter()
+                    .filter(|r| run_of(r) == run)
+                    .map(|r| num(r, column))
+                    .sum();
+                assert_eq!(
+                    total,
+                    num(s, column),
+                    "{name}: run {run:?}: {column} of the clients"
+                );
+            }
+        }
         // replicas.csv: each replica's arrivals end at most once, and the shares of a
         // service's replicas add up to 1.
         let replicas = common::csv_rows(&out.join("replicas.csv"));

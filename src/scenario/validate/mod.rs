@@ -18,6 +18,7 @@ mod parse;
 mod path;
 mod policy;
 mod queueing;
+mod rate_limit;
 mod service;
 mod topology;
 mod variant;

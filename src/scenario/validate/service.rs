@@ -116,8 +116,8 @@ impl Checker<'_> {
             _ => Idempotency::None,
         };
         let retry_after = f.retry_after.as_ref().map(|r| {
-            if queue.is_none() {
-                self.error(r.span(), "`retry_after` is the delay this service's refusals ask for, but its queue is unbounded, so it never refuses; expected a bounded `queue` beside it, such as queue = 100");
+            if queue.is_none() && f.rate_limit.is_none() {
+                self.error(r.span(), "`retry_after` is the delay this service's refusals ask for, but its queue is unbounded and it has no rate_limit, so it never refuses; expected a bounded `queue` or a `rate_limit` beside it, such as queue = 100");
             }
             r.get_ref().0
         });
@@ -125,6 +125,7 @@ impl Checker<'_> {
             weights: self.weights(f.weights.as_ref(), replicas),
             health_check: self.health_check(f.health_check.as_ref(), names),
             queueing: self.queueing(f),
+            rate_limit: self.service_rate_limit(f.rate_limit.as_ref()),
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
             retry_after,
             replicas,

@@ -1,0 +1,283 @@
+//! Rate limiters, each deciding at once whether a request may pass now: a token bucket
+//! (Envoy's local rate limit, with a continuous refill), a fixed window (Resilience4j's
+//! `AtomicRateLimiter`: `limitForPeriod` permits per `limitRefreshPeriod`, cycles aligned
+//! to time zero) and a sliding window (an exact log of the last `period`'s admissions).
+//!
+//! Arithmetic is in integers, so a limiter's decisions are exact and the same everywhere:
+//! a token bucket counts in 1e-12 tokens and refills at a rate given in thousandths of a
+//! token per second.
+
+use crate::engine::{SimDuration, SimTime};
+use std::collections::VecDeque;
+
+/// Units of a token in the bucket's arithmetic.
+const UNITS_PER_TOKEN: u128 = 1_000_000_000_000;
+
+/// What a limiter allows, as validated from a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimiterKind {
+    /// `rate_milli / 1000` tokens per second, at most `burst` kept; each request takes one.
+    TokenBucket {
+        /// Refill rate, in thousandths of a token per second.
+        rate_milli: u64,
+        /// Bucket size, and its content at the start.
+        burst: u32,
+    },
+    /// At most `limit` requests in each window `[k x period, (k + 1) x period)`.
+    FixedWindow {
+        /// Requests per window.
+        limit: u32,
+        /// Window length.
+        period: SimDuration,
+    },
+    /// At most `limit` requests in any `period` ending now.
+    SlidingWindow {
+        /// Requests per period.
+        limit: u32,
+        /// Period length.
+        period: SimDuration,
+    },
+}
+
+/// One limiter's state.
+#[derive(Clone, Debug)]
+pub enum Limiter {
+    /// See [`LimiterKind::TokenBucket`].
+    TokenBucket {
+        /// Content, in 1e-12 tokens.
+        units: u128,
+        /// When it was last refilled.
+        last: SimTime,
+        /// Capacity, in 1e-12 tokens.
+        cap: u128,
+        /// Refill rate in 1e-12 tokens per ns (= thousandths of a token per second).
+        rate: u128,
+    },
+    /// See [`LimiterKind::FixedWindow`].
+    FixedWindow {
+        /// The current window's number.
+        window: u64,
+        /// Requests admitted in it.
+        used: u32,
+        /// Requests per window.
+        limit: u32,
+        /// Window length, ns.
+        period: u64,
+    },
+    /// See [`LimiterKind::SlidingWindow`].
+    SlidingWindow {
+        /// Admission times within the last period, oldest first (at most `limit`).
+        admitted: VecDeque<SimTime>,
+        /// Requests per period.
+        limit: u32,
+        /// Period length.
+        period: SimDuration,
+    },
+}
+
+impl Limiter {
+    /// A fresh limiter of `kind`: a full bucket, an empty window.
+    pub fn new(kind: LimiterKind) -> Self {
+        match kind {
+            LimiterKind::TokenBucket { rate_milli, burst } => {
+                let cap = u128::from(burst) * UNITS_PER_TOKEN;
+                Limiter::TokenBucket {
+                    units: cap,
+                    last: SimTime::ZERO,
+                    cap,
+                    rate: u128::from(rate_milli),
+                }
+            }
+            LimiterKind::FixedWindow { limit, period } => Limiter::FixedWindow {
+                window: 0,
+                used: 0,
+                limit,
+                period: period.as_nanos(),
+            },
+            LimiterKind::SlidingWindow { limit, period } => Limiter::SlidingWindow {
+                admitted: VecDeque::with_capacity(limit.min(4096) as usize),
+                limit,
+                period,
+            },
+        }
+    }
+
+    /// True when a request at `now` may pass (it then uses its permit).
+    pub fn try_acquire(&mut self, now: SimTime) -> bool {
+        match self {
+            Limiter::TokenBucket {
+                units,
+                last,
+                cap,
+                rate,
+            } => {
+                let elapsed = u128::from(now.saturating_since(*last).as_nanos());
+                *units = (*units + elapsed * *rate).min(*cap);
+                *last = now;
+                if *units >= UNITS_PER_TOKEN {
+                    *units -= UNITS_PER_TOKEN;
+                    true
+                } else {
+                    false
+                }
+            }
+            Limiter::FixedWindow {
+                window,
+                used,
+                limit,
+                period,
+            } => {
+                let current = now.as_nanos() / *period;
+                if current != *window {
+                    *window = current;
+                    *used = 0;
+                }
+                if *used < *limit {
+                    *used += 1;
+                    true
+                } else {
+                    false
+                }
+            }
+            Limiter::SlidingWindow {
+                admitted,
+                limit,
+                period,
+            } => {
+                while admitted
+                    .front()
+                    .is_some_and(|&t| now.saturating_since(t) >= *period)
+                {
+                    admitted.pop_front();
+                }
+                if admitted.len() < *limit as usize {
+                    admitted.push_back(now);
+                    true
+                } else {
+                    false
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ms(n: u64) -> SimTime {
+        SimTime(n * 1_000_000)
+    }
+
+    fn admitted(l: &mut Limiter, times_ms: &[u64]) -> Vec<bool> {
+        times_ms.iter().map(|&t| l.try_acquire(ms(t))).collect()
+    }
+
+    #[test]
+    fn a_token_bucket_spends_its_burst_then_refills_at_its_rate() {
+        // 10 tokens per second, 3 at most: a token every 100 ms.
+        let mut l = Limiter::new(LimiterKind::TokenBucket {
+            rate_milli: 10_000,
+            burst: 3,
+        });
+        assert_eq!(
+            admitted(
+                &mut l,
+                &[
+                    0, 0, 0, 0, 50, 99, 100, 150, 199, 200, 1000, 1000, 1000, 1000
+                ]
+            ),
+            [
+                true, true, true, false, // the burst
+                false, false, true, // one token at 100 ms
+                false, false, true, // the next at 200 ms
+                true, true, true, false, // full again (3) by 1000 ms
+            ]
+        );
+    }
+
+    #[test]
+    fn a_fixed_window_resets_at_each_period_boundary() {
+        // Resilience4j: limitForPeriod = 2, limitRefreshPeriod = 100 ms.
+        let mut l = Limiter::new(LimiterKind::FixedWindow {
+            limit: 2,
+            period: SimDuration::from_millis(100),
+        });
+        assert_eq!(
+            admitted(&mut l, &[0, 10, 20, 99, 100, 100, 100, 250, 299, 299]),
+            [
+                true, true, false, false, true, true, false, true, true, false
+            ]
+        );
+        // So a fixed window lets 2 x limit through around a boundary: 98, 99 | 100, 101.
+        let mut l = Limiter::new(LimiterKind::FixedWindow {
+            limit: 2,
+            period: SimDuration::from_millis(100),
+        });
+        assert_eq!(admitted(&mut l, &[98, 99, 100, 101]), [true; 4]);
+    }
+
+    #[test]
+    fn a_sliding_window_counts_the_last_period_exactly() {
+        let mut l = Limiter::new(LimiterKind::SlidingWindow {
+            limit: 2,
+            period: SimDuration::from_millis(100),
+        });
+        // Around a boundary it does not double: 98, 99 pass; 100, 101 wait until 198.
+        assert_eq!(
+            admitted(&mut l, &[98, 99, 100, 101, 197, 198, 198, 199, 199]),
+            [true, true, false, false, false, true, false, true, false]
+        );
+    }
+
+    proptest! {
+        /// A token bucket never admits more than burst + rate x t in any window of length
+        /// t, whatever the arrival times.
+        #[test]
+        fn a_token_bucket_never_exceeds_burst_plus_rate_times_t(
+            rate_milli in 1u64..100_000,
+            burst in 1u32..20,
+            gaps in proptest::collection::vec(0u64..50_000_000, 1..300),
+        ) {
+            let mut l = Limiter::new(LimiterKind::TokenBucket { rate_milli, burst });
+            let mut t = 0u64;
+            let mut passed = Vec::new();
+            for g in gaps {
+                t += g;
+                if l.try_acquire(SimTime(t)) {
+                    passed.push(t);
+                }
+            }
+            for (i, &start) in passed.iter().enumerate() {
+                for (j, &end) in passed.iter().enumerate().skip(i) {
+                    let n = (j - i + 1) as u128;
+                    let window_ns = u128::from(end - start);
+                    // rate x t, in tokens: rate_milli / 1000 per s x window_ns / 1e9 s.
+                    let allowed_units = u128::from(burst) * UNITS_PER_TOKEN
+                        + u128::from(rate_milli) * window_ns;
+                    prop_assert!(n * UNITS_PER_TOKEN <= allowed_units,
+                        "{n} admitted in {window_ns} ns");
+                }
+            }
+        }
+    }
+
+    /// Over a long run with arrivals faster than the rate, the bucket admits at its rate.
+    #[test]
+    fn a_token_bucket_admits_at_its_rate_in_the_long_run() {
+        let mut l = Limiter::new(LimiterKind::TokenBucket {
+            rate_milli: 250_000,
+            burst: 10,
+        });
+        // 1,000 requests per second for 100 s, against 250 per second.
+        let passed = (0..100_000u64)
+            .filter(|i| l.try_acquire(SimTime(i * 1_000_000)))
+            .count();
+        assert_eq!(
+            passed,
+            10 + 250 * 100 - 1,
+            "the burst, then 250/s (the last ms not yet refilled)"
+        );
+    }
+}

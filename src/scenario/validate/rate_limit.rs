@@ -1,0 +1,114 @@
+//! A service's `rate_limit`.
+
+use super::Checker;
+use crate::engine::SimDuration;
+use crate::policy::rate_limit::LimiterKind;
+use crate::scenario::file::RateLimitFile;
+use crate::scenario::rate_limit::{LimitScope, RateLimitSpec};
+use toml::Spanned;
+
+/// The limiter kinds and the keys each takes on a service.
+const SERVICE_KINDS: [(&str, &[&str]); 3] = [
+    ("token_bucket", &["rate_per_s", "burst", "scope", "per"]),
+    ("fixed_window", &["limit", "period", "scope", "per"]),
+    ("sliding_window", &["limit", "period", "scope", "per"]),
+];
+
+/// The most requests a window may allow (a sliding window keeps one time per request).
+const MAX_LIMIT: i64 = 1_000_000;
+
+impl Checker<'_> {
+    /// A service's `rate_limit`.
+    pub(super) fn service_rate_limit(
+        &mut self,
+        r: Option<&Spanned<RateLimitFile>>,
+    ) -> Option<RateLimitSpec> {
+        let r = r?;
+        let f = r.get_ref();
+        let present = [
+            ("rate_per_s", f.rate_per_s.as_ref().map(|v| v.span())),
+            ("burst", f.burst.as_ref().map(|v| v.span())),
+            ("limit", f.limit.as_ref().map(|v| v.span())),
+            ("period", f.period.as_ref().map(|v| v.span())),
+            ("scope", f.scope.as_ref().map(|v| v.span())),
+            ("per", f.per.as_ref().map(|v| v.span())),
+        ];
+        let kind = self.kind(&f.kind, &r.span(), &SERVICE_KINDS, &present, "rate_limit")?;
+        let what = "this rate_limit";
+        let kind = match kind {
+            "token_bucket" => {
+                let rate = self.required(
+                    &f.rate_per_s,
+                    &r.span(),
+                    "rate_per_s",
+                    what,
+                    "the tokens added per second, like `rate_per_s = 100`",
+                )?;
+                let v = *rate.get_ref();
+                if !(v.is_finite() && (0.001..=1e9).contains(&v)) {
+                    self.error(
+                        rate.span(),
+                        format!(
+                            "`rate_per_s` is {v}; expected a rate from 0.001 to 1e9 per second"
+                        ),
+                    );
+                    return None;
+                }
+                let burst = match &f.burst {
+                    None => (v.ceil() as u32).max(1),
+                    Some(b) => self.count(b, "burst", 1, MAX_LIMIT),
+                };
+                LimiterKind::TokenBucket {
+                    rate_milli: (v * 1000.0).round() as u64,
+                    burst,
+                }
+            }
+            window => {
+                let limit = self.required(
+                    &f.limit,
+                    &r.span(),
+                    "limit",
+                    what,
+                    "the requests allowed per period, like `limit = 100`",
+                )?;
+                let limit = self.count(limit, "limit", 1, MAX_LIMIT);
+                let period = match &f.period {
+                    None => SimDuration::from_secs(1),
+                    Some(p) => self.positive(p, "period")?,
+                };
+                if window == "fixed_window" {
+                    LimiterKind::FixedWindow { limit, period }
+                } else {
+                    LimiterKind::SlidingWindow { limit, period }
+                }
+            }
+        };
+        let scope = f
+            .scope
+            .as_ref()
+            .and_then(|s| {
+                self.choice(s, "scope", &["replica", "service"], |n| match n {
+                    "replica" => Some(LimitScope::Replica),
+                    "service" => Some(LimitScope::Service),
+                    _ => None,
+                })
+            })
+            .unwrap_or(LimitScope::Replica);
+        let per_caller = f
+            .per
+            .as_ref()
+            .and_then(|p| {
+                self.choice(p, "per", &["all", "caller"], |n| match n {
+                    "all" => Some(false),
+                    "caller" => Some(true),
+                    _ => None,
+                })
+            })
+            .unwrap_or(false);
+        Some(RateLimitSpec {
+            kind,
+            scope,
+            per_caller,
+        })
+    }
+}
