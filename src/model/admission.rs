@@ -1,12 +1,13 @@
 //! Admission gates at run time: the policies that decide whether a call (outside the
-//! retry) or each attempt (inside it) may be sent, passed outermost first. Today the
-//! circuit breaker; a new gate is a [`Gate`] variant plus its arm in [`Model::admit`],
-//! [`Model::settle`] and [`Model::give_back`].
+//! retry) or each attempt (inside it) may be sent, passed outermost first: the circuit
+//! breaker and the bulkhead (whose waits are in `bulkheads.rs`). A new gate is a [`Gate`]
+//! variant plus its arm in [`Model::admit`], [`Model::settle`] and [`Model::give_back`].
 
 use super::Model;
 use super::call_state::{Site, reason};
 use super::event::Event;
 use super::ids::GuardId;
+use super::slab::Key;
 use crate::engine::{Scheduler, SimDuration};
 use crate::outcome::Outcome;
 use crate::policy::breaker::Permit;
@@ -18,6 +19,17 @@ use crate::scenario::policy::{Gate, Layer};
 pub struct Grant {
     /// The breaker's permit.
     breaker: Option<Permit>,
+    /// A bulkhead slot.
+    bulkhead: bool,
+}
+
+/// Why the gates did not admit a call or an attempt now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Refused: the call or attempt ends with this outcome.
+    Fail(Outcome),
+    /// The bulkhead is full and the caller may wait for a slot.
+    Wait,
 }
 
 impl Model<'_> {
@@ -28,19 +40,44 @@ impl Model<'_> {
         site: Site,
         guard: GuardId,
         layer: Layer,
+        call: Key,
         sched: &mut Scheduler<Event>,
-    ) -> Result<Grant, Outcome> {
+    ) -> Result<Grant, Refusal> {
         let now = sched.now();
         let mut grant = Grant::default();
-        for gate in self.site_policy(site).gates_of(layer) {
+        let policy = self.site_policy(site);
+        for gate in policy.gates_of(layer) {
             match gate {
                 Gate::CircuitBreaker => match self.guards.acquire(guard, now, sched) {
                     Ok(permit) => grant.breaker = permit,
                     Err(()) => {
-                        self.give_back(guard, grant);
-                        return Err(Outcome::ShortCircuited);
+                        self.give_back(guard, grant, sched);
+                        return Err(Refusal::Fail(Outcome::ShortCircuited));
                     }
                 },
+                Gate::Bulkhead => {
+                    let cs = self.policy_calls.live_mut(call);
+                    if cs.gate_handed {
+                        // The slot a holder handed over while this call waited.
+                        cs.gate_handed = false;
+                        grant.bulkhead = true;
+                    } else if self
+                        .guards
+                        .bulkhead(guard)
+                        .expect("a bulkhead")
+                        .try_acquire()
+                    {
+                        grant.bulkhead = true;
+                    } else {
+                        self.give_back(guard, grant, sched);
+                        let spec = policy.bulkhead.expect("a bulkhead");
+                        return Err(if spec.max_wait == SimDuration::ZERO {
+                            Refusal::Fail(Outcome::BulkheadFull)
+                        } else {
+                            Refusal::Wait
+                        });
+                    }
+                }
             }
         }
         Ok(grant)
@@ -72,12 +109,18 @@ impl Model<'_> {
         } else {
             self.guards.release(guard, grant.breaker);
         }
+        if grant.bulkhead {
+            self.release_bulkhead(guard, sched);
+        }
     }
 
     /// A call or attempt that `grant` admitted ended without an outcome to learn from (a
     /// hedge that lost the race, work killed by a crash): the gates take their grants back.
-    pub(super) fn give_back(&mut self, guard: GuardId, grant: Grant) {
+    pub(super) fn give_back(&mut self, guard: GuardId, grant: Grant, sched: &mut Scheduler<Event>) {
         self.guards.release(guard, grant.breaker);
+        if grant.bulkhead {
+            self.release_bulkhead(guard, sched);
+        }
     }
 
     /// A breaker timer of `guard` fires; a frozen (hung) process's breaker waits for the

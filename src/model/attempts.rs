@@ -7,7 +7,7 @@
 //! shortcuts the delay, and the call fails only once every attempt has failed.
 
 use super::Model;
-use super::admission::Grant;
+use super::admission::{Grant, Refusal};
 use super::call_state::{CallState, MAX_OUTSTANDING, Site, Slot, reason};
 use super::event::{Caller, Event};
 use super::ids::{EntryId, GuardId};
@@ -104,9 +104,13 @@ impl Model<'_> {
         let guard = self.policy_calls.live(key).guard;
         let first = self.policy_calls.live(key).attempts == 0;
         let call_grant = if first {
-            match self.admit(site, guard, Layer::Call, sched) {
+            match self.admit(site, guard, Layer::Call, key, sched) {
                 Ok(g) => g,
-                Err(outcome) => {
+                Err(Refusal::Wait) => {
+                    self.wait_for_slot(owner, key, site, sched);
+                    return None;
+                }
+                Err(Refusal::Fail(outcome)) => {
                     self.refused(key);
                     self.finish_policy_call(owner, outcome, sched);
                     return None;
@@ -115,10 +119,16 @@ impl Model<'_> {
         } else {
             Grant::default()
         };
-        match self.admit(site, guard, Layer::Attempt, sched) {
+        match self.admit(site, guard, Layer::Attempt, key, sched) {
             Ok(grant) => Some((call_grant, grant)),
             Err(_) if hedge => None,
-            Err(outcome) => {
+            Err(Refusal::Wait) => {
+                // The whole chain runs again when a slot comes: give back the call's grant.
+                self.give_back(guard, call_grant, sched);
+                self.wait_for_slot(owner, key, site, sched);
+                None
+            }
+            Err(Refusal::Fail(outcome)) => {
                 self.policy_calls.live_mut(key).call_grant = call_grant;
                 self.refused(key);
                 self.attempt_failed(owner, outcome, sched);
@@ -128,7 +138,7 @@ impl Model<'_> {
     }
 
     /// Counts a refused attempt of call state `key`.
-    fn refused(&mut self, key: Key) {
+    pub(super) fn refused(&mut self, key: Key) {
         let cs = self.policy_calls.live_mut(key);
         cs.attempts += 1;
         cs.waiting_retry = false;

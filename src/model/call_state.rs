@@ -44,6 +44,12 @@ pub struct CallState {
     pub(super) tried: u64,
     /// The retry count the backoff counts from: after a pushback (gRPC), backoff restarts.
     pub(super) backoff_from: u32,
+    /// Its next attempt waits for a bulkhead slot.
+    pub(super) gate_wait: bool,
+    /// A bulkhead slot has been handed to its waiting attempt, which has yet to take it.
+    pub(super) gate_handed: bool,
+    /// Counts its waits for a slot, so that a wait's timeout does not end a later one.
+    pub(super) gate_epoch: u32,
 }
 
 /// Most attempts outstanding at once: the first and up to four hedges.
@@ -82,6 +88,9 @@ impl CallState {
             holds_retry: false,
             tried: 0,
             backoff_from: 0,
+            gate_wait: false,
+            gate_handed: false,
+            gate_epoch: 0,
         }
     }
 

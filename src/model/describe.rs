@@ -61,6 +61,17 @@ impl Model<'_> {
                     self.replica_name(replica)
                 )
             }
+            Event::BulkheadSlotRequest { request } => {
+                format!("{} gets a bulkhead slot", caller(Caller::Request(request)))
+            }
+            Event::BulkheadSlotJob { job: j } => format!("{} gets a bulkhead slot", job(j)),
+            Event::BulkheadTimeoutRequest { request, .. } => format!(
+                "{} stops waiting for a bulkhead slot",
+                caller(Caller::Request(request))
+            ),
+            Event::BulkheadTimeoutJob { job: j, .. } => {
+                format!("{} stops waiting for a bulkhead slot", job(j))
+            }
             Event::ProbeArrive { replica, .. } => {
                 format!("a health probe reaches {}", self.replica_name(replica))
             }

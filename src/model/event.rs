@@ -122,6 +122,30 @@ pub enum Event {
         /// Healthy again, or not.
         healthy: bool,
     },
+    /// A bulkhead slot was handed to a client request's call waiting for one.
+    BulkheadSlotRequest {
+        /// The request.
+        request: Key,
+    },
+    /// A bulkhead slot was handed to a job's call waiting for one.
+    BulkheadSlotJob {
+        /// The job.
+        job: Key,
+    },
+    /// A client request's call has waited for a bulkhead slot as long as it may.
+    BulkheadTimeoutRequest {
+        /// The request.
+        request: Key,
+        /// Which wait of the call (a later wait ignores it).
+        epoch: u32,
+    },
+    /// A job's call has waited for a bulkhead slot as long as it may.
+    BulkheadTimeoutJob {
+        /// The job.
+        job: Key,
+        /// Which wait of the call.
+        epoch: u32,
+    },
     /// A health-check probe reaches its replica.
     ProbeArrive {
         /// The replica probed.

@@ -1,13 +1,16 @@
 //! Policy state per caller and target ("guards"): each client's, and each calling replica's
 //! per call entry, circuit breaker and retry budget, and the log of what they did.
 
+use super::event::Caller;
 use super::event::Event;
 use super::ids::{ClientId, EntryId, GuardId, Id, IdVec, ReplicaId, ServiceId};
 use super::names::{self, Name};
+use super::slab::Key;
 use crate::engine::{Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::policy_log::{PolicyEvent, PolicyLog};
 use crate::policy::breaker::{Breaker, Permit};
 use crate::policy::budget::Budget;
+use crate::policy::bulkhead::Bulkhead;
 use crate::policy::hedge::HedgeDelay;
 use crate::scenario::Scenario;
 use crate::scenario::policy::CallPolicy;
@@ -23,6 +26,8 @@ struct Guard {
     pending_level: Option<(u64, SimTime, f64)>,
     /// When to hedge, if the site hedges.
     hedge: Option<HedgeDelay>,
+    /// The bulkhead, if the site has one; its waiters are (caller, call state).
+    bulkhead: Option<Bulkhead<(Caller, Key)>>,
     /// The policies it was built from, to build it afresh when its process restarts.
     policy: CallPolicy,
 }
@@ -41,6 +46,7 @@ impl Guard {
             budget: policy.budget.clone().map(Budget::new),
             pending_level: None,
             hedge: policy.hedge.map(|h| HedgeDelay::new(h.after)),
+            bulkhead: policy.bulkhead.map(Bulkhead::new),
             policy: policy.clone(),
         }
     }
@@ -290,6 +296,11 @@ impl Guards {
     /// The guard's budget, if it has one.
     pub fn budget(&mut self, guard: GuardId) -> Option<&mut Budget> {
         self.guards[guard].budget.as_mut()
+    }
+
+    /// The guard's bulkhead, if any.
+    pub fn bulkhead(&mut self, guard: GuardId) -> Option<&mut Bulkhead<(Caller, Key)>> {
+        self.guards[guard].bulkhead.as_mut()
     }
 
     /// Notes the budget's level after a decision at `now`; one level per bucket is logged.

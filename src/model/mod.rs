@@ -59,6 +59,7 @@ mod admission;
 mod attempts;
 mod balancer;
 mod build;
+mod bulkheads;
 mod call_state;
 mod calls;
 pub mod client;
@@ -464,6 +465,16 @@ impl World for Model<'_> {
             Event::HealthCheck { service } => self.health_check(service, sched),
             Event::HealthChange { replica, healthy } => {
                 self.health_change(replica, healthy, sched.now())
+            }
+            Event::BulkheadSlotRequest { request } => {
+                self.bulkhead_slot(Caller::Request(request), sched)
+            }
+            Event::BulkheadSlotJob { job } => self.bulkhead_slot(Caller::Job(job), sched),
+            Event::BulkheadTimeoutRequest { request, epoch } => {
+                self.bulkhead_timeout(Caller::Request(request), epoch, sched)
+            }
+            Event::BulkheadTimeoutJob { job, epoch } => {
+                self.bulkhead_timeout(Caller::Job(job), epoch, sched)
             }
             Event::ProbeArrive { replica, round } => self.probe_arrives(replica, round, sched),
             Event::ProbeServed { replica, round } => self.probe_served(replica, round, sched),

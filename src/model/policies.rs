@@ -16,7 +16,7 @@ use super::Model;
 use super::call_state::reason;
 use super::event::{Caller, Event};
 use super::slab::Key;
-use crate::engine::{Scheduler, SimTime};
+use crate::engine::Scheduler;
 use crate::outcome::Outcome;
 
 pub use super::call_state::CallState;
@@ -25,15 +25,17 @@ impl Model<'_> {
     /// A crash killed the job that owned call state `key`: the call ends without outcomes,
     /// and its attempts give back what the gates granted them, as does the call itself for
     /// gates outside the retry (during a retry wait no attempt holds anything).
-    pub(super) fn abandon_policy_call(&mut self, key: Key, now: SimTime) {
+    pub(super) fn abandon_policy_call(&mut self, key: Key, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
         self.release_retry(key);
         if let Some(cs) = self.policy_calls.remove(key) {
             for slot in cs.live_slots() {
-                self.give_back(cs.guard, slot.grant);
+                self.give_back(cs.guard, slot.grant, sched);
                 self.cut_attempt(cs.guard);
                 self.settle_route(slot.sent_to, None, now);
             }
-            self.give_back(cs.guard, cs.call_grant);
+            self.give_back(cs.guard, cs.call_grant, sched);
+            self.pass_on_handed_slot(&cs, sched);
         }
     }
 
@@ -67,18 +69,19 @@ impl Model<'_> {
             self.cut_attempt(cs.guard);
             self.settle_route(slot.sent_to, None, now);
             if outcome.is_success() {
-                self.give_back(cs.guard, slot.grant);
+                self.give_back(cs.guard, slot.grant, sched);
             } else {
                 self.settle(site, cs.guard, slot.grant, now - slot.sent, outcome, sched);
             }
         }
         // The gates outside the retry see the call's outcome, unless one of them refused it.
         if outcome == Outcome::ShortCircuited {
-            self.give_back(cs.guard, cs.call_grant);
+            self.give_back(cs.guard, cs.call_grant, sched);
         } else {
             let took = now - cs.started;
             self.settle(site, cs.guard, cs.call_grant, took, outcome, sched);
         }
+        self.pass_on_handed_slot(&cs, sched);
         let outcome = match fallback {
             Some(on) if !outcome.is_success() && on.contains(reason(outcome)) => Outcome::Degraded,
             _ => outcome,

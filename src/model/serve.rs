@@ -338,7 +338,7 @@ impl Model<'_> {
             let j = self.jobs.remove(k).expect("live job");
             self.forget_key(k, replica, None, now);
             if let Some(state) = j.waiting.policy {
-                self.abandon_policy_call(state, now);
+                self.abandon_policy_call(state, sched);
             }
             self.settle_plain(Caller::Job(k), None, now);
             let held_worker = matches!(j.state, JobState::Serving | JobState::Calling);

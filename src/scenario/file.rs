@@ -8,7 +8,8 @@
 //! of a TOML integer) so that `validate` can name the key and its range when one is negative.
 
 use super::policy_file::{
-    BreakerFile, BudgetFile, FallbackFile, HedgeFile, IdempotencyFile, Names, PolicyKeys, RetryFile,
+    BreakerFile, BudgetFile, BulkheadFile, FallbackFile, HedgeFile, IdempotencyFile, Names,
+    PolicyKeys, RetryFile,
 };
 use super::units::{DurationValue, QueueValue};
 use serde::Deserialize;
@@ -60,6 +61,7 @@ pub struct ClientFile {
     pub fallback: Option<Spanned<FallbackFile>>,
     pub hedge: Option<Spanned<HedgeFile>>,
     pub order: Option<Spanned<Names>>,
+    pub bulkhead: Option<Spanned<BulkheadFile>>,
     pub load_balancer: Option<Spanned<BalancerValue>>,
     pub outlier_detection: Option<Spanned<OutlierFile>>,
     pub request_keys: Option<Spanned<KeysFile>>,
@@ -150,6 +152,7 @@ impl ClientFile {
             fallback: self.fallback.as_ref(),
             hedge: self.hedge.as_ref(),
             order: self.order.as_ref(),
+            bulkhead: self.bulkhead.as_ref(),
         }
     }
 }
@@ -246,6 +249,7 @@ pub struct CallFile {
     pub fallback: Option<Spanned<FallbackFile>>,
     pub hedge: Option<Spanned<HedgeFile>>,
     pub order: Option<Spanned<Names>>,
+    pub bulkhead: Option<Spanned<BulkheadFile>>,
     pub load_balancer: Option<Spanned<BalancerValue>>,
     pub outlier_detection: Option<Spanned<OutlierFile>>,
 }
@@ -262,6 +266,7 @@ impl CallFile {
             fallback: self.fallback.as_ref(),
             hedge: self.hedge.as_ref(),
             order: self.order.as_ref(),
+            bulkhead: self.bulkhead.as_ref(),
         }
     }
 }

@@ -158,6 +158,19 @@ pub struct HedgePolicy {
 pub enum Gate {
     /// The circuit breaker.
     CircuitBreaker,
+    /// The bulkhead.
+    Bulkhead,
+}
+
+/// A caller-side bulkhead (Resilience4j's `SemaphoreBulkhead`): at most `max_concurrent`
+/// calls (or attempts, inside the retry) in flight; one beyond waits up to `max_wait` for a
+/// slot, in arrival order (Resilience4j's fair semaphore), then fails as `bulkhead_full`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BulkheadSpec {
+    /// Slots (`maxConcurrentCalls`, 25).
+    pub max_concurrent: u32,
+    /// The longest wait for a slot (`maxWaitDuration`, 0).
+    pub max_wait: crate::engine::SimDuration,
 }
 
 /// Where a gate sits in the order of policies.
@@ -202,6 +215,8 @@ pub struct CallPolicy {
     pub fallback: Option<Reasons>,
     /// Hedging.
     pub hedge: Option<HedgePolicy>,
+    /// The bulkhead.
+    pub bulkhead: Option<BulkheadSpec>,
 }
 
 impl CallPolicy {
@@ -228,5 +243,6 @@ impl CallPolicy {
             && self.breaker.is_none()
             && self.fallback.is_none()
             && self.hedge.is_none()
+            && self.bulkhead.is_none()
     }
 }

@@ -50,6 +50,14 @@ pub struct BudgetFile {
     pub scope: Option<Spanned<String>>,
 }
 
+/// `bulkhead = { max_concurrent = 10, max_wait = "0s" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkheadFile {
+    pub max_concurrent: Option<Spanned<i64>>,
+    pub max_wait: Option<Spanned<DurationValue>>,
+}
+
 /// `circuit_breaker = { ... }`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -112,4 +120,5 @@ pub struct PolicyKeys<'a> {
     pub fallback: Option<&'a Spanned<FallbackFile>>,
     pub hedge: Option<&'a Spanned<HedgeFile>>,
     pub order: Option<&'a Spanned<Names>>,
+    pub bulkhead: Option<&'a Spanned<BulkheadFile>>,
 }

@@ -884,6 +884,15 @@ fn cases() -> Vec<Case> {
             "`limit` does not apply to a token_bucket rate_limit",
         ),
         case(
+            "bulkhead of no slots",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nbulkhead = { max_concurrent = 0 }",
+            )]),
+            "9:31",
+            "`max_concurrent` is 0; expected a whole number from 1 to 1000000",
+        ),
+        case(
             "maglev table size not a prime",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -59,7 +59,18 @@ fn run_file(dir: &std::path::Path, scenario: &str, extra: &[&str]) -> (Vec<u8>, 
         String::from_utf8_lossy(&out.stderr)
     );
     let read = |name: &str| std::fs::read(dir.join("out").join(name)).expect("written");
-    (read("summary.csv"), read("timeseries.csv"))
+    let rest: Vec<u8> = [
+        "services.csv",
+        "policies.csv",
+        "replicas.csv",
+        "clients.csv",
+    ]
+    .into_iter()
+    .flat_map(read)
+    .collect();
+    let mut series = read("timeseries.csv");
+    series.extend(rest);
+    (read("summary.csv"), series)
 }
 
 #[test]
@@ -99,13 +110,17 @@ fn thread_count_does_not_change_the_files() {
 }
 
 /// The routing scenarios (balancers with their own streams, outlier detection, health
-/// checks, request keys) give the same bytes whatever the thread count.
+/// checks, request keys) and the admission ones (queue disciplines, shedding, rate limits,
+/// bulkheads) give the same bytes whatever the thread count.
 #[test]
-fn routing_scenarios_do_not_depend_on_the_thread_count() {
+fn routing_and_admission_scenarios_do_not_depend_on_the_thread_count() {
     for scenario in [
         "scenarios/gray-failure.toml",
         "scenarios/dependency-crash.toml",
         "scenarios/consistent-hashing.toml",
+        "scenarios/retry-storm-shedding.toml",
+        "scenarios/rate-limit-flood.toml",
+        "scenarios/bulkhead.toml",
     ] {
         let a = tempfile::tempdir().expect("temp dir");
         let b = tempfile::tempdir().expect("temp dir");

@@ -3,6 +3,7 @@
 mod common;
 
 mod bad_input;
+mod bulkheads;
 mod check;
 mod cli;
 mod compare;

@@ -1,5 +1,5 @@
 //! Call-path policies of a client or a call entry: `deadline`, `propagate_deadline`,
-//! `retry`, `retry_budget`, `circuit_breaker`, `fallback` and `order`.
+//! `retry`, `retry_budget`, `circuit_breaker`, `bulkhead`, `fallback` and `order`.
 
 use super::Checker;
 use crate::engine::SimDuration;
@@ -8,10 +8,11 @@ use crate::policy::breaker::{BreakerSpec, OpenGrowth, Timers, Window};
 use crate::policy::budget::BudgetSpec;
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use crate::scenario::policy::{
-    CallPolicy, Gate, HedgeAfter, HedgePolicy, Layer, Pushback, Reason, Reasons, RetryPolicy,
+    BulkheadSpec, CallPolicy, Gate, HedgeAfter, HedgePolicy, Layer, Pushback, Reason, Reasons,
+    RetryPolicy,
 };
 use crate::scenario::policy_file::{
-    BackoffFile, BreakerFile, BudgetFile, HedgeFile, Names, PolicyKeys, RetryFile,
+    BackoffFile, BreakerFile, BudgetFile, BulkheadFile, HedgeFile, Names, PolicyKeys, RetryFile,
 };
 use crate::scenario::units::DurationValue;
 use toml::Spanned;
@@ -20,7 +21,13 @@ use toml::Spanned;
 const DEFAULT_OPEN_FOR_MAX: SimDuration = SimDuration::from_secs(600);
 
 /// The policies `order` may list, in their canonical order (outermost first).
-const ORDERABLE: [&str; 4] = ["fallback", "retry", "circuit_breaker", "timeout"];
+const ORDERABLE: [&str; 5] = [
+    "fallback",
+    "retry",
+    "circuit_breaker",
+    "bulkhead",
+    "timeout",
+];
 
 impl Checker<'_> {
     /// The policies of one call site.
@@ -67,7 +74,8 @@ impl Checker<'_> {
             None => Reasons::ALL,
         });
         let hedge = keys.hedge.and_then(|h| self.hedge(h));
-        let gates = self.gates(keys, breaker.is_some());
+        let bulkhead = keys.bulkhead.and_then(|b| self.bulkhead(b));
+        let gates = self.gates(keys, breaker.is_some(), bulkhead.is_some());
         CallPolicy {
             deadline,
             propagate_deadline: keys.propagate_deadline.is_some_and(|p| *p.get_ref()),
@@ -81,7 +89,25 @@ impl Checker<'_> {
             breaker_per_target,
             fallback,
             hedge,
+            bulkhead,
         }
+    }
+
+    /// A caller's `bulkhead`, with Resilience4j's defaults.
+    fn bulkhead(&mut self, b: &Spanned<BulkheadFile>) -> Option<BulkheadSpec> {
+        let f = b.get_ref();
+        let max_concurrent = f
+            .max_concurrent
+            .as_ref()
+            .map_or(25, |m| self.count(m, "max_concurrent", 1, 1_000_000));
+        let max_wait = f
+            .max_wait
+            .as_ref()
+            .map_or(SimDuration::ZERO, |w| w.get_ref().0);
+        Some(BulkheadSpec {
+            max_concurrent,
+            max_wait,
+        })
     }
 
     /// `open_for_multiplier` and `open_for_max`: how the open period grows, if it does.
@@ -677,13 +703,22 @@ impl Checker<'_> {
     /// `order`: returns true when the breaker wraps the retry instead of each attempt.
     /// The admission gates of a call site, outermost first, each inside or outside the
     /// retry as `order` places it (inside by default); an invalid `order` leaves them inside.
-    fn gates(&mut self, keys: &PolicyKeys, has_breaker: bool) -> Vec<(Gate, Layer)> {
-        let configured: Vec<(Gate, &str)> = [(Gate::CircuitBreaker, "circuit_breaker")]
-            .into_iter()
-            .filter(|(g, _)| match g {
-                Gate::CircuitBreaker => has_breaker,
-            })
-            .collect();
+    fn gates(
+        &mut self,
+        keys: &PolicyKeys,
+        has_breaker: bool,
+        has_bulkhead: bool,
+    ) -> Vec<(Gate, Layer)> {
+        let configured: Vec<(Gate, &str)> = [
+            (Gate::CircuitBreaker, "circuit_breaker"),
+            (Gate::Bulkhead, "bulkhead"),
+        ]
+        .into_iter()
+        .filter(|(g, _)| match g {
+            Gate::CircuitBreaker => has_breaker,
+            Gate::Bulkhead => has_bulkhead,
+        })
+        .collect();
         let listed = match keys.order {
             Some(o) if self.order(o, keys) => o
                 .get_ref()
@@ -743,6 +778,7 @@ impl Checker<'_> {
                 "fallback" => keys.fallback.is_some(),
                 "retry" => keys.retry.is_some(),
                 "circuit_breaker" => keys.circuit_breaker.is_some(),
+                "bulkhead" => keys.bulkhead.is_some(),
                 _ => true,
             };
             if !configured {
