@@ -6,6 +6,7 @@
 use super::Model;
 use super::call_state::{Site, reason};
 use super::event::Event;
+use super::guards::ClientLimiter;
 use super::ids::GuardId;
 use super::slab::Key;
 use crate::engine::{Scheduler, SimDuration};
@@ -21,6 +22,8 @@ pub struct Grant {
     breaker: Option<Permit>,
     /// A bulkhead slot.
     bulkhead: bool,
+    /// Counted as a request by the adaptive throttle, which learns whether it is accepted.
+    throttled: bool,
 }
 
 /// Why the gates did not admit a call or an attempt now.
@@ -30,6 +33,8 @@ pub enum Refusal {
     Fail(Outcome),
     /// The bulkhead is full and the caller may wait for a slot.
     Wait,
+    /// A rate limiter's permit is reserved for the caller, this much later.
+    Delay(SimDuration),
 }
 
 impl Model<'_> {
@@ -55,6 +60,38 @@ impl Model<'_> {
                         return Err(Refusal::Fail(Outcome::ShortCircuited));
                     }
                 },
+                Gate::RateLimit => {
+                    let cs = self.policy_calls.live_mut(call);
+                    if cs.limit_reserved {
+                        // The permit reserved before the call waited for it.
+                        cs.limit_reserved = false;
+                        continue;
+                    }
+                    let refused = match self.guards.limit(guard) {
+                        (Some(ClientLimiter::Limiter(l, max_wait)), _) => {
+                            match l.reserve(now, *max_wait) {
+                                None => Some(Refusal::Fail(Outcome::RateLimited)),
+                                Some(SimDuration::ZERO) => None,
+                                Some(wait) => Some(Refusal::Delay(wait)),
+                            }
+                        }
+                        (Some(ClientLimiter::Throttle(t)), rng) => {
+                            let p = t.reject_probability(now);
+                            t.on_request(now);
+                            if p > 0.0 && rng.chance(p) {
+                                Some(Refusal::Fail(Outcome::RateLimited))
+                            } else {
+                                grant.throttled = true;
+                                None
+                            }
+                        }
+                        (None, _) => unreachable!("a rate limit gate has a limiter"),
+                    };
+                    if let Some(refusal) = refused {
+                        self.give_back(guard, grant, sched);
+                        return Err(refusal);
+                    }
+                }
                 Gate::Bulkhead => {
                     let cs = self.policy_calls.live_mut(call);
                     if cs.gate_handed {
@@ -111,6 +148,14 @@ impl Model<'_> {
         }
         if grant.bulkhead {
             self.release_bulkhead(guard, sched);
+        }
+        // The backend accepted it if it answered, even with an error; a refusal (a full
+        // queue, a 429, shedding) or no answer in time is no acceptance.
+        if grant.throttled
+            && matches!(outcome, Outcome::Ok | Outcome::Degraded | Outcome::Error)
+            && let (Some(ClientLimiter::Throttle(t)), _) = self.guards.limit(guard)
+        {
+            t.on_accept(sched.now());
         }
     }
 

@@ -110,6 +110,10 @@ impl Model<'_> {
                     self.wait_for_slot(owner, key, site, sched);
                     return None;
                 }
+                Err(Refusal::Delay(wait)) => {
+                    self.wait_for_permit(owner, key, wait, sched);
+                    return None;
+                }
                 Err(Refusal::Fail(outcome)) => {
                     self.refused(key);
                     self.finish_policy_call(owner, outcome, sched);
@@ -126,6 +130,11 @@ impl Model<'_> {
                 // The whole chain runs again when a slot comes: give back the call's grant.
                 self.give_back(guard, call_grant, sched);
                 self.wait_for_slot(owner, key, site, sched);
+                None
+            }
+            Err(Refusal::Delay(wait)) => {
+                self.give_back(guard, call_grant, sched);
+                self.wait_for_permit(owner, key, wait, sched);
                 None
             }
             Err(Refusal::Fail(outcome)) => {

@@ -48,8 +48,11 @@ pub struct CallState {
     pub(super) gate_wait: bool,
     /// A bulkhead slot has been handed to its waiting attempt, which has yet to take it.
     pub(super) gate_handed: bool,
-    /// Counts its waits for a slot, so that a wait's timeout does not end a later one.
+    /// Counts its waits (for a bulkhead slot or a rate limiter's permit), so that a wait's
+    /// timer does not act on a later one.
     pub(super) gate_epoch: u32,
+    /// Its next attempt holds a rate limiter's permit, reserved before it waited.
+    pub(super) limit_reserved: bool,
 }
 
 /// Most attempts outstanding at once: the first and up to four hedges.
@@ -91,6 +94,7 @@ impl CallState {
             gate_wait: false,
             gate_handed: false,
             gate_epoch: 0,
+            limit_reserved: false,
         }
     }
 

@@ -72,6 +72,13 @@ impl Model<'_> {
             Event::BulkheadTimeoutJob { job: j, .. } => {
                 format!("{} stops waiting for a bulkhead slot", job(j))
             }
+            Event::LimiterWakeRequest { request, .. } => format!(
+                "{} gets its rate limiter's permit",
+                caller(Caller::Request(request))
+            ),
+            Event::LimiterWakeJob { job: j, .. } => {
+                format!("{} gets its rate limiter's permit", job(j))
+            }
             Event::ProbeArrive { replica, .. } => {
                 format!("a health probe reaches {}", self.replica_name(replica))
             }

@@ -146,6 +146,20 @@ pub enum Event {
         /// Which wait of the call.
         epoch: u32,
     },
+    /// A client request's call has waited for its rate limiter's permit.
+    LimiterWakeRequest {
+        /// The request.
+        request: Key,
+        /// Which wait of the call.
+        epoch: u32,
+    },
+    /// A job's call has waited for its rate limiter's permit.
+    LimiterWakeJob {
+        /// The job.
+        job: Key,
+        /// Which wait of the call.
+        epoch: u32,
+    },
     /// A health-check probe reaches its replica.
     ProbeArrive {
         /// The replica probed.

@@ -12,8 +12,19 @@ use crate::policy::breaker::{Breaker, Permit};
 use crate::policy::budget::Budget;
 use crate::policy::bulkhead::Bulkhead;
 use crate::policy::hedge::HedgeDelay;
+use crate::policy::rate_limit::Limiter;
+use crate::policy::throttle::Throttle;
 use crate::scenario::Scenario;
 use crate::scenario::policy::CallPolicy;
+use crate::scenario::policy::ClientLimit;
+
+/// A caller's rate limit at run time.
+pub enum ClientLimiter {
+    /// A limiter, and how long a call may wait for its permit.
+    Limiter(Limiter, SimDuration),
+    /// Google SRE's adaptive throttle.
+    Throttle(Box<Throttle>),
+}
 
 /// One caller-and-target's breaker and budget.
 struct Guard {
@@ -28,6 +39,8 @@ struct Guard {
     hedge: Option<HedgeDelay>,
     /// The bulkhead, if the site has one; its waiters are (caller, call state).
     bulkhead: Option<Bulkhead<(Caller, Key)>>,
+    /// The site's rate limiter or adaptive throttle, if any.
+    limit: Option<ClientLimiter>,
     /// The policies it was built from, to build it afresh when its process restarts.
     policy: CallPolicy,
 }
@@ -47,6 +60,14 @@ impl Guard {
             pending_level: None,
             hedge: policy.hedge.map(|h| HedgeDelay::new(h.after)),
             bulkhead: policy.bulkhead.map(Bulkhead::new),
+            limit: policy.rate_limit.map(|l| match l {
+                ClientLimit::Limiter { kind, max_wait } => {
+                    ClientLimiter::Limiter(Limiter::new(kind), max_wait)
+                }
+                ClientLimit::Throttle { k, window } => {
+                    ClientLimiter::Throttle(Box::new(Throttle::new(k, window)))
+                }
+            }),
             policy: policy.clone(),
         }
     }
@@ -296,6 +317,12 @@ impl Guards {
     /// The guard's budget, if it has one.
     pub fn budget(&mut self, guard: GuardId) -> Option<&mut Budget> {
         self.guards[guard].budget.as_mut()
+    }
+
+    /// The guard's rate limiter or throttle, if any, with the guard's random stream.
+    pub fn limit(&mut self, guard: GuardId) -> (Option<&mut ClientLimiter>, &mut SimRng) {
+        let g = &mut self.guards[guard];
+        (g.limit.as_mut(), &mut g.rng)
     }
 
     /// The guard's bulkhead, if any.

@@ -34,7 +34,9 @@
 //! | `policies.rs` | the life of a call with policies, and its end (fallback, deadline, crash) |
 //! | `call_state.rs` | a call's policy state and its site |
 //! | `attempts.rs` | attempts and hedges |
-//! | `admission.rs` | admission gates (the breaker; bulkheads and rate limiters next) |
+//! | `admission.rs` | admission gates: the breaker, the caller's rate limiter or throttle, the bulkhead |
+//! | `gate_waits.rs` | waits at gates: for a bulkhead slot (fair), for a reserved rate-limit permit |
+//! | `rate_limits.rs` | services' rate limits, checked when a request reaches its replica |
 //! | `retries.rs` | retry decisions, waits, pushback, budgets |
 //! | `guards.rs` | per caller-and-target breakers, budgets, hedge delays, their log |
 //! | `idempotency.rs` | idempotency keys, duplicates, stored answers |
@@ -59,13 +61,13 @@ mod admission;
 mod attempts;
 mod balancer;
 mod build;
-mod bulkheads;
 mod call_state;
 mod calls;
 pub mod client;
 mod describe;
 pub mod event;
 mod faults;
+mod gate_waits;
 mod guards;
 mod health;
 mod idempotency;
@@ -475,6 +477,12 @@ impl World for Model<'_> {
             }
             Event::BulkheadTimeoutJob { job, epoch } => {
                 self.bulkhead_timeout(Caller::Job(job), epoch, sched)
+            }
+            Event::LimiterWakeRequest { request, epoch } => {
+                self.limiter_wake(Caller::Request(request), epoch, sched)
+            }
+            Event::LimiterWakeJob { job, epoch } => {
+                self.limiter_wake(Caller::Job(job), epoch, sched)
             }
             Event::ProbeArrive { replica, round } => self.probe_arrives(replica, round, sched),
             Event::ProbeServed { replica, round } => self.probe_served(replica, round, sched),

@@ -8,3 +8,4 @@ pub mod budget;
 pub mod bulkhead;
 pub mod hedge;
 pub mod rate_limit;
+pub mod throttle;

@@ -5,13 +5,14 @@
 //!
 //! Arithmetic is in integers, so a limiter's decisions are exact and the same everywhere:
 //! a token bucket counts in 1e-12 tokens and refills at a rate given in thousandths of a
-//! token per second.
+//! token per second. A caller that may wait (a client-side limiter's `max_wait`) reserves
+//! a later permit and is told how long to wait for it.
 
 use crate::engine::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
 /// Units of a token in the bucket's arithmetic.
-const UNITS_PER_TOKEN: u128 = 1_000_000_000_000;
+const UNITS_PER_TOKEN: i128 = 1_000_000_000_000;
 
 /// What a limiter allows, as validated from a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,29 +45,31 @@ pub enum LimiterKind {
 pub enum Limiter {
     /// See [`LimiterKind::TokenBucket`].
     TokenBucket {
-        /// Content, in 1e-12 tokens.
-        units: u128,
+        /// Content, in 1e-12 tokens; negative while permits are reserved ahead of the
+        /// refill.
+        level: i128,
         /// When it was last refilled.
         last: SimTime,
         /// Capacity, in 1e-12 tokens.
-        cap: u128,
+        cap: i128,
         /// Refill rate in 1e-12 tokens per ns (= thousandths of a token per second).
-        rate: u128,
+        rate: i128,
     },
     /// See [`LimiterKind::FixedWindow`].
     FixedWindow {
         /// The current window's number.
         window: u64,
-        /// Requests admitted in it.
-        used: u32,
+        /// Permits taken in it, plus those reserved in later windows.
+        used: u64,
         /// Requests per window.
-        limit: u32,
+        limit: u64,
         /// Window length, ns.
         period: u64,
     },
     /// See [`LimiterKind::SlidingWindow`].
     SlidingWindow {
-        /// Admission times within the last period, oldest first (at most `limit`).
+        /// The times of the permits within the last period, and of those reserved ahead,
+        /// in order.
         admitted: VecDeque<SimTime>,
         /// Requests per period.
         limit: u32,
@@ -80,18 +83,18 @@ impl Limiter {
     pub fn new(kind: LimiterKind) -> Self {
         match kind {
             LimiterKind::TokenBucket { rate_milli, burst } => {
-                let cap = u128::from(burst) * UNITS_PER_TOKEN;
+                let cap = i128::from(burst) * UNITS_PER_TOKEN;
                 Limiter::TokenBucket {
-                    units: cap,
+                    level: cap,
                     last: SimTime::ZERO,
                     cap,
-                    rate: u128::from(rate_milli),
+                    rate: i128::from(rate_milli),
                 }
             }
             LimiterKind::FixedWindow { limit, period } => Limiter::FixedWindow {
                 window: 0,
                 used: 0,
-                limit,
+                limit: u64::from(limit),
                 period: period.as_nanos(),
             },
             LimiterKind::SlidingWindow { limit, period } => Limiter::SlidingWindow {
@@ -102,24 +105,38 @@ impl Limiter {
         }
     }
 
-    /// True when a request at `now` may pass (it then uses its permit).
+    /// True when a request at `now` may pass now (it then uses its permit).
     pub fn try_acquire(&mut self, now: SimTime) -> bool {
-        match self {
+        self.reserve(now, SimDuration::ZERO).is_some()
+    }
+
+    /// Reserves a permit for a request at `now` that may wait up to `max_wait` for it:
+    /// `Some(wait)` (zero when a permit is free now), the permit taken for `now + wait`;
+    /// or `None`, taking nothing, when none comes in time. Later requests queue behind
+    /// the reserved ones, as Resilience4j's `AtomicRateLimiter` lets a caller reserve a
+    /// later cycle's permit and sleep until it starts.
+    pub fn reserve(&mut self, now: SimTime, max_wait: SimDuration) -> Option<SimDuration> {
+        let wait = match self {
             Limiter::TokenBucket {
-                units,
+                level,
                 last,
                 cap,
                 rate,
             } => {
-                let elapsed = u128::from(now.saturating_since(*last).as_nanos());
-                *units = (*units + elapsed * *rate).min(*cap);
+                let elapsed = i128::from(now.saturating_since(*last).as_nanos());
+                *level = (*level + elapsed * *rate).min(*cap);
                 *last = now;
-                if *units >= UNITS_PER_TOKEN {
-                    *units -= UNITS_PER_TOKEN;
-                    true
+                let after = *level - UNITS_PER_TOKEN;
+                let wait = if after >= 0 {
+                    SimDuration::ZERO
                 } else {
-                    false
+                    SimDuration(((-after) as u128).div_ceil(*rate as u128) as u64)
+                };
+                if wait > max_wait {
+                    return None;
                 }
+                *level = after;
+                wait
             }
             Limiter::FixedWindow {
                 window,
@@ -129,15 +146,21 @@ impl Limiter {
             } => {
                 let current = now.as_nanos() / *period;
                 if current != *window {
+                    let passed = current - *window;
+                    *used = used.saturating_sub(passed.saturating_mul(*limit));
                     *window = current;
-                    *used = 0;
                 }
-                if *used < *limit {
-                    *used += 1;
-                    true
+                let ahead = *used / *limit;
+                let wait = if ahead == 0 {
+                    SimDuration::ZERO
                 } else {
-                    false
+                    SimDuration((current + ahead) * *period - now.as_nanos())
+                };
+                if wait > max_wait {
+                    return None;
                 }
+                *used += 1;
+                wait
             }
             Limiter::SlidingWindow {
                 admitted,
@@ -146,18 +169,25 @@ impl Limiter {
             } => {
                 while admitted
                     .front()
-                    .is_some_and(|&t| now.saturating_since(t) >= *period)
+                    .is_some_and(|&t| t <= now && now.saturating_since(t) >= *period)
                 {
                     admitted.pop_front();
                 }
-                if admitted.len() < *limit as usize {
-                    admitted.push_back(now);
-                    true
+                let limit = *limit as usize;
+                let at = if admitted.len() < limit {
+                    now
                 } else {
-                    false
+                    (admitted[admitted.len() - limit] + *period).max(now)
+                };
+                let wait = at.saturating_since(now);
+                if wait > max_wait {
+                    return None;
                 }
+                admitted.push_back(at);
+                wait
             }
-        }
+        };
+        Some(wait)
     }
 }
 
@@ -251,16 +281,73 @@ mod tests {
             }
             for (i, &start) in passed.iter().enumerate() {
                 for (j, &end) in passed.iter().enumerate().skip(i) {
-                    let n = (j - i + 1) as u128;
-                    let window_ns = u128::from(end - start);
+                    let n = (j - i + 1) as i128;
+                    let window_ns = i128::from(end - start);
                     // rate x t, in tokens: rate_milli / 1000 per s x window_ns / 1e9 s.
-                    let allowed_units = u128::from(burst) * UNITS_PER_TOKEN
-                        + u128::from(rate_milli) * window_ns;
+                    let allowed_units = i128::from(burst) * UNITS_PER_TOKEN
+                        + i128::from(rate_milli) * window_ns;
                     prop_assert!(n * UNITS_PER_TOKEN <= allowed_units,
                         "{n} admitted in {window_ns} ns");
                 }
             }
         }
+    }
+
+    fn reserved(l: &mut Limiter, times_ms: &[u64], max_wait_ms: u64) -> Vec<Option<u64>> {
+        times_ms
+            .iter()
+            .map(|&t| {
+                l.reserve(ms(t), SimDuration::from_millis(max_wait_ms))
+                    .map(|w| w.as_nanos() / 1_000_000)
+            })
+            .collect()
+    }
+
+    /// Callers that may wait reserve the next permits in turn: each is told when its
+    /// permit comes, and one whose permit would come too late takes nothing.
+    #[test]
+    fn waiting_callers_reserve_later_permits_in_order() {
+        // Resilience4j: 2 permits per 100 ms cycle, a caller waits up to 250 ms.
+        let mut l = Limiter::new(LimiterKind::FixedWindow {
+            limit: 2,
+            period: SimDuration::from_millis(100),
+        });
+        assert_eq!(
+            reserved(&mut l, &[10, 10, 10, 10, 10, 10, 10], 250),
+            [
+                Some(0),
+                Some(0),
+                Some(90), // the next cycle, at 100 ms
+                Some(90),
+                Some(190), // the one after, at 200 ms
+                Some(190),
+                None, // at 300 ms: too late, and nothing is taken
+            ]
+        );
+        // At 100 ms the reserved permits of that cycle are spent: the next is at 300 ms.
+        assert_eq!(reserved(&mut l, &[100], 250), [Some(200)]);
+
+        // A token bucket of 10/s, 1 token: the next tokens at 100 ms intervals.
+        let mut l = Limiter::new(LimiterKind::TokenBucket {
+            rate_milli: 10_000,
+            burst: 1,
+        });
+        assert_eq!(
+            reserved(&mut l, &[0, 0, 0, 0], 250),
+            [Some(0), Some(100), Some(200), None]
+        );
+        assert!(!l.try_acquire(ms(150)), "the debt is repaid at 200 ms");
+        assert!(l.try_acquire(ms(300)));
+
+        // A sliding window of 2 per 100 ms.
+        let mut l = Limiter::new(LimiterKind::SlidingWindow {
+            limit: 2,
+            period: SimDuration::from_millis(100),
+        });
+        assert_eq!(
+            reserved(&mut l, &[0, 30, 40, 50, 60], 100),
+            [Some(0), Some(0), Some(60), Some(80), None]
+        );
     }
 
     /// Over a long run with arrivals faster than the rate, the bucket admits at its rate.

@@ -62,6 +62,7 @@ pub struct ClientFile {
     pub hedge: Option<Spanned<HedgeFile>>,
     pub order: Option<Spanned<Names>>,
     pub bulkhead: Option<Spanned<BulkheadFile>>,
+    pub rate_limit: Option<Spanned<RateLimitFile>>,
     pub load_balancer: Option<Spanned<BalancerValue>>,
     pub outlier_detection: Option<Spanned<OutlierFile>>,
     pub request_keys: Option<Spanned<KeysFile>>,
@@ -153,6 +154,7 @@ impl ClientFile {
             hedge: self.hedge.as_ref(),
             order: self.order.as_ref(),
             bulkhead: self.bulkhead.as_ref(),
+            rate_limit: self.rate_limit.as_ref(),
         }
     }
 }
@@ -212,6 +214,9 @@ pub struct RateLimitFile {
     pub period: Option<Spanned<DurationValue>>,
     pub scope: Option<Spanned<String>>,
     pub per: Option<Spanned<String>>,
+    pub max_wait: Option<Spanned<DurationValue>>,
+    pub k: Option<Spanned<f64>>,
+    pub window: Option<Spanned<DurationValue>>,
 }
 
 /// A service's `codel = { target = "5ms", interval = "100ms" }`.
@@ -250,6 +255,7 @@ pub struct CallFile {
     pub hedge: Option<Spanned<HedgeFile>>,
     pub order: Option<Spanned<Names>>,
     pub bulkhead: Option<Spanned<BulkheadFile>>,
+    pub rate_limit: Option<Spanned<RateLimitFile>>,
     pub load_balancer: Option<Spanned<BalancerValue>>,
     pub outlier_detection: Option<Spanned<OutlierFile>>,
 }
@@ -267,6 +273,7 @@ impl CallFile {
             hedge: self.hedge.as_ref(),
             order: self.order.as_ref(),
             bulkhead: self.bulkhead.as_ref(),
+            rate_limit: self.rate_limit.as_ref(),
         }
     }
 }

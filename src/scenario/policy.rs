@@ -160,6 +160,30 @@ pub enum Gate {
     CircuitBreaker,
     /// The bulkhead.
     Bulkhead,
+    /// The caller's rate limiter or adaptive throttle.
+    RateLimit,
+}
+
+/// A caller's `rate_limit`: a limiter whose permits a call may wait for, or Google SRE's
+/// adaptive throttle. Either refuses as `rate_limited`, without sending.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ClientLimit {
+    /// A token bucket, fixed or sliding window (Resilience4j's `RateLimiter` for the
+    /// fixed window); a call waits up to `max_wait` for a permit.
+    Limiter {
+        /// The limiter.
+        kind: crate::policy::rate_limit::LimiterKind,
+        /// The longest wait for a permit (Resilience4j's `timeoutDuration`).
+        max_wait: crate::engine::SimDuration,
+    },
+    /// Adaptive client-side throttling: reject with probability
+    /// max(0, (requests - k x accepts) / (requests + 1)) over `window`.
+    Throttle {
+        /// The multiplier (2.0).
+        k: f64,
+        /// The window (2 minutes).
+        window: crate::engine::SimDuration,
+    },
 }
 
 /// A caller-side bulkhead (Resilience4j's `SemaphoreBulkhead`): at most `max_concurrent`
@@ -217,6 +241,8 @@ pub struct CallPolicy {
     pub hedge: Option<HedgePolicy>,
     /// The bulkhead.
     pub bulkhead: Option<BulkheadSpec>,
+    /// The caller's rate limiter or adaptive throttle.
+    pub rate_limit: Option<ClientLimit>,
 }
 
 impl CallPolicy {
@@ -244,5 +270,6 @@ impl CallPolicy {
             && self.fallback.is_none()
             && self.hedge.is_none()
             && self.bulkhead.is_none()
+            && self.rate_limit.is_none()
     }
 }

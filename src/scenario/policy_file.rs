@@ -121,4 +121,5 @@ pub struct PolicyKeys<'a> {
     pub hedge: Option<&'a Spanned<HedgeFile>>,
     pub order: Option<&'a Spanned<Names>>,
     pub bulkhead: Option<&'a Spanned<BulkheadFile>>,
+    pub rate_limit: Option<&'a Spanned<crate::scenario::file::RateLimitFile>>,
 }

@@ -893,6 +893,24 @@ fn cases() -> Vec<Case> {
             "`max_concurrent` is 0; expected a whole number from 1 to 1000000",
         ),
         case(
+            "a service-side key on a client's rate limit",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nrate_limit = { kind = \"token_bucket\", rate_per_s = 10, scope = \"service\" }",
+            )]),
+            "9:64",
+            "`scope` does not apply to a token_bucket rate_limit; expected only the keys it takes: rate_per_s, burst, max_wait",
+        ),
+        case(
+            "a throttle multiplier under 1",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\nrate_limit = { kind = \"adaptive_throttle\", k = 0.5 }",
+            )]),
+            "9:48",
+            "`k` is 0.5; expected a multiplier from 1 to 100",
+        ),
+        case(
             "maglev table size not a prime",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -106,3 +106,91 @@ fn a_per_caller_limit_keeps_the_app_whole_through_a_flood() {
         }
     }
 }
+
+/// A client sending 100 requests/s (constant) for 20 counted seconds, with `limit` as its
+/// own rate limit, to a fast service (1 ms) with `server` as the service's limit (or none).
+fn client_limited(limit: &str, server: &str) -> String {
+    format!(
+        r#"name = "client-limited"
+duration = "22s"
+warmup = "2s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "constant", rate_per_s = 100 }}
+rate_limit = {limit}
+[[service]]
+name = "api"
+concurrency = 100
+service_time = {{ kind = "constant", value = "1ms" }}
+{server}
+"#
+    )
+}
+
+/// Resilience4j's rate limiter, 5 permits per 100 ms, on a client sending 10 per 100 ms:
+/// without waiting half are refused at once (`rate_limited`, never sent); with
+/// `max_wait = "200ms"` the excess reserves later cycles' permits until the wait would
+/// pass 200 ms. Either way 50/s get through; waiting only delays, by at most 200 ms.
+#[test]
+fn a_client_side_limiter_refuses_or_delays_the_excess() {
+    let refuse = common::run(
+        &client_limited(
+            r#"{ kind = "fixed_window", limit = 5, period = "100ms" }"#,
+            "",
+        ),
+        1,
+    );
+    let t = &refuse.metrics.totals;
+    assert!((995..=1005).contains(&t.ok), "{}", t.ok);
+    assert_eq!(t.rate_limited, t.requests - t.ok);
+    assert_eq!(t.attempts, t.ok, "a refused call is never sent");
+    assert_eq!(refuse.metrics.services[0].arrivals, t.ok);
+    let max = |r: &RunResult| r.metrics.latency.as_ref().expect("ok").max_ns as f64 / 1e6;
+    assert!(max(&refuse) < 2.0, "{}", max(&refuse));
+
+    let wait = common::run(
+        &client_limited(
+            r#"{ kind = "fixed_window", limit = 5, period = "100ms", max_wait = "200ms" }"#,
+            "",
+        ),
+        1,
+    );
+    let t = &wait.metrics.totals;
+    assert!((995..=1005).contains(&t.ok), "{}", t.ok);
+    assert!(max(&wait) > 150.0 && max(&wait) <= 201.0, "{}", max(&wait));
+}
+
+/// Google SRE's adaptive throttling against a server that refuses (429) beyond 40/s of the
+/// 100/s sent: the client learns to reject locally with probability
+/// (requests - 2 x accepts) / (requests + 1), about (100 - 80) / 100 = 0.2, so the server
+/// sees about 80/s instead of 100/s (80.2 in theory), and still accepts 40/s.
+#[test]
+fn adaptive_throttling_rejects_locally_what_the_server_would_refuse() {
+    let server = r#"rate_limit = { kind = "token_bucket", rate_per_s = 40, burst = 40 }"#;
+    let plain = common::run(
+        &client_limited(r#"{ kind = "token_bucket", rate_per_s = 1000 }"#, server),
+        1,
+    );
+    assert_eq!(
+        plain.metrics.services[0].arrivals,
+        plain.metrics.totals.requests
+    );
+    // Counted from 12 s for 60 s: the server's initial burst has left the 10 s window.
+    let throttled = common::run(
+        &client_limited(
+            r#"{ kind = "adaptive_throttle", k = 2.0, window = "10s" }"#,
+            server,
+        )
+        .replace("\"22s\"", "\"72s\"")
+        .replace("\"2s\"", "\"12s\""),
+        1,
+    );
+    let api = &throttled.metrics.services[0];
+    let sent_per_s = api.arrivals as f64 / 60.0;
+    assert!((78.0..82.5).contains(&sent_per_s), "{sent_per_s}");
+    let accepted_per_s = (api.arrivals - api.rate_limited) as f64 / 60.0;
+    assert!((39.5..40.5).contains(&accepted_per_s), "{accepted_per_s}");
+    let t = &throttled.metrics.totals;
+    assert_eq!(t.failed(), t.rate_limited, "local and remote 429s alike");
+}

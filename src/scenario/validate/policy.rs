@@ -21,10 +21,11 @@ use toml::Spanned;
 const DEFAULT_OPEN_FOR_MAX: SimDuration = SimDuration::from_secs(600);
 
 /// The policies `order` may list, in their canonical order (outermost first).
-const ORDERABLE: [&str; 5] = [
+const ORDERABLE: [&str; 6] = [
     "fallback",
     "retry",
     "circuit_breaker",
+    "rate_limit",
     "bulkhead",
     "timeout",
 ];
@@ -75,7 +76,13 @@ impl Checker<'_> {
         });
         let hedge = keys.hedge.and_then(|h| self.hedge(h));
         let bulkhead = keys.bulkhead.and_then(|b| self.bulkhead(b));
-        let gates = self.gates(keys, breaker.is_some(), bulkhead.is_some());
+        let rate_limit = keys.rate_limit.and_then(|r| self.client_rate_limit(r));
+        let gates = self.gates(
+            keys,
+            breaker.is_some(),
+            bulkhead.is_some(),
+            rate_limit.is_some(),
+        );
         CallPolicy {
             deadline,
             propagate_deadline: keys.propagate_deadline.is_some_and(|p| *p.get_ref()),
@@ -90,6 +97,7 @@ impl Checker<'_> {
             fallback,
             hedge,
             bulkhead,
+            rate_limit,
         }
     }
 
@@ -708,15 +716,18 @@ impl Checker<'_> {
         keys: &PolicyKeys,
         has_breaker: bool,
         has_bulkhead: bool,
+        has_rate_limit: bool,
     ) -> Vec<(Gate, Layer)> {
         let configured: Vec<(Gate, &str)> = [
             (Gate::CircuitBreaker, "circuit_breaker"),
+            (Gate::RateLimit, "rate_limit"),
             (Gate::Bulkhead, "bulkhead"),
         ]
         .into_iter()
         .filter(|(g, _)| match g {
             Gate::CircuitBreaker => has_breaker,
             Gate::Bulkhead => has_bulkhead,
+            Gate::RateLimit => has_rate_limit,
         })
         .collect();
         let listed = match keys.order {
@@ -779,6 +790,7 @@ impl Checker<'_> {
                 "retry" => keys.retry.is_some(),
                 "circuit_breaker" => keys.circuit_breaker.is_some(),
                 "bulkhead" => keys.bulkhead.is_some(),
+                "rate_limit" => keys.rate_limit.is_some(),
                 _ => true,
             };
             if !configured {

@@ -1,8 +1,12 @@
-//! Waiting for a bulkhead slot: a call (or attempt) that finds its bulkhead full waits, in
+//! Waits at admission gates. A call (or attempt) that finds its bulkhead full waits, in
 //! arrival order, until a holder hands it a slot or its `max_wait` passes (then it fails
 //! as `bulkhead_full`, as Resilience4j's `BulkheadFullException`). A handed slot is
 //! reserved for the waiter, which runs its gates again and takes it; if it can no longer
 //! use it (its call ended, or an earlier gate refused), the slot passes to the next waiter.
+//!
+//! A call whose rate limiter reserved it a later permit waits until then, and runs its
+//! gates again, passing the limiter with its reserved permit (Resilience4j's rate limiter
+//! sleeps until the cycle of its permit).
 
 use super::Model;
 use super::call_state::Site;
@@ -68,9 +72,11 @@ impl Model<'_> {
         let Some(key) = self.policy_key(owner) else {
             return; // its call ended, and gave the slot on
         };
-        if !self.policy_calls.live(key).gate_handed {
+        let cs = self.policy_calls.live(key);
+        if !cs.gate_handed {
             return;
         }
+        let epoch = cs.gate_epoch;
         if let Caller::Job(job) = owner
             && self.park_if_hung(job, Event::BulkheadSlotJob { job })
         {
@@ -82,6 +88,7 @@ impl Model<'_> {
         // the slot passes on.
         if let Some(cs) = self.policy_calls.get_mut(key)
             && cs.gate_handed
+            && cs.gate_epoch == epoch
         {
             cs.gate_handed = false;
             let guard = cs.guard;
@@ -126,6 +133,50 @@ impl Model<'_> {
             self.finish_policy_call(owner, Outcome::BulkheadFull, sched);
         } else {
             self.attempt_failed(owner, Outcome::BulkheadFull, sched);
+        }
+    }
+
+    /// `owner`'s call `key` waits `wait` for the rate limiter's permit reserved for it.
+    pub(super) fn wait_for_permit(
+        &mut self,
+        owner: Caller,
+        key: Key,
+        wait: SimDuration,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let cs = self.policy_calls.live_mut(key);
+        cs.limit_reserved = true;
+        cs.gate_epoch = cs.gate_epoch.wrapping_add(1);
+        let epoch = cs.gate_epoch;
+        let event = match owner {
+            Caller::Request(request) => Event::LimiterWakeRequest { request, epoch },
+            Caller::Job(job) => Event::LimiterWakeJob { job, epoch },
+        };
+        sched.after(wait, event);
+    }
+
+    /// `owner`'s call has waited for its permit (wait `epoch`): its attempt goes through
+    /// the gates again, and passes the limiter with the permit.
+    pub(super) fn limiter_wake(&mut self, owner: Caller, epoch: u32, sched: &mut Scheduler<Event>) {
+        let Some(key) = self.policy_key(owner) else {
+            return;
+        };
+        let cs = self.policy_calls.live(key);
+        if !cs.limit_reserved || cs.gate_epoch != epoch {
+            return;
+        }
+        if let Caller::Job(job) = owner
+            && self.park_if_hung(job, Event::LimiterWakeJob { job, epoch })
+        {
+            return;
+        }
+        self.attempt(owner, false, sched);
+        // A gate before the limiter refused: the permit is spent unused (unless the call
+        // has waited again since, for a new permit).
+        if let Some(cs) = self.policy_calls.get_mut(key)
+            && cs.gate_epoch == epoch
+        {
+            cs.limit_reserved = false;
         }
     }
 
