@@ -10,13 +10,16 @@ pub struct PolicyEvent {
     pub time: SimTime,
     /// Index of the policy site in [`PolicyLog::sites`].
     pub site: u32,
-    /// `circuit_breaker`, `retry_budget` or `outlier_detection`.
+    /// `circuit_breaker`, `retry_budget`, `outlier_detection`, `health_check` or
+    /// `concurrency_limit`.
     pub policy: &'static str,
-    /// For breakers, the state entered (`open`, `half_open`, `closed`); for budgets,
-    /// `level`; for outlier detection, `ejected` or `returned`.
+    /// For breakers, the state entered (`open`, `half_open`, `closed`); for budgets and
+    /// concurrency limits, `level`; for outlier detection, `ejected` or `returned`; for
+    /// health checks, `unhealthy` or `healthy`.
     pub event: &'static str,
-    /// For budgets, the level (retries still allowed, or tokens); for outlier detection,
-    /// the replica's position among its service's replicas; for breakers, nothing.
+    /// For budgets, the level (retries still allowed, or tokens); for concurrency limits,
+    /// the limit; for outlier detection and health checks, the replica's position among
+    /// its service's replicas; for breakers, nothing.
     pub value: Option<f64>,
 }
 
@@ -40,13 +43,7 @@ impl PolicyLog {
         policy: &'static str,
         events: impl Iterator<Item = (SimTime, u32, &'static str)>,
     ) {
-        let site = match self.sites.iter().position(|s| s == site) {
-            Some(i) => i,
-            None => {
-                self.sites.push(site.to_string());
-                self.sites.len() - 1
-            }
-        } as u32;
+        let site = self.site_index(site);
         for (time, replica, event) in events {
             self.events.push(PolicyEvent {
                 time,
@@ -57,6 +54,40 @@ impl PolicyLog {
             });
         }
         self.events.sort_by_key(|e| (e.time, e.site));
+    }
+}
+
+impl PolicyLog {
+    /// Adds the levels (time, value) of `policy` at the site named `site` (added to the
+    /// sites if new), as `level` events, and keeps the log in time order (then by site).
+    pub fn add_levels(
+        &mut self,
+        site: &str,
+        policy: &'static str,
+        levels: impl Iterator<Item = (SimTime, f64)>,
+    ) {
+        let site = self.site_index(site);
+        for (time, value) in levels {
+            self.events.push(PolicyEvent {
+                time,
+                site,
+                policy,
+                event: "level",
+                value: Some(value),
+            });
+        }
+        self.events.sort_by_key(|e| (e.time, e.site));
+    }
+
+    /// The index of the site named `site`, added if new.
+    fn site_index(&mut self, site: &str) -> u32 {
+        (match self.sites.iter().position(|s| s == site) {
+            Some(i) => i,
+            None => {
+                self.sites.push(site.to_string());
+                self.sites.len() - 1
+            }
+        }) as u32
     }
 }
 

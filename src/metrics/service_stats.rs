@@ -298,6 +298,20 @@ impl ServiceRecorder {
         }
     }
 
+    /// A request reached live replica `replica` and its adaptive concurrency limit shed it
+    /// at once.
+    pub fn shed_on_arrival(&mut self, now: SimTime, replica: u32) {
+        if let Some((row, _)) = self.row_left(now) {
+            row.arrivals += 1;
+            row.shed += 1;
+            self.arrivals += 1;
+            self.shed += 1;
+            let r = &mut self.per_replica[replica as usize];
+            r.arrivals += 1;
+            r.shed += 1;
+        }
+    }
+
     /// A request that arrived at `arrived_at` at `replica` was shed at dequeue.
     pub fn shed(&mut self, now: SimTime, arrived_at: SimTime, replica: u32) {
         if let Some((row, left)) = self.row_left(now) {

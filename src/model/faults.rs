@@ -328,6 +328,8 @@ impl Model<'_> {
                 self.services[service].recorder.replica_up(now);
                 self.guards.restart(replica, now);
                 self.balancers.restart(service, replica, now);
+                self.concurrency_limits
+                    .restart(replica, self.scenario, service.index());
             }
         }
     }

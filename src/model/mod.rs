@@ -64,6 +64,7 @@ mod build;
 mod call_state;
 mod calls;
 pub mod client;
+mod concurrency_limits;
 mod describe;
 pub mod event;
 mod faults;
@@ -200,6 +201,8 @@ pub struct Model<'s> {
     health: health::Health,
     /// Services' rate limiters.
     rate_limits: rate_limits::RateLimits,
+    /// Replicas' adaptive concurrency limits.
+    concurrency_limits: concurrency_limits::ConcurrencyLimits,
     /// Some balancer hashes request keys: requests draw keys and calls carry them.
     keyed: bool,
     /// What the policies did.
@@ -240,6 +243,7 @@ impl<'s> Model<'s> {
             routes: None,
             health: health::Health::build(scenario),
             rate_limits: rate_limits::RateLimits::build(scenario),
+            concurrency_limits: concurrency_limits::ConcurrencyLimits::build(scenario),
             keyed: scenario
                 .clients
                 .iter()
@@ -327,6 +331,7 @@ impl<'s> Model<'s> {
                 let mut log = self.guards.finish();
                 self.balancers.log_into(&mut log, self.end);
                 self.health.log_into(&mut log, self.scenario);
+                self.concurrency_limits.log_into(&mut log, self.scenario);
                 log
             },
         }

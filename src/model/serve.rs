@@ -31,7 +31,11 @@ impl Model<'_> {
             self.turn_away(key, Outcome::Error, sched);
             return;
         }
-        if s.rate_limited && !self.rate_limit_admits(key, sched) {
+        let (limited, adaptive) = (s.rate_limited, s.adaptive);
+        if limited && !self.rate_limit_admits(key, sched) {
+            return;
+        }
+        if adaptive && !self.concurrency_admits(key, sched) {
             return;
         }
         if self.idem.is_some() && !self.admit_at_arrival(key, sched) {
@@ -71,6 +75,9 @@ impl Model<'_> {
         let s = &mut self.services[self.replicas[j.replica].service];
         let offset = j.replica.offset_from(s.first_replica);
         s.recorder.rejected(now, j.arrived_at, offset);
+        if s.adaptive {
+            self.limit_sample_leaving(j.replica, j.arrived_at, true, now);
+        }
         if self.counted(now) {
             self.policy_counts.dropped += 1;
         }
@@ -184,7 +191,11 @@ impl Model<'_> {
         let s = &mut self.services[self.replicas[j.replica].service];
         let offset = j.replica.offset_from(s.first_replica);
         s.recorder.shed(now, j.arrived_at, offset);
+        let (replica, arrived_at, adaptive) = (j.replica, j.arrived_at, s.adaptive);
         self.turn_away(key, Outcome::Shed, sched);
+        if adaptive {
+            self.limit_sample_leaving(replica, arrived_at, true, now);
+        }
     }
 
     /// The job's replica refuses it at once with `outcome`.
@@ -300,6 +311,7 @@ impl Model<'_> {
         let s = &mut self.services[r.service];
         r.busy -= 1;
         let offset = j.replica.offset_from(s.first_replica);
+        let adaptive = s.adaptive;
         s.recorder
             .completed(now, j.arrived_at, !outcome.is_success(), offset);
         if !r.is_hung()
@@ -314,6 +326,9 @@ impl Model<'_> {
             } else {
                 self.start_next(j.replica, sched);
             }
+        }
+        if adaptive {
+            self.limit_sample_leaving(j.replica, j.arrived_at, !outcome.is_success(), now);
         }
         self.reply(&j, outcome, sched);
     }

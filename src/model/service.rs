@@ -47,6 +47,8 @@ pub struct Service {
     pub fifo: bool,
     /// Arriving requests pass a rate limit.
     pub rate_limited: bool,
+    /// Replicas have adaptive concurrency limits.
+    pub adaptive: bool,
     /// Arrivals, completions and time averages.
     pub recorder: ServiceRecorder,
 }
@@ -71,6 +73,7 @@ impl Service {
             queueing: spec.queueing,
             fifo: spec.queueing.discipline == Discipline::Fifo,
             rate_limited: spec.rate_limit.is_some(),
+            adaptive: spec.concurrency_limit.is_some(),
             recorder,
         }
     }

@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod breaker;
 pub mod budget;
 pub mod bulkhead;
+pub mod concurrency_limit;
 pub mod hedge;
 pub mod rate_limit;
 pub mod throttle;

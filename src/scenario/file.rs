@@ -201,6 +201,21 @@ pub struct ServiceFile {
     pub max_queue_time: Option<Spanned<DurationValue>>,
     pub codel: Option<Spanned<CodelFile>>,
     pub rate_limit: Option<Spanned<RateLimitFile>>,
+    pub concurrency_limit: Option<Spanned<ConcurrencyLimitFile>>,
+}
+
+/// A service's `concurrency_limit = { kind = "vegas", initial = 20, max = 1000 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConcurrencyLimitFile {
+    pub kind: Option<Spanned<String>>,
+    pub initial: Option<Spanned<i64>>,
+    pub min: Option<Spanned<i64>>,
+    pub max: Option<Spanned<i64>>,
+    pub backoff_ratio: Option<Spanned<f64>>,
+    pub timeout: Option<Spanned<DurationValue>>,
+    pub queue_size: Option<Spanned<i64>>,
+    pub tolerance: Option<Spanned<f64>>,
 }
 
 /// A `rate_limit = { kind = "token_bucket", rate_per_s = 100, burst = 20 }`.

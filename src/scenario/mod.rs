@@ -172,6 +172,8 @@ pub struct ServiceSpec {
     pub queueing: queueing::QueuePolicy,
     /// The rate limit its replicas apply to arriving requests, if any.
     pub rate_limit: Option<rate_limit::RateLimitSpec>,
+    /// Each replica's adaptive concurrency limit, if any.
+    pub concurrency_limit: Option<crate::policy::concurrency_limit::LimitKind>,
 }
 
 /// What a service does with a request whose idempotency key it has seen before.

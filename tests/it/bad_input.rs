@@ -911,6 +911,15 @@ fn cases() -> Vec<Case> {
             "`k` is 0.5; expected a multiplier from 1 to 100",
         ),
         case(
+            "adaptive limit below its minimum",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nconcurrency_limit = { kind = \"aimd\", initial = 5, min = 10 }\n",
+            )]),
+            "14:21",
+            "this concurrency_limit has min 10, initial 5 and max 200; expected min <= initial <= max",
+        ),
+        case(
             "maglev table size not a prime",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -121,6 +121,7 @@ fn routing_and_admission_scenarios_do_not_depend_on_the_thread_count() {
         "scenarios/retry-storm-shedding.toml",
         "scenarios/rate-limit-flood.toml",
         "scenarios/bulkhead.toml",
+        "scenarios/adaptive-concurrency.toml",
     ] {
         let a = tempfile::tempdir().expect("temp dir");
         let b = tempfile::tempdir().expect("temp dir");

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod adaptive_concurrency;
 mod bad_input;
 mod bulkheads;
 mod check;

@@ -9,6 +9,7 @@
 mod arrival;
 mod balancer;
 mod budget;
+mod concurrency_limit;
 mod distribution;
 mod expect;
 mod fault;

@@ -126,6 +126,7 @@ impl Checker<'_> {
             health_check: self.health_check(f.health_check.as_ref(), names),
             queueing: self.queueing(f),
             rate_limit: self.service_rate_limit(f.rate_limit.as_ref()),
+            concurrency_limit: self.concurrency_limit(f.concurrency_limit.as_ref()),
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
             retry_after,
             replicas,
