@@ -24,6 +24,8 @@ pub struct Grant {
     bulkhead: bool,
     /// Counted as a request by the adaptive throttle, which learns whether it is accepted.
     throttled: bool,
+    /// The rate limit gate let it pass (a permit, or the throttle's draw).
+    limited: bool,
 }
 
 /// Why the gates did not admit a call or an attempt now.
@@ -46,58 +48,29 @@ impl Model<'_> {
         guard: GuardId,
         layer: Layer,
         call: Key,
+        hedge: bool,
         sched: &mut Scheduler<Event>,
     ) -> Result<Grant, Refusal> {
         let now = sched.now();
         let mut grant = Grant::default();
         let policy = self.site_policy(site);
         for gate in policy.gates_of(layer) {
-            match gate {
+            let refusal = match gate {
                 Gate::CircuitBreaker => match self.guards.acquire(guard, now, sched) {
-                    Ok(permit) => grant.breaker = permit,
-                    Err(()) => {
-                        self.give_back(guard, grant, sched);
-                        return Err(Refusal::Fail(Outcome::ShortCircuited));
+                    Ok(permit) => {
+                        grant.breaker = permit;
+                        None
                     }
+                    Err(()) => Some(Refusal::Fail(Outcome::ShortCircuited)),
                 },
-                Gate::RateLimit => {
-                    let cs = self.policy_calls.live_mut(call);
-                    if cs.limit_reserved {
-                        // The permit reserved before the call waited for it.
-                        cs.limit_reserved = false;
-                        continue;
-                    }
-                    let refused = match self.guards.limit(guard) {
-                        (Some(ClientLimiter::Limiter(l, max_wait)), _) => {
-                            match l.reserve(now, *max_wait) {
-                                None => Some(Refusal::Fail(Outcome::RateLimited)),
-                                Some(SimDuration::ZERO) => None,
-                                Some(wait) => Some(Refusal::Delay(wait)),
-                            }
-                        }
-                        (Some(ClientLimiter::Throttle(t)), rng) => {
-                            let p = t.reject_probability(now);
-                            t.on_request(now);
-                            if p > 0.0 && rng.chance(p) {
-                                Some(Refusal::Fail(Outcome::RateLimited))
-                            } else {
-                                grant.throttled = true;
-                                None
-                            }
-                        }
-                        (None, _) => unreachable!("a rate limit gate has a limiter"),
-                    };
-                    if let Some(refusal) = refused {
-                        self.give_back(guard, grant, sched);
-                        return Err(refusal);
-                    }
-                }
+                Gate::RateLimit => self.pass_rate_limit(guard, call, hedge, &mut grant, now),
                 Gate::Bulkhead => {
                     let cs = self.policy_calls.live_mut(call);
                     if cs.gate_handed {
                         // The slot a holder handed over while this call waited.
                         cs.gate_handed = false;
                         grant.bulkhead = true;
+                        None
                     } else if self
                         .guards
                         .bulkhead(guard)
@@ -105,19 +78,88 @@ impl Model<'_> {
                         .try_acquire()
                     {
                         grant.bulkhead = true;
+                        None
                     } else {
-                        self.give_back(guard, grant, sched);
                         let spec = policy.bulkhead.expect("a bulkhead");
-                        return Err(if spec.max_wait == SimDuration::ZERO {
+                        Some(if spec.max_wait == SimDuration::ZERO || hedge {
                             Refusal::Fail(Outcome::BulkheadFull)
                         } else {
                             Refusal::Wait
-                        });
+                        })
                     }
+                }
+            };
+            let Some(refusal) = refusal else {
+                continue;
+            };
+            match refusal {
+                // The gates already passed see the refusal as the outcome, as a breaker
+                // around a bulkhead records its BulkheadFullException (Resilience4j); a
+                // refused hedge is simply not sent.
+                Refusal::Fail(outcome) if !hedge => {
+                    self.settle(site, guard, grant, SimDuration::ZERO, outcome, sched);
+                }
+                Refusal::Fail(_) => self.give_back(guard, grant, sched),
+                // The call waits and passes the gates again: a permit the limiter already
+                // gave is kept for then.
+                Refusal::Wait | Refusal::Delay(_) => {
+                    if grant.limited {
+                        self.policy_calls.live_mut(call).limit_reserved = true;
+                        grant.limited = false;
+                        grant.throttled = false;
+                    }
+                    self.give_back(guard, grant, sched);
+                }
+            }
+            return Err(refusal);
+        }
+        Ok(grant)
+    }
+
+    /// The rate limit gate of `guard` for call `call`: a permit reserved before a wait, a
+    /// limiter's permit now (a later one means waiting for it; a hedge never waits), or the
+    /// adaptive throttle's draw. `None` when it passes.
+    fn pass_rate_limit(
+        &mut self,
+        guard: GuardId,
+        call: Key,
+        hedge: bool,
+        grant: &mut Grant,
+        now: crate::engine::SimTime,
+    ) -> Option<Refusal> {
+        let cs = self.policy_calls.live_mut(call);
+        let reserved = std::mem::take(&mut cs.limit_reserved);
+        let (limit, rng) = self.guards.limit(guard);
+        let limit = limit.expect("a rate limit gate has a limiter");
+        if reserved {
+            grant.limited = true;
+            grant.throttled = matches!(limit, ClientLimiter::Throttle(_));
+            return None;
+        }
+        match limit {
+            ClientLimiter::Limiter(l, max_wait) => {
+                let max_wait = if hedge { SimDuration::ZERO } else { *max_wait };
+                match l.reserve(now, max_wait) {
+                    None => Some(Refusal::Fail(Outcome::RateLimited)),
+                    Some(SimDuration::ZERO) => {
+                        grant.limited = true;
+                        None
+                    }
+                    Some(wait) => Some(Refusal::Delay(wait)),
+                }
+            }
+            ClientLimiter::Throttle(t) => {
+                let p = t.reject_probability(now);
+                t.on_request(now);
+                if p > 0.0 && rng.chance(p) {
+                    Some(Refusal::Fail(Outcome::RateLimited))
+                } else {
+                    grant.limited = true;
+                    grant.throttled = true;
+                    None
                 }
             }
         }
-        Ok(grant)
     }
 
     /// A call or attempt that `grant` admitted ended with `outcome` after `took`: each

@@ -72,12 +72,12 @@ impl Model<'_> {
         if hedge && self.hedges_throttled(cs.guard) {
             return false;
         }
-        let Some((call_grant, grant)) = self.admit_attempt(owner, key, site, hedge, sched) else {
+        let Some(grant) = self.admit_attempt(owner, key, site, hedge, sched) else {
             // Refused: a hedge is simply not sent; anything else has already ended or
             // failed its attempt.
             return !hedge;
         };
-        let attempt = self.open_slot(owner, key, hedge, call_grant, grant, sched.now());
+        let attempt = self.open_slot(owner, key, hedge, grant, sched.now());
         self.arm_hedge(owner, key, site, attempt, sched);
         self.send_attempt(owner, key, site, attempt, sched);
         true
@@ -89,10 +89,12 @@ impl Model<'_> {
         self.guards.budget(guard).is_some_and(|b| !b.allows_hedge())
     }
 
-    /// Passes the gates for the next attempt: those outside the retry at the call's first
-    /// attempt, those inside it at every attempt. Returns the grants of both layers, or
-    /// `None` when a gate refused: a refused hedge changes nothing; a refusal outside the
-    /// retry ends the call, one inside it fails the attempt (which may be retried).
+    /// Passes the gates for the next attempt: those outside the retry until the call has
+    /// passed them once (their grant is kept in the call state), those inside it at every
+    /// attempt. Returns the attempt's grant, or `None` when a gate refused or the call
+    /// waits: a refused hedge changes nothing; a refusal outside the retry ends the call,
+    /// one inside it fails the attempt (which may be retried); a call that waits (for a
+    /// bulkhead slot or a reserved permit) passes the gates again afterwards.
     fn admit_attempt(
         &mut self,
         owner: Caller,
@@ -100,12 +102,16 @@ impl Model<'_> {
         site: Site,
         hedge: bool,
         sched: &mut Scheduler<Event>,
-    ) -> Option<(Grant, Grant)> {
-        let guard = self.policy_calls.live(key).guard;
-        let first = self.policy_calls.live(key).attempts == 0;
-        let call_grant = if first {
-            match self.admit(site, guard, Layer::Call, key, sched) {
-                Ok(g) => g,
+    ) -> Option<Grant> {
+        let cs = self.policy_calls.live(key);
+        let guard = cs.guard;
+        if !cs.call_admitted {
+            match self.admit(site, guard, Layer::Call, key, hedge, sched) {
+                Ok(g) => {
+                    let cs = self.policy_calls.live_mut(key);
+                    cs.call_grant = g;
+                    cs.call_admitted = true;
+                }
                 Err(Refusal::Wait) => {
                     self.wait_for_slot(owner, key, site, sched);
                     return None;
@@ -120,25 +126,19 @@ impl Model<'_> {
                     return None;
                 }
             }
-        } else {
-            Grant::default()
-        };
-        match self.admit(site, guard, Layer::Attempt, key, sched) {
-            Ok(grant) => Some((call_grant, grant)),
+        }
+        match self.admit(site, guard, Layer::Attempt, key, hedge, sched) {
+            Ok(grant) => Some(grant),
             Err(_) if hedge => None,
             Err(Refusal::Wait) => {
-                // The whole chain runs again when a slot comes: give back the call's grant.
-                self.give_back(guard, call_grant, sched);
                 self.wait_for_slot(owner, key, site, sched);
                 None
             }
             Err(Refusal::Delay(wait)) => {
-                self.give_back(guard, call_grant, sched);
                 self.wait_for_permit(owner, key, wait, sched);
                 None
             }
             Err(Refusal::Fail(outcome)) => {
-                self.policy_calls.live_mut(key).call_grant = call_grant;
                 self.refused(key);
                 self.attempt_failed(owner, outcome, sched);
                 None
@@ -151,16 +151,15 @@ impl Model<'_> {
         let cs = self.policy_calls.live_mut(key);
         cs.attempts += 1;
         cs.waiting_retry = false;
+        cs.refused_locally = true;
     }
 
-    /// Takes a slot for the attempt going out now with `grant` (and `call_grant` at the
-    /// call's first attempt), numbered by the caller's attempt counter; returns its number.
+    /// Takes a slot for the attempt going out now with `grant`, numbered by the caller's attempt counter; returns its number.
     fn open_slot(
         &mut self,
         owner: Caller,
         key: Key,
         hedge: bool,
-        call_grant: Grant,
         grant: Grant,
         now: SimTime,
     ) -> u32 {
@@ -184,8 +183,8 @@ impl Model<'_> {
         let cs = self.policy_calls.live_mut(key);
         cs.attempts += 1;
         cs.waiting_retry = false;
+        cs.refused_locally = false;
         if cs.attempts == 1 {
-            cs.call_grant = call_grant;
             cs.first_attempt = attempt;
         }
         let slot = cs

@@ -53,6 +53,11 @@ pub struct CallState {
     pub(super) gate_epoch: u32,
     /// Its next attempt holds a rate limiter's permit, reserved before it waited.
     pub(super) limit_reserved: bool,
+    /// The gates outside the retry have admitted it (their grant is `call_grant`).
+    pub(super) call_admitted: bool,
+    /// Its last attempt was refused by one of its own gates, unsent: a callee's
+    /// retry-after does not apply to it.
+    pub(super) refused_locally: bool,
 }
 
 /// Most attempts outstanding at once: the first and up to four hedges.
@@ -95,6 +100,8 @@ impl CallState {
             gate_handed: false,
             gate_epoch: 0,
             limit_reserved: false,
+            call_admitted: false,
+            refused_locally: false,
         }
     }
 

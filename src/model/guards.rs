@@ -60,17 +60,22 @@ impl Guard {
             pending_level: None,
             hedge: policy.hedge.map(|h| HedgeDelay::new(h.after)),
             bulkhead: policy.bulkhead.map(Bulkhead::new),
-            limit: policy.rate_limit.map(|l| match l {
-                ClientLimit::Limiter { kind, max_wait } => {
-                    ClientLimiter::Limiter(Limiter::new(kind), max_wait)
-                }
-                ClientLimit::Throttle { k, window } => {
-                    ClientLimiter::Throttle(Box::new(Throttle::new(k, window)))
-                }
-            }),
+            limit: new_limit(policy),
             policy: policy.clone(),
         }
     }
+}
+
+/// A fresh rate limiter or throttle for `policy`'s `rate_limit`, if any.
+fn new_limit(policy: &CallPolicy) -> Option<ClientLimiter> {
+    policy.rate_limit.map(|l| match l {
+        ClientLimit::Limiter { kind, max_wait } => {
+            ClientLimiter::Limiter(Limiter::new(kind), max_wait)
+        }
+        ClientLimit::Throttle { k, window } => {
+            ClientLimiter::Throttle(Box::new(Throttle::new(k, window)))
+        }
+    })
 }
 
 /// For each call entry of a service, its guard's position among one replica's guards, and
@@ -195,7 +200,8 @@ impl Guards {
     }
 
     /// Replica `replica`'s process restarted: the guards of its call entries start afresh,
-    /// as a restarted process's breakers, budgets and hedge estimates do (a breaker that
+    /// as a restarted process's breakers, budgets, hedge estimates, bulkheads and rate
+    /// limiters do (a breaker that
     /// was not closed is logged as closed at `now`). Their random streams go on.
     pub fn restart(&mut self, replica: ReplicaId, now: SimTime) {
         let first = self.replica_base[replica];
@@ -214,6 +220,8 @@ impl Guards {
             }
             g.budget = g.policy.budget.clone().map(Budget::new);
             g.hedge = g.policy.hedge.map(|h| HedgeDelay::new(h.after));
+            g.bulkhead = g.policy.bulkhead.map(Bulkhead::new);
+            g.limit = new_limit(&g.policy);
             if !was_closed {
                 self.log.events.push(PolicyEvent {
                     time: now,

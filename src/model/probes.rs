@@ -32,12 +32,21 @@ impl Model<'_> {
         }
     }
 
-    /// A worker of `replica` takes up the oldest waiting probe.
-    pub(super) fn start_probe(&mut self, replica: ReplicaId, sched: &mut Scheduler<Event>) {
-        let round = self.replicas[replica]
-            .probes
-            .pop_front()
-            .expect("a waiting probe for each marker");
+    /// A worker of `replica` takes up the oldest waiting probe, or the newest when the
+    /// queue discipline took the newest marker (the markers and `probes` keep one order).
+    pub(super) fn start_probe(
+        &mut self,
+        replica: ReplicaId,
+        newest: bool,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let probes = &mut self.replicas[replica].probes;
+        let round = if newest {
+            probes.pop_back()
+        } else {
+            probes.pop_front()
+        }
+        .expect("a waiting probe for each marker");
         self.serve_probe(replica, round, sched);
     }
 

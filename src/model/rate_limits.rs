@@ -3,14 +3,14 @@
 //! its replica, before it waits for a worker.
 
 use super::Model;
-use super::event::{Caller, Event};
+use super::event::Event;
 use super::ids::{IdVec, ServiceId};
 use super::slab::Key;
 use crate::engine::Scheduler;
 use crate::outcome::Outcome;
 use crate::policy::rate_limit::Limiter;
-use crate::scenario::Scenario;
 use crate::scenario::rate_limit::{LimitScope, RateLimitSpec};
+use crate::scenario::{Endpoint, Scenario};
 
 /// One limited service's limiters.
 struct ServiceLimits {
@@ -63,12 +63,10 @@ impl Model<'_> {
         let j = self.jobs.live(key);
         let service = self.replicas[j.replica].service;
         let offset = j.replica.offset_from(self.services[service].first_replica);
-        let caller = match j.caller {
-            Caller::Request(r) => self.requests.live(r).client.index(),
-            Caller::Job(k) => {
-                let calling = self.replicas[self.jobs.live(k).replica].service;
-                self.scenario.clients.len() + calling.index()
-            }
+        // Read from the hop, not the caller's record: the caller may have given up already.
+        let caller = match self.topology.caller(j.edge) {
+            Endpoint::Client(c) => c,
+            Endpoint::Service(s) => self.scenario.clients.len() + s,
         };
         let limits = &mut self.rate_limits;
         let callers = limits.callers;

@@ -131,6 +131,8 @@ impl Model<'_> {
         let (mut previous, mut backoff_from) = (cs.previous_wait, cs.backoff_from);
         let pushback = match (outcome, retry.pushback) {
             (_, Pushback::Ignore) => None,
+            // A refusal by the caller's own gates was never sent: no callee asked for a wait.
+            _ if cs.refused_locally => None,
             (Outcome::Rejected | Outcome::RateLimited, mode) => {
                 self.target_retry_after(site).map(|d| (d, mode))
             }

@@ -145,9 +145,9 @@ impl Model<'_> {
     #[inline(always)]
     pub(super) fn start_next(&mut self, replica: ReplicaId, sched: &mut Scheduler<Event>) {
         let now = sched.now();
-        while let Some(next) = self.take_waiting(replica, now) {
+        while let Some((next, newest)) = self.take_waiting(replica, now) {
             if next == Key::MARKER {
-                self.start_probe(replica, sched);
+                self.start_probe(replica, newest, sched);
                 return;
             }
             let j = self.jobs.live(next);
@@ -165,9 +165,13 @@ impl Model<'_> {
     }
 
     /// The waiting request (or probe marker) of `replica` a free worker takes now, as the
-    /// service's queue discipline says, if any.
+    /// service's queue discipline says, if any, and whether it is the newest.
     #[inline(always)]
-    fn take_waiting(&mut self, replica: ReplicaId, now: crate::engine::SimTime) -> Option<Key> {
+    fn take_waiting(
+        &mut self,
+        replica: ReplicaId,
+        now: crate::engine::SimTime,
+    ) -> Option<(Key, bool)> {
         let r = &mut self.replicas[replica];
         let q = &self.services[r.service].queueing;
         let newest = match q.discipline {
@@ -175,11 +179,12 @@ impl Model<'_> {
             Discipline::Lifo => true,
             Discipline::AdaptiveLifo => r.has_standing_queue(now, q.standing_after()),
         };
-        if newest {
+        let key = if newest {
             r.waiting.pop_back()
         } else {
             r.waiting.pop_front()
-        }
+        };
+        key.map(|k| (k, newest))
     }
 
     /// A worker would take the job up, but it has waited longer than its replica allows

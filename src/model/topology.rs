@@ -89,6 +89,11 @@ impl Topology {
         }
     }
 
+    /// The caller (client or service) at the sending end of `edge`.
+    pub fn caller(&self, edge: EdgeId) -> Endpoint {
+        self.pairs[edge.index()].0
+    }
+
     /// The edge from `from` to service `to`, if any call or client uses that hop.
     pub fn find(&self, from: Endpoint, to: usize) -> Option<EdgeId> {
         self.pairs

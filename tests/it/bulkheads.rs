@@ -82,3 +82,70 @@ fn a_bulkhead_keeps_the_caller_alive_while_a_dependency_hangs() {
         }
     }
 }
+
+/// A client sending Poisson 8/s to a 100 ms service through `policies` (its policy keys).
+fn guarded(policies: &str) -> String {
+    format!(
+        r#"name = "guarded"
+duration = "120s"
+warmup = "5s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 8 }}
+{policies}
+[[service]]
+name = "api"
+concurrency = 100
+service_time = {{ kind = "constant", value = "100ms" }}
+"#
+    )
+}
+
+/// Regression: a call that passed its rate limiter and then waited for a bulkhead slot
+/// keeps its permit: it is not charged a second one when the slot comes (Resilience4j's
+/// RateLimiter(Bulkhead(f)) takes one permit per call). A binding one-slot bulkhead then
+/// refuses no more calls at the limiter than a bulkhead that never binds.
+#[test]
+fn a_call_waiting_for_a_slot_keeps_its_rate_limit_permit() {
+    let limited = |slots: u32| {
+        let r = common::run(
+            &guarded(&format!(
+                "rate_limit = {{ kind = \"fixed_window\", limit = 8, period = \"1s\" }}\nbulkhead = {{ max_concurrent = {slots}, max_wait = \"10s\" }}"
+            )),
+            1,
+        );
+        r.metrics.totals.rate_limited
+    };
+    let (binding, free) = (limited(1), limited(100));
+    assert!(free > 0);
+    assert!(
+        binding as f64 <= free as f64 * 1.1,
+        "binding {binding}, free {free}"
+    );
+}
+
+/// Regression: a breaker outside the retry keeps its permit while the attempt waits for a
+/// bulkhead slot, and sees the call's outcome when the wait times out: it opens on
+/// `bulkhead_full` whether the bulkhead refuses at once or after 1 ms. And in the default
+/// order (breaker around bulkhead, inside the retry) the breaker sees the refusals too.
+#[test]
+fn the_breaker_sees_bulkhead_refusals_in_either_order() {
+    let breaker =
+        r#"circuit_breaker = { kind = "consecutive_failures", failures = 5, open_for = "1s" }"#;
+    for (order, wait) in [
+        ("order = [\"circuit_breaker\", \"retry\"]", "0s"),
+        ("order = [\"circuit_breaker\", \"retry\"]", "1ms"),
+        ("", "0s"),
+    ] {
+        let r = common::run(
+            &guarded(&format!(
+                "{breaker}\nretry = {{ max_attempts = 2 }}\nbulkhead = {{ max_concurrent = 1, max_wait = \"{wait}\" }}\n{order}"
+            )),
+            1,
+        );
+        let t = &r.metrics.totals;
+        assert!(t.bulkhead_full > 0, "{order} {wait}");
+        assert!(t.short_circuited > 0, "{order} {wait}: the breaker opened");
+    }
+}

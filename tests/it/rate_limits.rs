@@ -194,3 +194,65 @@ fn adaptive_throttling_rejects_locally_what_the_server_would_refuse() {
     let t = &throttled.metrics.totals;
     assert_eq!(t.failed(), t.rate_limited, "local and remote 429s alike");
 }
+
+/// Regression: a request still on its way when its caller gave up (a 50 ms timeout over a
+/// 100 ms hop) reaches a rate-limited service; the limiter reads the caller from the hop,
+/// not from the caller's (gone) record, so the run ends normally and every request is
+/// counted once.
+#[test]
+fn a_rate_limited_service_accepts_requests_whose_caller_gave_up() {
+    for per in ["all", "caller"] {
+        let r = common::run(
+            &format!(
+                r#"name = "gone"
+duration = "5s"
+warmup = "1s"
+[network]
+latency = {{ kind = "constant", value = "100ms" }}
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 200 }}
+timeout = "50ms"
+[[service]]
+name = "api"
+service_time = {{ kind = "constant", value = "1ms" }}
+rate_limit = {{ kind = "token_bucket", rate_per_s = 100, burst = 10, per = "{per}" }}
+"#
+            ),
+            1,
+        );
+        let t = &r.metrics.totals;
+        assert_eq!(t.requests, t.timeouts, "{per}: every answer comes too late");
+        assert!(r.metrics.services[0].rate_limited > 0, "{per}");
+    }
+}
+
+/// Regression: a refusal by the client's own limiter was never sent, so the callee's
+/// `retry_after` (5 s) does not apply to it: the retry waits its own backoff (10 ms), and
+/// no success takes seconds.
+#[test]
+fn a_local_refusal_ignores_the_callees_retry_after() {
+    let r = common::run(
+        r#"name = "local"
+duration = "12s"
+warmup = "2s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "constant", rate_per_s = 20 }
+rate_limit = { kind = "token_bucket", rate_per_s = 15, burst = 1 }
+retry = { max_attempts = 3, backoff = { kind = "constant", delay = "10ms" } }
+[[service]]
+name = "api"
+concurrency = 10
+queue = 10
+retry_after = "5s"
+service_time = { kind = "constant", value = "1ms" }
+"#,
+        1,
+    );
+    let max_ms = r.metrics.latency.as_ref().expect("successes").max_ns as f64 / 1e6;
+    assert!(max_ms < 100.0, "{max_ms}");
+    assert!(r.metrics.policy.retries > 0);
+}

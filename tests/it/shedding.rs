@@ -109,3 +109,29 @@ fn lifo_and_codel_end_the_retry_storm_that_fifo_cannot() {
         }
     }
 }
+
+/// Regression: under LIFO a worker that takes the newest probe marker answers the newest
+/// probe round, not the oldest: an overloaded replica (Poisson 110/s for 100/s) answers
+/// most probes in time (those buried under later requests starve, as LIFO's oldest do),
+/// instead of every probe answering a stale round and timing out.
+#[test]
+fn lifo_answers_the_probe_it_takes() {
+    let r = common::run(
+        &overloaded(
+            110,
+            "queue_discipline = \"lifo\"\nhealth_check = { interval = \"1s\", timeout = \"1s\" }",
+        )
+        .replace("duration = \"3s\"", "duration = \"60s\"")
+        .replace("\"constant\", rate_per_s", "\"poisson\", rate_per_s")
+        .replace(
+            "{ kind = \"constant\", value = \"10ms\" }",
+            "{ kind = \"exponential\", mean = \"10ms\" }",
+        ),
+        1,
+    );
+    let s = &r.metrics.services[0];
+    let probes: u64 = s.rows.iter().map(|row| row.probes).sum();
+    let failed: u64 = s.rows.iter().map(|row| row.probes_failed).sum();
+    assert!(probes > 50);
+    assert!(failed * 4 < probes, "{failed} of {probes} failed");
+}
