@@ -44,4 +44,6 @@ pub struct ClientMetrics {
     pub name: String,
     /// Its requests sent in the measured window, their attempts and outcomes.
     pub counts: Counts,
+    /// Its requests' priority.
+    pub priority: crate::scenario::Priority,
 }

@@ -125,8 +125,15 @@ impl Model<'_> {
             Caller::Request(k) => self.requests.live(k).key,
             Caller::Job(k) => self.jobs.live(k).key,
         };
+        // So does its priority (looked up only when some client has one).
+        let priority = match caller {
+            _ if !self.prioritized => crate::scenario::Priority::Default,
+            Caller::Request(k) => self.requests.live(k).priority,
+            Caller::Job(k) => self.jobs.live(k).priority,
+        };
         let job = self.jobs.insert(Job {
             key,
+            priority,
             caller,
             answers: attempt,
             edge,

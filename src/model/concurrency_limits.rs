@@ -85,10 +85,16 @@ impl Model<'_> {
         r.busy - r.probes_served.len() as u32 + waiting
     }
 
-    /// The job `key` reaches its replica of a service with an adaptive limit: true when
-    /// fewer than the limit are in flight; otherwise it is shed at once (HTTP 503).
+    /// The job `key` reaches its replica of a service with an adaptive limit: admitted
+    /// (`Some`) when fewer than the limit are in flight, or in the place of a waiting
+    /// request of a lower class (returned, for the caller to shed); otherwise (`None`) it
+    /// is shed at once (HTTP 503).
     #[cold]
-    pub(super) fn concurrency_admits(&mut self, key: Key, sched: &mut Scheduler<Event>) -> bool {
+    pub(super) fn concurrency_admits(
+        &mut self,
+        key: Key,
+        sched: &mut Scheduler<Event>,
+    ) -> Option<Option<Key>> {
         let replica = self.jobs.live(key).replica;
         let limit = self.concurrency_limits.replicas[replica]
             .as_ref()
@@ -96,14 +102,17 @@ impl Model<'_> {
             .limit
             .limit();
         if self.in_flight(replica) < limit {
-            return true;
+            return Some(None);
+        }
+        if let Some(victim) = self.make_room_for(key) {
+            return Some(Some(victim));
         }
         let now = sched.now();
         let s = &mut self.services[self.replicas[replica].service];
         let offset = replica.offset_from(s.first_replica);
         s.recorder.shed_on_arrival(now, offset);
         self.turn_away(key, Outcome::Shed, sched);
-        false
+        None
     }
 
     /// A request that arrived at `replica` `rtt` ago has ended there, `dropped` (failed,

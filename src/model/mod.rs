@@ -29,6 +29,8 @@
 //! | `probes.rs` | health probes on the probed replica: waiting room, worker, answer |
 //! | `timers.rs` | timeout lanes: one queue event per lane front, not per call |
 //! | `serve.rs`, `replica.rs`, `service.rs` | arrival, waiting room, workers, completion, crash and hang effects |
+//! | `waiting_room.rs` | a replica's waiting room: one queue per priority class, eviction of lower classes |
+//! | `concurrency_limits.rs` | replicas' adaptive concurrency limits, their samples and log |
 //! | `client.rs` | arrival processes (open loop, phases, closed loop) |
 //! | `faults.rs` | fault plans and their effects |
 //! | `policies.rs` | the life of a call with policies, and its end (fallback, deadline, crash) |
@@ -86,10 +88,12 @@ pub mod slab;
 mod timers;
 pub mod topology;
 mod waiter;
+pub mod waiting_room;
 
 use crate::engine::{Scheduler, SimDuration, SimRng, SimTime, World};
 use crate::metrics::policy_log::PolicyCounts;
 use crate::metrics::{BucketId, Recorder, RunMetrics};
+use crate::scenario::Priority;
 use crate::scenario::{Arrival, Scenario};
 pub use event::{Caller, Event};
 use faults::FaultState;
@@ -113,6 +117,8 @@ struct Request {
     waiting: Waiting,
     /// Its key, for consistent hashing (0 unless some balancer hashes).
     key: u64,
+    /// Its client's priority.
+    priority: Priority,
 }
 
 /// Where a job is in its life on a replica.
@@ -155,6 +161,8 @@ struct Job {
     degraded: bool,
     /// The key of the client request it serves, for consistent hashing.
     key: u64,
+    /// The priority of the client request it serves.
+    priority: Priority,
 }
 
 /// A client's runtime state.
@@ -205,6 +213,8 @@ pub struct Model<'s> {
     concurrency_limits: concurrency_limits::ConcurrencyLimits,
     /// Some balancer hashes request keys: requests draw keys and calls carry them.
     keyed: bool,
+    /// Some client's requests have a priority other than the default: calls carry it.
+    prioritized: bool,
     /// What the policies did.
     policy_counts: PolicyCounts,
     /// Idempotency keys, when some call site retries (else `None`: nothing to track).
@@ -244,6 +254,10 @@ impl<'s> Model<'s> {
             health: health::Health::build(scenario),
             rate_limits: rate_limits::RateLimits::build(scenario),
             concurrency_limits: concurrency_limits::ConcurrencyLimits::build(scenario),
+            prioritized: scenario
+                .clients
+                .iter()
+                .any(|c| c.priority != Priority::Default),
             keyed: scenario
                 .clients
                 .iter()
@@ -311,6 +325,7 @@ impl<'s> Model<'s> {
             .map(|(state, c)| crate::metrics::ClientMetrics {
                 name: c.name.clone(),
                 counts: state.counts,
+                priority: c.priority,
             })
             .collect();
         let services = self
@@ -375,6 +390,7 @@ impl<'s> Model<'s> {
             bucket,
             waiting: Waiting::default(),
             key,
+            priority: spec.priority,
         });
         if let Some(t) = &mut self.idem {
             t.request_sent(request.slot());

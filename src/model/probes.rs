@@ -25,7 +25,7 @@ impl Model<'_> {
         } else if !r.is_hung() && r.busy < s.concurrency {
             self.serve_probe(replica, round, sched);
         } else if s.has_room(r.waiting.len()) {
-            r.enqueue(Key::MARKER, sched.now());
+            r.enqueue(Key::MARKER, crate::scenario::Priority::Default, sched.now());
             r.probes.push_back(round);
         } else {
             self.answer_probe(replica, round, false, sched);

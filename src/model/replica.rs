@@ -3,7 +3,9 @@
 use super::event::Event;
 use super::ids::{FaultId, ServiceId};
 use super::slab::Key;
+use super::waiting_room::WaitingRoom;
 use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::scenario::Priority;
 use std::collections::VecDeque;
 
 /// A brownout acting on a replica.
@@ -25,16 +27,13 @@ pub struct Replica {
     pub service: ServiceId,
     /// Workers holding a request (serving it or waiting on its calls).
     pub busy: u32,
-    /// Requests waiting for a worker, oldest first; [`Key::MARKER`] stands for a health
-    /// probe, whose round is in `probes`.
-    pub waiting: VecDeque<Key>,
+    /// Requests waiting for a worker, by priority class; [`Key::MARKER`] stands for a
+    /// health probe (in the default class), whose round is in `probes`.
+    pub waiting: WaitingRoom,
     /// The rounds of the health probes waiting in `waiting`, oldest first.
     pub probes: VecDeque<u32>,
     /// The rounds of the probes a worker is answering.
     pub probes_served: Vec<u32>,
-    /// Since when `waiting` has held something (meaningful while it is not empty), for
-    /// CoDel and adaptive LIFO.
-    pub nonempty_since: SimTime,
     /// Service times and the service's own errors.
     pub rng: SimRng,
     /// The next service time, drawn from `rng` as soon as the previous one was used, so
@@ -66,10 +65,9 @@ impl Replica {
         Replica {
             service,
             busy: 0,
-            waiting: VecDeque::with_capacity(queue_hint),
+            waiting: WaitingRoom::new(queue_hint),
             probes: VecDeque::new(),
             probes_served: Vec::new(),
-            nonempty_since: SimTime::ZERO,
             rng,
             drawn_ahead: None,
             crashed: 0,
@@ -82,19 +80,16 @@ impl Replica {
         }
     }
 
-    /// Puts `key` at the back of the waiting room at `now`.
+    /// Puts `key` of class `priority` at the back of its class in the waiting room.
     #[inline]
-    pub fn enqueue(&mut self, key: Key, now: SimTime) {
-        if self.waiting.is_empty() {
-            self.nonempty_since = now;
-        }
-        self.waiting.push_back(key);
+    pub fn enqueue(&mut self, key: Key, priority: Priority, now: SimTime) {
+        self.waiting.push(key, priority, now);
     }
 
     /// True when the waiting room has not been empty for `standing` or more.
     #[inline]
     pub fn has_standing_queue(&self, now: SimTime, standing: SimDuration) -> bool {
-        !self.waiting.is_empty() && now.saturating_since(self.nonempty_since) >= standing
+        !self.waiting.is_empty() && now.saturating_since(self.waiting.nonempty_since()) >= standing
     }
 
     /// True while the process is down.

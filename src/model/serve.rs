@@ -35,9 +35,27 @@ impl Model<'_> {
         if limited && !self.rate_limit_admits(key, sched) {
             return;
         }
-        if adaptive && !self.concurrency_admits(key, sched) {
-            return;
+        if adaptive {
+            match self.concurrency_admits(key, sched) {
+                None => return,
+                Some(None) => {}
+                Some(Some(victim)) => {
+                    // Admitted in a lower-class request's place: it is shed once this
+                    // one has its place.
+                    self.place(key, sched);
+                    self.shed(victim, sched);
+                    return;
+                }
+            }
         }
+        self.place(key, sched);
+    }
+
+    /// The job `key`, admitted at its replica, is served, queued, or refused by a full
+    /// waiting room.
+    #[inline(always)]
+    fn place(&mut self, key: Key, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
         if self.idem.is_some() && !self.admit_at_arrival(key, sched) {
             return;
         }
@@ -58,12 +76,31 @@ impl Model<'_> {
             start_job(key, j, r, s, sched);
         } else if s.has_room(r.waiting.len()) {
             j.shed_at = s.shed_at(r, now);
-            r.enqueue(key, now);
+            r.enqueue(key, j.priority, now);
             j.state = JobState::Queued;
         } else {
-            s.recorder.rejected(now, now, offset);
-            self.turn_away(key, Outcome::Rejected, sched);
+            self.place_in_full_room(key, offset, sched);
         }
+    }
+
+    /// The job `key` finds its replica's waiting room full: it takes the place of a
+    /// lower-class request, which is shed, or it is refused.
+    #[cold]
+    fn place_in_full_room(&mut self, key: Key, offset: u32, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let j = self.jobs.live(key);
+        let service = self.replicas[j.replica].service;
+        let Some(victim) = self.make_room_for(key) else {
+            self.services[service].recorder.rejected(now, now, offset);
+            self.turn_away(key, Outcome::Rejected, sched);
+            return;
+        };
+        let j = self.jobs.live_mut(key);
+        let r = &mut self.replicas[j.replica];
+        j.shed_at = self.services[service].shed_at(r, now);
+        r.enqueue(key, j.priority, now);
+        j.state = JobState::Queued;
+        self.shed(victim, sched);
     }
 
     /// A worker would take the job up, but its caller has given up on it (deadline
@@ -164,6 +201,20 @@ impl Model<'_> {
         }
     }
 
+    /// The job `key` needs a place on its full replica: the newest waiting request of the
+    /// lowest class below its own, if any, leaves the waiting room to make room for it
+    /// (sheddable before default before critical); the caller sheds it once `key` has its
+    /// place. `None` without priorities, or when nothing waits below it.
+    #[cold]
+    pub(super) fn make_room_for(&mut self, key: Key) -> Option<Key> {
+        if !self.prioritized {
+            return None;
+        }
+        let j = self.jobs.live(key);
+        let (replica, priority) = (j.replica, j.priority);
+        self.replicas[replica].waiting.evict_below(priority)
+    }
+
     /// The waiting request (or probe marker) of `replica` a free worker takes now, as the
     /// service's queue discipline says, if any, and whether it is the newest.
     #[inline(always)]
@@ -179,12 +230,7 @@ impl Model<'_> {
             Discipline::Lifo => true,
             Discipline::AdaptiveLifo => r.has_standing_queue(now, q.standing_after()),
         };
-        let key = if newest {
-            r.waiting.pop_back()
-        } else {
-            r.waiting.pop_front()
-        };
-        key.map(|k| (k, newest))
+        r.waiting.take(newest).map(|k| (k, newest))
     }
 
     /// A worker would take the job up, but it has waited longer than its replica allows
@@ -320,13 +366,13 @@ impl Model<'_> {
         s.recorder
             .completed(now, j.arrived_at, !outcome.is_success(), offset);
         if !r.is_hung()
-            && let Some(&next) = r.waiting.front()
+            && let Some(next) = r.waiting.front()
         {
             let plain = (next != Key::MARKER && self.idem.is_none() && s.fifo)
                 .then(|| self.jobs.live_mut(next))
                 .filter(|n| n.give_up_at > now && n.shed_at >= now);
             if let Some(n) = plain {
-                r.waiting.pop_front();
+                r.waiting.take(false);
                 start_job(next, n, r, s, sched);
             } else {
                 self.start_next(j.replica, sched);

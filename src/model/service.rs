@@ -145,7 +145,7 @@ mod tests {
             4,
         );
         assert_eq!(s.shed_at(&r, ms(10)), ms(110), "empty queue: the interval");
-        r.enqueue(Key::MARKER, ms(10));
+        r.enqueue(Key::MARKER, crate::scenario::Priority::Default, ms(10));
         assert_eq!(
             s.shed_at(&r, ms(60)),
             ms(160),

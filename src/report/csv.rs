@@ -33,10 +33,11 @@ pub const RUN_FILES: [&str; 6] = [
 ];
 
 /// Columns of `clients.csv`, in order.
-pub const CLIENTS_COLUMNS: [&str; 16] = [
+pub const CLIENTS_COLUMNS: [&str; 17] = [
     "variant",
     "seed",
     "client",
+    "priority",
     "requests",
     "ok",
     "degraded",
@@ -249,6 +250,7 @@ fn write_clients<W: Write>(
         record.extend([
             run.seed.to_string(),
             client.name.clone(),
+            client.priority.name().to_string(),
             c.requests.to_string(),
             c.ok.to_string(),
             c.degraded.to_string(),

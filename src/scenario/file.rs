@@ -66,6 +66,7 @@ pub struct ClientFile {
     pub load_balancer: Option<Spanned<BalancerValue>>,
     pub outlier_detection: Option<Spanned<OutlierFile>>,
     pub request_keys: Option<Spanned<KeysFile>>,
+    pub priority: Option<Spanned<String>>,
 }
 
 /// A client's `request_keys = { space = 10000, zipf_s = 1.1 }`.

@@ -79,6 +79,49 @@ pub struct ClientSpec {
     /// How its requests' keys are drawn (for consistent hashing); without, each request
     /// has a key of its own.
     pub keys: Option<balancer::KeySpace>,
+    /// Its requests' priority, carried down the call tree.
+    pub priority: Priority,
+}
+
+/// A request's priority (criticality, as Google's RPC stack names it): when something must
+/// be dropped, sheddable requests go before default ones, and default before critical.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// Kept the longest (a checkout, a login).
+    Critical,
+    /// The default.
+    #[default]
+    Default,
+    /// Dropped first (a crawler, a prefetch, a batch job).
+    Sheddable,
+}
+
+impl Priority {
+    /// Number of classes.
+    pub const COUNT: usize = 3;
+
+    /// The names scenario files use, highest first.
+    pub const NAMES: [&'static str; 3] = ["critical", "default", "sheddable"];
+
+    /// Its position, highest first.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self.index()]
+    }
+
+    /// The class named `name`.
+    pub fn parse(name: &str) -> Option<Priority> {
+        match name {
+            "critical" => Some(Priority::Critical),
+            "default" => Some(Priority::Default),
+            "sheddable" => Some(Priority::Sheddable),
+            _ => None,
+        }
+    }
 }
 
 /// How a client's requests arrive.

@@ -920,6 +920,15 @@ fn cases() -> Vec<Case> {
             "this concurrency_limit has min 10, initial 5 and max 200; expected min <= initial <= max",
         ),
         case(
+            "misspelt priority",
+            edit(&[(
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }",
+                "arrival = { kind = \"poisson\", rate_per_s = 100 }\npriority = \"critcal\"",
+            )]),
+            "9:12",
+            "unknown `priority` \"critcal\"; did you mean \"critical\"? expected one of: critical, default, sheddable",
+        ),
+        case(
             "maglev table size not a prime",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

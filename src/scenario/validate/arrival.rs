@@ -5,7 +5,7 @@ use super::{Checker, show};
 use crate::distribution::Distribution;
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::file::{ArrivalFile, ClientFile, PhaseFile};
-use crate::scenario::{Arrival, ClientSpec, Phase, RateProfile};
+use crate::scenario::{Arrival, ClientSpec, Phase, Priority, RateProfile};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -57,6 +57,11 @@ impl Checker<'_> {
         ClientSpec {
             balancer: self.balancer(f.load_balancer.as_ref(), f.outlier_detection.as_ref()),
             keys: self.request_keys(f.request_keys.as_ref()),
+            priority: f
+                .priority
+                .as_ref()
+                .and_then(|p| self.choice(p, "priority", &Priority::NAMES, Priority::parse))
+                .unwrap_or_default(),
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
             target: target.unwrap_or(0),
             arrival,

@@ -1,0 +1,92 @@
+//! Request priorities (criticality): the waiting room serves higher classes first and
+//! evicts lower ones first, and a request's priority goes down the call tree.
+
+use crate::common;
+use resim::metrics::ClientMetrics;
+use resim::run::RunResult;
+
+fn client<'a>(r: &'a RunResult, name: &str) -> &'a ClientMetrics {
+    r.metrics
+        .clients
+        .iter()
+        .find(|c| c.name == name)
+        .expect("client")
+}
+
+fn availability(r: &RunResult, name: &str) -> f64 {
+    client(r, name).counts.availability().expect("requests")
+}
+
+/// `scenarios/priorities.toml`: 1,200 requests/s for 1,000/s. Without priorities every
+/// client loses about a sixth (1 - 1,000 / 1,200 = 16.7%); with them checkout (critical)
+/// and browsing (default) lose nothing and the crawler (sheddable) gets what is left:
+/// 1,000 - 600 = 400 of its 600/s, 66.7%.
+#[test]
+fn the_sheddable_client_absorbs_the_overload() {
+    let study = resim::Study::load(&common::root().join("scenarios/priorities.toml"))
+        .expect("shipped scenario");
+    for cell in &study.cells {
+        let r = resim::run_one(&cell.scenario, cell.scenario.seed).expect("runs");
+        let (checkout, browse, crawler) = (
+            availability(&r, "checkout"),
+            availability(&r, "browse"),
+            availability(&r, "crawler"),
+        );
+        if cell.variant == "base" {
+            for a in [checkout, browse, crawler] {
+                assert!((0.80..0.87).contains(&a), "{a}");
+            }
+        } else {
+            assert_eq!(checkout, 1.0);
+            assert!(browse > 0.999, "{browse}");
+            assert!((0.647..0.687).contains(&crawler), "{crawler}");
+            let c = &client(&r, "crawler").counts;
+            assert!(
+                c.shed > 0,
+                "evicted from the waiting room for higher classes"
+            );
+        }
+    }
+}
+
+/// A request's priority goes down the call tree: the API has room to spare, its database
+/// does not, and the database still keeps the critical client's calls and sheds the
+/// sheddable one's (without the priority carried down, both would lose the same share).
+#[test]
+fn priority_is_carried_to_downstream_calls() {
+    let r = common::run(
+        r#"name = "carried"
+duration = "30s"
+warmup = "5s"
+[[client]]
+name = "vip"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 300 }
+priority = "critical"
+[[client]]
+name = "bulk"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 300 }
+priority = "sheddable"
+[[service]]
+name = "api"
+concurrency = 1000
+service_time = { kind = "constant", value = "1ms" }
+calls = [{ to = "db" }]
+[[service]]
+name = "db"
+concurrency = 4
+queue = 20
+service_time = { kind = "exponential", mean = "10ms" }
+"#,
+        1,
+    );
+    // Alone, vip's calls would be an M/M/4/24 queue at load 0.75, which refuses 0.04% of
+    // them; sheddable calls already at a worker are not preempted, so a few more are
+    // refused, but the sheddable ones never take a waiting place from them.
+    let vip = availability(&r, "vip");
+    assert!(vip > 0.997, "{vip}");
+    let bulk = availability(&r, "bulk");
+    // The database serves 400/s: 300 for vip, the other 100 of bulk's 300.
+    assert!((0.28..0.39).contains(&bulk), "{bulk}");
+}
