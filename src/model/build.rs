@@ -3,14 +3,15 @@
 
 use super::balancer::Balancers;
 use super::ids::{ClientId, Id, IdVec, ReplicaId, ServiceId};
-use super::replica::Replica;
+use super::replica::{Pool, Replica};
 use super::service::{Call, Service};
 use super::timers::Timers;
 use super::topology::Topology;
+use super::waiting_room::WaitingRoom;
 use super::{ClientState, names};
 use crate::engine::SimRng;
 use crate::metrics::ServiceRecorder;
-use crate::scenario::Scenario;
+use crate::scenario::{Endpoint, Scenario};
 
 /// Every replica of every service, services in order (a service's replicas are
 /// contiguous), with the first replica of each service.
@@ -25,7 +26,17 @@ pub(super) fn replicas(
         for r in 0..spec.replicas {
             let rng = SimRng::new(seed, names::replica(&spec.name, r).stream());
             let hint = spec.queue.map_or(64, |q| q.min(1024)) as usize;
-            replicas.push(Replica::new(ServiceId::from_index(s), rng, hint));
+            let mut replica = Replica::new(ServiceId::from_index(s), rng, hint);
+            replica.pools = spec
+                .pools
+                .iter()
+                .skip(1)
+                .map(|p| Pool {
+                    busy: 0,
+                    waiting: WaitingRoom::new(p.queue.map_or(64, |q| q.min(1024)) as usize),
+                })
+                .collect();
+            replicas.push(replica);
         }
     }
     (first_replica, replicas)
@@ -91,7 +102,20 @@ pub(super) fn services(
                 scenario.bucket,
                 spec.replicas,
             );
-            Service::new(spec, first, calls, recorder)
+            let mut service = Service::new(spec, first, calls, recorder);
+            if !spec.pools.is_empty() {
+                let pool_of = |e: Endpoint| {
+                    spec.pools
+                        .iter()
+                        .position(|p| p.callers.contains(&e))
+                        .unwrap_or(0) as u8
+                };
+                service.pool_of = (0..scenario.clients.len())
+                    .map(|c| pool_of(Endpoint::Client(c)))
+                    .chain((0..scenario.services.len()).map(|k| pool_of(Endpoint::Service(k))))
+                    .collect();
+            }
+            service
         })
         .collect()
 }

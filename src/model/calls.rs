@@ -134,6 +134,7 @@ impl Model<'_> {
         let job = self.jobs.insert(Job {
             key,
             priority,
+            pool: 0,
             caller,
             answers: attempt,
             edge,

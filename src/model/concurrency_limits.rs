@@ -81,8 +81,8 @@ impl Model<'_> {
     fn in_flight(&self, replica: ReplicaId) -> u32 {
         let r = &self.replicas[replica];
         // Probes hold workers (`probes_served`) and waiting places (`probes`) too.
-        let waiting = (r.waiting.len() - r.probes.len()) as u32;
-        r.busy - r.probes_served.len() as u32 + waiting
+        let (busy, waiting) = r.load();
+        busy - r.probes_served.len() as u32 + (waiting - r.probes.len()) as u32
     }
 
     /// The job `key` reaches its replica of a service with an adaptive limit: admitted

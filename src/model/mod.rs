@@ -163,6 +163,8 @@ struct Job {
     key: u64,
     /// The priority of the client request it serves.
     priority: Priority,
+    /// The pool of its replica's workers it belongs to (0 without pools).
+    pool: u8,
 }
 
 /// A client's runtime state.

@@ -25,7 +25,12 @@ impl Model<'_> {
         } else if !r.is_hung() && r.busy < s.concurrency {
             self.serve_probe(replica, round, sched);
         } else if s.has_room(r.waiting.len()) {
-            r.enqueue(Key::MARKER, crate::scenario::Priority::Default, sched.now());
+            r.enqueue(
+                Key::MARKER,
+                0,
+                crate::scenario::Priority::Default,
+                sched.now(),
+            );
             r.probes.push_back(round);
         } else {
             self.answer_probe(replica, round, false, sched);
@@ -85,7 +90,7 @@ impl Model<'_> {
         }
         r.probes_served.swap_remove(i);
         r.busy -= 1;
-        self.start_next(replica, sched);
+        self.start_next(replica, 0, sched);
         self.answer_probe(replica, round, true, sched);
     }
 

@@ -9,8 +9,8 @@ use super::slab::Key;
 use crate::engine::Scheduler;
 use crate::outcome::Outcome;
 use crate::policy::rate_limit::Limiter;
+use crate::scenario::Scenario;
 use crate::scenario::rate_limit::{LimitScope, RateLimitSpec};
-use crate::scenario::{Endpoint, Scenario};
 
 /// One limited service's limiters.
 struct ServiceLimits {
@@ -64,10 +64,9 @@ impl Model<'_> {
         let service = self.replicas[j.replica].service;
         let offset = j.replica.offset_from(self.services[service].first_replica);
         // Read from the hop, not the caller's record: the caller may have given up already.
-        let caller = match self.topology.caller(j.edge) {
-            Endpoint::Client(c) => c,
-            Endpoint::Service(s) => self.scenario.clients.len() + s,
-        };
+        let caller = self
+            .topology
+            .caller_index(j.edge, self.scenario.clients.len());
         let limits = &mut self.rate_limits;
         let callers = limits.callers;
         let l = limits.services[service]

@@ -21,6 +21,14 @@ pub struct Brownout {
     pub left: Option<u64>,
 }
 
+/// A pool of a replica's workers beyond the first (see [`Replica::pools`]).
+pub struct Pool {
+    /// Its workers holding a request.
+    pub busy: u32,
+    /// Its requests waiting for one of its workers.
+    pub waiting: WaitingRoom,
+}
+
 /// One replica of a service.
 pub struct Replica {
     /// Its service.
@@ -30,6 +38,9 @@ pub struct Replica {
     /// Requests waiting for a worker, by priority class; [`Key::MARKER`] stands for a
     /// health probe (in the default class), whose round is in `probes`.
     pub waiting: WaitingRoom,
+    /// The pools after the first, when the service partitions its workers by caller
+    /// (`busy` and `waiting` above are the first pool's, the one health probes use).
+    pub pools: Vec<Pool>,
     /// The rounds of the health probes waiting in `waiting`, oldest first.
     pub probes: VecDeque<u32>,
     /// The rounds of the probes a worker is answering.
@@ -66,6 +77,7 @@ impl Replica {
             service,
             busy: 0,
             waiting: WaitingRoom::new(queue_hint),
+            pools: Vec::new(),
             probes: VecDeque::new(),
             probes_served: Vec::new(),
             rng,
@@ -80,16 +92,67 @@ impl Replica {
         }
     }
 
-    /// Puts `key` of class `priority` at the back of its class in the waiting room.
-    #[inline]
-    pub fn enqueue(&mut self, key: Key, priority: Priority, now: SimTime) {
-        self.waiting.push(key, priority, now);
+    /// Workers of pool `pool` holding a request.
+    #[inline(always)]
+    pub fn busy_in(&self, pool: u8) -> u32 {
+        if pool == 0 {
+            self.busy
+        } else {
+            self.pools[usize::from(pool) - 1].busy
+        }
     }
 
-    /// True when the waiting room has not been empty for `standing` or more.
+    /// See [`Replica::busy_in`].
+    #[inline(always)]
+    pub fn busy_in_mut(&mut self, pool: u8) -> &mut u32 {
+        if pool == 0 {
+            &mut self.busy
+        } else {
+            &mut self.pools[usize::from(pool) - 1].busy
+        }
+    }
+
+    /// The waiting room of pool `pool`.
+    #[inline(always)]
+    pub fn room(&self, pool: u8) -> &WaitingRoom {
+        if pool == 0 {
+            &self.waiting
+        } else {
+            &self.pools[usize::from(pool) - 1].waiting
+        }
+    }
+
+    /// See [`Replica::room`].
+    #[inline(always)]
+    pub fn room_mut(&mut self, pool: u8) -> &mut WaitingRoom {
+        if pool == 0 {
+            &mut self.waiting
+        } else {
+            &mut self.pools[usize::from(pool) - 1].waiting
+        }
+    }
+
+    /// Workers holding a request, and requests waiting, over every pool.
+    pub fn load(&self) -> (u32, usize) {
+        self.pools
+            .iter()
+            .fold((self.busy, self.waiting.len()), |(b, w), p| {
+                (b + p.busy, w + p.waiting.len())
+            })
+    }
+
+    /// Puts `key` of class `priority` at the back of its class in pool `pool`'s waiting
+    /// room.
     #[inline]
-    pub fn has_standing_queue(&self, now: SimTime, standing: SimDuration) -> bool {
-        !self.waiting.is_empty() && now.saturating_since(self.waiting.nonempty_since()) >= standing
+    pub fn enqueue(&mut self, key: Key, pool: u8, priority: Priority, now: SimTime) {
+        self.room_mut(pool).push(key, priority, now);
+    }
+
+    /// True when pool `pool`'s waiting room has not been empty for `standing` or more.
+    #[inline]
+    pub fn has_standing_queue(&self, pool: u8, now: SimTime, standing: SimDuration) -> bool {
+        let w = self.room(pool);
+        !w.is_empty() && now.saturating_since(w.nonempty_since()) >= standing
     }
 
     /// True while the process is down.

@@ -64,7 +64,14 @@ impl Model<'_> {
         let s = &mut self.services[r.service];
         let offset = j.replica.offset_from(s.first_replica);
         s.recorder.arrived(now, offset);
-        if !r.is_hung() && r.busy < s.concurrency {
+        if !s.pool_of.is_empty() {
+            // Its caller's pool, read from the hop it came over.
+            j.pool = s.pool_of[self
+                .topology
+                .caller_index(j.edge, self.scenario.clients.len())];
+        }
+        let pool = j.pool;
+        if !r.is_hung() && r.busy_in(pool) < s.concurrency_in(pool) {
             if j.give_up_at <= now {
                 self.drop_job(key, now);
                 return;
@@ -74,9 +81,9 @@ impl Model<'_> {
                 return;
             }
             start_job(key, j, r, s, sched);
-        } else if s.has_room(r.waiting.len()) {
-            j.shed_at = s.shed_at(r, now);
-            r.enqueue(key, j.priority, now);
+        } else if s.has_room_in(pool, r.room(pool).len()) {
+            j.shed_at = s.shed_at(r, pool, now);
+            r.enqueue(key, pool, j.priority, now);
             j.state = JobState::Queued;
         } else {
             self.place_in_full_room(key, offset, sched);
@@ -97,8 +104,8 @@ impl Model<'_> {
         };
         let j = self.jobs.live_mut(key);
         let r = &mut self.replicas[j.replica];
-        j.shed_at = self.services[service].shed_at(r, now);
-        r.enqueue(key, j.priority, now);
+        j.shed_at = self.services[service].shed_at(r, j.pool, now);
+        r.enqueue(key, j.pool, j.priority, now);
         j.state = JobState::Queued;
         self.shed(victim, sched);
     }
@@ -177,12 +184,17 @@ impl Model<'_> {
         }
     }
 
-    /// Takes the next waiting job of `replica` that its caller still wants, or the next
-    /// health probe, if any.
+    /// Takes the next waiting job of `replica`'s pool `pool` that its caller still wants,
+    /// or the next health probe, if any.
     #[inline(always)]
-    pub(super) fn start_next(&mut self, replica: ReplicaId, sched: &mut Scheduler<Event>) {
+    pub(super) fn start_next(
+        &mut self,
+        replica: ReplicaId,
+        pool: u8,
+        sched: &mut Scheduler<Event>,
+    ) {
         let now = sched.now();
-        while let Some((next, newest)) = self.take_waiting(replica, now) {
+        while let Some((next, newest)) = self.take_waiting(replica, pool, now) {
             if next == Key::MARKER {
                 self.start_probe(replica, newest, sched);
                 return;
@@ -211,8 +223,8 @@ impl Model<'_> {
             return None;
         }
         let j = self.jobs.live(key);
-        let (replica, priority) = (j.replica, j.priority);
-        self.replicas[replica].waiting.evict_below(priority)
+        let (replica, pool, priority) = (j.replica, j.pool, j.priority);
+        self.replicas[replica].room_mut(pool).evict_below(priority)
     }
 
     /// The waiting request (or probe marker) of `replica` a free worker takes now, as the
@@ -221,6 +233,7 @@ impl Model<'_> {
     fn take_waiting(
         &mut self,
         replica: ReplicaId,
+        pool: u8,
         now: crate::engine::SimTime,
     ) -> Option<(Key, bool)> {
         let r = &mut self.replicas[replica];
@@ -228,9 +241,9 @@ impl Model<'_> {
         let newest = match q.discipline {
             Discipline::Fifo => false,
             Discipline::Lifo => true,
-            Discipline::AdaptiveLifo => r.has_standing_queue(now, q.standing_after()),
+            Discipline::AdaptiveLifo => r.has_standing_queue(pool, now, q.standing_after()),
         };
-        r.waiting.take(newest).map(|k| (k, newest))
+        r.room_mut(pool).take(newest).map(|k| (k, newest))
     }
 
     /// A worker would take the job up, but it has waited longer than its replica allows
@@ -360,22 +373,23 @@ impl Model<'_> {
         }
         let r = &mut self.replicas[j.replica];
         let s = &mut self.services[r.service];
-        r.busy -= 1;
+        *r.busy_in_mut(j.pool) -= 1;
         let offset = j.replica.offset_from(s.first_replica);
         let adaptive = s.adaptive;
         s.recorder
             .completed(now, j.arrived_at, !outcome.is_success(), offset);
+        // The freed worker takes the next request of its own pool.
         if !r.is_hung()
-            && let Some(next) = r.waiting.front()
+            && let Some(next) = r.room(j.pool).front()
         {
             let plain = (next != Key::MARKER && self.idem.is_none() && s.fifo)
                 .then(|| self.jobs.live_mut(next))
                 .filter(|n| n.give_up_at > now && n.shed_at >= now);
             if let Some(n) = plain {
-                r.waiting.take(false);
+                r.room_mut(j.pool).take(false);
                 start_job(next, n, r, s, sched);
             } else {
-                self.start_next(j.replica, sched);
+                self.start_next(j.replica, j.pool, sched);
             }
         }
         if adaptive {
@@ -398,6 +412,9 @@ impl Model<'_> {
         let r = &mut self.replicas[replica];
         let service = r.service;
         r.waiting.clear();
+        for p in &mut r.pools {
+            p.waiting.clear();
+        }
         r.parked.clear();
         self.fail_probes(replica, sched);
         for k in victims {
@@ -409,7 +426,7 @@ impl Model<'_> {
             self.settle_plain(Caller::Job(k), None, now);
             let held_worker = matches!(j.state, JobState::Serving | JobState::Calling);
             if held_worker {
-                self.replicas[replica].busy -= 1;
+                *self.replicas[replica].busy_in_mut(j.pool) -= 1;
             }
             let s = &mut self.services[service];
             let offset = replica.offset_from(s.first_replica);
@@ -436,11 +453,14 @@ impl Model<'_> {
         }
         let r = &mut self.replicas[replica];
         r.parked = parked;
-        let concurrency = self.services[r.service].concurrency;
-        while self.replicas[replica].busy < concurrency
-            && !self.replicas[replica].waiting.is_empty()
-        {
-            self.start_next(replica, sched);
+        let service = r.service;
+        for pool in 0..=r.pools.len() as u8 {
+            let concurrency = self.services[service].concurrency_in(pool);
+            while self.replicas[replica].busy_in(pool) < concurrency
+                && !self.replicas[replica].room(pool).is_empty()
+            {
+                self.start_next(replica, pool, sched);
+            }
         }
     }
 }
@@ -457,7 +477,7 @@ fn start_job(
 ) {
     j.state = JobState::Serving;
     j.pause_mark = r.paused_total;
-    r.busy += 1;
+    *r.busy_in_mut(j.pool) += 1;
     s.recorder.started(sched.now());
     let mut d = match r.drawn_ahead.take() {
         Some(d) => d,

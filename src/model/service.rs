@@ -43,6 +43,11 @@ pub struct Service {
     pub calls: IdVec<EntryId, Call>,
     /// Queue discipline and shedding.
     pub queueing: QueuePolicy,
+    /// Workers and waiting room per replica of each pool after the first (empty without
+    /// pools).
+    pub pool_caps: Vec<(u32, u64)>,
+    /// The pool of each caller (clients, then services), when there are pools.
+    pub pool_of: Vec<u8>,
     /// Plain FIFO: a free worker takes the front of the waiting room.
     pub fifo: bool,
     /// Arriving requests pass a rate limit.
@@ -65,8 +70,22 @@ impl Service {
         Service {
             first_replica,
             replicas: spec.replicas,
-            concurrency: spec.concurrency,
-            queue_cap: spec.queue.map_or(u64::MAX, u64::from),
+            concurrency: spec
+                .pools
+                .first()
+                .map_or(spec.concurrency, |p| p.concurrency),
+            queue_cap: spec
+                .pools
+                .first()
+                .map_or(spec.queue, |p| p.queue)
+                .map_or(u64::MAX, u64::from),
+            pool_caps: spec
+                .pools
+                .iter()
+                .skip(1)
+                .map(|p| (p.concurrency, p.queue.map_or(u64::MAX, u64::from)))
+                .collect(),
+            pool_of: Vec::new(),
             error_rate: spec.error_rate,
             service_time: spec.service_time.clone(),
             calls,
@@ -83,10 +102,10 @@ impl Service {
     /// wait (its target under a standing queue, its interval otherwise), whichever is
     /// shorter.
     #[inline]
-    pub fn shed_at(&self, replica: &Replica, now: SimTime) -> SimTime {
+    pub fn shed_at(&self, replica: &Replica, pool: u8, now: SimTime) -> SimTime {
         let q = &self.queueing;
         let codel = q.codel.map(|c| {
-            if replica.has_standing_queue(now, c.interval) {
+            if replica.has_standing_queue(pool, now, c.interval) {
                 c.target
             } else {
                 c.interval
@@ -103,6 +122,27 @@ impl Service {
     #[inline]
     pub fn has_room(&self, waiting: usize) -> bool {
         (waiting as u64) < self.queue_cap
+    }
+
+    /// Workers per replica of pool `pool`.
+    #[inline(always)]
+    pub fn concurrency_in(&self, pool: u8) -> u32 {
+        if pool == 0 {
+            self.concurrency
+        } else {
+            self.pool_caps[usize::from(pool) - 1].0
+        }
+    }
+
+    /// True when pool `pool`'s waiting room, holding `waiting`, has room for one more.
+    #[inline(always)]
+    pub fn has_room_in(&self, pool: u8, waiting: usize) -> bool {
+        let cap = if pool == 0 {
+            self.queue_cap
+        } else {
+            self.pool_caps[usize::from(pool) - 1].1
+        };
+        (waiting as u64) < cap
     }
 }
 
@@ -144,21 +184,25 @@ mod tests {
             SimRng::new(1, crate::engine::StreamId::from_parts(&[b"q"])),
             4,
         );
-        assert_eq!(s.shed_at(&r, ms(10)), ms(110), "empty queue: the interval");
-        r.enqueue(Key::MARKER, crate::scenario::Priority::Default, ms(10));
         assert_eq!(
-            s.shed_at(&r, ms(60)),
+            s.shed_at(&r, 0, ms(10)),
+            ms(110),
+            "empty queue: the interval"
+        );
+        r.enqueue(Key::MARKER, 0, crate::scenario::Priority::Default, ms(10));
+        assert_eq!(
+            s.shed_at(&r, 0, ms(60)),
             ms(160),
             "queue 50 ms old: not standing"
         );
         assert_eq!(
-            s.shed_at(&r, ms(110)),
+            s.shed_at(&r, 0, ms(110)),
             ms(115),
             "queue 100 ms old: standing"
         );
         r.waiting.clear();
         assert_eq!(
-            s.shed_at(&r, ms(200)),
+            s.shed_at(&r, 0, ms(200)),
             ms(300),
             "emptied: the interval again"
         );
@@ -166,8 +210,8 @@ mod tests {
         let capped = service(
             "codel = { target = \"5ms\", interval = \"100ms\" }\nmax_queue_time = \"30ms\"",
         );
-        assert_eq!(capped.shed_at(&r, ms(200)), ms(230));
+        assert_eq!(capped.shed_at(&r, 0, ms(200)), ms(230));
         let plain = service("");
-        assert_eq!(plain.shed_at(&r, ms(200)), SimTime::MAX);
+        assert_eq!(plain.shed_at(&r, 0, ms(200)), SimTime::MAX);
     }
 }

@@ -94,6 +94,15 @@ impl Topology {
         self.pairs[edge.index()].0
     }
 
+    /// The caller at the sending end of `edge`, numbered clients first (`clients` of
+    /// them), then services, as per-caller limiters and pools count callers.
+    pub fn caller_index(&self, edge: EdgeId, clients: usize) -> usize {
+        match self.caller(edge) {
+            Endpoint::Client(c) => c,
+            Endpoint::Service(s) => clients + s,
+        }
+    }
+
     /// The edge from `from` to service `to`, if any call or client uses that hop.
     pub fn find(&self, from: Endpoint, to: usize) -> Option<EdgeId> {
         self.pairs

@@ -203,6 +203,16 @@ pub struct ServiceFile {
     pub codel: Option<Spanned<CodelFile>>,
     pub rate_limit: Option<Spanned<RateLimitFile>>,
     pub concurrency_limit: Option<Spanned<ConcurrencyLimitFile>>,
+    pub pools: Option<Spanned<Vec<Spanned<PoolFile>>>>,
+}
+
+/// One of a service's `pools = [{ callers = ["web"], concurrency = 8, queue = 16 }]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolFile {
+    pub callers: Option<Spanned<Vec<Spanned<String>>>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub queue: Option<Spanned<QueueValue>>,
 }
 
 /// A service's `concurrency_limit = { kind = "vegas", initial = 20, max = 1000 }`.

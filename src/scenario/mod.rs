@@ -217,6 +217,21 @@ pub struct ServiceSpec {
     pub rate_limit: Option<rate_limit::RateLimitSpec>,
     /// Each replica's adaptive concurrency limit, if any.
     pub concurrency_limit: Option<crate::policy::concurrency_limit::LimitKind>,
+    /// Each replica's workers partitioned by caller (empty: one pool of `concurrency`
+    /// workers and `queue` for every caller). The pool for callers no other pool names
+    /// comes first.
+    pub pools: Vec<PoolSpec>,
+}
+
+/// One pool of a service's workers, with its own waiting room, for some callers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolSpec {
+    /// The clients and services whose requests it serves (empty: every other caller).
+    pub callers: Vec<Endpoint>,
+    /// Its workers per replica.
+    pub concurrency: u32,
+    /// Its waiting room per replica; `None` is unbounded.
+    pub queue: Option<u32>,
 }
 
 /// What a service does with a request whose idempotency key it has seen before.

@@ -929,6 +929,42 @@ fn cases() -> Vec<Case> {
             "unknown `priority` \"critcal\"; did you mean \"critical\"? expected one of: critical, default, sheddable",
         ),
         case(
+            "pools that do not add up to the concurrency",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\npools = [{ callers = [\"web\"], concurrency = 3 }, { concurrency = 2 }]\n",
+            )]),
+            "13:15",
+            "`concurrency` is 4, but the pools have 5 workers; expected the pools' sum",
+        ),
+        case(
+            "a pool for a caller that does not call the service",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\npools = [{ callers = [\"db\"], concurrency = 2 }, { concurrency = 2 }]\n",
+            )]),
+            "14:9",
+            "a pool of api names db, which does not send to it; expected its callers: web",
+        ),
+        case(
+            "a caller in no pool",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\npools = [{ callers = [\"db\"], concurrency = 4 }]\n",
+            )]),
+            "14:9",
+            "web sends to api but is in none of its pools",
+        ),
+        case(
+            "a pool with an empty list of callers",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\npools = [{ callers = [], concurrency = 4 }]\n",
+            )]),
+            "14:22",
+            "`callers` is empty",
+        ),
+        case(
             "maglev table size not a prime",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

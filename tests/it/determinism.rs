@@ -123,6 +123,7 @@ fn routing_and_admission_scenarios_do_not_depend_on_the_thread_count() {
         "scenarios/bulkhead.toml",
         "scenarios/adaptive-concurrency.toml",
         "scenarios/priorities.toml",
+        "scenarios/pools.toml",
     ] {
         let a = tempfile::tempdir().expect("temp dir");
         let b = tempfile::tempdir().expect("temp dir");

@@ -16,6 +16,7 @@ mod golden;
 mod limits;
 mod names;
 mod policies;
+mod pools;
 mod priorities;
 mod rate_limits;
 mod regression;

@@ -18,6 +18,7 @@ mod name;
 mod parse;
 mod path;
 mod policy;
+mod pools;
 mod queueing;
 mod rate_limit;
 mod service;
@@ -173,6 +174,7 @@ impl Checker<'_> {
             .collect();
         self.consistent_balancers(client_files, &clients, service_files, &services);
         self.health_sources(service_files, &clients, &services);
+        self.pool_callers(service_files, &clients, &services);
         let links = self.links(&f.link, &names);
         let faults = self.faults(
             &f.fault,

@@ -34,22 +34,12 @@ impl Checker<'_> {
             .concurrency
             .as_ref()
             .map_or(1, |c| self.count(c, "concurrency", 1, MAX_CONCURRENCY));
-        let queue = match f.queue.as_ref() {
-            None => None,
-            Some(q) => match *q.get_ref() {
-                QueueValue::Unbounded => None,
-                QueueValue::Bounded(n) if n > u64::from(u32::MAX) => {
-                    self.error(
-                        q.span(),
-                        format!(
-                            "`queue` is {n}, more than {}; expected a smaller size, or \"unbounded\"",
-                            u32::MAX
-                        ),
-                    );
-                    None
-                }
-                QueueValue::Bounded(n) => Some(n as u32),
-            },
+        let queue = f.queue.as_ref().and_then(|q| self.queue_size(q));
+        let pools = self.pools(f, names, concurrency, queue);
+        let concurrency = if pools.is_empty() {
+            concurrency
+        } else {
+            pools.iter().map(|p| p.concurrency).sum()
         };
         let service_time = self
             .required(
@@ -126,6 +116,7 @@ impl Checker<'_> {
             health_check: self.health_check(f.health_check.as_ref(), names),
             queueing: self.queueing(f),
             rate_limit: self.service_rate_limit(f.rate_limit.as_ref()),
+            pools,
             concurrency_limit: self.concurrency_limit(f.concurrency_limit.as_ref()),
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
             retry_after,
@@ -136,6 +127,24 @@ impl Checker<'_> {
             calls,
             error_rate,
             idempotency,
+        }
+    }
+
+    /// A waiting room's size (`None`: unbounded).
+    pub(super) fn queue_size(&mut self, q: &Spanned<QueueValue>) -> Option<u32> {
+        match *q.get_ref() {
+            QueueValue::Unbounded => None,
+            QueueValue::Bounded(n) if n > u64::from(u32::MAX) => {
+                self.error(
+                    q.span(),
+                    format!(
+                        "`queue` is {n}, more than {}; expected a smaller size, or \"unbounded\"",
+                        u32::MAX
+                    ),
+                );
+                None
+            }
+            QueueValue::Bounded(n) => Some(n as u32),
         }
     }
 

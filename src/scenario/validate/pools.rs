@@ -1,0 +1,151 @@
+//! A service's `pools`: its workers partitioned by caller.
+
+use super::Checker;
+use super::topology::Names;
+use crate::scenario::diagnostic::name_list;
+use crate::scenario::file::ServiceFile;
+use crate::scenario::{ClientSpec, Endpoint, PoolSpec, ServiceSpec};
+use toml::Spanned;
+
+/// The most pools a service may have.
+const MAX_POOLS: usize = 16;
+
+impl Checker<'_> {
+    /// The pools of service `f` (empty without `pools`), the one for every other caller
+    /// first; `concurrency` is the service's own, which the pools must add up to if given,
+    /// and `queue` the service's, which a pool without its own takes.
+    pub(super) fn pools(
+        &mut self,
+        f: &ServiceFile,
+        names: &Names,
+        concurrency: u32,
+        queue: Option<u32>,
+    ) -> Vec<PoolSpec> {
+        let Some(list) = &f.pools else {
+            return Vec::new();
+        };
+        if list.get_ref().is_empty() || list.get_ref().len() > MAX_POOLS {
+            self.error(
+                list.span(),
+                format!(
+                    "`pools` has {} pools; expected 1 to {MAX_POOLS}",
+                    list.get_ref().len()
+                ),
+            );
+            return Vec::new();
+        }
+        let mut rest = None;
+        let mut pools: Vec<PoolSpec> = Vec::new();
+        for p in list.get_ref() {
+            let file = p.get_ref();
+            let Some(c) = self.required(
+                &file.concurrency,
+                &p.span(),
+                "concurrency",
+                "this pool",
+                "its workers per replica, like `concurrency = 8`",
+            ) else {
+                continue;
+            };
+            let concurrency = self.count(c, "concurrency", 1, 1_000_000);
+            let queue = match &file.queue {
+                Some(q) => self.queue_size(q),
+                None => queue,
+            };
+            let callers: Vec<Endpoint> = match &file.callers {
+                None => {
+                    if rest.is_some() {
+                        self.error(p.span(), "two pools have no `callers`; expected one pool at most for every other caller");
+                    }
+                    rest = Some(pools.len());
+                    Vec::new()
+                }
+                Some(list) if list.get_ref().is_empty() => {
+                    self.error(list.span(), "`callers` is empty; expected the names of the clients or services this pool serves, or no `callers` for a pool of every other caller");
+                    continue;
+                }
+                Some(list) => list
+                    .get_ref()
+                    .iter()
+                    .filter_map(|n| self.endpoint(n, names, "a pool's `callers`"))
+                    .collect(),
+            };
+            for (i, c) in callers.iter().enumerate() {
+                if callers[..i].contains(c) || pools.iter().any(|q| q.callers.contains(c)) {
+                    self.error(
+                        p.span(),
+                        "a caller is in two pools; expected each caller in one pool",
+                    );
+                    break;
+                }
+            }
+            pools.push(PoolSpec {
+                callers,
+                concurrency,
+                queue,
+            });
+        }
+        let total: u32 = pools.iter().map(|p| p.concurrency).sum();
+        if let Some(c) = &f.concurrency
+            && concurrency != total
+        {
+            self.error(c.span(), format!("`concurrency` is {concurrency}, but the pools have {total} workers; expected the pools' sum, or no `concurrency` beside `pools`"));
+        }
+        if let Some(r) = rest {
+            let p = pools.remove(r);
+            pools.insert(0, p);
+        }
+        pools
+    }
+
+    /// Every pool's callers send to its service, and without a pool for every other
+    /// caller, every caller of the service is in a pool.
+    pub(super) fn pool_callers(
+        &mut self,
+        files: &[Spanned<ServiceFile>],
+        clients: &[ClientSpec],
+        services: &[ServiceSpec],
+    ) {
+        for (i, (file, spec)) in files.iter().zip(services).enumerate() {
+            let Some(list) = &file.get_ref().pools else {
+                continue;
+            };
+            if spec.pools.is_empty() {
+                continue;
+            }
+            let callers: Vec<(Endpoint, &str)> = clients
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.target == i)
+                .map(|(k, c)| (Endpoint::Client(k), c.name.as_str()))
+                .chain(
+                    services
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.calls.iter().any(|c| c.to == i))
+                        .map(|(k, s)| (Endpoint::Service(k), s.name.as_str())),
+                )
+                .collect();
+            let names: Vec<&str> = callers.iter().map(|(_, n)| *n).collect();
+            for pool in &spec.pools {
+                for c in &pool.callers {
+                    if !callers.iter().any(|(e, _)| e == c) {
+                        let name = match c {
+                            Endpoint::Client(k) => clients[*k].name.as_str(),
+                            Endpoint::Service(k) => services[*k].name.as_str(),
+                        };
+                        self.error(list.span(), format!("a pool of {} names {name}, which does not send to it; expected its callers: {}", spec.name, name_list(&names)));
+                    }
+                }
+            }
+            let has_rest = spec.pools[0].callers.is_empty();
+            if !has_rest {
+                for (e, name) in &callers {
+                    if !spec.pools.iter().any(|p| p.callers.contains(e)) {
+                        self.error(list.span(), format!("{name} sends to {} but is in none of its pools; expected it in a pool's `callers`, or a pool without `callers` for every other caller", spec.name));
+                    }
+                }
+            }
+        }
+    }
+}
