@@ -241,7 +241,7 @@ impl ServiceRecorder {
     }
 
     /// A request reached live replica `replica` (its position in the service).
-    #[inline]
+    #[inline(always)]
     pub fn arrived(&mut self, now: SimTime, replica: u32) {
         if let Some((row, left)) = self.row_left(now) {
             row.area_queue = row.area_queue.wrapping_add(left);
@@ -327,7 +327,7 @@ impl ServiceRecorder {
 
     /// A request that arrived at `arrived_at` at `replica` left its worker, answered ok or
     /// not.
-    #[inline]
+    #[inline(always)]
     pub fn completed(&mut self, now: SimTime, arrived_at: SimTime, error: bool, replica: u32) {
         if let Some((row, left)) = self.row_left(now) {
             row.area_busy = row.area_busy.wrapping_sub(left);
@@ -357,7 +357,7 @@ impl ServiceRecorder {
     }
 
     /// Counts, in the window totals, a request that arrived at `arrived_at` and ended now.
-    #[inline]
+    #[inline(always)]
     fn count_end(&mut self, now: SimTime, arrived_at: SimTime, error: bool, replica: u32) {
         if self.in_window(arrived_at) {
             let sojourn = u128::from((now - arrived_at).as_nanos());

@@ -143,7 +143,7 @@ impl Replica {
 
     /// Puts `key` of class `priority` at the back of its class in pool `pool`'s waiting
     /// room.
-    #[inline]
+    #[inline(always)]
     pub fn enqueue(&mut self, key: Key, pool: u8, priority: Priority, now: SimTime) {
         self.room_mut(pool).push(key, priority, now);
     }

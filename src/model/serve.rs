@@ -82,7 +82,9 @@ impl Model<'_> {
             }
             start_job(key, j, r, s, sched);
         } else if s.has_room_in(pool, r.room(pool).len()) {
-            j.shed_at = s.shed_at(r, pool, now);
+            if s.sheds {
+                j.shed_at = s.shed_at(r, pool, now);
+            }
             r.enqueue(key, pool, j.priority, now);
             j.state = JobState::Queued;
         } else {

@@ -50,6 +50,8 @@ pub struct Service {
     pub pool_of: Vec<u8>,
     /// Plain FIFO: a free worker takes the front of the waiting room.
     pub fifo: bool,
+    /// Waiting requests may be shed (`max_queue_time` or CoDel).
+    pub sheds: bool,
     /// Arriving requests pass a rate limit.
     pub rate_limited: bool,
     /// Replicas have adaptive concurrency limits.
@@ -91,6 +93,7 @@ impl Service {
             calls,
             queueing: spec.queueing,
             fifo: spec.queueing.discipline == Discipline::Fifo,
+            sheds: spec.queueing.max_queue_time.is_some() || spec.queueing.codel.is_some(),
             rate_limited: spec.rate_limit.is_some(),
             adaptive: spec.concurrency_limit.is_some(),
             recorder,

@@ -50,7 +50,7 @@ impl WaitingRoom {
     }
 
     /// Puts `key` of class `priority` at the back of its class, at `now`.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, key: Key, priority: Priority, now: SimTime) {
         if self.len == 0 {
             self.nonempty_since = now;
