@@ -56,7 +56,8 @@ impl RateLimits {
 
 impl Model<'_> {
     /// The job `key` reaches its replica of a rate-limited service: true when the limit
-    /// lets it in; otherwise it is refused at once as `rate_limited` (HTTP 429).
+    /// lets it in, leaving the capacity its priority must leave for higher classes;
+    /// otherwise it is refused at once as `rate_limited` (HTTP 429).
     #[cold]
     pub(super) fn rate_limit_admits(&mut self, key: Key, sched: &mut Scheduler<Event>) -> bool {
         let now = sched.now();
@@ -81,7 +82,8 @@ impl Model<'_> {
         } else {
             unit
         };
-        if l.limiters[index].try_acquire(now) {
+        let keep = l.spec.keep(j.priority);
+        if l.limiters[index].try_acquire_keeping(now, keep) {
             return true;
         }
         self.services[service].recorder.rate_limited(now, offset);

@@ -107,7 +107,79 @@ impl Limiter {
 
     /// True when a request at `now` may pass now (it then uses its permit).
     pub fn try_acquire(&mut self, now: SimTime) -> bool {
-        self.reserve(now, SimDuration::ZERO).is_some()
+        self.try_acquire_keeping(now, 0)
+    }
+
+    /// True when a request at `now` may pass now and still leave at least `keep`
+    /// thousandths of the limiter's capacity (the bucket's size, the window's limit) for
+    /// others; it then uses its permit. With `keep = 0` this is [`Limiter::try_acquire`].
+    /// Kept capacity is how a limiter serves higher priorities first: a lower class may
+    /// not take the last of it (Stripe's fleet usage load shedder reserves a share of
+    /// capacity for critical requests).
+    pub fn try_acquire_keeping(&mut self, now: SimTime, keep: u32) -> bool {
+        let keep = i128::from(keep);
+        match self {
+            Limiter::TokenBucket {
+                level,
+                last,
+                cap,
+                rate,
+            } => {
+                let elapsed = i128::from(now.saturating_since(*last).as_nanos());
+                *level = (*level + elapsed * *rate).min(*cap);
+                *last = now;
+                let after = *level - UNITS_PER_TOKEN;
+                if after < 0 || after * 1000 < *cap * keep {
+                    return false;
+                }
+                *level = after;
+                true
+            }
+            Limiter::FixedWindow {
+                window,
+                used,
+                limit,
+                period,
+            } => {
+                let current = now.as_nanos() / *period;
+                if current != *window {
+                    let passed = current - *window;
+                    *used = used.saturating_sub(passed.saturating_mul(*limit));
+                    *window = current;
+                }
+                if *used >= *limit {
+                    return false;
+                }
+                let left = i128::from(*limit - *used - 1);
+                if left * 1000 < i128::from(*limit) * keep {
+                    return false;
+                }
+                *used += 1;
+                true
+            }
+            Limiter::SlidingWindow {
+                admitted,
+                limit,
+                period,
+            } => {
+                while admitted
+                    .front()
+                    .is_some_and(|&t| t <= now && now.saturating_since(t) >= *period)
+                {
+                    admitted.pop_front();
+                }
+                let limit = *limit as usize;
+                if admitted.len() >= limit {
+                    return false;
+                }
+                let left = (limit - admitted.len() - 1) as i128;
+                if left * 1000 < limit as i128 * keep {
+                    return false;
+                }
+                admitted.push_back(now);
+                true
+            }
+        }
     }
 
     /// Reserves a permit for a request at `now` that may wait up to `max_wait` for it:
@@ -347,6 +419,44 @@ mod tests {
         assert_eq!(
             reserved(&mut l, &[0, 30, 40, 50, 60], 100),
             [Some(0), Some(0), Some(60), Some(80), None]
+        );
+    }
+
+    /// A request that must leave a share of the capacity passes only while that much
+    /// would be left after it.
+    #[test]
+    fn kept_capacity_is_left_for_others() {
+        // A bucket of 10 tokens: keeping 200/1000 (2 tokens) lets 8 through, keeping
+        // nothing lets the last 2 through too.
+        let mut l = Limiter::new(LimiterKind::TokenBucket {
+            rate_milli: 1,
+            burst: 10,
+        });
+        let kept = (0..10)
+            .filter(|_| l.try_acquire_keeping(ms(0), 200))
+            .count();
+        assert_eq!(kept, 8);
+        assert!(l.try_acquire(ms(0)) && l.try_acquire(ms(0)) && !l.try_acquire(ms(0)));
+        // A window of 10: keeping 500/1000 lets 5 through in a window.
+        let mut l = Limiter::new(LimiterKind::FixedWindow {
+            limit: 10,
+            period: SimDuration::from_millis(100),
+        });
+        assert_eq!(
+            (0..10)
+                .filter(|_| l.try_acquire_keeping(ms(0), 500))
+                .count(),
+            5
+        );
+        let mut l = Limiter::new(LimiterKind::SlidingWindow {
+            limit: 10,
+            period: SimDuration::from_millis(100),
+        });
+        assert_eq!(
+            (0..10)
+                .filter(|_| l.try_acquire_keeping(ms(0), 500))
+                .count(),
+            5
         );
     }
 

@@ -243,6 +243,7 @@ pub struct RateLimitFile {
     pub max_wait: Option<Spanned<DurationValue>>,
     pub k: Option<Spanned<f64>>,
     pub window: Option<Spanned<DurationValue>>,
+    pub reserve: Option<Spanned<f64>>,
 }
 
 /// A service's `codel = { target = "5ms", interval = "100ms" }`.

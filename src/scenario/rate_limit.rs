@@ -22,4 +22,14 @@ pub struct RateLimitSpec {
     pub scope: LimitScope,
     /// One limiter per caller (each client and each calling service) within the scope.
     pub per_caller: bool,
+    /// Thousandths of the limiter's capacity that default requests must leave (critical
+    /// ones may take all of it; sheddable ones must leave twice this).
+    pub reserve: u32,
+}
+
+impl RateLimitSpec {
+    /// Thousandths of the capacity a request of `priority` must leave for higher classes.
+    pub fn keep(&self, priority: crate::scenario::Priority) -> u32 {
+        self.reserve * priority.index() as u32
+    }
 }

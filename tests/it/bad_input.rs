@@ -965,6 +965,15 @@ fn cases() -> Vec<Case> {
             "`callers` is empty",
         ),
         case(
+            "a rate limit reserve over a half",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nrate_limit = { kind = \"token_bucket\", rate_per_s = 10, reserve = 0.8 }\n",
+            )]),
+            "14:66",
+            "`reserve` is 0.8; expected the share of the limit kept for higher priorities, from 0 to 0.5",
+        ),
+        case(
             "maglev table size not a prime",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

@@ -90,3 +90,58 @@ service_time = { kind = "exponential", mean = "10ms" }
     // The database serves 400/s: 300 for vip, the other 100 of bulk's 300.
     assert!((0.28..0.39).contains(&bulk), "{bulk}");
 }
+
+/// A rate limit with `reserve` serves higher priorities first, as Stripe's fleet usage
+/// load shedder keeps a share of capacity for critical requests: critical requests may
+/// take the last token, default ones must leave 20% of the bucket, sheddable ones 40%.
+/// With 100 + 100 + 400 requests/s against 300 tokens/s, critical and default get all
+/// theirs and the sheddable client the remaining 100/s (25%); without a reserve, every
+/// client gets half.
+#[test]
+fn a_rate_limit_with_a_reserve_refuses_lower_priorities_first() {
+    let scenario = |reserve: &str| {
+        format!(
+            r#"name = "reserve"
+duration = "40s"
+warmup = "5s"
+[[client]]
+name = "vip"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 100 }}
+priority = "critical"
+[[client]]
+name = "app"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 100 }}
+[[client]]
+name = "bulk"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 400 }}
+priority = "sheddable"
+[[service]]
+name = "api"
+concurrency = 100
+service_time = {{ kind = "constant", value = "1ms" }}
+rate_limit = {{ kind = "token_bucket", rate_per_s = 300, burst = 30{reserve} }}
+"#
+        )
+    };
+    let r = common::run(&scenario(", reserve = 0.2"), 1);
+    assert!(
+        availability(&r, "vip") > 0.99,
+        "{}",
+        availability(&r, "vip")
+    );
+    assert!(
+        availability(&r, "app") > 0.99,
+        "{}",
+        availability(&r, "app")
+    );
+    let bulk = availability(&r, "bulk");
+    assert!((0.22..0.28).contains(&bulk), "{bulk}");
+    let flat = common::run(&scenario(""), 1);
+    for name in ["vip", "app", "bulk"] {
+        let a = availability(&flat, name);
+        assert!((0.45..0.55).contains(&a), "{name}: {a}");
+    }
+}

@@ -12,9 +12,18 @@ use toml::Spanned;
 
 /// The limiter kinds and the keys each takes on a service.
 const SERVICE_KINDS: [(&str, &[&str]); 3] = [
-    ("token_bucket", &["rate_per_s", "burst", "scope", "per"]),
-    ("fixed_window", &["limit", "period", "scope", "per"]),
-    ("sliding_window", &["limit", "period", "scope", "per"]),
+    (
+        "token_bucket",
+        &["rate_per_s", "burst", "scope", "per", "reserve"],
+    ),
+    (
+        "fixed_window",
+        &["limit", "period", "scope", "per", "reserve"],
+    ),
+    (
+        "sliding_window",
+        &["limit", "period", "scope", "per", "reserve"],
+    ),
 ];
 
 /// The limiter kinds and the keys each takes on a client or call entry.
@@ -66,10 +75,22 @@ impl Checker<'_> {
                 })
             })
             .unwrap_or(false);
+        let reserve = match &f.reserve {
+            None => 0,
+            Some(r) => {
+                let v = *r.get_ref();
+                if !(0.0..=0.5).contains(&v) {
+                    self.error(r.span(), format!("`reserve` is {v}; expected the share of the limit kept for higher priorities, from 0 to 0.5, like 0.2"));
+                    return None;
+                }
+                (v * 1000.0).round() as u32
+            }
+        };
         Some(RateLimitSpec {
             kind,
             scope,
             per_caller,
+            reserve,
         })
     }
 
@@ -158,7 +179,7 @@ impl Checker<'_> {
 }
 
 /// Every key of `f` that is written, with its span, for checking against a kind's keys.
-fn present(f: &RateLimitFile) -> [(&'static str, Option<Range<usize>>); 9] {
+fn present(f: &RateLimitFile) -> [(&'static str, Option<Range<usize>>); 10] {
     [
         ("rate_per_s", f.rate_per_s.as_ref().map(|v| v.span())),
         ("burst", f.burst.as_ref().map(|v| v.span())),
@@ -169,5 +190,6 @@ fn present(f: &RateLimitFile) -> [(&'static str, Option<Range<usize>>); 9] {
         ("max_wait", f.max_wait.as_ref().map(|v| v.span())),
         ("k", f.k.as_ref().map(|v| v.span())),
         ("window", f.window.as_ref().map(|v| v.span())),
+        ("reserve", f.reserve.as_ref().map(|v| v.span())),
     ]
 }
