@@ -105,19 +105,9 @@ impl Limiter {
         }
     }
 
-    /// True when a request at `now` may pass now (it then uses its permit).
-    pub fn try_acquire(&mut self, now: SimTime) -> bool {
-        self.try_acquire_keeping(now, 0)
-    }
-
-    /// True when a request at `now` may pass now and still leave at least `keep`
-    /// thousandths of the limiter's capacity (the bucket's size, the window's limit) for
-    /// others; it then uses its permit. With `keep = 0` this is [`Limiter::try_acquire`].
-    /// Kept capacity is how a limiter serves higher priorities first: a lower class may
-    /// not take the last of it (Stripe's fleet usage load shedder reserves a share of
-    /// capacity for critical requests).
-    pub fn try_acquire_keeping(&mut self, now: SimTime, keep: u32) -> bool {
-        let keep = i128::from(keep);
+    /// Brings the limiter to `now`: the bucket refilled, the window moved on (reserved
+    /// permits of the windows passed repaid), the permits older than the period forgotten.
+    fn catch_up(&mut self, now: SimTime) {
         match self {
             Limiter::TokenBucket {
                 level,
@@ -128,12 +118,6 @@ impl Limiter {
                 let elapsed = i128::from(now.saturating_since(*last).as_nanos());
                 *level = (*level + elapsed * *rate).min(*cap);
                 *last = now;
-                let after = *level - UNITS_PER_TOKEN;
-                if after < 0 || after * 1000 < *cap * keep {
-                    return false;
-                }
-                *level = after;
-                true
             }
             Limiter::FixedWindow {
                 window,
@@ -147,20 +131,9 @@ impl Limiter {
                     *used = used.saturating_sub(passed.saturating_mul(*limit));
                     *window = current;
                 }
-                if *used >= *limit {
-                    return false;
-                }
-                let left = i128::from(*limit - *used - 1);
-                if left * 1000 < i128::from(*limit) * keep {
-                    return false;
-                }
-                *used += 1;
-                true
             }
             Limiter::SlidingWindow {
-                admitted,
-                limit,
-                period,
+                admitted, period, ..
             } => {
                 while admitted
                     .front()
@@ -168,18 +141,53 @@ impl Limiter {
                 {
                     admitted.pop_front();
                 }
-                let limit = *limit as usize;
-                if admitted.len() >= limit {
+            }
+        }
+    }
+
+    /// True when a request at `now` may pass now (it then uses its permit).
+    pub fn try_acquire(&mut self, now: SimTime) -> bool {
+        self.try_acquire_keeping(now, 0)
+    }
+
+    /// True when a request at `now` may pass now and still leave at least `keep`
+    /// thousandths of the limiter's capacity (the bucket's size, the window's limit) for
+    /// others; it then uses its permit. With `keep = 0` this is [`Limiter::try_acquire`].
+    /// Kept capacity is how a limiter serves higher priorities first: a lower class may
+    /// not take the last of it (Stripe's fleet usage load shedder reserves a share of
+    /// capacity for critical requests).
+    pub fn try_acquire_keeping(&mut self, now: SimTime, keep: u32) -> bool {
+        self.catch_up(now);
+        let keep = i128::from(keep);
+        match self {
+            Limiter::TokenBucket { level, cap, .. } => {
+                let after = *level - UNITS_PER_TOKEN;
+                if after < 0 || after * 1000 < *cap * keep {
                     return false;
                 }
-                let left = (limit - admitted.len() - 1) as i128;
-                if left * 1000 < limit as i128 * keep {
+                *level = after;
+            }
+            Limiter::FixedWindow { used, limit, .. } => {
+                if *used >= *limit
+                    || i128::from(*limit - *used - 1) * 1000 < i128::from(*limit) * keep
+                {
+                    return false;
+                }
+                *used += 1;
+            }
+            Limiter::SlidingWindow {
+                admitted, limit, ..
+            } => {
+                let limit = *limit as usize;
+                if admitted.len() >= limit
+                    || (limit - admitted.len() - 1) as i128 * 1000 < limit as i128 * keep
+                {
                     return false;
                 }
                 admitted.push_back(now);
-                true
             }
         }
+        true
     }
 
     /// Reserves a permit for a request at `now` that may wait up to `max_wait` for it:
@@ -188,16 +196,9 @@ impl Limiter {
     /// the reserved ones, as Resilience4j's `AtomicRateLimiter` lets a caller reserve a
     /// later cycle's permit and sleep until it starts.
     pub fn reserve(&mut self, now: SimTime, max_wait: SimDuration) -> Option<SimDuration> {
+        self.catch_up(now);
         let wait = match self {
-            Limiter::TokenBucket {
-                level,
-                last,
-                cap,
-                rate,
-            } => {
-                let elapsed = i128::from(now.saturating_since(*last).as_nanos());
-                *level = (*level + elapsed * *rate).min(*cap);
-                *last = now;
+            Limiter::TokenBucket { level, rate, .. } => {
                 let after = *level - UNITS_PER_TOKEN;
                 let wait = if after >= 0 {
                     SimDuration::ZERO
@@ -216,17 +217,11 @@ impl Limiter {
                 limit,
                 period,
             } => {
-                let current = now.as_nanos() / *period;
-                if current != *window {
-                    let passed = current - *window;
-                    *used = used.saturating_sub(passed.saturating_mul(*limit));
-                    *window = current;
-                }
                 let ahead = *used / *limit;
                 let wait = if ahead == 0 {
                     SimDuration::ZERO
                 } else {
-                    SimDuration((current + ahead) * *period - now.as_nanos())
+                    SimDuration((*window + ahead) * *period - now.as_nanos())
                 };
                 if wait > max_wait {
                     return None;
@@ -239,12 +234,6 @@ impl Limiter {
                 limit,
                 period,
             } => {
-                while admitted
-                    .front()
-                    .is_some_and(|&t| t <= now && now.saturating_since(t) >= *period)
-                {
-                    admitted.pop_front();
-                }
                 let limit = *limit as usize;
                 let at = if admitted.len() < limit {
                     now

@@ -238,6 +238,22 @@ fn write_services<W: Write>(
     Ok(())
 }
 
+/// The failure-reason columns of `c`, in the order `timeseries.csv` and `clients.csv`
+/// end with: errors, timeouts, rejected, short_circuited, rate_limited, bulkhead_full,
+/// shed.
+fn reasons(c: &crate::metrics::Counts) -> [String; 7] {
+    [
+        c.errors,
+        c.timeouts,
+        c.rejected,
+        c.short_circuited,
+        c.rate_limited,
+        c.bulkhead_full,
+        c.shed,
+    ]
+    .map(|n| n.to_string())
+}
+
 /// Writes the counted requests of every client of `run`.
 fn write_clients<W: Write>(
     w: &mut csv::Writer<W>,
@@ -257,14 +273,8 @@ fn write_clients<W: Write>(
             c.failed().to_string(),
             ratio(c.availability()),
             c.attempts.to_string(),
-            c.errors.to_string(),
-            c.timeouts.to_string(),
-            c.rejected.to_string(),
-            c.short_circuited.to_string(),
-            c.rate_limited.to_string(),
-            c.bulkhead_full.to_string(),
-            c.shed.to_string(),
         ]);
+        record.extend(reasons(c));
         w.write_record(&record)?;
     }
     Ok(())
@@ -319,14 +329,8 @@ fn write_timeseries<W: Write>(
             opt_ms(b.p50_ns),
             opt_ms(b.p99_ns),
             c.attempts.to_string(),
-            c.errors.to_string(),
-            c.timeouts.to_string(),
-            c.rejected.to_string(),
-            c.short_circuited.to_string(),
-            c.rate_limited.to_string(),
-            c.bulkhead_full.to_string(),
-            c.shed.to_string(),
         ]);
+        record.extend(reasons(c));
         w.write_record(&record)?;
     }
     Ok(())
