@@ -51,6 +51,20 @@ pub struct Cell {
     pub latency_cdf: Vec<(f64, f64)>,
     /// Breaker states and budget levels over time, of the cell's first seed.
     pub policy_tracks: Vec<PolicyTrack>,
+    /// Each client's availability across seeds, in scenario order (from `clients.csv`;
+    /// empty for output folders written before it existed).
+    pub clients: Vec<ClientSummary>,
+}
+
+/// One client's results in one cell, across seeds: who paid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientSummary {
+    /// The client's name.
+    pub name: String,
+    /// Its requests' priority.
+    pub priority: String,
+    /// Its availability: mean across seeds with its 95% interval.
+    pub availability: Estimate,
 }
 
 impl Cell {

@@ -4,11 +4,13 @@
 //! same analysis, byte for byte. Files are read a row at a time; what is kept is one compact
 //! row per run and one accumulator per cell and bucket.
 
-use super::analysis::{Analysis, Cell, FaultWindow, MetricSummary, PolicyTrack, TimelineRow};
+use super::analysis::{
+    Analysis, Cell, ClientSummary, FaultWindow, MetricSummary, PolicyTrack, TimelineRow,
+};
 use super::metric::{Metric, RunRow};
 use super::stats::{estimate, paired_diff};
 use crate::metrics::Counts;
-use crate::report::csv::{POLICIES_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+use crate::report::csv::{CLIENTS_FILE, POLICIES_FILE, SUMMARY_FILE, TIMESERIES_FILE};
 use crate::report::histogram;
 use crate::report::manifest::{Manifest, SCENARIO_FILE};
 use crate::scenario::Study;
@@ -110,6 +112,7 @@ pub fn analyze(dir: &Path) -> Result<Analysis, String> {
     let timelines = read_timeseries(dir, sweep, &index)?;
     let mut bins = histogram::read(dir, sweep)?;
     let tracks = read_policies(dir, sweep, &index, manifest.seeds.first)?;
+    let clients = read_clients(dir, sweep, &index)?;
 
     let base_of =
         |point: &Vec<String>| index.get(&(crate::run::BASE_VARIANT.to_string(), point.clone()));
@@ -140,6 +143,7 @@ pub fn analyze(dir: &Path) -> Result<Analysis, String> {
             timeline: timelines[c].rows(),
             latency_cdf: cdf(&bins.remove(key).unwrap_or_default()),
             policy_tracks: tracks[c].clone(),
+            clients: clients[c].clone(),
         });
     }
     Ok(Analysis {
@@ -294,6 +298,54 @@ impl Table {
             ))
         })
     }
+}
+
+/// Each cell's clients from `clients.csv`, in the order they first appear: their
+/// priority and their availability across seeds. Empty cells when the file is absent (an
+/// output folder from before it existed).
+fn read_clients(
+    dir: &Path,
+    sweep: usize,
+    index: &BTreeMap<Key, usize>,
+) -> Result<Vec<Vec<ClientSummary>>, String> {
+    if !dir.join(CLIENTS_FILE).exists() {
+        return Ok(vec![Vec::new(); index.len()]);
+    }
+    let mut t = Table::open(dir, CLIENTS_FILE, sweep)?;
+    let [client, priority, requests, ok, degraded] =
+        ["client", "priority", "requests", "ok", "degraded"].map(|c| t.column(c));
+    let (client, priority, requests, ok, degraded) =
+        (client?, priority?, requests?, ok?, degraded?);
+    // Per cell: (name, priority, availability of each seed).
+    let mut seen: Vec<Vec<(String, String, Vec<f64>)>> = vec![Vec::new(); index.len()];
+    while t.next()? {
+        let c = t.cell(index)?;
+        let n = t.count(requests)?;
+        let name = t.record[client].to_string();
+        let entry = match seen[c].iter().position(|(n, _, _)| *n == name) {
+            Some(i) => &mut seen[c][i],
+            None => {
+                seen[c].push((name, t.record[priority].to_string(), Vec::new()));
+                seen[c].last_mut().expect("just pushed")
+            }
+        };
+        if n > 0 {
+            let good = t.count(ok)? + t.count(degraded)?;
+            entry.2.push(good as f64 / n as f64);
+        }
+    }
+    Ok(seen
+        .into_iter()
+        .map(|cell| {
+            cell.into_iter()
+                .map(|(name, priority, values)| ClientSummary {
+                    name,
+                    priority,
+                    availability: estimate(&values),
+                })
+                .collect()
+        })
+        .collect())
 }
 
 /// Every run's row of `summary.csv`, grouped by cell.

@@ -129,18 +129,7 @@ fn difference(m: Metric, v: f64) -> String {
 fn metric_cell(cell: &Cell, m: Metric) -> String {
     let s = cell.metric(m);
     let mut out = String::from("<td>");
-    match s.estimate.mean {
-        Some(mean) => out.push_str(&escape(&value(m, mean))),
-        None => out.push('–'),
-    }
-    if let Some((lo, hi)) = s.estimate.ci {
-        let _ = write!(
-            out,
-            "<span class=\"ci\">[{}, {}]</span>",
-            escape(&value(m, lo)),
-            escape(&value(m, hi))
-        );
-    }
+    out.push_str(&estimate_html(m, &s.estimate));
     // Without a value of its own, "vs base: –" under the cell's "–" would say nothing more.
     if let Some(d) = &s.diff
         && s.estimate.mean.is_some()
@@ -194,6 +183,65 @@ fn diff_span(m: Metric, d: &PairedDiff) -> String {
 }
 
 /// The per-cell table.
+/// An estimate of metric `m`: its mean ("–" without one) and its 95% interval.
+fn estimate_html(m: Metric, e: &crate::compare::stats::Estimate) -> String {
+    let mut out = match e.mean {
+        Some(mean) => escape(&value(m, mean)),
+        None => "–".to_string(),
+    };
+    if let Some((lo, hi)) = e.ci {
+        let _ = write!(
+            out,
+            "<span class=\"ci\">[{}, {}]</span>",
+            escape(&value(m, lo)),
+            escape(&value(m, hi))
+        );
+    }
+    out
+}
+
+/// The per-client table: one row per cell and client.
+fn clients_table(a: &Analysis) -> String {
+    let mut out = String::from(
+        "<div class=\"table-wrap\"><table id=\"clients\">\n<thead><tr><th class=\"left\">variant</th>",
+    );
+    for path in &a.sweep_paths {
+        let short = path.rsplit('.').next().unwrap_or(path);
+        let _ = write!(
+            out,
+            "<th class=\"left\" title=\"{}\">{}</th>",
+            escape(path),
+            escape(short)
+        );
+    }
+    out.push_str(
+        "<th class=\"left\">client</th><th class=\"left\">priority</th><th>availability (%)</th></tr></thead>\n<tbody>\n",
+    );
+    for cell in &a.cells {
+        for c in &cell.clients {
+            let _ = write!(out, "<tr><td class=\"left\">{}</td>", escape(&cell.variant));
+            for v in cell
+                .point
+                .iter()
+                .chain(std::iter::repeat(&String::new()))
+                .take(a.sweep_paths.len())
+            {
+                let _ = write!(out, "<td class=\"left\">{}</td>", escape(v));
+            }
+            let _ = write!(
+                out,
+                "<td class=\"left\">{}</td><td class=\"left\">{}</td><td>",
+                escape(&c.name),
+                escape(&c.priority)
+            );
+            out.push_str(&estimate_html(Metric::Availability, &c.availability));
+            out.push_str("</td></tr>\n");
+        }
+    }
+    out.push_str("</tbody></table></div>\n");
+    out
+}
+
 fn table(a: &Analysis) -> String {
     let mut out = String::from(
         "<div class=\"table-wrap\"><table id=\"summary-table\">\n<thead><tr><th class=\"left\">variant</th>",
@@ -308,6 +356,9 @@ pub fn render_report(a: &Analysis, charts: &[ChartSvg]) -> String {
     out.push_str("</dl>\n");
     if !charts.is_empty() {
         out.push_str("<nav class=\"toc\"><h2>Contents</h2><a href=\"#summary-table\">table</a>");
+        if a.cells.iter().any(|c| c.clients.len() > 1) {
+            out.push_str("<a href=\"#clients-table\">clients</a>");
+        }
         for c in charts {
             let _ = write!(out, "<a href=\"#chart-{0}\">{0}</a>", escape(&c.name));
         }
@@ -321,6 +372,15 @@ pub fn render_report(a: &Analysis, charts: &[ChartSvg]) -> String {
          <span class=\"better\">&#9679; green</span> / <span class=\"worse\">&#9679; red</span>: \
          significantly better / worse (the 95% interval of the difference excludes 0); grey: not significant.</p>\n",
     );
+    if a.cells.iter().any(|c| c.clients.len() > 1) {
+        out.push_str("<h2 id=\"clients-table\">Per client</h2>\n");
+        out.push_str(&clients_table(a));
+        out.push_str(
+            "<p class=\"legend\">Each client's availability in each cell: mean across seeds, its 95% \
+             confidence interval in brackets (from <code>clients.csv</code>). Who paid for what the \
+             cell's figures above add up.</p>\n",
+        );
+    }
     if !charts.is_empty() {
         out.push_str("<h2>Charts</h2>\n");
     }

@@ -145,3 +145,45 @@ rate_limit = {{ kind = "token_bucket", rate_per_s = 300, burst = 30{reserve} }}
         assert!((0.45..0.55).contains(&a), "{name}: {a}");
     }
 }
+
+/// The report shows who paid: a per-client table with each client's priority and
+/// availability, read from clients.csv; an output folder written before clients.csv
+/// existed still analyses, without the table.
+#[test]
+fn the_report_has_a_per_client_table() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = common::root().join("scenarios/priorities.toml");
+    let out = dir.path().join("out");
+    let result = common::resim(
+        dir.path(),
+        &[
+            "run",
+            file.to_str().expect("utf-8"),
+            "--seeds",
+            "2",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--quiet",
+        ],
+    );
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    let table = &html[html
+        .find("<table id=\"clients\">")
+        .expect("a per-client table")..];
+    let table = &table[..table.find("</table>").expect("closed")];
+    assert_eq!(table.matches("<tr><td").count(), 6, "3 clients x 2 cells");
+    assert!(table.contains("crawler</td><td class=\"left\">sheddable"));
+    let a = resim::compare::build::analyze(&out).expect("analysis");
+    let crawler = &a.cells[1].clients[2];
+    assert_eq!(crawler.name, "crawler");
+    let mean = crawler.availability.mean.expect("a mean");
+    assert!((0.62..0.72).contains(&mean), "{mean}");
+    std::fs::remove_file(out.join("clients.csv")).expect("removed");
+    let old = resim::compare::build::analyze(&out).expect("analysis without clients.csv");
+    assert!(old.cells.iter().all(|c| c.clients.is_empty()));
+}

@@ -113,6 +113,7 @@ fn cell(name: &str, seeds: usize, e: Effect, base: Option<Effect>) -> Cell {
         timeline: timeline(e, 120),
         latency_cdf: cdf(e.slower),
         policy_tracks: Vec::new(),
+        clients: Vec::new(),
     }
 }
 
