@@ -312,10 +312,11 @@ fn read_clients(
         return Ok(vec![Vec::new(); index.len()]);
     }
     let mut t = Table::open(dir, CLIENTS_FILE, sweep)?;
-    let [client, priority, requests, ok, degraded] =
-        ["client", "priority", "requests", "ok", "degraded"].map(|c| t.column(c));
-    let (client, priority, requests, ok, degraded) =
-        (client?, priority?, requests?, ok?, degraded?);
+    let [client, requests, ok, degraded] =
+        ["client", "requests", "ok", "degraded"].map(|c| t.column(c));
+    let (client, requests, ok, degraded) = (client?, requests?, ok?, degraded?);
+    // Early clients.csv files had no priority column: their clients were all default.
+    let priority = t.column("priority").ok();
     // Per cell: (name, priority, availability of each seed).
     let mut seen: Vec<Vec<(String, String, Vec<f64>)>> = vec![Vec::new(); index.len()];
     while t.next()? {
@@ -325,7 +326,8 @@ fn read_clients(
         let entry = match seen[c].iter().position(|(n, _, _)| *n == name) {
             Some(i) => &mut seen[c][i],
             None => {
-                seen[c].push((name, t.record[priority].to_string(), Vec::new()));
+                let p = priority.map_or("default", |i| &t.record[i]).to_string();
+                seen[c].push((name, p, Vec::new()));
                 seen[c].last_mut().expect("just pushed")
             }
         };

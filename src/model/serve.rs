@@ -31,6 +31,12 @@ impl Model<'_> {
             self.turn_away(key, Outcome::Error, sched);
             return;
         }
+        if !s.pool_of.is_empty() {
+            // Its caller's pool, read from the hop it came over.
+            j.pool = s.pool_of[self
+                .topology
+                .caller_index(j.edge, self.scenario.clients.len())];
+        }
         let (limited, adaptive) = (s.rate_limited, s.adaptive);
         if limited && !self.rate_limit_admits(key, sched) {
             return;
@@ -41,9 +47,17 @@ impl Model<'_> {
                 Some(None) => {}
                 Some(Some(victim)) => {
                     // Admitted in a lower-class request's place: it is shed once this
-                    // one has its place.
-                    self.place(key, sched);
-                    self.shed(victim, sched);
+                    // one has its place; if this one gets none after all (a full room,
+                    // a replayed answer, a deadline passed), the victim keeps its place.
+                    if self.place(key, sched) {
+                        self.shed(victim, sched);
+                    } else {
+                        let v = self.jobs.live(victim);
+                        let (replica, pool, priority) = (v.replica, v.pool, v.priority);
+                        self.replicas[replica]
+                            .room_mut(pool)
+                            .restore(victim, priority);
+                    }
                     return;
                 }
             }
@@ -52,57 +66,53 @@ impl Model<'_> {
     }
 
     /// The job `key`, admitted at its replica, is served, queued, or refused by a full
-    /// waiting room.
+    /// waiting room; true when it got a worker or a waiting place.
     #[inline(always)]
-    fn place(&mut self, key: Key, sched: &mut Scheduler<Event>) {
+    fn place(&mut self, key: Key, sched: &mut Scheduler<Event>) -> bool {
         let now = sched.now();
         if self.idem.is_some() && !self.admit_at_arrival(key, sched) {
-            return;
+            return false;
         }
         let j = self.jobs.live_mut(key);
         let r = &mut self.replicas[j.replica];
         let s = &mut self.services[r.service];
         let offset = j.replica.offset_from(s.first_replica);
         s.recorder.arrived(now, offset);
-        if !s.pool_of.is_empty() {
-            // Its caller's pool, read from the hop it came over.
-            j.pool = s.pool_of[self
-                .topology
-                .caller_index(j.edge, self.scenario.clients.len())];
-        }
         let pool = j.pool;
         if !r.is_hung() && r.busy_in(pool) < s.concurrency_in(pool) {
             if j.give_up_at <= now {
                 self.drop_job(key, now);
-                return;
+                return false;
             }
             if self.idem.is_some() {
                 self.start(key, sched);
-                return;
+                return true;
             }
             start_job(key, j, r, s, sched);
+            true
         } else if s.has_room_in(pool, r.room(pool).len()) {
             if s.sheds {
                 j.shed_at = s.shed_at(r, pool, now);
             }
             r.enqueue(key, pool, j.priority, now);
             j.state = JobState::Queued;
+            true
         } else {
-            self.place_in_full_room(key, offset, sched);
+            self.place_in_full_room(key, offset, sched)
         }
     }
 
     /// The job `key` finds its replica's waiting room full: it takes the place of a
     /// lower-class request, which is shed, or it is refused.
     #[cold]
-    fn place_in_full_room(&mut self, key: Key, offset: u32, sched: &mut Scheduler<Event>) {
+    fn place_in_full_room(&mut self, key: Key, offset: u32, sched: &mut Scheduler<Event>) -> bool {
         let now = sched.now();
         let j = self.jobs.live(key);
         let service = self.replicas[j.replica].service;
         let Some(victim) = self.make_room_for(key) else {
             self.services[service].recorder.rejected(now, now, offset);
             self.turn_away(key, Outcome::Rejected, sched);
-            return;
+            return false;
         };
         let j = self.jobs.live_mut(key);
         let r = &mut self.replicas[j.replica];
@@ -110,6 +120,7 @@ impl Model<'_> {
         r.enqueue(key, j.pool, j.priority, now);
         j.state = JobState::Queued;
         self.shed(victim, sched);
+        true
     }
 
     /// A worker would take the job up, but its caller has given up on it (deadline

@@ -97,6 +97,13 @@ impl WaitingRoom {
         None
     }
 
+    /// Puts back at the back of its class a request [`WaitingRoom::evict_below`] took out
+    /// (it was the newest of its class), leaving the room's age alone.
+    pub fn restore(&mut self, key: Key, priority: Priority) {
+        self.len += 1;
+        self.classes[priority.index()].push_back(key);
+    }
+
     /// Empties the room.
     pub fn clear(&mut self) {
         for q in &mut self.classes {

@@ -5,9 +5,9 @@
 //! it was dropped.
 //!
 //! Samples are aggregated as the library's `WindowedLimit` does with its defaults: a
-//! window lasts at least 1 s and 10 samples (RTTs under 100 us are ignored), and then
-//! updates the limit once with the window's average RTT, its largest number in flight, and
-//! whether any request was dropped. Difference from the library: Vegas re-probes its
+//! window lasts 1 s (RTTs under 100 us are ignored); when it is over, it updates the limit
+//! once with its average RTT, its largest number in flight, and whether any request was
+//! dropped, if it holds at least 10 samples, and is discarded otherwise. Difference from the library: Vegas re-probes its
 //! no-load RTT after 0.75 x 30 x limit updates (the library draws the 0.75 from [0.5, 1)
 //! at random).
 
@@ -126,24 +126,29 @@ impl ConcurrencyLimit {
     /// (itself included), and it was `dropped` (failed) or not. The window takes it; a
     /// window at least 1 s long with 10 samples then updates the limit.
     pub fn sample(&mut self, now: SimTime, rtt: SimDuration, inflight: u32, dropped: bool) {
-        if rtt < MIN_RTT && !dropped {
+        if rtt < MIN_RTT {
             return;
         }
         self.window_samples += 1;
         self.window_rtt_sum += u128::from(rtt.as_nanos());
         self.window_inflight = self.window_inflight.max(inflight);
         self.window_dropped |= dropped;
-        if now < self.window_end || self.window_samples < WINDOW_SAMPLES {
+        if now <= self.window_end {
             return;
         }
-        let average = SimDuration((self.window_rtt_sum / u128::from(self.window_samples)) as u64);
+        // The window is over: it updates the limit if it holds enough samples, and is
+        // discarded otherwise (the library's `isWindowReady`).
+        let (samples, sum) = (self.window_samples, self.window_rtt_sum);
         let (inflight, dropped) = (self.window_inflight, self.window_dropped);
         self.window_samples = 0;
         self.window_rtt_sum = 0;
         self.window_inflight = 0;
         self.window_dropped = false;
         self.window_end = now + WINDOW;
-        self.update(average, inflight, dropped);
+        if samples >= WINDOW_SAMPLES {
+            let average = SimDuration((sum / u128::from(samples)) as u64);
+            self.update(average, inflight, dropped);
+        }
     }
 
     /// The limit's own update, with one window's figures.
@@ -175,7 +180,11 @@ impl ConcurrencyLimit {
                     self.probe_count = 0;
                     return;
                 }
-                self.rtt_noload = self.rtt_noload.min(rtt);
+                if rtt < self.rtt_noload {
+                    // A new lowest latency is only recorded (the library returns here).
+                    self.rtt_noload = rtt;
+                    return;
+                }
                 let l = self.limit.log10().floor().max(1.0);
                 let (alpha, beta, threshold) = (3.0 * l, 6.0 * l, l);
                 let queue = (self.limit * (1.0 - self.rtt_noload / rtt)).ceil();
@@ -280,8 +289,9 @@ mod tests {
         assert_eq!(l.level(), 24.0, "a drop: - 1");
     }
 
-    /// A window updates the limit once it is 1 s old and holds 10 samples, with their
-    /// average RTT and largest number in flight.
+    /// A window of 1 s updates the limit once it is over, with its samples' average RTT
+    /// and largest number in flight, if it holds at least 10 samples; a thinner window is
+    /// discarded.
     #[test]
     fn samples_update_the_limit_once_per_window() {
         let mut l = ConcurrencyLimit::new(LimitKind::Aimd {
@@ -295,23 +305,28 @@ mod tests {
         for i in 0..20 {
             l.sample(at(100 + i), ms(10), 12, false);
         }
-        assert_eq!(l.limit(), 20, "under 1 s: no update yet");
-        for i in 0..9 {
-            l.sample(at(1000 + i), ms(150), 3, false);
-        }
-        // At 1,000 ms with 21+ samples: average RTT (20 x 10 + 150) / 21 = 16.7 ms, the
-        // most in flight 12: + 1, once.
+        assert_eq!(l.limit(), 20, "the window is not over");
+        // At 1,001 ms the first window (to 1 s) is over, with 21 samples: average RTT
+        // (20 x 10 + 150) / 21 = 16.7 ms, the most in flight 12: + 1, once.
+        l.sample(at(1001), ms(150), 3, false);
         assert_eq!(l.limit(), 21);
         for i in 0..9 {
             l.sample(at(1100 + i), ms(150), 3, false);
         }
-        assert_eq!(l.limit(), 21, "the next window ends at 2 s");
-        l.sample(at(2000), ms(150), 3, false);
+        assert_eq!(l.limit(), 21, "the next window ends at 2,001 ms");
+        l.sample(at(2002), ms(150), 3, false);
         assert_eq!(
             l.limit(),
             18,
             "average 150 ms > 100 ms: a drop, trunc(21 x 0.9)"
         );
+        // A window of 4 samples is discarded; RTTs under 100 us are ignored.
+        for i in 0..3 {
+            l.sample(at(2100 + i), ms(150), 3, true);
+        }
+        l.sample(at(2200), SimDuration(50_000), 3, true);
+        l.sample(at(3003), ms(150), 3, true);
+        assert_eq!(l.limit(), 18);
     }
 
     #[test]

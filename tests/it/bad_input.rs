@@ -971,7 +971,16 @@ fn cases() -> Vec<Case> {
                 "concurrency = 4\nrate_limit = { kind = \"token_bucket\", rate_per_s = 10, reserve = 0.8 }\n",
             )]),
             "14:66",
-            "`reserve` is 0.8; expected the share of the limit kept for higher priorities, from 0 to 0.5",
+            "`reserve` is 0.8; expected the share of the limit kept for higher priorities, from 0 up to (not including) 0.5",
+        ),
+        case(
+            "a rate limit reserve that leaves sheddable requests nothing",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nrate_limit = { kind = \"token_bucket\", rate_per_s = 10, burst = 1, reserve = 0.2 }\n",
+            )]),
+            "14:77",
+            "with `reserve` 0.2, a sheddable request must leave 40% of this limiter's 1 permits, so it could never pass",
         ),
         case(
             "maglev table size not a prime",

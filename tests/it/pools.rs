@@ -34,3 +34,43 @@ fn a_pool_per_caller_keeps_the_interactive_client_whole() {
         }
     }
 }
+
+/// Regression: an adaptive limit that admits a request in a lower-class request's place
+/// takes that place in the arriving request's own pool. Web (default) and a batch job in
+/// separate pools: whether the batch job is sheddable or default cannot change anything,
+/// since web may only ever displace requests of its own pool.
+#[test]
+fn an_adaptive_limit_evicts_only_within_the_arriving_requests_pool() {
+    let scenario = |batch_priority: &str| {
+        format!(
+            r#"name = "evict"
+duration = "20s"
+warmup = "2s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 600 }}
+[[client]]
+name = "batch"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 1000 }}
+priority = "{batch_priority}"
+[[service]]
+name = "api"
+concurrency = 12
+service_time = {{ kind = "exponential", mean = "10ms" }}
+pools = [{{ callers = ["web"], concurrency = 4, queue = 2 }}, {{ concurrency = 8 }}]
+concurrency_limit = {{ kind = "aimd", initial = 20, min = 20, max = 20 }}
+"#
+        )
+    };
+    let sheddable = common::run(&scenario("sheddable"), 1);
+    let default = common::run(&scenario("default"), 1);
+    for name in ["web", "batch"] {
+        assert_eq!(counts(&sheddable, name), counts(&default, name), "{name}");
+    }
+    assert!(
+        counts(&sheddable, "batch").shed > 0,
+        "the limit sheds at arrival"
+    );
+}

@@ -79,8 +79,19 @@ impl Checker<'_> {
             None => 0,
             Some(r) => {
                 let v = *r.get_ref();
-                if !(0.0..=0.5).contains(&v) {
-                    self.error(r.span(), format!("`reserve` is {v}; expected the share of the limit kept for higher priorities, from 0 to 0.5, like 0.2"));
+                if !(0.0..0.5).contains(&v) {
+                    self.error(r.span(), format!("`reserve` is {v}; expected the share of the limit kept for higher priorities, from 0 up to (not including) 0.5, like 0.2"));
+                    return None;
+                }
+                // A sheddable request must leave twice the reserve: a full limiter must
+                // still have a permit for it.
+                let capacity = match kind {
+                    LimiterKind::TokenBucket { burst, .. } => burst,
+                    LimiterKind::FixedWindow { limit, .. }
+                    | LimiterKind::SlidingWindow { limit, .. } => limit,
+                };
+                if f64::from(capacity) * (1.0 - 2.0 * v) < 1.0 {
+                    self.error(r.span(), format!("with `reserve` {v}, a sheddable request must leave {}% of this limiter's {capacity} permits, so it could never pass; expected a larger `burst` or `limit`, or a smaller reserve", (200.0 * v).round()));
                     return None;
                 }
                 (v * 1000.0).round() as u32
