@@ -302,6 +302,9 @@ fn caption(name: &str) -> &'static str {
         "summary" => {
             "Mean across seeds with 95% confidence intervals; * marks a cell whose paired difference from base is significant."
         }
+        "clients" => {
+            "Each client's availability, one dot per cell (mean across seeds) with its 95% confidence interval: who paid."
+        }
         "sweep-availability" | "sweep-p99" => {
             "The metric along the first swept path, one line per variant, with 95% confidence intervals."
         }

@@ -2,7 +2,7 @@
 //! a sweep, and odd corner cases.
 
 use crate::compare::analysis::{
-    Analysis, Cell, FaultWindow, MetricSummary, PolicyTrack, TimelineRow,
+    Analysis, Cell, ClientSummary, FaultWindow, MetricSummary, PolicyTrack, TimelineRow,
 };
 use crate::compare::metric::Metric;
 use crate::compare::stats::{estimate, paired_diff};
@@ -211,6 +211,32 @@ pub fn study() -> Analysis {
             breaker,
         ],
     )
+}
+
+/// The study's cells with three clients each (the last cell lacks one, and one client
+/// has no request in one cell), as a priorities scenario shows who paid.
+pub fn clients() -> Analysis {
+    let mut a = study();
+    let client = |name: &str, priority: &str, values: &[f64]| ClientSummary {
+        name: name.to_string(),
+        priority: priority.to_string(),
+        availability: estimate(values),
+    };
+    a.cells[0].clients = vec![
+        client("checkout", "default", &[0.83, 0.84, 0.82]),
+        client("browse", "default", &[0.82, 0.85, 0.83]),
+        client("crawler", "default", &[0.84, 0.83, 0.84]),
+    ];
+    a.cells[1].clients = vec![
+        client("checkout", "critical", &[1.0, 1.0, 1.0]),
+        client("browse", "default", &[1.0, 0.999, 1.0]),
+        client("crawler", "sheddable", &[0.66, 0.69, 0.65]),
+    ];
+    a.cells[2].clients = vec![
+        client("checkout", "critical", &[]),
+        client("crawler", "sheddable", &[0.7]),
+    ];
+    a
 }
 
 /// One cell, one seed: no intervals anywhere.

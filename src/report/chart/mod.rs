@@ -4,6 +4,7 @@
 //! so its PNG and SVG come from the same code; output is deterministic.
 
 mod cdf;
+mod clients;
 mod data;
 mod font;
 mod frame;
@@ -68,17 +69,19 @@ enum Kind {
     Latency,
     LatencyCdf,
     Summary,
+    Clients,
     SweepAvailability,
     SweepP99,
     Policies,
 }
 
 impl Kind {
-    const ALL: [Kind; 7] = [
+    const ALL: [Kind; 8] = [
         Kind::Availability,
         Kind::Latency,
         Kind::LatencyCdf,
         Kind::Summary,
+        Kind::Clients,
         Kind::SweepAvailability,
         Kind::SweepP99,
         Kind::Policies,
@@ -91,6 +94,7 @@ impl Kind {
             Kind::Latency => "latency",
             Kind::LatencyCdf => "latency-cdf",
             Kind::Summary => "summary",
+            Kind::Clients => "clients",
             Kind::SweepAvailability => "sweep-availability",
             Kind::SweepP99 => "sweep-p99",
             Kind::Policies => "policies",
@@ -103,6 +107,7 @@ impl Kind {
             Kind::Availability | Kind::Latency => timeline::applies(a),
             Kind::LatencyCdf => cdf::applies(a),
             Kind::Summary => !a.cells.is_empty(),
+            Kind::Clients => clients::applies(a),
             Kind::SweepAvailability | Kind::SweepP99 => sweep::applies(a),
             Kind::Policies => policy::applies(a),
         }
@@ -115,6 +120,7 @@ impl Kind {
             Kind::Latency => "latency over time".to_string(),
             Kind::LatencyCdf => "latency distribution, tail".to_string(),
             Kind::Summary => "availability and p99 per cell".to_string(),
+            Kind::Clients => "availability per client".to_string(),
             Kind::SweepAvailability => format!("availability vs {}", sweep::x_name(a)),
             Kind::SweepP99 => format!("p99 latency vs {}", sweep::x_name(a)),
             Kind::Policies => "breaker states and retry budgets over time".to_string(),
@@ -139,6 +145,7 @@ impl Kind {
             Kind::Latency => timeline::latency(root, a, &title),
             Kind::LatencyCdf => cdf::draw(root, a, &title),
             Kind::Summary => summary::draw(root, a, &title),
+            Kind::Clients => clients::draw(root, a, &title),
             Kind::SweepAvailability => sweep::draw(root, a, &title, sweep::Shown::Availability),
             Kind::SweepP99 => sweep::draw(root, a, &title, sweep::Shown::P99),
             Kind::Policies => policy::draw(root, a, &title),

@@ -13,6 +13,7 @@ fn all_fixtures() -> Vec<(&'static str, Analysis)> {
         ("many", fixtures::many()),
         ("odd", fixtures::odd()),
         ("many-bins", fixtures::many_bins()),
+        ("clients", fixtures::clients()),
     ]
 }
 
@@ -138,6 +139,19 @@ fn sweep_and_policy_charts_only_with_their_data() {
         ]
     );
     assert!(!names(&fixtures::single()).contains(&"policies".to_string()));
+    // The per-client chart only with several clients, after the summary.
+    assert!(!study.contains(&"clients".to_string()));
+    let clients = names(&fixtures::clients());
+    assert_eq!(clients[3..5], ["summary", "clients"]);
+    let svg = render_svgs(&fixtures::clients())
+        .expect("charts")
+        .into_iter()
+        .find(|c| c.name == "clients")
+        .expect("a clients chart")
+        .svg;
+    for name in ["checkout", "browse", "crawler", "retry-budget"] {
+        assert!(svg.contains(name), "{name} in the chart");
+    }
 }
 
 #[test]
