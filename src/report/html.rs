@@ -360,7 +360,7 @@ pub fn render_report(a: &Analysis, charts: &[ChartSvg]) -> String {
     if !charts.is_empty() {
         out.push_str("<nav class=\"toc\"><h2>Contents</h2><a href=\"#summary-table\">table</a>");
         if a.cells.iter().any(|c| c.clients.len() > 1) {
-            out.push_str("<a href=\"#clients-table\">clients</a>");
+            out.push_str("<a href=\"#clients-table\">per client</a>");
         }
         for c in charts {
             let _ = write!(out, "<a href=\"#chart-{0}\">{0}</a>", escape(&c.name));

@@ -172,6 +172,9 @@ fn the_report_has_a_per_client_table() {
         String::from_utf8_lossy(&result.stderr)
     );
     let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    // Linked from the contents under its own name (the chart is "clients").
+    assert!(html.contains("<a href=\"#clients-table\">per client</a>"));
+    assert!(html.contains("<a href=\"#chart-clients\">clients</a>"));
     let table = &html[html
         .find("<table id=\"clients\">")
         .expect("a per-client table")..];
