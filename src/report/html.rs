@@ -200,10 +200,11 @@ fn estimate_html(m: Metric, e: &crate::compare::stats::Estimate) -> String {
     out
 }
 
-/// The per-client table: one row per cell and client.
-fn clients_table(a: &Analysis) -> String {
-    let mut out = String::from(
-        "<div class=\"table-wrap\"><table id=\"clients\">\n<thead><tr><th class=\"left\">variant</th>",
+/// The opening of a table with id `id` and its leading header cells: the variant, then
+/// each swept path (its short name; the full path is in the header box above).
+fn table_start(a: &Analysis, id: &str) -> String {
+    let mut out = format!(
+        "<div class=\"table-wrap\"><table id=\"{id}\">\n<thead><tr><th class=\"left\">variant</th>"
     );
     for path in &a.sweep_paths {
         let short = path.rsplit('.').next().unwrap_or(path);
@@ -214,20 +215,32 @@ fn clients_table(a: &Analysis) -> String {
             escape(short)
         );
     }
+    out
+}
+
+/// The opening of `cell`'s row and its leading cells: its variant and sweep point.
+fn row_start(a: &Analysis, cell: &Cell) -> String {
+    let mut out = format!("<tr><td class=\"left\">{}</td>", escape(&cell.variant));
+    for v in cell
+        .point
+        .iter()
+        .chain(std::iter::repeat(&String::new()))
+        .take(a.sweep_paths.len())
+    {
+        let _ = write!(out, "<td class=\"left\">{}</td>", escape(v));
+    }
+    out
+}
+
+/// The per-client table: one row per cell and client.
+fn clients_table(a: &Analysis) -> String {
+    let mut out = table_start(a, "clients");
     out.push_str(
         "<th class=\"left\">client</th><th class=\"left\">priority</th><th>availability (%)</th></tr></thead>\n<tbody>\n",
     );
     for cell in &a.cells {
         for c in &cell.clients {
-            let _ = write!(out, "<tr><td class=\"left\">{}</td>", escape(&cell.variant));
-            for v in cell
-                .point
-                .iter()
-                .chain(std::iter::repeat(&String::new()))
-                .take(a.sweep_paths.len())
-            {
-                let _ = write!(out, "<td class=\"left\">{}</td>", escape(v));
-            }
+            out.push_str(&row_start(a, cell));
             let _ = write!(
                 out,
                 "<td class=\"left\">{}</td><td class=\"left\">{}</td><td>",
@@ -243,19 +256,7 @@ fn clients_table(a: &Analysis) -> String {
 }
 
 fn table(a: &Analysis) -> String {
-    let mut out = String::from(
-        "<div class=\"table-wrap\"><table id=\"summary-table\">\n<thead><tr><th class=\"left\">variant</th>",
-    );
-    // The short name keeps the column narrow; the full path is in the header box above.
-    for path in &a.sweep_paths {
-        let short = path.rsplit('.').next().unwrap_or(path);
-        let _ = write!(
-            out,
-            "<th class=\"left\" title=\"{}\">{}</th>",
-            escape(path),
-            escape(short)
-        );
-    }
+    let mut out = table_start(a, "summary-table");
     out.push_str("<th>seeds</th>");
     for m in TABLE_METRICS {
         let unit = if m.is_fraction() { " (%)" } else { "" };
@@ -264,15 +265,7 @@ fn table(a: &Analysis) -> String {
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for cell in &a.cells {
-        let _ = write!(out, "<tr><td class=\"left\">{}</td>", escape(&cell.variant));
-        for v in cell
-            .point
-            .iter()
-            .chain(std::iter::repeat(&String::new()))
-            .take(a.sweep_paths.len())
-        {
-            let _ = write!(out, "<td class=\"left\">{}</td>", escape(v));
-        }
+        out.push_str(&row_start(a, cell));
         let _ = write!(
             out,
             "<td>{}</td>",
