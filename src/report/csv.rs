@@ -168,13 +168,9 @@ pub fn summary_row(run: &RunResult, point: &[String]) -> Vec<String> {
     let l = run.metrics.latency.as_ref();
     let lat = |f: fn(&crate::metrics::LatencySummary) -> u64| opt_ms(l.map(f));
     let mut row = lead(run, point);
+    row.extend([run.seed.to_string()]);
+    row.extend(outcomes(t));
     row.extend([
-        run.seed.to_string(),
-        t.requests.to_string(),
-        t.ok.to_string(),
-        t.degraded.to_string(),
-        t.failed().to_string(),
-        ratio(t.availability()),
         l.map(|l| ms(l.mean_ns)).unwrap_or_default(),
         lat(|l| l.p50_ns),
         lat(|l| l.p90_ns),
@@ -238,6 +234,18 @@ fn write_services<W: Write>(
     Ok(())
 }
 
+/// The outcome columns of `c` that `summary.csv`, `timeseries.csv` and `clients.csv` share,
+/// in order: requests, ok, degraded, failed, availability.
+fn outcomes(c: &crate::metrics::Counts) -> [String; 5] {
+    [
+        c.requests.to_string(),
+        c.ok.to_string(),
+        c.degraded.to_string(),
+        c.failed().to_string(),
+        ratio(c.availability()),
+    ]
+}
+
 /// The failure-reason columns of `c`, in the order `timeseries.csv` and `clients.csv`
 /// end with: errors, timeouts, rejected, short_circuited, rate_limited, bulkhead_full,
 /// shed.
@@ -267,13 +275,9 @@ fn write_clients<W: Write>(
             run.seed.to_string(),
             client.name.clone(),
             client.priority.name().to_string(),
-            c.requests.to_string(),
-            c.ok.to_string(),
-            c.degraded.to_string(),
-            c.failed().to_string(),
-            ratio(c.availability()),
-            c.attempts.to_string(),
         ]);
+        record.extend(outcomes(c));
+        record.push(c.attempts.to_string());
         record.extend(reasons(c));
         w.write_record(&record)?;
     }
@@ -318,18 +322,9 @@ fn write_timeseries<W: Write>(
     for b in &run.metrics.buckets {
         let c = &b.counts;
         let mut record = lead(run, point);
-        record.extend([
-            run.seed.to_string(),
-            seconds(b.start.as_nanos()),
-            c.requests.to_string(),
-            c.ok.to_string(),
-            c.degraded.to_string(),
-            c.failed().to_string(),
-            ratio(c.availability()),
-            opt_ms(b.p50_ns),
-            opt_ms(b.p99_ns),
-            c.attempts.to_string(),
-        ]);
+        record.extend([run.seed.to_string(), seconds(b.start.as_nanos())]);
+        record.extend(outcomes(c));
+        record.extend([opt_ms(b.p50_ns), opt_ms(b.p99_ns), c.attempts.to_string()]);
         record.extend(reasons(c));
         w.write_record(&record)?;
     }
