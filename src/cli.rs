@@ -32,8 +32,9 @@ pub struct Cli {
 enum Command {
     /// Run a scenario (every variant and sweep point) over one or more seeds; write
     /// summary.csv, timeseries.csv, services.csv, policies.csv, replicas.csv, clients.csv,
-    /// latency_histogram.csv, scenario.toml, manifest.json, aggregate.csv, charts (PNG and SVG) and report.html (a
-    /// shard stops before aggregate.csv: `merge` writes the rest).
+    /// queues.csv, latency_histogram.csv, scenario.toml, manifest.json, aggregate.csv,
+    /// charts (PNG and SVG) and report.html (a shard stops before aggregate.csv: `merge`
+    /// writes the rest).
     Run(RunArgs),
     /// Check a scenario file, its variants, its sweep and its expectations, without running
     /// it.

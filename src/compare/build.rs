@@ -383,6 +383,10 @@ fn read_summary(
     ]
     .map(col);
     let recovery = col("recovery_s")?;
+    let messages = ["messages", "processed", "dead_lettered", "redelivered"].map(col);
+    let messages = messages.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let message_ms = ["message_mean_ms", "message_p99_ms"].map(col);
+    let message_ms = message_ms.into_iter().collect::<Result<Vec<_>, _>>()?;
     let counts = counts.into_iter().collect::<Result<Vec<_>, _>>()?;
     let latency = latency.into_iter().collect::<Result<Vec<_>, _>>()?;
     let policy = policy.into_iter().collect::<Result<Vec<_>, _>>()?;
@@ -402,7 +406,17 @@ fn read_summary(
         for (slot, &i) in p.iter_mut().zip(&policy) {
             *slot = t.count(i)?;
         }
+        let mut m = [0u64; 4];
+        for (slot, &i) in m.iter_mut().zip(&messages) {
+            *slot = t.count(i)?;
+        }
+        let message_ms = match (t.number(message_ms[0])?, t.number(message_ms[1])?) {
+            (Some(mean), Some(p99)) => Some([mean, p99]),
+            _ => None,
+        };
         rows[c].push(RunRow {
+            messages: m,
+            message_ms,
             seed: n(0)?,
             counts: Counts {
                 requests: n(1)?,

@@ -50,6 +50,16 @@ pub enum Metric {
     BulkheadFull,
     /// shed / requests.
     Shed,
+    /// processed / messages: messages acknowledged by a consumer.
+    Processed,
+    /// dead_lettered / messages.
+    DeadLettered,
+    /// Redeliveries per message.
+    RedeliveriesPerMessage,
+    /// Mean time from a message's send to its acknowledgement, ms.
+    MessageMeanMs,
+    /// 99th percentile of the time from a message's send to its acknowledgement, ms.
+    MessageP99Ms,
 }
 
 /// Whether a larger value of a metric is better or worse, for charts and regressions.
@@ -63,7 +73,7 @@ pub enum Better {
 
 impl Metric {
     /// Every metric, in the order of the columns of `aggregate.csv`.
-    pub const ALL: [Metric; 21] = [
+    pub const ALL: [Metric; 26] = [
         Metric::Availability,
         Metric::MeanMs,
         Metric::P50Ms,
@@ -85,6 +95,11 @@ impl Metric {
         Metric::RateLimited,
         Metric::BulkheadFull,
         Metric::Shed,
+        Metric::Processed,
+        Metric::DeadLettered,
+        Metric::RedeliveriesPerMessage,
+        Metric::MessageMeanMs,
+        Metric::MessageP99Ms,
     ];
 
     /// Its position in [`Metric::ALL`].
@@ -116,6 +131,11 @@ impl Metric {
             Metric::RateLimited => "rate_limited",
             Metric::BulkheadFull => "bulkhead_full",
             Metric::Shed => "shed",
+            Metric::Processed => "processed",
+            Metric::DeadLettered => "dead_lettered",
+            Metric::RedeliveriesPerMessage => "redeliveries_per_message",
+            Metric::MessageMeanMs => "message_mean_ms",
+            Metric::MessageP99Ms => "message_p99_ms",
         }
     }
 
@@ -127,12 +147,12 @@ impl Metric {
     /// Which direction is better.
     pub fn better(self) -> Better {
         match self {
-            Metric::Availability => Better::Higher,
+            Metric::Availability | Metric::Processed => Better::Higher,
             _ => Better::Lower,
         }
     }
 
-    /// True for fractions of requests (shown as percentages to people).
+    /// True for fractions of requests or messages (shown as percentages to people).
     pub fn is_fraction(self) -> bool {
         matches!(
             self,
@@ -145,6 +165,8 @@ impl Metric {
                 | Metric::RateLimited
                 | Metric::BulkheadFull
                 | Metric::Shed
+                | Metric::Processed
+                | Metric::DeadLettered
         )
     }
 }
@@ -170,6 +192,11 @@ pub struct RunRow {
     pub recovery_s: Option<f64>,
     /// Policy counters: retries, hedges, budget_refused, duplicates, dropped.
     pub policy: [u64; 5],
+    /// Messages sent in the window: stored, processed, dead-lettered, redeliveries.
+    pub messages: [u64; 4],
+    /// Messages' time from send to acknowledgement in ms, mean and p99 (`None` when none
+    /// was processed).
+    pub message_ms: Option<[f64; 2]>,
 }
 
 impl RunRow {
@@ -179,6 +206,8 @@ impl RunRow {
         let c = &self.counts;
         let per_request = |n: u64| (c.requests > 0).then(|| n as f64 / c.requests as f64);
         let latency = |i: usize| self.latency_ms.map(|l| l[i]);
+        let messages = self.messages[0];
+        let per_message = |n: u64| (messages > 0).then(|| n as f64 / messages as f64);
         match metric {
             Metric::Availability => c.availability(),
             Metric::MeanMs => latency(0),
@@ -201,6 +230,11 @@ impl RunRow {
             Metric::RateLimited => per_request(c.rate_limited),
             Metric::BulkheadFull => per_request(c.bulkhead_full),
             Metric::Shed => per_request(c.shed),
+            Metric::Processed => per_message(self.messages[1]),
+            Metric::DeadLettered => per_message(self.messages[2]),
+            Metric::RedeliveriesPerMessage => per_message(self.messages[3]),
+            Metric::MessageMeanMs => self.message_ms.map(|m| m[0]),
+            Metric::MessageP99Ms => self.message_ms.map(|m| m[1]),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod counts;
 pub mod histogram;
 pub mod latency;
 pub mod policy_log;
+pub mod queue_stats;
 pub mod recorder;
 pub mod recovery;
 pub mod service_stats;
@@ -35,6 +36,10 @@ pub struct RunMetrics {
     pub policy: policy_log::PolicyCounts,
     /// When breakers changed state, and budget levels.
     pub policy_log: policy_log::PolicyLog,
+    /// Per-queue time series, in scenario order (empty without queues).
+    pub queues: Vec<queue_stats::QueueMetrics>,
+    /// What became of the messages sent in the window.
+    pub messages: queue_stats::MessageMetrics,
 }
 
 /// One client's counted requests and their outcomes (`clients.csv`).

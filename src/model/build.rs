@@ -117,5 +117,14 @@ pub(super) fn services(
             }
             service
         })
+        .enumerate()
+        .map(|(i, mut service)| {
+            service.consumes = scenario
+                .queues
+                .iter()
+                .position(|q| q.consumer == Some(i))
+                .map(super::ids::QueueId::from_index);
+            service
+        })
         .collect()
 }

@@ -166,6 +166,6 @@ impl<'s> Model<'s> {
             Site::Client(c) => s.clients[c.index()].target,
             Site::Call(svc, k) => s.services[svc.index()].calls[k.index()].to,
         };
-        s.services[target].retry_after
+        s.services[target.service()?].retry_after
     }
 }

@@ -8,7 +8,7 @@ use super::network::{Leg, Node};
 use super::slab::Key;
 use super::topology::Target;
 use super::waiter::{TimerTag, Waiting, is_open};
-use super::{Job, JobState, Model};
+use super::{Job, JobState, Model, Parent};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::outcome::Outcome;
 
@@ -67,6 +67,10 @@ impl Model<'_> {
                 }
                 self.send_to_replica(caller, attempt, edge, replica, give_up_at, sched);
                 offset
+            }
+            Target::Queue(queue) => {
+                self.send_to_queue(caller, attempt, edge, queue, sched);
+                0
             }
         }
     }
@@ -135,7 +139,7 @@ impl Model<'_> {
             key,
             priority,
             pool: 0,
-            caller,
+            caller: Parent::Call(caller),
             answers: attempt,
             edge,
             replica,
@@ -160,7 +164,7 @@ impl Model<'_> {
 
     /// Where a caller sits on the network, if it is still live.
     #[inline]
-    fn caller_node(&self, caller: Caller) -> Option<Node> {
+    pub(super) fn caller_node(&self, caller: Caller) -> Option<Node> {
         match caller {
             Caller::Request(k) => self.requests.get(k).map(|q| Node::Client(q.client)),
             Caller::Job(k) => self.jobs.get(k).map(|j| Node::Replica(j.replica)),
@@ -170,15 +174,22 @@ impl Model<'_> {
     /// Sends the answer of finished job `job` back to its caller.
     #[inline(always)]
     pub(super) fn reply(&mut self, job: &Job, outcome: Outcome, sched: &mut Scheduler<Event>) {
+        let caller = match job.caller {
+            Parent::Call(caller) => caller,
+            Parent::Delivery(m) => {
+                self.delivery_done(m, job.answers, outcome, sched.now());
+                return;
+            }
+        };
         // A caller that is gone (timed out and ended, or killed) listens to nothing.
-        let Some(to) = self.caller_node(job.caller) else {
+        let Some(to) = self.caller_node(caller) else {
             return;
         };
         let ends = |_: &Self| (Node::Replica(job.replica), to);
         let Some(delay) = self.transit(job.edge, ends, Leg::Response) else {
             return; // lost on the way back: the work is done, the caller never hears of it
         };
-        let (to, attempt) = (job.caller, job.answers);
+        let (to, attempt) = (caller, job.answers);
         if delay == SimDuration::ZERO {
             self.receive(to, attempt, outcome, sched);
         } else {

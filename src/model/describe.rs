@@ -8,7 +8,11 @@ impl Model<'_> {
     /// Requests, jobs, policy states and armed timers in flight: what grows with the work
     /// a run has started and not finished.
     pub fn held(&self) -> usize {
-        self.requests.len() + self.jobs.len() + self.policy_calls.len() + self.timers.armed()
+        self.requests.len()
+            + self.jobs.len()
+            + self.policy_calls.len()
+            + self.timers.armed()
+            + self.queues.held()
     }
 
     /// What `event` is about, in the scenario's names: "client `web` sends a request".
@@ -97,6 +101,14 @@ impl Model<'_> {
             Event::ChaosTick { fault } => {
                 format!("chaos monkey `{}` strikes", s.faults[fault.index()].name)
             }
+            Event::MessageArrive { message } => format!(
+                "a message reaches queue `{}`",
+                self.message_queue_name(message).unwrap_or("?")
+            ),
+            Event::VisibilityDue { queue } => format!(
+                "a visibility timeout of queue `{}` expires",
+                s.queues[queue.index()].name
+            ),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The closed list of things that can happen in the service model.
 
-use super::ids::{ClientId, EntryId, FaultId, GuardId, LaneId, ReplicaId, ServiceId};
+use super::ids::{ClientId, EntryId, FaultId, GuardId, LaneId, QueueId, ReplicaId, ServiceId};
 use super::slab::Key;
 use super::waiter::TimerTag;
 use crate::outcome::Outcome;
@@ -208,6 +208,16 @@ pub enum Event {
     ChaosTick {
         /// The fault.
         fault: FaultId,
+    },
+    /// A message reaches its queue.
+    MessageArrive {
+        /// The message (a key in the message slab).
+        message: Key,
+    },
+    /// The earliest visibility timeout of a queue's messages in flight may have expired.
+    VisibilityDue {
+        /// The queue.
+        queue: QueueId,
     },
 }
 

@@ -93,6 +93,7 @@ impl FaultState {
             let side = |n: Node| match n {
                 Node::Client(c) => rt.client_side[c.index()],
                 Node::Replica(r) => rt.replica_side[r],
+                Node::Queue(_) => 0,
             };
             match (side(from), side(to)) {
                 (1, 2) => true,
@@ -330,6 +331,7 @@ impl Model<'_> {
                 self.balancers.restart(service, replica, now);
                 self.concurrency_limits
                     .restart(replica, self.scenario, service.index());
+                self.consumer_back(replica, sched);
             }
         }
     }
@@ -347,6 +349,7 @@ impl Model<'_> {
             r.hung -= 1;
             if r.hung == 0 {
                 self.resume(replica, sched);
+                self.consumer_back(replica, sched);
             }
         }
     }

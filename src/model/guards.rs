@@ -130,7 +130,7 @@ impl Guards {
         for c in &scenario.clients {
             add(
                 &c.policy,
-                names::client_site(&c.name, &scenario.services[c.target].name),
+                names::client_site(&c.name, scenario.dest_name(c.target)),
             );
         }
         let mut replica_base = IdVec::new();
@@ -145,7 +145,7 @@ impl Guards {
                 replica_service.push(ServiceId::from_index(si));
                 for &k in &own {
                     let call = &s.calls[k];
-                    let target = &scenario.services[call.to].name;
+                    let target = scenario.dest_name(call.to);
                     let repeated = !call.policy.breaker_per_target
                         && s.calls.iter().filter(|c| c.to == call.to).count() > 1;
                     add(

@@ -179,6 +179,8 @@ pub struct Tracker {
     requests: Vec<Option<IdemKey>>,
     /// Each job's key, and whether it is executing (admitted and not yet answered).
     jobs: Vec<Option<(IdemKey, bool)>>,
+    /// Each queued message's key (the producer's call's): its deliveries carry it.
+    messages: Vec<Option<IdemKey>>,
 }
 
 fn put<T>(v: &mut Vec<Option<T>>, slot: usize, value: T) {
@@ -214,6 +216,25 @@ impl Tracker {
             .copied()
             .flatten()
             .map(|(k, _)| k.child(call))
+    }
+
+    /// A message (in slot `slot` of the message slab) carrying `key` was sent: its root
+    /// is remembered while the message lives.
+    pub fn message_created(&mut self, slot: usize, key: IdemKey) {
+        self.table.job_created(key.root());
+        put(&mut self.messages, slot, key);
+    }
+
+    /// The key of the message in `slot`.
+    pub fn message_key(&self, slot: usize) -> Option<IdemKey> {
+        self.messages.get(slot).copied().flatten()
+    }
+
+    /// The message in `slot` is gone (deleted, dropped, or refused).
+    pub fn message_gone(&mut self, slot: usize) {
+        if let Some(key) = self.messages.get_mut(slot).and_then(Option::take) {
+            self.table.job_gone(key.root());
+        }
     }
 
     /// A job (in `slot`) carrying `key` was created.

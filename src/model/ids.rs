@@ -90,6 +90,10 @@ id!(
     BalancerId
 );
 id!(
+    /// A message queue, by its position among the scenario's queues.
+    QueueId
+);
+id!(
     /// A call entry of a service, by its position in the service's `calls`.
     EntryId
 );

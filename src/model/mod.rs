@@ -79,6 +79,7 @@ pub mod names;
 mod network;
 mod policies;
 mod probes;
+mod queues;
 mod rate_limits;
 pub mod replica;
 mod retries;
@@ -134,13 +135,25 @@ enum JobState {
     Calling,
 }
 
+/// Who a job answers: the caller that sent it, or the message it is a delivery of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Parent {
+    /// A caller waits for the answer.
+    Call(Caller),
+    /// The job is a delivery of a queue's message (a key in the message slab): its end
+    /// acknowledges the message, or not.
+    Delivery(Key),
+}
+
 /// One execution of a request on one replica.
 #[derive(Clone, Copy)]
 struct Job {
-    /// Who waits for the answer, and which of its attempts this job answers.
-    caller: Caller,
+    /// Who waits for the answer, and which of its attempts (or, for a delivery, which
+    /// receipt of the message) this job answers.
+    caller: Parent,
     answers: u32,
-    /// The hop the request came over; the answer goes back over it.
+    /// The hop the request came over; the answer goes back over it (for a delivery, the
+    /// hop its message came over, unused: the answer goes to the queue).
     edge: EdgeId,
     replica: ReplicaId,
     state: JobState,
@@ -221,6 +234,8 @@ pub struct Model<'s> {
     policy_counts: PolicyCounts,
     /// Idempotency keys, when some call site retries (else `None`: nothing to track).
     idem: Option<idempotency::Tracker>,
+    /// Message queues and their messages.
+    queues: queues::Queues,
 }
 
 impl<'s> Model<'s> {
@@ -273,6 +288,7 @@ impl<'s> Model<'s> {
                 .any(|k| k.hashes()),
             policy_counts: PolicyCounts::default(),
             idem: scenario.can_repeat().then(idempotency::Tracker::default),
+            queues: queues::Queues::build(scenario, seed),
         };
         model.schedule_first_sends(sched);
         model.schedule_faults(sched);
@@ -319,6 +335,7 @@ impl<'s> Model<'s> {
     /// carry the final state to the end of the measured window.
     pub fn finish(mut self, _end: SimTime) -> RunMetrics {
         assert!(self.requests.is_empty(), "every request ended");
+        let (queues, messages) = self.queues.finish(self.scenario, self.end);
         let run = self.recorder.finish_run();
         let clients = self
             .clients
@@ -351,6 +368,8 @@ impl<'s> Model<'s> {
                 self.concurrency_limits.log_into(&mut log, self.scenario);
                 log
             },
+            queues,
+            messages,
         }
     }
 
@@ -520,6 +539,8 @@ impl World for Model<'_> {
             Event::FaultOn { fault, unit } => self.fault_on(fault, unit, sched),
             Event::FaultOff { fault, unit } => self.fault_off(fault, unit, sched),
             Event::ChaosTick { fault } => self.chaos_tick(fault, sched),
+            Event::MessageArrive { message } => self.message_arrives(message, sched),
+            Event::VisibilityDue { queue } => self.visibility_due(queue, sched),
         }
     }
 

@@ -29,6 +29,8 @@ enum Namespace {
     Fault = 5,
     /// A call site's policy draws (jitter, hedging).
     Policy = 6,
+    /// A queue's draws (which messages are poison).
+    Queue = 7,
 }
 
 /// An entity's name, in the namespace of its stream.
@@ -58,6 +60,14 @@ impl Name {
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+/// Queue `name`, named as the scenario declares it: `jobs`.
+pub fn queue(name: &str) -> Name {
+    Name {
+        space: Namespace::Queue,
+        text: name.to_string(),
     }
 }
 

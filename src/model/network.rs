@@ -2,7 +2,7 @@
 //! when the message is sent.
 
 use super::Model;
-use super::ids::{ClientId, EdgeId, ReplicaId};
+use super::ids::{ClientId, EdgeId, QueueId, ReplicaId};
 use crate::engine::SimDuration;
 use crate::scenario::fault::{FaultKind, LossDirection};
 
@@ -13,6 +13,8 @@ pub enum Node {
     Client(ClientId),
     /// A replica.
     Replica(ReplicaId),
+    /// A queue (no partition group holds one).
+    Queue(QueueId),
 }
 
 /// Which way a message travels on its hop.

@@ -409,6 +409,10 @@ impl Model<'_> {
             self.limit_sample_leaving(j.replica, j.arrived_at, !outcome.is_success(), now);
         }
         self.reply(&j, outcome, sched);
+        if let super::Parent::Delivery(_) = j.caller {
+            // The freed worker takes the next message.
+            self.pull_to(j.replica, sched);
+        }
     }
 
     /// The process of `replica` dies: every job on it fails at once (connection reset).

@@ -56,6 +56,8 @@ pub struct Service {
     pub rate_limited: bool,
     /// Replicas have adaptive concurrency limits.
     pub adaptive: bool,
+    /// The queue whose messages its workers take, if it is a consumer.
+    pub consumes: Option<super::ids::QueueId>,
     /// Arrivals, completions and time averages.
     pub recorder: ServiceRecorder,
 }
@@ -96,6 +98,7 @@ impl Service {
             sheds: spec.queueing.max_queue_time.is_some() || spec.queueing.codel.is_some(),
             rate_limited: spec.rate_limit.is_some(),
             adaptive: spec.concurrency_limit.is_some(),
+            consumes: None,
             recorder,
         }
     }

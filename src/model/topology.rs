@@ -1,18 +1,19 @@
 //! The hops of the model: one edge per (caller, callee service) pair, with its latency,
 //! its random stream and its link faults.
 
-use super::ids::{ClientId, EdgeId, FaultId, Id, IdVec, ServiceId};
+use super::ids::{ClientId, EdgeId, FaultId, Id, IdVec, QueueId, ServiceId};
 use super::names;
 use crate::distribution::Distribution;
 use crate::engine::SimRng;
-use crate::scenario::{Endpoint, Scenario};
+use crate::scenario::{Dest, Endpoint, Scenario};
 
-/// What a hop leads to. Services are the only kind today; a second kind (a queue) is a
-/// variant here, and its arm where [`Model::dispatch_with`](super::Model) sends.
+/// What a hop leads to; [`Model::dispatch_with`](super::Model) sends by it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     /// A service: the message goes to one of its replicas.
     Service(ServiceId),
+    /// A queue: the message is stored, and the caller hears that it was.
+    Queue(QueueId),
 }
 
 /// The hop from one caller (client or service) to one target, used both ways.
@@ -36,29 +37,35 @@ pub struct Topology {
     /// Edges used by each service's calls, by service then call entry.
     pub call_edges: IdVec<ServiceId, Vec<EdgeId>>,
     /// The (caller, callee) pair of each edge.
-    pairs: Vec<(Endpoint, usize)>,
+    pairs: Vec<(Endpoint, Dest)>,
 }
 
 impl Topology {
     /// Builds the edges of `scenario` for the run seeded with `seed`.
     pub fn build(scenario: &Scenario, seed: u64) -> Self {
         let mut edges: IdVec<EdgeId, Edge> = IdVec::new();
-        let mut pairs: Vec<(Endpoint, usize)> = Vec::new();
-        let mut edge_for = |from: Endpoint, to: usize| -> EdgeId {
+        let mut pairs: Vec<(Endpoint, Dest)> = Vec::new();
+        let mut edge_for = |from: Endpoint, to: Dest| -> EdgeId {
             if let Some(i) = pairs.iter().position(|p| *p == (from, to)) {
                 return EdgeId::from_index(i);
             }
-            let link = scenario.links.iter().find(|l| {
-                (l.a == from && l.b == Endpoint::Service(to))
-                    || (l.b == from && l.a == Endpoint::Service(to))
+            // Links join clients and services; a hop to a queue has the network's latency.
+            let link = to.service().and_then(|to| {
+                scenario.links.iter().find(|l| {
+                    (l.a == from && l.b == Endpoint::Service(to))
+                        || (l.b == from && l.a == Endpoint::Service(to))
+                })
             });
             let latency = link
                 .and_then(|l| l.latency.clone())
                 .unwrap_or_else(|| scenario.network_latency.clone());
-            let name = names::link(endpoint_name(scenario, from), &scenario.services[to].name);
+            let name = names::link(endpoint_name(scenario, from), scenario.dest_name(to));
             pairs.push((from, to));
             edges.push(Edge {
-                target: Target::Service(ServiceId::from_index(to)),
+                target: match to {
+                    Dest::Service(s) => Target::Service(ServiceId::from_index(s)),
+                    Dest::Queue(q) => Target::Queue(QueueId::from_index(q)),
+                },
                 latency,
                 rng: SimRng::new(seed, name.stream()),
                 faults: Vec::new(),
@@ -107,7 +114,7 @@ impl Topology {
     pub fn find(&self, from: Endpoint, to: usize) -> Option<EdgeId> {
         self.pairs
             .iter()
-            .position(|p| *p == (from, to))
+            .position(|p| *p == (from, Dest::Service(to)))
             .map(EdgeId::from_index)
     }
 }

@@ -1,7 +1,7 @@
 //! The CSV outputs: `summary.csv` (one row per run), `timeseries.csv` (one row per run and
 //! bucket), `services.csv` (one row per run, bucket and service), `policies.csv` (one row
-//! per policy event), `replicas.csv` (one row per run and replica) and `clients.csv` (one
-//! row per run and client). Columns only ever get appended, so scripts that read them keep working.
+//! per policy event), `replicas.csv` (one row per run and replica), `clients.csv` (one
+//! row per run and client) and `queues.csv` (one row per run, bucket and queue). Columns only ever get appended, so scripts that read them keep working.
 
 use super::atomic::AtomicFile;
 use super::format::{ms, opt_ms, ratio, seconds};
@@ -22,14 +22,35 @@ pub const POLICIES_FILE: &str = "policies.csv";
 pub const REPLICAS_FILE: &str = "replicas.csv";
 /// See [`SUMMARY_FILE`].
 pub const CLIENTS_FILE: &str = "clients.csv";
+/// See [`SUMMARY_FILE`].
+pub const QUEUES_FILE: &str = "queues.csv";
 /// Every file with rows per run, in the order they are written.
-pub const RUN_FILES: [&str; 6] = [
+pub const RUN_FILES: [&str; 7] = [
     SUMMARY_FILE,
     TIMESERIES_FILE,
     SERVICES_FILE,
     POLICIES_FILE,
     REPLICAS_FILE,
     CLIENTS_FILE,
+    QUEUES_FILE,
+];
+
+/// Columns of `queues.csv`, in order.
+pub const QUEUES_COLUMNS: [&str; 14] = [
+    "variant",
+    "seed",
+    "t_s",
+    "queue",
+    "depth_mean",
+    "depth_end",
+    "in_flight",
+    "oldest_age_s",
+    "sent",
+    "refused",
+    "received",
+    "acknowledged",
+    "redelivered",
+    "dead_lettered",
 ];
 
 /// Columns of `clients.csv`, in order.
@@ -54,7 +75,7 @@ pub const CLIENTS_COLUMNS: [&str; 17] = [
 ];
 
 /// Columns of `summary.csv`, in order; swept paths go after `variant`.
-pub const SUMMARY_COLUMNS: [&str; 27] = [
+pub const SUMMARY_COLUMNS: [&str; 35] = [
     "variant",
     "seed",
     "requests",
@@ -82,6 +103,14 @@ pub const SUMMARY_COLUMNS: [&str; 27] = [
     "rate_limited",
     "bulkhead_full",
     "shed",
+    "messages",
+    "processed",
+    "dead_lettered",
+    "messages_left",
+    "redelivered",
+    "message_mean_ms",
+    "message_p50_ms",
+    "message_p99_ms",
 ];
 
 /// Columns of `policies.csv`, in order.
@@ -196,7 +225,56 @@ pub fn summary_row(run: &RunResult, point: &[String]) -> Vec<String> {
         t.bulkhead_full.to_string(),
         t.shed.to_string(),
     ]);
+    let m = &run.metrics.messages;
+    let ml = m.latency.as_ref();
+    row.extend([
+        m.messages.to_string(),
+        m.processed.to_string(),
+        m.dead_lettered.to_string(),
+        m.left().to_string(),
+        m.redelivered.to_string(),
+        ml.map(|l| ms(l.mean_ns)).unwrap_or_default(),
+        opt_ms(ml.map(|l| l.p50_ns)),
+        opt_ms(ml.map(|l| l.p99_ns)),
+    ]);
     row
+}
+
+/// Writes the per-queue rows of `run`: for each bucket, each queue.
+fn write_queues<W: Write>(
+    w: &mut csv::Writer<W>,
+    run: &RunResult,
+    point: &[String],
+) -> csv::Result<()> {
+    let queues = &run.metrics.queues;
+    let buckets = queues.iter().map(|q| q.rows.len()).max().unwrap_or(0);
+    for b in 0..buckets {
+        for q in queues {
+            let Some(row) = q.rows.get(b) else {
+                continue;
+            };
+            let mut record = lead(run, point);
+            record.extend([
+                run.seed.to_string(),
+                seconds(row.start.as_nanos()),
+                q.name.clone(),
+                format!("{:.3}", row.depth_mean),
+                row.depth_end.to_string(),
+                row.in_flight_end.to_string(),
+                row.oldest_age
+                    .map(|a| format!("{:.3}", a.as_secs_f64()))
+                    .unwrap_or_default(),
+                row.sent.to_string(),
+                row.refused.to_string(),
+                row.received.to_string(),
+                row.acknowledged.to_string(),
+                row.redelivered.to_string(),
+                row.dead_lettered.to_string(),
+            ]);
+            w.write_record(&record)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the per-service rows of `run`: for each bucket, each service.
@@ -362,11 +440,12 @@ pub struct RunFiles {
     policies: csv::Writer<AtomicFile>,
     replicas: csv::Writer<AtomicFile>,
     clients: csv::Writer<AtomicFile>,
+    queues: csv::Writer<AtomicFile>,
 }
 
 impl RunFiles {
     /// Creates `summary.csv`, `timeseries.csv`, `services.csv`, `policies.csv`,
-    /// `replicas.csv` and `clients.csv` in `dir`
+    /// `replicas.csv`, `clients.csv` and `queues.csv` in `dir`
     /// (creating it if needed), with the swept paths as columns after `variant`.
     pub fn create(dir: &Path, sweep_paths: &[String]) -> std::io::Result<RunFiles> {
         std::fs::create_dir_all(dir)?;
@@ -383,6 +462,7 @@ impl RunFiles {
             policies: open(POLICIES_FILE, &POLICIES_COLUMNS)?,
             replicas: open(REPLICAS_FILE, &REPLICAS_COLUMNS)?,
             clients: open(CLIENTS_FILE, &CLIENTS_COLUMNS)?,
+            queues: open(QUEUES_FILE, &QUEUES_COLUMNS)?,
         })
     }
 
@@ -394,7 +474,8 @@ impl RunFiles {
             write_services(&mut self.services, run, point)?;
             write_policies(&mut self.policies, run, point)?;
             write_replicas(&mut self.replicas, run, point)?;
-            write_clients(&mut self.clients, run, point)
+            write_clients(&mut self.clients, run, point)?;
+            write_queues(&mut self.queues, run, point)
         })()
         .map_err(std::io::Error::other)
     }
@@ -408,6 +489,7 @@ impl RunFiles {
             self.policies,
             self.replicas,
             self.clients,
+            self.queues,
         ]
         .into_iter()
         .map(|w| {

@@ -192,6 +192,8 @@ pub fn metric_of_key(key: &str) -> Option<Metric> {
         "p99" => Metric::P99Ms,
         "p999" => Metric::P999Ms,
         "recovery" => Metric::RecoveryS,
+        "message_mean" => Metric::MessageMeanMs,
+        "message_p99" => Metric::MessageP99Ms,
         other => return Metric::from_name(other),
     };
     Some(m)
@@ -206,6 +208,7 @@ pub fn metric_keys() -> Vec<&'static str> {
             .map(|m| m.name())
             .filter(|n| !n.ends_with("_ms") && *n != "availability" && *n != "recovery_s"),
     );
+    keys.extend(["message_mean", "message_p99"]);
     keys.push("recovery");
     keys
 }

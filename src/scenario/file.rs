@@ -36,6 +36,22 @@ pub struct ScenarioFile {
     pub link: Vec<Spanned<LinkFile>>,
     #[serde(default)]
     pub fault: Vec<Spanned<FaultFile>>,
+    #[serde(default)]
+    pub queue: Vec<Spanned<QueueFile>>,
+    pub drain: Option<Spanned<DurationValue>>,
+}
+
+/// `[[queue]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueFile {
+    pub name: Option<Spanned<String>>,
+    pub capacity: Option<Spanned<QueueValue>>,
+    pub consumer: Option<Spanned<String>>,
+    pub visibility_timeout: Option<Spanned<DurationValue>>,
+    pub max_receives: Option<Spanned<i64>>,
+    pub dead_letter: Option<Spanned<String>>,
+    pub poison: Option<Spanned<f64>>,
 }
 
 /// `[network]`: defaults for every hop.

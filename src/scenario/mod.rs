@@ -10,6 +10,7 @@ pub mod fault;
 pub mod file;
 pub mod policy;
 pub mod policy_file;
+pub mod queue;
 pub mod queueing;
 pub mod rate_limit;
 pub mod study;
@@ -17,6 +18,7 @@ pub mod units;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, ScenarioError};
+pub use queue::{Dest, QueueSpec};
 pub use study::Study;
 
 use crate::distribution::Distribution;
@@ -59,6 +61,11 @@ pub struct Scenario {
     pub links: Vec<LinkSpec>,
     /// Faults, in file order.
     pub faults: Vec<fault::FaultSpec>,
+    /// Message queues, in file order.
+    pub queues: Vec<QueueSpec>,
+    /// How long consumers keep taking messages after `duration`: what is still queued then
+    /// stays queued, and is counted so.
+    pub drain: SimDuration,
 }
 
 /// A source of requests.
@@ -66,8 +73,8 @@ pub struct Scenario {
 pub struct ClientSpec {
     /// Unique among clients and services.
     pub name: String,
-    /// Index of the service it sends to.
-    pub target: usize,
+    /// The service it calls, or the queue it sends messages to.
+    pub target: Dest,
     /// When requests are sent.
     pub arrival: Arrival,
     /// How long the client waits for each answer before giving up (outcome `timeout`).
@@ -252,8 +259,8 @@ pub enum Idempotency {
 /// One downstream call of a service.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallSpec {
-    /// Index of the called service.
-    pub to: usize,
+    /// The service it calls, or the queue it sends messages to.
+    pub to: Dest,
     /// How long the caller waits for each attempt's answer before it fails.
     pub timeout: SimDuration,
     /// Deadline, retries, breaker, fallback and hedging of the call.
@@ -284,14 +291,24 @@ pub struct LinkSpec {
 
 impl Scenario {
     /// True when some call site can send one request more than once (it retries or
-    /// hedges), so idempotency keys must be tracked.
+    /// hedges), or a queue can deliver a message more than once, so idempotency keys must
+    /// be tracked.
     pub fn can_repeat(&self) -> bool {
         let repeats = |p: &policy::CallPolicy| p.retry.is_some() || p.hedge.is_some();
-        self.clients.iter().any(|c| repeats(&c.policy))
+        !self.queues.is_empty()
+            || self.clients.iter().any(|c| repeats(&c.policy))
             || self
                 .services
                 .iter()
                 .any(|s| s.calls.iter().any(|c| repeats(&c.policy)))
+    }
+
+    /// The name of the service or queue `d` names.
+    pub fn dest_name(&self, d: Dest) -> &str {
+        match d {
+            Dest::Service(s) => &self.services[s].name,
+            Dest::Queue(q) => &self.queues[q].name,
+        }
     }
 
     /// The [start, end) windows of the faults scheduled with both `at` and `for` (chaos

@@ -425,19 +425,60 @@ fn cases() -> Vec<Case> {
             "unknown client target",
             edit(&[(r#"target = "api""#, r#"target = "apj""#)]),
             "7:10",
-            "unknown service \"apj\" in `target`; did you mean \"api\"? expected one of: api, db",
+            "unknown service or queue \"apj\" in `target`; did you mean \"api\"? expected one of: api, db",
         ),
         case(
             "client target that is a client",
             edit(&[(r#"target = "api""#, r#"target = "web""#)]),
             "7:10",
-            "`target` names the client \"web\"; expected a service: api, db",
+            "`target` names the client \"web\"; expected a service or a queue: api, db",
         ),
         case(
             "unknown call target",
             edit(&[(r#"{ to = "db" }"#, r#"{ to = "dbx" }"#)]),
             "15:17",
-            "unknown service \"dbx\" in `calls`; did you mean \"db\"? expected one of: api, db",
+            "unknown service or queue \"dbx\" in `calls`; did you mean \"db\"? expected one of: api, db",
+        ),
+        // Queues.
+        case(
+            "unknown queue consumer",
+            append("\n[[queue]]\nname = \"jobs\"\nconsumer = \"wrk\"\n"),
+            "24:12",
+            "unknown service \"wrk\" in `consumer`",
+        ),
+        case(
+            "queue consumer that is called synchronously",
+            append("\n[[queue]]\nname = \"jobs\"\nconsumer = \"db\"\n"),
+            "24:12",
+            "the service \"db\" is called by \"api\", so it cannot consume a queue",
+        ),
+        case(
+            "dead letter queue without max_receives",
+            append(
+                "\n[[queue]]\nname = \"jobs\"\ndead_letter = \"dlq\"\n\n[[queue]]\nname = \"dlq\"\n",
+            ),
+            "24:15",
+            "`dead_letter` is never used without `max_receives`; expected `max_receives = 5` (say) beside it",
+        ),
+        case(
+            "waiting room on a queue consumer",
+            append(
+                "\n[[queue]]\nname = \"jobs\"\nconsumer = \"worker\"\n\n[[service]]\nname = \"worker\"\nqueue = 10\nservice_time = { kind = \"constant\", value = \"1ms\" }\n",
+            ),
+            "28:9",
+            "`queue` does not apply to \"worker\", which consumes the queue \"jobs\"",
+        ),
+        case(
+            "queue of capacity zero",
+            append("\n[[queue]]\nname = \"jobs\"\ncapacity = 0\n"),
+            "24:12",
+            "`capacity` is 0: the queue would refuse every message; expected 1 or more, or \"unbounded\"",
+        ),
+        case(
+            "queue named like a service",
+            append("\n[[queue]]\nname = \"db\"\n"),
+            "23:8",
+            "the name \"db\" is already used by a service; expected a name no other client, service or queue has",
         ),
         case(
             "unknown link endpoint",

@@ -43,7 +43,7 @@ fn thousands_of_errors_print_a_hundred_and_a_count() {
     );
     let located = stderr
         .lines()
-        .filter(|l| l.starts_with("big.toml:") && l.contains("unknown service \"missing-"))
+        .filter(|l| l.starts_with("big.toml:") && l.contains("unknown service or queue \"missing-"))
         .count();
     assert_eq!(located, 100, "{stderr}");
     assert!(
@@ -54,7 +54,7 @@ fn thousands_of_errors_print_a_hundred_and_a_count() {
     // The first error, with its list of services cut short.
     assert!(
         stderr.contains(
-            "big.toml:13:10: unknown service \"missing-0\" in `calls`; expected one of: service-with-a-rather-long-descriptive-name-number-00000, service-with-a-rather-long-descriptive-name-number-00001, "
+            "big.toml:13:10: unknown service or queue \"missing-0\" in `calls`; expected one of: service-with-a-rather-long-descriptive-name-number-00000, service-with-a-rather-long-descriptive-name-number-00001, "
         ),
         "{stderr}"
     );

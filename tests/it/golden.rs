@@ -1,5 +1,5 @@
-//! Golden results: every shipped scenario's `summary.csv` and `timeseries.csv` for its own
-//! seed, compared byte for byte with the files under `tests/golden/`, so that any change of
+//! Golden results: every shipped scenario's `summary.csv`, `timeseries.csv` and
+//! `queues.csv` for its own seed, compared byte for byte with the files under `tests/golden/`, so that any change of
 //! a number is a visible diff in a commit. `RESIM_BLESS=1 cargo test --release golden`
 //! rewrites them; each re-bless belongs in a commit that says which numbers moved and why.
 
@@ -7,7 +7,7 @@ use crate::common;
 use std::path::Path;
 
 /// The files compared, per scenario.
-const FILES: [&str; 2] = ["summary.csv", "timeseries.csv"];
+const FILES: [&str; 3] = ["summary.csv", "timeseries.csv", "queues.csv"];
 
 #[test]
 fn every_shipped_scenario_gives_its_golden_results() {

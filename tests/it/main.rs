@@ -18,6 +18,7 @@ mod names;
 mod policies;
 mod pools;
 mod priorities;
+mod queues;
 mod rate_limits;
 mod regression;
 mod routing;

@@ -174,6 +174,27 @@ fn every_shipped_scenario_runs_and_conserves_requests_in_every_row() {
             }
         }
         assert!(!replicas.is_empty(), "{name}: no replicas.csv rows");
+        // Messages: each counted message ended once (or was still stored), and every
+        // row of queues.csv conserves its queue's messages so far.
+        for s in &summary {
+            assert_eq!(
+                num(s, "messages"),
+                num(s, "processed") + num(s, "dead_lettered") + num(s, "messages_left"),
+                "{name}: messages in {s:?}"
+            );
+        }
+        let mut so_far: BTreeMap<(Vec<String>, String), (u64, u64)> = BTreeMap::new();
+        for r in &common::csv_rows(&out.join("queues.csv")) {
+            let (stored, ended) = so_far.entry((run_of(r), r["queue"].clone())).or_default();
+            *stored += num(r, "sent") - num(r, "refused");
+            *ended += num(r, "acknowledged") + num(r, "dead_lettered");
+            assert_eq!(
+                *stored,
+                *ended + num(r, "depth_end"),
+                "{name}: a message was lost by {r:?}"
+            );
+            assert!(num(r, "in_flight") <= num(r, "depth_end"), "{name}: {r:?}");
+        }
         for (key, total) in shares {
             assert!(
                 (total - 1.0).abs() < 1e-4,

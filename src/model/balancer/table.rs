@@ -6,8 +6,8 @@ use crate::engine::{SimRng, SimTime};
 use crate::metrics::policy_log::PolicyLog;
 use crate::model::ids::{BalancerId, ClientId, EntryId, Id, IdVec, ReplicaId, ServiceId};
 use crate::model::names;
-use crate::scenario::Scenario;
 use crate::scenario::balancer::{BalancerKind, BalancerScope, BalancerSpec};
+use crate::scenario::{Dest, Scenario};
 
 /// How a service's call entry finds its balancer.
 #[derive(Clone, Copy, Debug)]
@@ -44,29 +44,34 @@ impl Balancers {
     /// one target share it), and one per callee that some caller shares.
     pub fn build(scenario: &Scenario, seed: u64) -> Self {
         let mut all: IdVec<BalancerId, (Balancer, SimRng, String)> = IdVec::new();
-        let mut shared: Vec<(usize, BalancerId)> = Vec::new();
+        let mut shared: Vec<(Dest, BalancerId)> = Vec::new();
+        // A queue's messages go to no replica: its callers' balancers choose among one.
+        let one = [1.0];
+        let callee = |d: Dest| match d {
+            Dest::Service(s) => (
+                &scenario.services[s].name,
+                &scenario.services[s].weights[..],
+            ),
+            Dest::Queue(q) => (&scenario.queues[q].name, &one[..]),
+        };
         // A caller's own balancer for `target`, named `name`, or the target's shared one.
         let add = |all: &mut IdVec<BalancerId, (Balancer, SimRng, String)>,
-                   shared: &mut Vec<(usize, BalancerId)>,
+                   shared: &mut Vec<(Dest, BalancerId)>,
                    spec: &BalancerSpec,
-                   target: usize,
+                   target: Dest,
                    name: Option<names::Name>| {
-            let callee = &scenario.services[target];
+            let (callee_name, weights) = callee(target);
             let name = match (spec.scope, name) {
                 (BalancerScope::Caller, Some(name)) => name,
                 _ => {
                     if let Some(&(_, id)) = shared.iter().find(|(t, _)| *t == target) {
                         return id;
                     }
-                    names::shared_balancer(&callee.name)
+                    names::shared_balancer(callee_name)
                 }
             };
             let rng = SimRng::new(seed, name.stream());
-            let id = all.push((
-                Balancer::new(spec, &callee.weights),
-                rng,
-                name.into_string(),
-            ));
+            let id = all.push((Balancer::new(spec, weights), rng, name.into_string()));
             if spec.scope == BalancerScope::Shared {
                 shared.push((target, id));
             }
@@ -76,7 +81,7 @@ impl Balancers {
             .clients
             .iter()
             .map(|c| {
-                let name = names::client_balancer(&c.name, &scenario.services[c.target].name);
+                let name = names::client_balancer(&c.name, callee(c.target).0);
                 add(&mut all, &mut shared, &c.balancer, c.target, Some(name))
             })
             .collect();
@@ -85,7 +90,7 @@ impl Balancers {
         let mut own_per_replica = IdVec::new();
         for s in &scenario.services {
             // The distinct targets this service balances on its own, in entry order.
-            let mut own: Vec<usize> = Vec::new();
+            let mut own: Vec<Dest> = Vec::new();
             let slots: IdVec<EntryId, Slot> = s
                 .calls
                 .iter()
@@ -112,7 +117,7 @@ impl Balancers {
                         .find(|c| c.to == target)
                         .map(|c| c.balancer)
                         .expect("an entry to the target");
-                    let name = names::call_balancer(&s.name, r, &scenario.services[target].name);
+                    let name = names::call_balancer(&s.name, r, callee(target).0);
                     add(&mut all, &mut shared, &spec, target, Some(name));
                 }
             }

@@ -42,9 +42,9 @@ impl Checker<'_> {
                 &span,
                 "target",
                 "this [[client]]",
-                "the name of the service it sends to, like `target = \"api\"`",
+                "the name of the service or queue it sends to, like `target = \"api\"`",
             )
-            .and_then(|t| self.service_ref(t, names, "target"));
+            .and_then(|t| self.dest_ref(t, names, "target"));
         let arrival = self
             .required(
                 &f.arrival,
@@ -63,7 +63,7 @@ impl Checker<'_> {
                 .and_then(|p| self.choice(p, "priority", &Priority::NAMES, Priority::parse))
                 .unwrap_or_default(),
             name: name.map(|n| n.get_ref().clone()).unwrap_or_default(),
-            target: target.unwrap_or(0),
+            target: target.unwrap_or(crate::scenario::Dest::Service(0)),
             arrival,
             timeout: self.timeout(f.timeout.as_ref()),
             policy: {

@@ -12,7 +12,7 @@ use crate::scenario::file::{
     BalancerFile, BalancerValue, ClientFile, HealthCheckFile, KeysFile, OutlierFile, ServiceFile,
 };
 use crate::scenario::units::DurationValue;
-use crate::scenario::{ClientSpec, Endpoint, ServiceSpec};
+use crate::scenario::{ClientSpec, Dest, Endpoint, ServiceSpec};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -268,7 +268,7 @@ impl Checker<'_> {
             return;
         }
         // (target, spec, where it is written, whose: None for a client, else the service)
-        let mut all: Vec<(usize, BalancerSpec, Range<usize>, Option<usize>)> = Vec::new();
+        let mut all: Vec<(Dest, BalancerSpec, Range<usize>, Option<usize>)> = Vec::new();
         for (c, f) in clients.iter().zip(client_files) {
             let span = f
                 .get_ref()
@@ -413,19 +413,19 @@ impl Checker<'_> {
                 continue;
             };
             let sends = match from {
-                Endpoint::Client(c) => clients[c].target == i,
-                Endpoint::Service(s) => services[s].calls.iter().any(|c| c.to == i),
+                Endpoint::Client(c) => clients[c].target == Dest::Service(i),
+                Endpoint::Service(s) => services[s].calls.iter().any(|c| c.to == Dest::Service(i)),
             };
             if !sends {
                 let span = h.get_ref().from.as_ref().map_or(h.span(), |f| f.span());
                 let callers: Vec<&str> = clients
                     .iter()
-                    .filter(|c| c.target == i)
+                    .filter(|c| c.target == Dest::Service(i))
                     .map(|c| c.name.as_str())
                     .chain(
                         services
                             .iter()
-                            .filter(|s| s.calls.iter().any(|c| c.to == i))
+                            .filter(|s| s.calls.iter().any(|c| c.to == Dest::Service(i)))
                             .map(|s| s.name.as_str()),
                     )
                     .collect();

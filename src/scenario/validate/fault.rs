@@ -10,7 +10,7 @@ use crate::scenario::fault::{
     FaultKind, FaultSpec, FaultTarget, FaultTiming, LossDirection, NodeRef,
 };
 use crate::scenario::file::FaultFile;
-use crate::scenario::{ClientSpec, Endpoint, ServiceSpec};
+use crate::scenario::{ClientSpec, Dest, Endpoint, ServiceSpec};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -356,21 +356,28 @@ impl Checker<'_> {
         let from = self.endpoint(&from_named, cx.names, "a link fault's target")?;
         let to = self.service_ref(&to_named, cx.names, "target")?;
         let used = match from {
-            Endpoint::Client(c) => cx.clients.get(c).is_some_and(|c| c.target == to),
+            Endpoint::Client(c) => cx
+                .clients
+                .get(c)
+                .is_some_and(|c| c.target == Dest::Service(to)),
             Endpoint::Service(s) => cx
                 .services
                 .get(s)
-                .is_some_and(|s| s.calls.iter().any(|c| c.to == to)),
+                .is_some_and(|s| s.calls.iter().any(|c| c.to == Dest::Service(to))),
         };
         if !used {
             let hops: Vec<String> = cx
                 .clients
                 .iter()
-                .map(|c| format!("{}->{}", c.name, cx.services[c.target].name))
+                .filter_map(|c| {
+                    let to = c.target.service()?;
+                    Some(format!("{}->{}", c.name, cx.services[to].name))
+                })
                 .chain(cx.services.iter().flat_map(|s| {
-                    s.calls
-                        .iter()
-                        .map(move |c| format!("{}->{}", s.name, cx.services[c.to].name))
+                    s.calls.iter().filter_map(move |c| {
+                        let to = c.to.service()?;
+                        Some(format!("{}->{}", s.name, cx.services[to].name))
+                    })
                 }))
                 .collect();
             self.error(

@@ -19,6 +19,7 @@ mod parse;
 mod path;
 mod policy;
 mod pools;
+mod queue;
 mod queueing;
 mod rate_limit;
 mod service;
@@ -185,6 +186,9 @@ impl Checker<'_> {
                 duration,
             },
         );
+        let queues = self.queues(&f.queue, &names);
+        self.consumers(&f.queue, &queues, service_files, &clients, &services);
+        let drain = self.drain(f.drain.as_ref());
         self.check_cycles(service_files, &names);
         self.at_least_one(&f.client, root, "client", "source of requests");
         self.at_least_one(&f.service, root, "service", "service");
@@ -208,6 +212,8 @@ impl Checker<'_> {
             services,
             links,
             faults,
+            queues,
+            drain,
         };
         if self.diagnostics.is_empty() {
             self.estimate(&scenario, &f, root, max_result_rows);

@@ -116,13 +116,17 @@ impl Checker<'_> {
             let callers: Vec<(Endpoint, &str)> = clients
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.target == i)
+                .filter(|(_, c)| c.target == crate::scenario::Dest::Service(i))
                 .map(|(k, c)| (Endpoint::Client(k), c.name.as_str()))
                 .chain(
                     services
                         .iter()
                         .enumerate()
-                        .filter(|(_, s)| s.calls.iter().any(|c| c.to == i))
+                        .filter(|(_, s)| {
+                            s.calls
+                                .iter()
+                                .any(|c| c.to == crate::scenario::Dest::Service(i))
+                        })
                         .map(|(k, s)| (Endpoint::Service(k), s.name.as_str())),
                 )
                 .collect();

@@ -64,7 +64,7 @@ impl Checker<'_> {
                     &c.span(),
                     "to",
                     "this call",
-                    "the name of the service called, like `{ to = \"db\" }`",
+                    "the name of the service called or the queue sent to, like `{ to = \"db\" }`",
                 )?;
                 let timeout = self.timeout(c.get_ref().timeout.as_ref());
                 let policy = self.call_policy(&c.get_ref().policy_keys());
@@ -73,7 +73,7 @@ impl Checker<'_> {
                     entry.load_balancer.as_ref(),
                     entry.outlier_detection.as_ref(),
                 );
-                self.service_ref(to, names, "calls").map(|to| CallSpec {
+                self.dest_ref(to, names, "calls").map(|to| CallSpec {
                     to,
                     timeout,
                     policy,

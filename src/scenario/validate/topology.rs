@@ -9,9 +9,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::Range;
 use toml::Spanned;
 
-/// Every client and service name, with the endpoint it names first.
+/// Every client, service and queue name, with what it names first.
 pub(super) struct Names {
     by_name: BTreeMap<String, Endpoint>,
+    /// Queues, by name (a queue is no endpoint of links or faults).
+    queues: BTreeMap<String, usize>,
     /// False when a client or service has no usable `name` (reported already): then a
     /// reference to an unknown name may mean that one, and is not reported.
     complete: bool,
@@ -25,6 +27,24 @@ impl Names {
     fn all(&self) -> impl Iterator<Item = &str> {
         self.by_name.keys().map(String::as_str)
     }
+
+    /// The queue named `name`, if any.
+    pub(super) fn queue(&self, name: &str) -> Option<usize> {
+        self.queues.get(name).copied()
+    }
+
+    /// The names of the queues, sorted.
+    pub(super) fn queue_names(&self) -> impl Iterator<Item = &str> {
+        self.queues.keys().map(String::as_str)
+    }
+
+    /// The names of the services and queues, sorted: what a `target` or a call may name.
+    fn destinations(&self) -> Vec<&str> {
+        let mut all = service_names(self);
+        all.extend(self.queues.keys().map(String::as_str));
+        all.sort_unstable();
+        all
+    }
 }
 
 impl Checker<'_> {
@@ -32,6 +52,7 @@ impl Checker<'_> {
     pub(super) fn names(&mut self, f: &ScenarioFile) -> Names {
         let mut names = Names {
             by_name: BTreeMap::new(),
+            queues: BTreeMap::new(),
             complete: true,
         };
         let clients = f
@@ -82,7 +103,89 @@ impl Checker<'_> {
                 names.by_name.insert(n.clone(), endpoint);
             }
         }
+        for (i, q) in f.queue.iter().enumerate() {
+            let Some(name) = q.get_ref().name.as_ref() else {
+                names.complete = false;
+                continue;
+            };
+            let n = name.get_ref();
+            if let Some(problem) = super::name::printable_problem(n) {
+                self.error(
+                    name.span(),
+                    format!(
+                        "the name {} is not usable: {problem}; expected 1 to {} bytes of printable text",
+                        super::name::quoted(n),
+                        super::name::MAX_NAME_BYTES
+                    ),
+                );
+            }
+            let first = match names.by_name.get(n) {
+                Some(Endpoint::Client(_)) => Some("a client"),
+                Some(Endpoint::Service(_)) => Some("a service"),
+                None => names.queues.contains_key(n).then_some("another queue"),
+            };
+            if let Some(first) = first {
+                self.error(
+                    name.span(),
+                    format!(
+                        "the name \"{}\" is already used by {first}; expected a name no other client, service or queue has",
+                        shorten(n, 40)
+                    ),
+                );
+            } else {
+                names.queues.insert(n.clone(), i);
+            }
+        }
         names
+    }
+
+    /// What a client's `target` or a call's `to` names: a service or a queue, or an error
+    /// naming both kinds; `key` is the key that names it.
+    pub(super) fn dest_ref(
+        &mut self,
+        name: &Spanned<String>,
+        names: &Names,
+        key: &str,
+    ) -> Option<crate::scenario::Dest> {
+        use crate::scenario::Dest;
+        if let Some(q) = names.queue(name.get_ref()) {
+            return Some(Dest::Queue(q));
+        }
+        match names.get(name.get_ref()) {
+            Some(Endpoint::Service(i)) => Some(Dest::Service(*i)),
+            Some(Endpoint::Client(_)) => {
+                self.error(
+                    name.span(),
+                    format!(
+                        "`{key}` names the client \"{}\"; expected a service or a queue: {}",
+                        name.get_ref(),
+                        name_list(names.destinations())
+                    ),
+                );
+                None
+            }
+            None if !names.complete => None,
+            None => {
+                let all = names.destinations();
+                let hint = did_you_mean(name.get_ref(), all.iter().copied())
+                    .map(|n| format!("did you mean \"{n}\"? "))
+                    .unwrap_or_default();
+                let expected = if all.is_empty() {
+                    "expected the name of a [[service]] or a [[queue]], but the file declares none"
+                        .to_string()
+                } else {
+                    format!("{hint}expected one of: {}", name_list(&all))
+                };
+                self.error(
+                    name.span(),
+                    format!(
+                        "unknown service or queue \"{}\" in `{key}`; {expected}",
+                        shorten(name.get_ref(), 40)
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// The index of the service named by `name`, or an error naming the known services;
