@@ -167,8 +167,8 @@ impl QueueRecorder {
     /// The rows up to the bucket holding `until` or the last change, whichever is later,
     /// closed.
     pub fn finish(mut self, name: &str, until: SimTime, oldest: Option<SimTime>) -> QueueMetrics {
-        let until = until.max(self.last);
-        let last = (until.as_nanos().saturating_sub(1) / self.bucket) as usize;
+        let last =
+            ((until.as_nanos().saturating_sub(1) / self.bucket) as usize).max(self.rows.len() - 1);
         while self.rows.len() <= last + 1 {
             let end = SimTime(self.rows.len() as u64 * self.bucket);
             self.close(end, oldest);
@@ -209,5 +209,14 @@ mod tests {
         assert_eq!(m.rows[2].oldest_age, None);
         assert_eq!((m.rows[0].sent, m.rows[2].acknowledged), (1, 1));
         assert_eq!(m.rows[1].depth_end, 1);
+    }
+
+    #[test]
+    fn a_change_at_the_start_of_the_last_bucket_keeps_its_row() {
+        let mut r = QueueRecorder::new(SimDuration::from_secs(1));
+        r.at(SimTime(2 * S), || None).sent += 1;
+        let m = r.finish("q", SimTime(2 * S), None);
+        assert_eq!(m.rows.len(), 3);
+        assert_eq!(m.rows[2].sent, 1);
     }
 }

@@ -62,9 +62,13 @@ pub struct Message {
     sent_at: SimTime,
     /// When its current queue stored it (the age of the oldest message runs from here).
     stored_at: SimTime,
-    /// Receives so far by consumers of its current queue; the latest is its receipt.
+    /// Receives so far by consumers of its current queue (for `max_receives`).
     receives: u32,
-    /// Sent in the measured window, and not yet ended: its end is counted.
+    /// Receives so far in all its queues: the latest is its receipt, which an
+    /// acknowledgement must carry (never reused, so a delivery from the queue it was
+    /// dead-lettered from cannot delete it from its dead-letter queue).
+    receipt: u32,
+    /// Stored in the measured window, and not yet ended: its end is counted.
     counted: bool,
     /// Every delivery of it fails.
     poison: bool,
@@ -151,7 +155,7 @@ impl Queues {
         let receipts = &mut self.all[q].receipts;
         while let Some(&(_, m, receipt)) = receipts.front() {
             let current = messages.get(m).is_some_and(|msg| {
-                msg.queue == q && msg.receives == receipt && msg.state == State::InFlight
+                msg.queue == q && msg.receipt == receipt && msg.state == State::InFlight
             });
             if current {
                 return;
@@ -250,6 +254,7 @@ impl Model<'_> {
             sent_at: now,
             stored_at: now,
             receives: 0,
+            receipt: 0,
             counted: false,
             poison: false,
             key,
@@ -336,15 +341,26 @@ impl Model<'_> {
         };
         let s = &self.services[service];
         let (first, n) = (s.first_replica, s.replicas);
+        // Each pull starts one replica further on, so that no replica is always first.
+        let queue = &mut self.queues.all[q];
+        let start = queue.cursor;
+        queue.cursor = (start + 1) % n;
         for i in 0..n {
             if self.queues.all[q].visible.is_empty() {
                 return;
             }
-            let offset = (self.queues.all[q].cursor + i) % n;
-            self.pull_to(first.plus(offset), sched);
+            self.pull_to(first.plus((start + i) % n), sched);
         }
-        let queue = &mut self.queues.all[q];
-        queue.cursor = (queue.cursor + 1) % n;
+    }
+
+    /// True when a job with this `parent` delivers a poison message: it fails whatever
+    /// the consumer did.
+    #[inline]
+    pub(super) fn delivers_poison(&self, parent: Parent) -> bool {
+        match parent {
+            Parent::Delivery(m) => self.queues.messages.get(m).is_some_and(|msg| msg.poison),
+            Parent::Call(_) => false,
+        }
     }
 
     /// The free workers of consumer replica `replica` take visible messages of its queue.
@@ -377,11 +393,12 @@ impl Model<'_> {
         let msg = self.queues.messages.live_mut(m);
         msg.state = State::InFlight;
         msg.receives += 1;
-        let (q, receipt, counted) = (msg.queue, msg.receives, msg.counted);
+        msg.receipt += 1;
+        let (q, receipt, counted, again) = (msg.queue, msg.receipt, msg.counted, msg.receives > 1);
         let (edge, key, priority) = (msg.edge, msg.key, msg.priority);
         let row = self.queues.row(q, now);
         row.received += 1;
-        if receipt > 1 {
+        if again {
             row.redelivered += 1;
             if counted {
                 self.queues.counted.redelivered();
@@ -427,10 +444,10 @@ impl Model<'_> {
         let Some(msg) = self.queues.messages.get(m) else {
             return; // deleted or dropped meanwhile
         };
-        if msg.receives != receipt || msg.state != State::InFlight {
+        if msg.receipt != receipt || msg.state != State::InFlight {
             return; // an earlier receipt: it deletes nothing
         }
-        if !outcome.is_success() || msg.poison {
+        if !outcome.is_success() {
             return;
         }
         let msg = *msg;
@@ -474,7 +491,7 @@ impl Model<'_> {
         let Some(msg) = self.queues.messages.get(m) else {
             return;
         };
-        if msg.receives != receipt || msg.state != State::InFlight {
+        if msg.receipt != receipt || msg.state != State::InFlight {
             return;
         }
         let (q, receives, counted) = (msg.queue, msg.receives, msg.counted);

@@ -381,6 +381,11 @@ impl Model<'_> {
     pub(super) fn complete(&mut self, key: Key, outcome: Outcome, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let j = self.jobs.remove(key).expect("live job");
+        let outcome = if outcome.is_success() && self.delivers_poison(j.caller) {
+            Outcome::Error
+        } else {
+            outcome
+        };
         if self.idem.is_some() {
             self.forget_key(key, j.replica, Some(outcome), now);
         }

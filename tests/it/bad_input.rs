@@ -475,6 +475,23 @@ fn cases() -> Vec<Case> {
             "`capacity` is 0: the queue would refuse every message; expected 1 or more, or \"unbounded\"",
         ),
         case(
+            "dead letter cycle",
+            append(
+                "\n[[queue]]\nname = \"a\"\nmax_receives = 2\ndead_letter = \"b\"\n\n[[queue]]\nname = \"b\"\nmax_receives = 2\ndead_letter = \"a\"\n",
+            ),
+            "25:15",
+            "dead-letter cycle: a -> b -> a; expected dead-letter queues that end",
+        ),
+        case(
+            "load balancer on a send to a queue",
+            edit(&[(
+                r#"target = "api""#,
+                "target = \"jobs\"\nload_balancer = \"p2c\"",
+            )]) + "\n[[queue]]\nname = \"jobs\"\n",
+            "8:17",
+            "`load_balancer` does not apply to a send to a queue, which goes to no replica",
+        ),
+        case(
             "queue named like a service",
             append("\n[[queue]]\nname = \"db\"\n"),
             "23:8",

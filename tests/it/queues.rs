@@ -350,3 +350,50 @@ fn the_shipped_spike_is_absorbed_by_the_queue_and_drains() {
         assert_eq!(messages(&r).processed, messages(&r).messages);
     }
 }
+
+/// Receipts are never reused across queues: a delivery from the source queue that outlasts
+/// its visibility timeout, after the message moved to a dead-letter queue with a consumer,
+/// deletes nothing there. Work of 5 s against a 1 s timeout and `max_receives = 1`: every
+/// message moves to the dead-letter queue at 1 s, where the auditor (10 s of work)
+/// acknowledges it; the worker's late acknowledgements count for nothing.
+#[test]
+fn a_late_acknowledgement_does_not_delete_a_dead_lettered_message() {
+    let r = common::run(
+        r#"name = "late"
+duration = "20s"
+[[client]]
+name = "producer"
+target = "jobs"
+arrival = { kind = "constant", rate_per_s = 1 }
+[[queue]]
+name = "jobs"
+consumer = "worker"
+visibility_timeout = "1s"
+max_receives = 1
+dead_letter = "dlq"
+[[queue]]
+name = "dlq"
+consumer = "auditor"
+visibility_timeout = "1h"
+[[service]]
+name = "worker"
+concurrency = 100
+service_time = { kind = "constant", value = "5s" }
+[[service]]
+name = "auditor"
+concurrency = 100
+service_time = { kind = "constant", value = "10s" }
+"#,
+        1,
+    );
+    assert_conserved(&r);
+    let total = |q: usize, f: fn(&resim::metrics::queue_stats::QueueRow) -> u64| -> u64 {
+        r.metrics.queues[q].rows.iter().map(f).sum()
+    };
+    assert_eq!(messages(&r).messages, 19);
+    assert_eq!(total(0, |row| row.dead_lettered), 19);
+    assert_eq!(total(0, |row| row.acknowledged), 0);
+    assert_eq!(total(1, |row| row.received), 19);
+    assert_eq!(total(1, |row| row.acknowledged), 19);
+    assert_eq!(total(1, |row| row.redelivered), 0);
+}

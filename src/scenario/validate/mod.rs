@@ -188,6 +188,10 @@ impl Checker<'_> {
         );
         let queues = self.queues(&f.queue, &names);
         self.consumers(&f.queue, &queues, service_files, &clients, &services);
+        self.dead_letter_cycles(&f.queue, &queues);
+        if clients.len() == client_files.len() {
+            self.queue_senders(client_files, &clients, service_files, &services);
+        }
         let drain = self.drain(f.drain.as_ref());
         self.check_cycles(service_files, &names);
         self.at_least_one(&f.client, root, "client", "source of requests");

@@ -12,6 +12,8 @@ use toml::Spanned;
 
 /// Most receives a message may have before it is dead-lettered.
 const MAX_RECEIVES: i64 = 1_000;
+/// The longest visibility timeout: Amazon SQS's maximum, 12 hours.
+const MAX_VISIBILITY_TIMEOUT: SimDuration = SimDuration::from_secs(12 * 3600);
 
 impl Checker<'_> {
     /// The `[[queue]]` tables, in file order.
@@ -47,7 +49,16 @@ impl Checker<'_> {
         let visibility_timeout = f
             .visibility_timeout
             .as_ref()
-            .and_then(|v| self.positive(v, "visibility_timeout"))
+            .and_then(|v| {
+                let value = self.positive(v, "visibility_timeout")?;
+                if value > MAX_VISIBILITY_TIMEOUT {
+                    self.error(
+                        v.span(),
+                        "`visibility_timeout` is longer than 12h; expected at most \"12h\" (Amazon SQS's maximum)",
+                    );
+                }
+                Some(value.min(MAX_VISIBILITY_TIMEOUT))
+            })
             .unwrap_or(DEFAULT_VISIBILITY_TIMEOUT);
         let max_receives = f
             .max_receives
@@ -171,6 +182,102 @@ impl Checker<'_> {
                             "`{k}` does not apply to \"{name}\", which consumes the queue \"{}\": its workers take a message only when they are free, so nothing waits at its replicas or passes an admission policy; expected no `{k}` (set `capacity` on the queue instead)",
                             q.name
                         ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Dead-letter queues that lead back to where they started: a message failing for
+    /// ever would go round them for ever.
+    pub(super) fn dead_letter_cycles(
+        &mut self,
+        files: &[Spanned<QueueFile>],
+        queues: &[QueueSpec],
+    ) {
+        for (i, (q, file)) in queues.iter().zip(files).enumerate() {
+            let Some(span) = file.get_ref().dead_letter.as_ref().map(Spanned::span) else {
+                continue;
+            };
+            let mut path = vec![q.name.as_str()];
+            let mut at = q.dead_letter;
+            while let Some(next) = at {
+                path.push(&queues[next].name);
+                if next == i {
+                    self.error(
+                        span.clone(),
+                        format!(
+                            "dead-letter cycle: {}; expected dead-letter queues that end (the last with no `dead_letter`)",
+                            path.join(" -> ")
+                        ),
+                    );
+                    break;
+                }
+                if path.len() > queues.len() {
+                    break; // a cycle further on, reported at its own queues
+                }
+                at = queues[next].dead_letter;
+            }
+        }
+    }
+
+    /// Clients and calls that send to a queue choose no replica: they take no balancer
+    /// keys.
+    pub(super) fn queue_senders(
+        &mut self,
+        client_files: &[Spanned<crate::scenario::file::ClientFile>],
+        clients: &[ClientSpec],
+        service_files: &[Spanned<ServiceFile>],
+        services: &[ServiceSpec],
+    ) {
+        let report = |checker: &mut Self, keys: [(&str, Option<std::ops::Range<usize>>); 3]| {
+            for (key, span) in keys {
+                if let Some(span) = span {
+                    checker.error(
+                        span,
+                        format!(
+                            "`{key}` does not apply to a send to a queue, which goes to no replica; expected no `{key}`"
+                        ),
+                    );
+                }
+            }
+        };
+        for (c, f) in clients.iter().zip(client_files) {
+            if c.target.queue().is_some() {
+                let f = f.get_ref();
+                report(
+                    self,
+                    [
+                        ("load_balancer", f.load_balancer.as_ref().map(Spanned::span)),
+                        (
+                            "outlier_detection",
+                            f.outlier_detection.as_ref().map(Spanned::span),
+                        ),
+                        ("request_keys", f.request_keys.as_ref().map(Spanned::span)),
+                    ],
+                );
+            }
+        }
+        for (s, f) in services.iter().zip(service_files) {
+            if s.calls.len() != f.get_ref().calls.len() {
+                continue;
+            }
+            for (c, cf) in s.calls.iter().zip(&f.get_ref().calls) {
+                if c.to.queue().is_some() {
+                    let cf = cf.get_ref();
+                    report(
+                        self,
+                        [
+                            (
+                                "load_balancer",
+                                cf.load_balancer.as_ref().map(Spanned::span),
+                            ),
+                            (
+                                "outlier_detection",
+                                cf.outlier_detection.as_ref().map(Spanned::span),
+                            ),
+                            ("request_keys", None),
+                        ],
                     );
                 }
             }
