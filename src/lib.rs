@@ -50,6 +50,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sweep;
+pub mod telemetry;
 
 pub use outcome::Outcome;
 pub use run::{RunError, RunResult, run_one};

@@ -97,6 +97,23 @@ pub fn merge(
     written.push(merge_histograms(&dirs, first, out)?);
     let text = std::fs::read(dirs[0].join(SCENARIO_FILE))?;
     written.push(atomic::write(&out.join(SCENARIO_FILE), text)?);
+    for file in &first.data_files {
+        let plain = std::path::Path::new(&file.path)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(invalid(format!(
+                "the manifest names the data file \"{}\"; expected a relative path inside the folder",
+                file.path
+            )));
+        }
+        let dest = out.join(&file.path);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let bytes = std::fs::read(dirs[0].join(&file.path))?;
+        written.push(atomic::write(&dest, bytes)?);
+    }
     let merged = Manifest {
         shard: None,
         invocation: Invocation {

@@ -6,8 +6,8 @@ use crate::compare::{Analysis, build};
 use crate::report::csv::RunFiles;
 use crate::report::histogram::{self, Bins};
 use crate::report::manifest::{
-    Invocation, Manifest, SCENARIO_FILE, ScenarioRecord, SeedRange, ShardRecord, SweepRecord,
-    sha256_hex,
+    DataFileRecord, Invocation, Manifest, SCENARIO_FILE, ScenarioRecord, SeedRange, ShardRecord,
+    SweepRecord, sha256_hex,
 };
 use crate::report::{aggregate, chart, html};
 use crate::run::RunResult;
@@ -86,6 +86,7 @@ pub fn manifest(req: &RunRequest, runs: usize) -> Manifest {
                 runs: [r.start as u64, r.end as u64],
             }
         }),
+        data_files: Vec::new(),
         invocation: Invocation {
             command: req.command.clone(),
             threads: req.threads.map(|t| t as u64),
@@ -143,7 +144,20 @@ pub fn run_into(
         &dir.join(SCENARIO_FILE),
         req.text,
     )?);
-    written.push(manifest(req, all.len()).write(dir)?);
+    let mut m = manifest(req, all.len());
+    for file in study.data_files() {
+        let bytes = std::fs::read(&file.path)?;
+        let dest = dir.join(&file.written);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        m.data_files.push(DataFileRecord {
+            path: file.written.clone(),
+            sha256: sha256_hex(&bytes),
+        });
+        written.push(crate::report::atomic::write(&dest, bytes)?);
+    }
+    written.push(m.write(dir)?);
     Ok(RunOutcome {
         files: written,
         events,

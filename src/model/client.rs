@@ -84,7 +84,12 @@ fn advance_through_phases(profile: &RateProfile, from: SimTime, mass: f64) -> Op
     let mut left = mass;
     loop {
         // The segment containing t: inside a phase, or base rate until the next phase.
-        let (seg_end, r0, r1, seg_start) = match profile.phases.iter().find(|p| t < p.to) {
+        // Phases are sorted and disjoint, so their ends increase: a binary search finds
+        // the first that ends after t (a trace from telemetry has thousands).
+        let next = profile
+            .phases
+            .get(profile.phases.partition_point(|p| p.to <= t));
+        let (seg_end, r0, r1, seg_start) = match next {
             Some(p) if t >= p.from => (Some(p.to), p.rate_per_s, p.ramp_to_per_s, p.from),
             Some(p) => (Some(p.from), profile.base_per_s, profile.base_per_s, t),
             None => (None, profile.base_per_s, profile.base_per_s, t),

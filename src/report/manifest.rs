@@ -30,9 +30,23 @@ pub struct Manifest {
     /// This folder's slice of the runs, for a shard; absent for a whole study.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,
+    /// The data files the scenario read (load curves, latency shapes), each copied beside
+    /// `scenario.toml` at the path the scenario writes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_files: Vec<DataFileRecord>,
     /// How the folder was made. The only part that may differ between a one-machine run
     /// and merged shards.
     pub invocation: Invocation,
+}
+
+/// A data file kept in the output folder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataFileRecord {
+    /// The path as the scenario writes it, relative to the folder.
+    pub path: String,
+    /// SHA-256 of its bytes, in hex.
+    pub sha256: String,
 }
 
 /// Which scenario ran.
@@ -161,6 +175,10 @@ mod tests {
                 count: 2,
                 runs: [6, 12],
             }),
+            data_files: vec![DataFileRecord {
+                path: "data/rps.csv".into(),
+                sha256: sha256_hex(b"0s,1\n"),
+            }],
             invocation: Invocation {
                 command: "resim run t.toml".into(),
                 threads: None,

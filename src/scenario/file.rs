@@ -185,6 +185,8 @@ pub struct ArrivalFile {
     pub phases: Option<Spanned<Vec<Spanned<PhaseFile>>>>,
     pub users: Option<Spanned<i64>>,
     pub think_time: Option<Spanned<DistributionFile>>,
+    pub file: Option<Spanned<String>>,
+    pub scale: Option<Spanned<f64>>,
 }
 
 /// One entry of `phases`: a different rate, or a linear ramp, over [from, to).
@@ -344,7 +346,13 @@ pub struct DistributionFile {
     pub stddev: Option<Spanned<DurationValue>>,
     pub scale: Option<Spanned<DurationValue>>,
     pub shape: Option<Spanned<f64>>,
+    pub percentiles: Option<Spanned<PercentileTable>>,
+    pub file: Option<Spanned<String>>,
+    pub unit: Option<Spanned<String>>,
 }
+
+/// An empirical distribution's `percentiles`: keys like `p50` or `p999`, durations as values.
+pub type PercentileTable = std::collections::BTreeMap<Spanned<String>, Spanned<DurationValue>>;
 
 /// A group of names in a partition's `between`.
 pub type Group = Vec<Spanned<String>>;

@@ -66,6 +66,17 @@ pub struct Scenario {
     /// How long consumers keep taking messages after `duration`: what is still queued then
     /// stays queued, and is counted so.
     pub drain: SimDuration,
+    /// The data files (`file = "..."`) the scenario read, sorted by the path as written.
+    pub data_files: Vec<DataFile>,
+}
+
+/// A data file a scenario names: a load curve or a latency shape.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DataFile {
+    /// The path as the scenario writes it: relative, inside the scenario's folder.
+    pub written: String,
+    /// Where it was read from.
+    pub path: std::path::PathBuf,
 }
 
 /// A source of requests.
@@ -173,14 +184,15 @@ pub struct Phase {
 impl RateProfile {
     /// The rate at time `t`, per second.
     pub fn rate_at(&self, t: SimTime) -> f64 {
-        for p in &self.phases {
-            if t >= p.from && t < p.to {
+        // Phases are sorted and disjoint: the first that ends after t is the only candidate.
+        match self.phases.get(self.phases.partition_point(|p| p.to <= t)) {
+            Some(p) if t >= p.from => {
                 let span = (p.to - p.from).as_nanos() as f64;
                 let x = (t - p.from).as_nanos() as f64 / span;
-                return p.rate_per_s + (p.ramp_to_per_s - p.rate_per_s) * x;
+                p.rate_per_s + (p.ramp_to_per_s - p.rate_per_s) * x
             }
+            _ => self.base_per_s,
         }
-        self.base_per_s
     }
 
     /// The highest rate at any time, per second.

@@ -43,6 +43,17 @@ pub struct Study {
 }
 
 impl Study {
+    /// Every data file the study's cells read, once each, sorted by the path as written.
+    pub fn data_files(&self) -> Vec<super::DataFile> {
+        let mut all: Vec<super::DataFile> = std::iter::once(&self.base)
+            .chain(self.cells.iter().map(|c| &c.scenario))
+            .flat_map(|s| s.data_files.iter().cloned())
+            .collect();
+        all.sort();
+        all.dedup_by(|a, b| a.written == b.written);
+        all
+    }
+
     /// The swept values of `cell` as written, one per swept path.
     pub fn point_text(&self, cell: &Cell) -> Vec<String> {
         self.points[cell.point]

@@ -24,4 +24,5 @@ mod regression;
 mod routing;
 mod scenarios;
 mod shedding;
+mod telemetry;
 mod theory;

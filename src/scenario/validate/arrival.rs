@@ -6,14 +6,16 @@ use crate::distribution::Distribution;
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::file::{ArrivalFile, ClientFile, PhaseFile};
 use crate::scenario::{Arrival, ClientSpec, Phase, Priority, RateProfile};
+use crate::telemetry::rate_trace;
 use std::ops::Range;
 use toml::Spanned;
 
 /// The arrival kinds and the keys each takes.
-pub(super) const ARRIVAL_KINDS: [(&str, &[&str]); 3] = [
+pub(super) const ARRIVAL_KINDS: [(&str, &[&str]); 4] = [
     ("poisson", &["rate_per_s", "phases"]),
     ("constant", &["rate_per_s", "phases"]),
     ("closed", &["users", "think_time"]),
+    ("trace", &["file", "scale"]),
 ];
 
 /// Most users a closed-loop client may have.
@@ -98,6 +100,8 @@ impl Checker<'_> {
             ("phases", f.phases.as_ref().map(Spanned::span)),
             ("users", f.users.as_ref().map(Spanned::span)),
             ("think_time", f.think_time.as_ref().map(Spanned::span)),
+            ("file", f.file.as_ref().map(Spanned::span)),
+            ("scale", f.scale.as_ref().map(Spanned::span)),
         ];
         let Some(kind) = self.kind(&f.kind, &span, &ARRIVAL_KINDS, &present, "arrival") else {
             return placeholder();
@@ -119,6 +123,9 @@ impl Checker<'_> {
                 .unwrap_or_else(Distribution::zero);
             return Arrival::Closed { users, think_time };
         }
+        if kind == "trace" {
+            return self.trace(f, &span, duration).unwrap_or_else(placeholder);
+        }
         let base_per_s = self
             .required(
                 &f.rate_per_s,
@@ -138,6 +145,57 @@ impl Checker<'_> {
         } else {
             Arrival::Constant(profile)
         }
+    }
+
+    /// A `trace` arrival: a Poisson process whose rate follows the load curve in `file`,
+    /// linear between its rows and at its last row's rate after them, times `scale`.
+    fn trace(
+        &mut self,
+        f: &ArrivalFile,
+        table: &Range<usize>,
+        duration: Option<SimDuration>,
+    ) -> Option<Arrival> {
+        let scale = f.scale.as_ref().map_or(1.0, |s| {
+            let v = *s.get_ref();
+            if !v.is_finite() || v < 0.0 {
+                self.error(
+                    s.span(),
+                    format!("`scale` is {v}; expected a factor on the trace's rates, zero or more, like 1.5"),
+                );
+            }
+            v
+        });
+        let name = self.required(
+            &f.file,
+            table,
+            "file",
+            "this trace arrival",
+            "the CSV file of (time, requests per second) rows, like `file = \"traffic.csv\"`",
+        )?;
+        let (shown, text) = self.data_file(name)?;
+        let points = match rate_trace::read(&text) {
+            Ok(p) => p,
+            Err(e) => {
+                self.data_error(name.span(), &shown, &e);
+                return None;
+            }
+        };
+        let end = duration.map_or(u64::MAX, SimDuration::as_nanos);
+        let phases = points
+            .windows(2)
+            .take_while(|w| w[0].at < end)
+            .map(|w| Phase {
+                from: SimTime(w[0].at),
+                to: SimTime(w[1].at),
+                rate_per_s: w[0].rate_per_s * scale,
+                ramp_to_per_s: w[1].rate_per_s * scale,
+            })
+            .collect();
+        let last = points.last().map_or(0.0, |p| p.rate_per_s);
+        Some(Arrival::Poisson(RateProfile {
+            base_per_s: last * scale,
+            phases,
+        }))
     }
 
     /// A rate per second under `key`: finite and positive (or zero when `zero_ok`).

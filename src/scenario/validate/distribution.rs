@@ -9,7 +9,7 @@ use toml::Spanned;
 
 /// The distribution kinds, the keys each takes (in the order the docs list them), and an
 /// example of each.
-const DISTRIBUTION_KINDS: [(&str, &[&str], &str); 6] = [
+const DISTRIBUTION_KINDS: [(&str, &[&str], &str); 7] = [
     ("constant", &["value"], "value = \"1ms\""),
     ("exponential", &["mean"], "mean = \"4ms\""),
     ("uniform", &["min", "max"], "min = \"1ms\", max = \"5ms\""),
@@ -27,6 +27,11 @@ const DISTRIBUTION_KINDS: [(&str, &[&str], &str); 6] = [
         "pareto",
         &["scale", "shape"],
         "scale = \"1ms\", shape = 1.5",
+    ),
+    (
+        "empirical",
+        &["percentiles", "file", "unit"],
+        "percentiles = { p50 = \"4ms\", p99 = \"80ms\" }",
     ),
 ];
 
@@ -54,11 +59,17 @@ impl Checker<'_> {
             .map(|(k, v)| (*k, v.as_ref().map(Spanned::span)))
             .collect();
         present.push(("shape", f.shape.as_ref().map(Spanned::span)));
+        present.push(("percentiles", f.percentiles.as_ref().map(Spanned::span)));
+        present.push(("file", f.file.as_ref().map(Spanned::span)));
+        present.push(("unit", f.unit.as_ref().map(Spanned::span)));
         let kinds: Vec<(&str, &[&str])> = DISTRIBUTION_KINDS
             .iter()
             .map(|(k, keys, _)| (*k, *keys))
             .collect();
         let kind = self.kind(&f.kind, &table, &kinds, &present, "distribution")?;
+        if kind == "empirical" {
+            return self.empirical(f, &table, what);
+        }
         let (_, keys, example) = DISTRIBUTION_KINDS.iter().find(|(k, ..)| *k == kind)?;
         let mut complete = true;
         for key in keys.iter() {

@@ -10,7 +10,9 @@ mod arrival;
 mod balancer;
 mod budget;
 mod concurrency_limit;
+mod data_file;
 mod distribution;
+mod empirical;
 mod expect;
 mod fault;
 mod kind;
@@ -35,6 +37,7 @@ use crate::distribution::Distribution;
 use crate::engine::SimDuration;
 use parse::Removed;
 use std::ops::Range;
+use std::path::Path;
 use toml::Spanned;
 
 /// Default seed when the file names none.
@@ -66,9 +69,13 @@ pub fn parse_and_validate(text: &str, file: &str) -> Result<Scenario, ScenarioEr
 /// Collects the problems of one file while its values are converted.
 struct Checker<'a> {
     map: &'a SourceMap<'a>,
+    /// The directory data files (`file = "..."`) are relative to: the scenario file's.
+    base: &'a Path,
     /// Keys that `parse` dropped after reporting their values; not reported again as missing.
     removed: &'a Removed,
     diagnostics: Vec<Diagnostic>,
+    /// The data files read so far.
+    data_files: Vec<crate::scenario::DataFile>,
 }
 
 impl Checker<'_> {
@@ -218,6 +225,7 @@ impl Checker<'_> {
             faults,
             queues,
             drain,
+            data_files: Vec::new(),
         };
         if self.diagnostics.is_empty() {
             self.estimate(&scenario, &f, root, max_result_rows);
@@ -428,12 +436,13 @@ pub fn parse_study(text: &str, file: &str) -> Result<Study, ScenarioError> {
             diagnostics,
         }
     };
+    let data_dir = Path::new(file).parent().unwrap_or(Path::new(""));
     let (root, doc) = parse::document(text, &map).map_err(|d| fail(vec![d]))?;
     let mut doc = doc;
     let mut diagnostics = Vec::new();
     let plan = variant::extract(&mut doc, &map, &mut diagnostics);
     let expect_value = doc.remove("expect");
-    let base = match check_document(doc.clone(), &root, text.len(), &map) {
+    let base = match check_document(doc.clone(), &root, text.len(), &map, data_dir) {
         Ok(s) => s,
         Err(mut d) => {
             diagnostics.append(&mut d);
@@ -485,7 +494,7 @@ pub fn parse_study(text: &str, file: &str) -> Result<Study, ScenarioError> {
                 diagnostics.append(&mut d);
                 break 'variants;
             }
-            match check_document(cell_doc, &root, text.len(), &map) {
+            match check_document(cell_doc, &root, text.len(), &map, data_dir) {
                 Ok(scenario) => cells.push(Cell {
                     variant: name.clone(),
                     point: p,
@@ -526,6 +535,7 @@ fn check_document(
     root: &Range<usize>,
     text_len: usize,
     map: &SourceMap,
+    base: &Path,
 ) -> Result<Scenario, Vec<Diagnostic>> {
     let parsed = parse::read(doc, root.clone(), text_len, map);
     let mut diagnostics = parsed.diagnostics;
@@ -533,10 +543,16 @@ fn check_document(
     if let Some(f) = parsed.file {
         let mut checker = Checker {
             map,
+            base,
             removed: &parsed.removed,
             diagnostics: Vec::new(),
+            data_files: Vec::new(),
         };
-        scenario = Some(checker.scenario(f, &parsed.root));
+        let mut s = checker.scenario(f, &parsed.root);
+        checker.data_files.sort();
+        checker.data_files.dedup();
+        s.data_files = std::mem::take(&mut checker.data_files);
+        scenario = Some(s);
         diagnostics.append(&mut checker.diagnostics);
     }
     match scenario {

@@ -3,9 +3,13 @@
 //! Every sample is drawn in float nanoseconds from the caller's own stream and turned into
 //! a [`SimDuration`] by the engine's single rounding rule (nearest nanosecond, negatives to 0).
 
+pub mod empirical;
+
 use crate::engine::{SimDuration, SimRng};
+use empirical::{Percentiles, QuantileCurve};
 use rand::distr::Distribution as _;
 use rand_distr::{Exp1, StandardNormal};
+use std::sync::Arc;
 
 /// The 99th percentile of the standard normal distribution, used to turn a lognormal's
 /// (median, p99) into its (mu, sigma).
@@ -50,6 +54,11 @@ pub enum Distribution {
         /// Tail index; the mean is finite only when shape > 1.
         shape: f64,
     },
+    /// Through given percentiles (a dashboard's latency table), lognormal between and
+    /// beyond them: see [`Percentiles`].
+    Percentiles(Arc<Percentiles>),
+    /// A quantile curve from latency samples or histogram buckets: see [`QuantileCurve`].
+    Empirical(Arc<QuantileCurve>),
 }
 
 impl Distribution {
@@ -116,6 +125,11 @@ impl Distribution {
                 // 1 - U lies in (0, 1], so the power is finite.
                 scale * (1.0 - rng.unit()).powf(-1.0 / shape)
             }
+            Distribution::Percentiles(ref table) => {
+                let z: f64 = StandardNormal.sample(rng.generator());
+                table.at_score(z)
+            }
+            Distribution::Empirical(ref curve) => curve.at(rng.unit()),
         };
         SimDuration::from_nanos_f64(ns)
     }
@@ -136,6 +150,8 @@ impl Distribution {
                     shape * scale / (shape - 1.0)
                 }
             }
+            Distribution::Percentiles(ref table) => table.mean(),
+            Distribution::Empirical(ref curve) => curve.mean(),
         }
     }
 }
