@@ -48,6 +48,10 @@ enum Command {
     /// Run scenarios and check their expectations (`[expect]`) and, with `--baseline`, that
     /// nothing got significantly worse than a saved run. Exit 1 when anything fails.
     Check(CheckArgs),
+    /// Run seeds in order until the scenario's expectations fail, each seed held to each
+    /// expectation on its own; print the failing seeds and the commands that reproduce
+    /// them. Exit 1 when a seed fails, 0 when none does.
+    Hunt(crate::cli_hunt::HuntArgs),
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +140,7 @@ pub fn main() -> ExitCode {
         Command::Validate { file } => validate(&file),
         Command::Merge(args) => merge(&args),
         Command::Check(args) => crate::cli_check::check(&args.into()),
+        Command::Hunt(args) => crate::cli_hunt::run(&args),
     };
     ExitCode::from(code)
 }

@@ -37,9 +37,11 @@
 pub mod check;
 pub mod cli;
 pub mod cli_check;
+pub mod cli_hunt;
 pub mod compare;
 pub mod distribution;
 pub mod engine;
+pub mod hunt;
 pub mod merge;
 pub mod metrics;
 pub mod model;

@@ -200,6 +200,54 @@ pub struct RunRow {
 }
 
 impl RunRow {
+    /// The row `summary.csv` holds for `run`, read back as [`crate::compare::build`] reads
+    /// it (latencies rounded to the file's microseconds), so a verdict on a run in memory is
+    /// the verdict `resim check` reaches from the files.
+    pub fn of(run: &crate::run::RunResult) -> RunRow {
+        use crate::metrics::recovery::Recovery;
+        use crate::report::format::ms;
+        let as_file = |ns: f64| ms(ns).parse::<f64>().unwrap_or(f64::NAN);
+        let m = &run.metrics;
+        let p = &m.policy;
+        RunRow {
+            seed: run.seed,
+            counts: m.totals,
+            latency_ms: m.latency.as_ref().map(|l| {
+                [
+                    l.mean_ns,
+                    l.p50_ns as f64,
+                    l.p90_ns as f64,
+                    l.p99_ns as f64,
+                    l.p999_ns as f64,
+                ]
+                .map(as_file)
+            }),
+            recovery_s: match run.recovery {
+                Recovery::NotApplicable => None,
+                Recovery::Seconds(s) => format!("{s:.3}").parse().ok(),
+                Recovery::Never => Some(f64::INFINITY),
+            },
+            policy: [
+                p.retries,
+                p.hedges,
+                p.budget_refused,
+                p.duplicates,
+                p.dropped,
+            ],
+            messages: [
+                m.messages.messages,
+                m.messages.processed,
+                m.messages.dead_lettered,
+                m.messages.redelivered,
+            ],
+            message_ms: m
+                .messages
+                .latency
+                .as_ref()
+                .map(|l| [as_file(l.mean_ns), as_file(l.p99_ns as f64)]),
+        }
+    }
+
     /// The value of `metric` in this run; `None` when undefined (no request counted, no
     /// success for latencies, no scheduled fault for recovery).
     pub fn value(&self, metric: Metric) -> Option<f64> {

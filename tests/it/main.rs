@@ -13,6 +13,7 @@ mod determinism;
 mod error_output;
 mod faults;
 mod golden;
+mod hunt;
 mod limits;
 mod names;
 mod policies;
