@@ -52,6 +52,13 @@ enum Command {
     /// expectation on its own; print the failing seeds and the commands that reproduce
     /// them. Exit 1 when a seed fails, 0 when none does.
     Hunt(crate::cli_hunt::HuntArgs),
+    /// Run a scenario once with a seed and write a timeline of chosen requests, faults and
+    /// policy states as Chrome trace JSON, for Perfetto or chrome://tracing. The run is the
+    /// one `resim run` makes with that seed.
+    Trace(crate::cli_trace::TraceArgs),
+    /// Run a scenario once with a seed and tell one request's life in words: each hop,
+    /// wait, attempt, timeout, retry, gate decision and fallback, with times.
+    Explain(crate::cli_trace::ExplainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +148,8 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge(&args),
         Command::Check(args) => crate::cli_check::check(&args.into()),
         Command::Hunt(args) => crate::cli_hunt::run(&args),
+        Command::Trace(args) => crate::cli_trace::trace(&args),
+        Command::Explain(args) => crate::cli_trace::explain_request(&args),
     };
     ExitCode::from(code)
 }

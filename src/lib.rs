@@ -38,6 +38,7 @@ pub mod check;
 pub mod cli;
 pub mod cli_check;
 pub mod cli_hunt;
+pub mod cli_trace;
 pub mod compare;
 pub mod distribution;
 pub mod engine;
@@ -53,6 +54,7 @@ pub mod run;
 pub mod scenario;
 pub mod sweep;
 pub mod telemetry;
+pub mod trace;
 
 pub use outcome::Outcome;
 pub use run::{RunError, RunResult, run_one};

@@ -27,6 +27,22 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome as the CSV columns name it: `ok`, `degraded`, `error`, `timeout`,
+    /// `rejected`, `short_circuited`, `rate_limited`, `bulkhead_full` or `shed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Degraded => "degraded",
+            Outcome::Error => "error",
+            Outcome::Timeout => "timeout",
+            Outcome::Rejected => "rejected",
+            Outcome::ShortCircuited => "short_circuited",
+            Outcome::RateLimited => "rate_limited",
+            Outcome::BulkheadFull => "bulkhead_full",
+            Outcome::Shed => "shed",
+        }
+    }
+
     /// True for outcomes that count toward availability.
     pub fn is_success(self) -> bool {
         matches!(self, Outcome::Ok | Outcome::Degraded)

@@ -94,8 +94,48 @@ pub enum RunError {
 
 /// Runs `scenario` with root seed `seed`, until every request sent has ended.
 pub fn run_one(scenario: &Scenario, seed: u64) -> Result<RunResult, RunError> {
+    run_with(scenario, seed, None).map(|(run, _)| run)
+}
+
+/// What a traced run gives: its result (the same as [`run_one`]'s), what the tracer
+/// recorded, and the name of each fault's units (`api[1]`, or the fault's target for a link
+/// or a partition).
+pub struct TracedRun {
+    /// The run's result.
+    pub result: RunResult,
+    /// The requests and fault changes recorded.
+    pub recorded: crate::trace::Recorded,
+    /// Per fault, the name of each unit.
+    pub fault_units: Vec<Vec<String>>,
+}
+
+/// [`run_one`] with a tracer recording what `options` asks for.
+pub fn run_traced(
+    scenario: &Scenario,
+    seed: u64,
+    options: crate::trace::TraceOptions,
+) -> Result<TracedRun, RunError> {
+    let tracer = Box::new(crate::trace::Tracer::new(options));
+    let (result, tracer) = run_with(scenario, seed, Some(tracer))?;
+    let recorded = tracer.map(|t| t.finish()).expect("the tracer comes back");
+    Ok(TracedRun {
+        result,
+        recorded,
+        fault_units: crate::model::fault_unit_names(scenario),
+    })
+}
+
+/// Runs `scenario` with `seed`, with `tracer` attached when given, and hands it back.
+fn run_with(
+    scenario: &Scenario,
+    seed: u64,
+    tracer: Option<Box<crate::trace::Tracer>>,
+) -> Result<(RunResult, Option<Box<crate::trace::Tracer>>), RunError> {
     let mut sched = Scheduler::new();
     let mut model = Model::new(scenario, seed, &mut sched);
+    if let Some(t) = tracer {
+        model.attach_tracer(t);
+    }
     let limits = Limits {
         max_events: scenario.max_events,
         max_pending: scenario.max_pending,
@@ -107,9 +147,10 @@ pub fn run_one(scenario: &Scenario, seed: u64) -> Result<RunResult, RunError> {
     }
     let requests_sent = model.requests_sent();
     let end_time = sched.now();
+    let tracer = model.take_tracer();
     let metrics = model.finish(end_time);
     let windows = scenario.scheduled_outages();
-    Ok(RunResult {
+    let run = RunResult {
         variant: BASE_VARIANT.to_string(),
         seed,
         recovery: recovery(&metrics.buckets, scenario.bucket.as_nanos(), &windows),
@@ -117,7 +158,8 @@ pub fn run_one(scenario: &Scenario, seed: u64) -> Result<RunResult, RunError> {
         events: sched.events_handled(),
         requests_sent,
         end_time,
-    })
+    };
+    Ok((run, tracer))
 }
 
 /// The error for a run that stopped with `stop` before draining.

@@ -16,6 +16,7 @@ use super::waiter::TimerTag;
 use crate::engine::{Scheduler, SimTime};
 use crate::outcome::Outcome;
 use crate::scenario::policy::Layer;
+use crate::trace::StepKind;
 
 impl Model<'_> {
     /// Begins a logical call with policies for `owner` (whose attempt counter is set for
@@ -121,6 +122,7 @@ impl Model<'_> {
                     return None;
                 }
                 Err(Refusal::Fail(outcome)) => {
+                    self.trace_step(sched.now(), owner, StepKind::Refused(outcome));
                     self.refused(key);
                     self.finish_policy_call(owner, outcome, sched);
                     return None;
@@ -139,6 +141,7 @@ impl Model<'_> {
                 None
             }
             Err(Refusal::Fail(outcome)) => {
+                self.trace_step(sched.now(), owner, StepKind::Refused(outcome));
                 self.refused(key);
                 self.attempt_failed(owner, outcome, sched);
                 None
@@ -298,6 +301,7 @@ impl Model<'_> {
         {
             return;
         }
+        self.trace_step(sched.now(), owner, StepKind::Hedge);
         self.attempt(owner, true, sched);
     }
 

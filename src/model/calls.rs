@@ -11,6 +11,7 @@ use super::waiter::{TimerTag, Waiting, is_open};
 use super::{Job, JobState, Model, Parent};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::outcome::Outcome;
+use crate::trace::StepKind;
 
 impl Model<'_> {
     /// Sends attempt number `attempt` of `caller` over `edge` to the callee's next replica in
@@ -117,6 +118,10 @@ impl Model<'_> {
             (from, Node::Replica(replica))
         };
         let Some(delay) = self.transit(edge, ends, Leg::Request) else {
+            if let Some(t) = self.trace.as_deref_mut() {
+                let service = self.replicas[replica].service.index();
+                t.attempt_sent(sched.now(), caller, attempt, replica.index(), service, None);
+            }
             return; // lost on the way: only the timeout will tell
         };
         let idem_key = self.idem.as_ref().and_then(|t| match caller {
@@ -154,6 +159,17 @@ impl Model<'_> {
         });
         if let (Some(t), Some(key)) = (&mut self.idem, idem_key) {
             t.job_created(job.slot(), key);
+        }
+        if let Some(t) = self.trace.as_deref_mut() {
+            let service = self.replicas[replica].service.index();
+            t.attempt_sent(
+                sched.now(),
+                caller,
+                attempt,
+                replica.index(),
+                service,
+                Some(job),
+            );
         }
         if delay == SimDuration::ZERO {
             self.deliver(job, sched);
@@ -209,6 +225,9 @@ impl Model<'_> {
         match to {
             Caller::Request(k) => {
                 if self.is_open(to, TimerTag::Attempt(attempt)) {
+                    if let Some(t) = self.trace.as_deref_mut() {
+                        t.step(sched.now(), to, StepKind::Answer(attempt, outcome));
+                    }
                     if self.requests.live(k).waiting.policy.is_some() {
                         self.attempt_done(to, attempt, outcome, sched);
                     } else {
@@ -237,6 +256,13 @@ impl Model<'_> {
         if self.park_if_hung(k, Event::reply(Caller::Job(k), attempt, outcome)) {
             return;
         }
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.step(
+                sched.now(),
+                Caller::Job(k),
+                StepKind::Answer(attempt, outcome),
+            );
+        }
         if self.jobs.live(k).waiting.policy.is_some() {
             self.attempt_done(Caller::Job(k), attempt, outcome, sched);
             return;
@@ -260,6 +286,13 @@ impl Model<'_> {
             && self.park_if_hung(k, Event::timeout(k, tag))
         {
             return;
+        }
+        if let Some(t) = self.trace.as_deref_mut() {
+            let kind = match tag {
+                TimerTag::Attempt(a) => StepKind::Timeout(a),
+                TimerTag::Deadline(_) => StepKind::Deadline,
+            };
+            t.step(sched.now(), to, kind);
         }
         let has_policy = self.policy_key(to).is_some();
         match (tag, to) {

@@ -30,6 +30,9 @@ pub struct FaultRuntime {
     /// What the fault acts on: replicas, or one edge for a link fault, or the candidate
     /// replicas of a chaos monkey.
     pub units: Vec<Unit>,
+    /// The name of each unit: a replica's (`api[1]`), or the fault's target for a link
+    /// (`web->api`) or a partition (`partition`).
+    pub unit_names: Vec<String>,
     /// One stream per unit (a link fault's draws use stream 0).
     pub rngs: Vec<SimRng>,
     /// A chaos monkey's choices.
@@ -40,6 +43,17 @@ pub struct FaultRuntime {
     replica_side: IdVec<ReplicaId, u8>,
     /// A partition that drops only messages from the first group to the second.
     one_way: bool,
+}
+
+/// The name of each unit of each fault of `scenario` (see [`FaultRuntime::unit_names`]).
+pub fn fault_unit_names(scenario: &Scenario) -> Vec<Vec<String>> {
+    let (first_replica, _) = super::build::replicas(scenario, 0);
+    let topology = Topology::build(scenario, 0);
+    FaultState::build(scenario, 0, &first_replica, &topology)
+        .runtime
+        .into_iter()
+        .map(|r| r.unit_names)
+        .collect()
 }
 
 /// All faults of a run.
@@ -72,6 +86,20 @@ impl FaultState {
                 let (client_side, replica_side) = layout.sides(&f.kind);
                 FaultRuntime {
                     rngs: unit_names.iter().map(|n| stream(n)).collect(),
+                    unit_names: units
+                        .iter()
+                        .zip(&unit_names)
+                        .map(|(u, n)| match (u, &f.target) {
+                            (Unit::Edge(_), FaultTarget::Link { from, to }) => {
+                                format!(
+                                    "{}->{}",
+                                    scenario.endpoint_name(*from),
+                                    scenario.services[*to].name
+                                )
+                            }
+                            _ => n.clone(),
+                        })
+                        .collect(),
                     units,
                     picker: stream(names::FAULT_PICKER_UNIT),
                     client_side,
@@ -264,6 +292,9 @@ impl Model<'_> {
 
     /// Turns fault `fault` on or off on its unit `unit`.
     fn apply(&mut self, fault: FaultId, unit: u32, on: bool, sched: &mut Scheduler<Event>) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.fault(sched.now(), fault.index(), unit, on);
+        }
         let target = self.faults.runtime[fault].units[unit as usize];
         match (&self.scenario.faults[fault.index()].kind, target) {
             (FaultKind::Crash | FaultKind::ChaosMonkey { .. }, Unit::Replica(r)) => {

@@ -98,6 +98,7 @@ use crate::scenario::Priority;
 use crate::scenario::{Arrival, Scenario};
 pub use event::{Caller, Event};
 use faults::FaultState;
+pub use faults::fault_unit_names;
 use guards::Guards;
 use ids::{ClientId, EdgeId, Id, IdVec, LaneId, ReplicaId, ServiceId};
 use policies::CallState;
@@ -236,6 +237,8 @@ pub struct Model<'s> {
     idem: Option<idempotency::Tracker>,
     /// Message queues and their messages.
     queues: queues::Queues,
+    /// Records chosen requests and fault changes, when tracing (`resim trace`, `explain`).
+    trace: Option<Box<crate::trace::Tracer>>,
 }
 
 impl<'s> Model<'s> {
@@ -289,6 +292,7 @@ impl<'s> Model<'s> {
             policy_counts: PolicyCounts::default(),
             idem: scenario.can_repeat().then(idempotency::Tracker::default),
             queues: queues::Queues::build(scenario, seed),
+            trace: None,
         };
         model.schedule_first_sends(sched);
         model.schedule_faults(sched);
@@ -323,6 +327,25 @@ impl<'s> Model<'s> {
     #[inline]
     fn counted(&self, now: SimTime) -> bool {
         now >= self.recorder.window_start() && now < self.end
+    }
+
+    /// Attaches `tracer`: from now on the model tells it what happens (and nothing else
+    /// changes).
+    pub fn attach_tracer(&mut self, tracer: Box<crate::trace::Tracer>) {
+        self.trace = Some(tracer);
+    }
+
+    /// Takes the attached tracer back, if any.
+    pub fn take_tracer(&mut self) -> Option<Box<crate::trace::Tracer>> {
+        self.trace.take()
+    }
+
+    /// Tells the tracer, if any, that `kind` happened at `caller` now.
+    #[inline(always)]
+    fn trace_step(&mut self, now: SimTime, caller: Caller, kind: crate::trace::StepKind) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.step(now, caller, kind);
+        }
     }
 
     /// Requests sent by clients so far, counted or not.
@@ -416,6 +439,9 @@ impl<'s> Model<'s> {
         if let Some(t) = &mut self.idem {
             t.request_sent(request.slot());
         }
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.request_sent(now, request, self.sent, client.index());
+        }
         let ClientState {
             edge,
             lane,
@@ -451,6 +477,9 @@ impl<'s> Model<'s> {
     fn end_request(&mut self, key: Key, outcome: crate::Outcome, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let q = self.requests.remove(key).expect("the request is live");
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.request_ended(now, key, outcome);
+        }
         // A request without policies settles its one attempt with its balancer here (with
         // policies, its call state did).
         self.settle_plain(Caller::Request(key), Some(outcome), now);

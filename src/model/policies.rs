@@ -83,7 +83,10 @@ impl Model<'_> {
         }
         self.pass_on_handed_slot(&cs, sched);
         let outcome = match fallback {
-            Some(on) if !outcome.is_success() && on.contains(reason(outcome)) => Outcome::Degraded,
+            Some(on) if !outcome.is_success() && on.contains(reason(outcome)) => {
+                self.trace_step(now, owner, crate::trace::StepKind::Fallback(outcome));
+                Outcome::Degraded
+            }
             _ => outcome,
         };
         match owner {

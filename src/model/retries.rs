@@ -11,6 +11,7 @@ use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::outcome::Outcome;
 use crate::policy::backoff;
 use crate::scenario::policy::{Pushback, RetryPolicy};
+use crate::trace::StepKind;
 
 impl Model<'_> {
     /// The last attempt failed with `outcome`: retry after a wait, or end the call.
@@ -28,24 +29,38 @@ impl Model<'_> {
         self.release_retry(key);
         let site = self.site_of(owner);
         let Some(retry) = &self.site_policy(site).retry else {
+            self.trace_step(now, owner, StepKind::GaveUp("no retry policy"));
             self.finish_policy_call(owner, outcome, sched);
             return;
         };
         let cs = *self.policy_calls.live(key);
         let tries = cs.attempts - u32::from(cs.hedged);
         if tries >= retry.max_attempts || !retry.retry_on.contains(reason(outcome)) {
+            let why = if tries >= retry.max_attempts {
+                "max_attempts reached"
+            } else {
+                "this outcome is not in retry_on"
+            };
+            self.trace_step(now, owner, StepKind::GaveUp(why));
             self.finish_policy_call(owner, outcome, sched);
             return;
         }
         let (wait, previous, backoff_from) = self.retry_wait(site, retry, &cs, tries, outcome);
         if now + wait >= cs.deadline {
+            self.trace_step(
+                now,
+                owner,
+                StepKind::GaveUp("no retry fits before the deadline"),
+            );
             self.no_retry_fits(owner, key, site, &cs, outcome, sched);
             return;
         }
         let Some((cost, holds)) = self.pay_for_retry(cs.guard, now, outcome) else {
+            self.trace_step(now, owner, StepKind::GaveUp("the retry budget refused"));
             self.finish_policy_call(owner, outcome, sched);
             return;
         };
+        self.trace_step(now, owner, StepKind::Retry(next_attempt, wait));
         let cs = self.policy_calls.live_mut(key);
         cs.previous_wait = previous;
         cs.budget_cost = cost;

@@ -13,12 +13,16 @@ use crate::engine::{Scheduler, SimDuration};
 use crate::outcome::Outcome;
 use crate::scenario::Idempotency;
 use crate::scenario::queueing::Discipline;
+use crate::trace::JobEnd;
 
 impl Model<'_> {
     /// A job's request reaches its replica: serve it, queue it, or refuse it.
     #[inline(always)]
     pub(super) fn deliver(&mut self, key: Key, sched: &mut Scheduler<Event>) {
         let now = sched.now();
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.job_arrived(now, key);
+        }
         let Some(j) = self.jobs.get_mut(key) else {
             return;
         };
@@ -89,6 +93,9 @@ impl Model<'_> {
                 return true;
             }
             start_job(key, j, r, s, sched);
+            if let Some(t) = self.trace.as_deref_mut() {
+                t.job_started(now, key);
+            }
             true
         } else if s.has_room_in(pool, r.room(pool).len()) {
             if s.sheds {
@@ -128,6 +135,9 @@ impl Model<'_> {
     #[cold]
     fn drop_job(&mut self, key: Key, now: crate::engine::SimTime) {
         let j = self.jobs.remove(key).expect("live job");
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.job_ended(now, key, JobEnd::Dropped);
+        }
         self.forget_key(key, j.replica, None, now);
         let s = &mut self.services[self.replicas[j.replica].service];
         let offset = j.replica.offset_from(s.first_replica);
@@ -279,6 +289,9 @@ impl Model<'_> {
     #[inline(never)]
     pub(super) fn turn_away(&mut self, key: Key, outcome: Outcome, sched: &mut Scheduler<Event>) {
         let j = self.jobs.remove(key).expect("live job");
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.job_ended(sched.now(), key, JobEnd::TurnedAway(outcome));
+        }
         self.forget_key(key, j.replica, None, sched.now());
         self.reply(&j, outcome, sched);
     }
@@ -292,6 +305,9 @@ impl Model<'_> {
         let r = &mut self.replicas[j.replica];
         let s = &mut self.services[r.service];
         start_job(key, j, r, s, sched);
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.job_started(sched.now(), key);
+        }
     }
 
     /// The job's own service time is over (unless a hang stopped the clock meanwhile).
@@ -306,6 +322,9 @@ impl Model<'_> {
         if r.is_hung() || r.paused_total != j.pause_mark {
             self.service_done_after_pause(key, sched);
             return;
+        }
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.job_worked(sched.now(), key);
         }
         let error_rate = self.services[r.service].error_rate;
         let own_error = error_rate > 0.0 && r.rng.chance(error_rate);
@@ -386,6 +405,9 @@ impl Model<'_> {
         } else {
             outcome
         };
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.job_ended(now, key, JobEnd::Answered(outcome));
+        }
         if self.idem.is_some() {
             self.forget_key(key, j.replica, Some(outcome), now);
         }
@@ -406,6 +428,9 @@ impl Model<'_> {
             if let Some(n) = plain {
                 r.room_mut(j.pool).take(false);
                 start_job(next, n, r, s, sched);
+                if let Some(t) = self.trace.as_deref_mut() {
+                    t.job_started(now, next);
+                }
             } else {
                 self.start_next(j.replica, j.pool, sched);
             }
@@ -441,6 +466,9 @@ impl Model<'_> {
         self.fail_probes(replica, sched);
         for k in victims {
             let j = self.jobs.remove(k).expect("live job");
+            if let Some(t) = self.trace.as_deref_mut() {
+                t.job_ended(now, k, JobEnd::Killed);
+            }
             self.forget_key(k, replica, None, now);
             if let Some(state) = j.waiting.policy {
                 self.abandon_policy_call(state, sched);

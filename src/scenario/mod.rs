@@ -316,6 +316,15 @@ impl Scenario {
     }
 
     /// The name of the service or queue `d` names.
+    /// The name of endpoint `e`: a client's or a service's.
+    pub fn endpoint_name(&self, e: Endpoint) -> &str {
+        match e {
+            Endpoint::Client(c) => &self.clients[c].name,
+            Endpoint::Service(s) => &self.services[s].name,
+        }
+    }
+
+    /// The name of destination `d`: a service's or a queue's.
     pub fn dest_name(&self, d: Dest) -> &str {
         match d {
             Dest::Service(s) => &self.services[s].name,

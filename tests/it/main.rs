@@ -27,3 +27,4 @@ mod scenarios;
 mod shedding;
 mod telemetry;
 mod theory;
+mod trace;

@@ -1,0 +1,270 @@
+//! `resim trace` and `resim explain`: tracing changes no number, the Chrome trace is
+//! well formed (slices nest per track, flows connect slices, counters and faults are
+//! there), it stays within its limit and window, and a request's life reads as it happened.
+
+use crate::common;
+use resim::Study;
+use resim::engine::SimTime;
+use resim::trace::{Select, TraceOptions};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn options(select: Select, limit: usize) -> TraceOptions {
+    TraceOptions {
+        from: SimTime::ZERO,
+        to: SimTime::MAX,
+        select,
+        limit,
+    }
+}
+
+#[test]
+fn tracing_changes_no_number_of_any_run() {
+    for name in [
+        "incident",
+        "dependency-crash",
+        "retry-storm-budget",
+        "hedging",
+        "chaos-monkey",
+        "queue-crash-duplicates",
+        "partition",
+    ] {
+        let study =
+            Study::load(&common::root().join(format!("scenarios/{name}.toml"))).expect("valid");
+        for cell in &study.cells {
+            let seed = study.base.seed;
+            let plain = resim::run_one(&cell.scenario, seed).expect("runs");
+            for select in [Select::All, Select::Failed, Select::Slowest] {
+                let traced = resim::run::run_traced(&cell.scenario, seed, options(select, 50))
+                    .expect("runs");
+                assert_eq!(traced.result, plain, "{name} {} {select:?}", cell.variant);
+                assert!(traced.recorded.requests.len() <= 50);
+            }
+        }
+    }
+}
+
+/// The X slices, flows and instants of a trace, checked for shape; returns the number of
+/// request slices.
+fn check_shape(doc: &Value) -> usize {
+    let events = doc["traceEvents"].as_array().expect("traceEvents");
+    let mut tracks: BTreeMap<(u64, u64), Vec<(f64, f64)>> = BTreeMap::new();
+    let mut named: Vec<(u64, u64)> = Vec::new();
+    let mut flows: BTreeMap<u64, Vec<(&str, u64, u64, f64)>> = BTreeMap::new();
+    let mut requests = 0;
+    for e in events {
+        let ph = e["ph"].as_str().expect("ph");
+        let pid = e["pid"].as_u64().expect("pid");
+        let tid = e["tid"].as_u64().unwrap_or(0);
+        match ph {
+            "M" if e["name"] == "thread_name" => named.push((pid, tid)),
+            "X" => {
+                let ts = e["ts"].as_f64().expect("ts");
+                let dur = e["dur"].as_f64().expect("dur");
+                assert!(dur >= 0.0 && ts >= 0.0, "{e}");
+                tracks.entry((pid, tid)).or_default().push((ts, ts + dur));
+                if e["cat"] == "request" {
+                    requests += 1;
+                }
+            }
+            "s" | "f" => flows
+                .entry(e["id"].as_u64().expect("flow id"))
+                .or_default()
+                .push((ph, pid, tid, e["ts"].as_f64().expect("ts"))),
+            "B" | "E" => panic!("only complete slices are written: {e}"),
+            _ => {}
+        }
+    }
+    // Slices on one track nest or follow each other: never a partial overlap. (Ends are
+    // compared with a nanosecond of slack: microseconds are written as floats.)
+    let eps = 1e-3;
+    for (track, slices) in &mut tracks {
+        assert!(named.contains(track), "track {track:?} has a name");
+        slices.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        let mut open: Vec<f64> = Vec::new();
+        for &(start, end) in slices.iter() {
+            while open.last().is_some_and(|&e| e <= start + eps) {
+                open.pop();
+            }
+            if let Some(&outer) = open.last() {
+                assert!(
+                    end <= outer + eps,
+                    "{track:?}: [{start}, {end}] overlaps a slice ending at {outer}"
+                );
+            }
+            open.push(end);
+        }
+    }
+    // Every flow goes from one slice to another, forward in time.
+    let inside = |pid: u64, tid: u64, ts: f64| {
+        tracks
+            .get(&(pid, tid))
+            .is_some_and(|s| s.iter().any(|&(a, b)| a - eps <= ts && ts <= b + eps))
+    };
+    for (id, ends) in &flows {
+        assert_eq!(ends.len(), 2, "flow {id}: {ends:?}");
+        let (s, f) = (ends[0], ends[1]);
+        assert_eq!((s.0, f.0), ("s", "f"), "flow {id}");
+        assert!(s.3 <= f.3, "flow {id} goes back in time");
+        assert!(inside(s.1, s.2, s.3), "flow {id} starts inside a slice");
+        assert!(inside(f.1, f.2, f.3), "flow {id} ends inside a slice");
+    }
+    requests
+}
+
+#[test]
+fn the_trace_of_a_failing_seed_is_well_formed_bounded_and_shows_faults_and_policies() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = common::root().join("scenarios/incident.toml");
+    let file = file.to_str().expect("utf-8");
+    let out = dir.path().join("t.json");
+    let run = common::resim(
+        dir.path(),
+        &[
+            "trace",
+            file,
+            "--seed",
+            "14",
+            "--limit",
+            "40",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("valid JSON");
+    assert_eq!(check_shape(&doc), 40, "the limit holds");
+    let events = doc["traceEvents"].as_array().expect("events");
+    let names = |cat: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["cat"] == cat)
+            .map(|e| e["name"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert!(
+        names("request").iter().all(|n| !n.ends_with(": ok")),
+        "only failures"
+    );
+    assert!(names("fault").iter().any(|n| n == "api-crashes (crash)"));
+    assert!(
+        names("flow").len() >= 2 * 40,
+        "each request's calls are linked"
+    );
+    assert!(
+        names("policy")
+            .iter()
+            .any(|n| n.starts_with("retry (attempt 2)"))
+    );
+    // A window keeps only requests sent inside it; slowest keeps the slowest.
+    let run = common::resim(
+        dir.path(),
+        &[
+            "trace",
+            file,
+            "--seed",
+            "14",
+            "--requests",
+            "slowest",
+            "--limit",
+            "5",
+            "--from",
+            "6m",
+            "--to",
+            "7m",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("valid JSON");
+    assert_eq!(check_shape(&doc), 5);
+    for e in doc["traceEvents"].as_array().expect("events") {
+        if e["cat"] == "request" {
+            let ts = e["ts"].as_f64().expect("ts");
+            assert!((360e6..420e6).contains(&ts), "{e}");
+        }
+    }
+}
+
+/// Requests at 1 s, 2 s and 3 s; the db fails every request between 1.5 s and 2.5 s, and the
+/// api retries its call once after 10 ms. Every time is a constant.
+const STEADY: &str = r#"name = "steady"
+duration = "4s"
+
+[network]
+latency = { kind = "constant", value = "500us" }
+
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "constant", rate_per_s = 1 }
+
+[[service]]
+name = "api"
+service_time = { kind = "constant", value = "2ms" }
+calls = [{ to = "db", retry = { max_attempts = 2, backoff = { kind = "constant", delay = "10ms" }, jitter = "none" } }]
+
+[[service]]
+name = "db"
+service_time = { kind = "constant", value = "1ms" }
+
+[[fault]]
+name = "db-errors"
+kind = "errors"
+target = "db"
+rate = 1.0
+at = "1.5s"
+for = "1s"
+"#;
+
+#[test]
+fn explain_tells_a_request_s_life_in_order_with_its_times() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("steady.toml"), STEADY).expect("written");
+    let out = common::resim(dir.path(), &["explain", "steady.toml", "--request", "2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let want = "request #2 from client web to api, sent at 2.000000 s
+      2.000000 s  client web sends attempt 1 to api (replica api[0])
+      2.000500 s  api[0] receives it after 0.500 ms on the network
+      2.000500 s  api[0] starts serving it after waiting 0.000 ms for a worker, own work 2.000 ms
+      2.002500 s  api[0] sends attempt 1 to db (replica db[0])
+      2.003000 s  db[0] receives it after 0.500 ms on the network
+      2.003000 s  db[0] starts serving it after waiting 0.000 ms for a worker, own work 1.000 ms
+      2.004000 s  db[0] answers error
+      2.004500 s  api[0] gets the answer to attempt 1: error
+      2.004500 s  api[0]: retry (attempt 2) in 10.000 ms
+      2.014500 s  api[0] sends attempt 2 to db (replica db[0])
+      2.015000 s  db[0] receives it after 0.500 ms on the network
+      2.015000 s  db[0] starts serving it after waiting 0.000 ms for a worker, own work 1.000 ms
+      2.016000 s  db[0] answers error
+      2.016500 s  api[0] gets the answer to attempt 2: error
+      2.016500 s  api[0]: no retry: max_attempts reached
+      2.016500 s  api[0] answers error
+      2.017000 s  client web gets the answer to attempt 1: error
+ended at 2.017000 s: error after 17.000 ms (3 attempt(s) and call(s) on replicas)
+";
+    assert_eq!(text, want);
+    // A request that does not exist is a clear error.
+    let out = common::resim(dir.path(), &["explain", "steady.toml", "--request", "9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("has no request #9; its clients sent 3 request(s)")
+    );
+}
