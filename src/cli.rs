@@ -59,6 +59,11 @@ enum Command {
     /// Run a scenario once with a seed and tell one request's life in words: each hop,
     /// wait, attempt, timeout, retry, gate decision and fallback, with times.
     Explain(crate::cli_trace::ExplainArgs),
+    /// Turn a failing seed's run into the smallest scenario that still fails with it: random
+    /// faults become the scheduled ones the seed gave, then faults are removed and
+    /// shortened, the load lowered and the run shortened while it still fails. The file
+    /// fails `resim check` on its own.
+    Shrink(crate::cli_shrink::ShrinkArgs),
 }
 
 #[derive(Debug, Args)]
@@ -150,6 +155,7 @@ pub fn main() -> ExitCode {
         Command::Hunt(args) => crate::cli_hunt::run(&args),
         Command::Trace(args) => crate::cli_trace::trace(&args),
         Command::Explain(args) => crate::cli_trace::explain_request(&args),
+        Command::Shrink(args) => crate::cli_shrink::run(&args),
     };
     ExitCode::from(code)
 }

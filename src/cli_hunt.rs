@@ -60,6 +60,13 @@ pub fn run(args: &HuntArgs) -> u8 {
         .iter()
         .map(|v| study.expectations.for_variant(v).len())
         .sum();
+    if expectations == 0 {
+        eprintln!(
+            "resim hunt: no expectation applies to the variants hunted ({}); expected an [expect] table, or [expect.variant.NAME] for them",
+            study.variants.join(", ")
+        );
+        return EXIT_BAD_INPUT;
+    }
     if !args.quiet {
         eprintln!(
             "hunting {file}: seeds {first} to {}, {} variant(s) x {} point(s), {expectations} expectation(s); each seed is held to each expectation on its own",
@@ -142,7 +149,8 @@ fn print_report(report: &HuntReport, file: &str, first: u64) {
                 variant.clone(),
                 m.metric.name().to_string(),
                 format!("{} (line {})", m.expected, m.line),
-                show(m.metric, m.observed),
+                m.observed
+                    .map_or("no value".to_string(), |v| show(m.metric, v)),
             ]);
         }
     }

@@ -32,8 +32,9 @@ pub struct Miss {
     pub metric: Metric,
     /// The expectation as written, e.g. `>= 99.5%`.
     pub expected: String,
-    /// The run's value, in the metric's unit.
-    pub observed: f64,
+    /// The run's value, in the metric's unit; `None` when the run has none (no success
+    /// for a latency, no scheduled fault for recovery), which fails as in `resim check`.
+    pub observed: Option<f64>,
     /// Line of the scenario file it is written on.
     pub line: usize,
 }
@@ -167,13 +168,14 @@ fn judge(study: &Study, c: usize, seed: u64) -> Option<Failure> {
 }
 
 /// The expectations `row` breaks on its own; a metric the run leaves undefined (no success
-/// for a latency) breaks none.
+/// for a latency, no scheduled fault for recovery) breaks its expectation, as in
+/// `resim check`.
 pub fn misses(expectations: &[&Expectation], row: &RunRow) -> Vec<Miss> {
     expectations
         .iter()
         .filter_map(|e| {
-            let v = row.value(e.metric)?;
-            (!e.op.holds(v, e.value)).then(|| Miss {
+            let v = row.value(e.metric);
+            (!v.is_some_and(|v| e.op.holds(v, e.value))).then(|| Miss {
                 metric: e.metric,
                 expected: e.text.clone(),
                 observed: v,

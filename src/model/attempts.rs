@@ -301,8 +301,9 @@ impl Model<'_> {
         {
             return;
         }
-        self.trace_step(sched.now(), owner, StepKind::Hedge);
-        self.attempt(owner, true, sched);
+        if self.attempt(owner, true, sched) {
+            self.trace_step(sched.now(), owner, StepKind::Hedge);
+        }
     }
 
     /// Attempt `attempt` of `owner`'s logical call ended with `outcome`.

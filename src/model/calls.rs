@@ -118,9 +118,11 @@ impl Model<'_> {
             (from, Node::Replica(replica))
         };
         let Some(delay) = self.transit(edge, ends, Leg::Request) else {
-            if let Some(t) = self.trace.as_deref_mut() {
-                let service = self.replicas[replica].service.index();
-                t.attempt_sent(sched.now(), caller, attempt, replica.index(), service, None);
+            if self.trace.is_some() {
+                let entry = self.call_entry(caller);
+                if let Some(t) = self.trace.as_deref_mut() {
+                    t.attempt_sent(sched.now(), caller, attempt, replica.index(), entry, None);
+                }
             }
             return; // lost on the way: only the timeout will tell
         };
@@ -160,21 +162,33 @@ impl Model<'_> {
         if let (Some(t), Some(key)) = (&mut self.idem, idem_key) {
             t.job_created(job.slot(), key);
         }
-        if let Some(t) = self.trace.as_deref_mut() {
-            let service = self.replicas[replica].service.index();
-            t.attempt_sent(
-                sched.now(),
-                caller,
-                attempt,
-                replica.index(),
-                service,
-                Some(job),
-            );
+        if self.trace.is_some() {
+            let entry = self.call_entry(caller);
+            if let Some(t) = self.trace.as_deref_mut() {
+                t.attempt_sent(
+                    sched.now(),
+                    caller,
+                    attempt,
+                    replica.index(),
+                    entry,
+                    Some(job),
+                );
+            }
         }
         if delay == SimDuration::ZERO {
             self.deliver(job, sched);
         } else {
             sched.after(delay, Event::Deliver { job });
+        }
+    }
+
+    /// The call entry a caller's attempt belongs to: 0 for a client's request, the number
+    /// of call entries made so far for a job (its current one), for tracing.
+    #[cold]
+    fn call_entry(&self, caller: Caller) -> u32 {
+        match caller {
+            Caller::Request(_) => 0,
+            Caller::Job(k) => self.jobs.get(k).map_or(0, |j| j.entries_made),
         }
     }
 

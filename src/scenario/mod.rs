@@ -315,7 +315,6 @@ impl Scenario {
                 .any(|s| s.calls.iter().any(|c| repeats(&c.policy)))
     }
 
-    /// The name of the service or queue `d` names.
     /// The name of endpoint `e`: a client's or a service's.
     pub fn endpoint_name(&self, e: Endpoint) -> &str {
         match e {

@@ -81,6 +81,10 @@ pub fn read_data_file(path: &Path) -> Result<String, DataError> {
             "the data file has more than {MAX_DATA_BYTES} bytes; expected at most 64 MiB (aggregate it to coarser rows)"
         )));
     }
+    // Grafana's CSV downloads may start with a byte-order mark.
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
     String::from_utf8(bytes).map_err(|e| {
         let prefix = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = 1 + prefix.iter().filter(|&&b| b == b'\n').count();
@@ -90,4 +94,27 @@ pub fn read_data_file(path: &Path) -> Result<String, DataError> {
             "the data file is not UTF-8 text; expected a CSV file as a dashboard exports it",
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_and_bad_bytes_are_located() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let bom = dir.path().join("bom.csv");
+        std::fs::write(&bom, b"\xEF\xBB\xBFle,count\n0.1,3\n").expect("written");
+        assert!(read_data_file(&bom).expect("read").starts_with("le,"));
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, b"0,1\n1,\xFF\n").expect("written");
+        let e = read_data_file(&bad).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(
+            read_data_file(dir.path())
+                .unwrap_err()
+                .message
+                .contains("directory")
+        );
+    }
 }

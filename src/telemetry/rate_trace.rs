@@ -21,7 +21,7 @@ pub struct RatePoint {
 ///   `"90s"`, or dates and times like `2026-11-30T14:05:00Z`; the first row is time 0 of
 ///   the run, and times must increase.
 /// - An empty rate, `NaN` or `null` (a gap in the series) skips the row: the curve is then
-///   linear across the gap.
+///   linear across the gap (and flat at the first rate before it, for a leading gap).
 pub fn read(text: &str) -> Result<Vec<RatePoint>, DataError> {
     let rows = rows(text)?;
     let mut points = Vec::new();
@@ -44,6 +44,8 @@ pub fn read(text: &str) -> Result<Vec<RatePoint>, DataError> {
                 ),
             ));
         }
+        // The first row with a time is time 0, even when its rate is a gap.
+        origin.get_or_insert(time);
         let rate_cell = &row.cells[1];
         let rate = match rate_cell.text.to_ascii_lowercase().as_str() {
             "" | "nan" | "null" | "none" => continue,
@@ -78,13 +80,16 @@ pub fn read(text: &str) -> Result<Vec<RatePoint>, DataError> {
             ));
         }
         let origin = *origin.get_or_insert(time);
-        let at = u64::try_from(time - origin).map_err(|_| {
+        let at = time
+            .checked_sub(origin)
+            .and_then(|d| u64::try_from(d).ok())
+            .ok_or_else(|| {
             DataError::at(
                 row.line,
                 time_cell.col,
-                "this time is more than 500 years after the first row; expected a shorter trace",
-            )
-        })?;
+                    "this time is more than 500 years after the first row; expected a shorter trace",
+                )
+            })?;
         last = Some((time, row));
         points.push(RatePoint {
             at,
@@ -132,6 +137,21 @@ mod tests {
         assert!(e.message.contains("not after the time on line 2"), "{e}");
         let e = read("0,1,2\n").unwrap_err();
         assert_eq!((e.line, e.col), (1, 5));
+        // A leading gap keeps the first row as time 0.
+        let p = read("0s,\n60s,100\n").unwrap();
+        assert_eq!(
+            p,
+            vec![RatePoint {
+                at: 60_000_000_000,
+                rate_per_s: 100.0
+            }]
+        );
+        assert!(
+            read("2026-01-0\u{e9},5\n1,2\n").is_ok(),
+            "a non-ASCII header is a header"
+        );
+        let e = read("0,1\n2026-01-0\u{e9},5\n").unwrap_err();
+        assert!(e.message.contains("not a"), "{e}");
         let e = read("0,-1\n").unwrap_err();
         assert!(e.message.contains("zero or more"), "{e}");
         assert_eq!(read("time,rps\n").unwrap_err().line, 0);

@@ -39,6 +39,9 @@ fn parse_datetime(t: &str) -> Result<i128, String> {
             crate::scenario::diagnostic::shorten(t, 40)
         )
     };
+    if !t.is_ascii() {
+        return Err(bad());
+    }
     let num = |s: &str| -> Result<i64, String> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());

@@ -104,10 +104,16 @@ struct Place {
     tid: u64,
 }
 
-/// When a job occupies its track: from arrival (or start) to its end.
+/// The shortest slice drawn: a request turned away on arrival takes no time, but a slice
+/// of no length would not hold the arrow that points to it.
+const MIN_SLICE_NS: u64 = 1_000;
+
+/// When a job occupies its track: from arrival (or start) to its end, at least
+/// [`MIN_SLICE_NS`].
 fn occupancy(j: &JobTrace, end: SimTime) -> Option<(SimTime, SimTime)> {
     let start = j.arrived.or(j.started)?;
-    Some((start, j.ended.map_or(end, |(t, _)| t)))
+    let stop = j.ended.map_or(end, |(t, _)| t);
+    Some((start, stop.max(SimTime(start.as_nanos() + MIN_SLICE_NS))))
 }
 
 /// The trace of `input` as Chrome trace event JSON.
@@ -173,6 +179,8 @@ pub fn to_json(input: &TraceInput) -> String {
     // Replicas' tracks: every kept job on a replica, laid out per replica.
     let mut places: Vec<Vec<Option<Place>>> =
         requests.iter().map(|r| vec![None; r.jobs.len()]).collect();
+    // Tracks are numbered in order within each service's process.
+    let mut next_tid = vec![0u64; s.services.len()];
     for (g, (service, name)) in replicas.iter().enumerate() {
         let mine: Vec<(usize, usize, (SimTime, SimTime))> = requests
             .iter()
@@ -188,7 +196,8 @@ pub fn to_json(input: &TraceInput) -> String {
         let spans: Vec<(SimTime, SimTime)> = mine.iter().map(|m| m.2).collect();
         let l = lanes(&spans);
         let tracks = l.iter().copied().max().map_or(0, |m| m + 1);
-        let base = (g as u64) * 10_000;
+        let base = next_tid[*service];
+        next_tid[*service] += tracks as u64;
         for lane in 0..tracks {
             let tid = base + lane as u64;
             meta(
@@ -286,6 +295,7 @@ fn request_events(
                 .map_or((arrived, "unfinished".to_string()), |(t, e)| {
                     (t, end_name(e))
                 });
+            let done = done.max(SimTime(arrived.as_nanos() + MIN_SLICE_NS));
             events.push(
                 json!({"ph": "X", "name": format!("{label}: {how}"), "cat": "refused",
                 "pid": place.pid, "tid": place.tid, "ts": us(arrived),
@@ -350,8 +360,10 @@ fn fault_events(events: &mut Vec<Value>, input: &TraceInput) {
     let mut named: Vec<(usize, u32)> = Vec::new();
     let mut slice =
         |events: &mut Vec<Value>, fault: usize, unit: u32, from: SimTime, to: SimTime| {
-            let tid = (fault as u64) * 10_000 + u64::from(unit);
-            if !named.contains(&(fault, unit)) {
+            // Tracks are numbered in the order their faults first end.
+            let known = named.iter().position(|&n| n == (fault, unit));
+            let tid = known.unwrap_or(named.len()) as u64;
+            if known.is_none() {
                 named.push((fault, unit));
                 let unit_name = input
                     .fault_units

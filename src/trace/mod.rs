@@ -146,7 +146,8 @@ struct Send {
     parent: Option<u32>,
     /// The model's attempt number.
     raw: u32,
-    service: usize,
+    /// The caller's call entry (0 for a client).
+    entry: u32,
     /// Its try of the call: 1, 2, ...
     try_no: u32,
 }
@@ -266,8 +267,8 @@ impl Tracer {
         }
     }
 
-    /// Attempt `attempt` (the model's number) of `caller` goes to `replica` of `service`,
-    /// as job `job`, or is lost on the way (`None`).
+    /// Attempt `attempt` (the model's number) of `caller`'s call entry `entry` goes to
+    /// `replica`, as job `job`, or is lost on the way (`None`).
     #[cold]
     #[inline(never)]
     pub fn attempt_sent(
@@ -276,7 +277,7 @@ impl Tracer {
         caller: Caller,
         attempt: u32,
         replica: usize,
-        service: usize,
+        entry: u32,
         job: Option<Key>,
     ) {
         let next_job = self.next_job;
@@ -284,16 +285,16 @@ impl Tracer {
         let seq = self.seq;
         let entry = self.caller(caller).and_then(|(id, parent)| {
             let r = self.live.get_mut(&id)?;
-            // Tries count per caller and called service: 1 for the first attempt of a call.
+            // Tries count per caller and call entry: 1 for the first attempt of a call.
             let try_no = 1 + r
                 .sends
                 .iter()
-                .filter(|s| s.parent == parent && s.service == service)
+                .filter(|s| s.parent == parent && s.entry == entry)
                 .count() as u32;
             r.sends.push(Send {
                 parent,
                 raw: attempt,
-                service,
+                entry,
                 try_no,
             });
             let Some(job) = job else {

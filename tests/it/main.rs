@@ -25,6 +25,7 @@ mod regression;
 mod routing;
 mod scenarios;
 mod shedding;
+mod shrink;
 mod telemetry;
 mod theory;
 mod trace;

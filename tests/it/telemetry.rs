@@ -157,13 +157,14 @@ fn a_run_copies_its_data_files_into_the_output_folder_and_hashes_them() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     std::fs::create_dir_all(dir.path().join("data")).expect("created");
     std::fs::write(dir.path().join("data/rps.csv"), "0s,50\n10s,80\n").expect("written");
+    // `./` is dropped from the path the output folder keeps.
     let text = r#"name = "t"
 duration = "20s"
 
 [[client]]
 name = "web"
 target = "api"
-arrival = { kind = "trace", file = "data/rps.csv" }
+arrival = { kind = "trace", file = "./data/rps.csv" }
 
 [[service]]
 name = "api"
@@ -216,7 +217,12 @@ fn bad_telemetry_is_located_in_both_files_and_exits_2() {
     };
     let constant = r#"{ kind = "constant", value = "1ms" }"#;
     let poisson = r#"{ kind = "poisson", rate_per_s = 1 }"#;
+    std::fs::write(dir.path().join("summary.csv"), "0s,1\n").expect("written");
     let cases = [
+        (
+            base(r#"{ kind = "trace", file = "summary.csv" }"#, constant),
+            "file.toml:7:36: `file` is \"summary.csv\", a name resim gives its own outputs",
+        ),
         (
             base(r#"{ kind = "trace", file = "rps.csv" }"#, constant),
             "file.toml:7:36: in the data file rps.csv:3:5: \"ten\" is not a number; expected requests per second",

@@ -181,15 +181,26 @@ impl Checker<'_> {
             }
         };
         let end = duration.map_or(u64::MAX, SimDuration::as_nanos);
-        let phases = points
-            .windows(2)
-            .take_while(|w| w[0].at < end)
-            .map(|w| Phase {
-                from: SimTime(w[0].at),
-                to: SimTime(w[1].at),
-                rate_per_s: w[0].rate_per_s * scale,
-                ramp_to_per_s: w[1].rate_per_s * scale,
-            })
+        // A leading gap: flat at the first rate until the first point.
+        let lead = points.first().filter(|p| p.at > 0).map(|p| Phase {
+            from: SimTime::ZERO,
+            to: SimTime(p.at),
+            rate_per_s: p.rate_per_s * scale,
+            ramp_to_per_s: p.rate_per_s * scale,
+        });
+        let phases = lead
+            .into_iter()
+            .chain(
+                points
+                    .windows(2)
+                    .take_while(|w| w[0].at < end)
+                    .map(|w| Phase {
+                        from: SimTime(w[0].at),
+                        to: SimTime(w[1].at),
+                        rate_per_s: w[0].rate_per_s * scale,
+                        ramp_to_per_s: w[1].rate_per_s * scale,
+                    }),
+            )
             .collect();
         let last = points.last().map_or(0.0, |p| p.rate_per_s);
         Some(Arrival::Poisson(RateProfile {

@@ -33,12 +33,30 @@ impl Checker<'_> {
             );
             return None;
         }
+        // As kept in an output folder: without `.` parts, `/` between the others.
+        let kept: Vec<String> = written
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(n) => Some(n.to_string_lossy().to_string()),
+                _ => None,
+            })
+            .collect();
+        if kept.len() == 1 && is_output_name(&kept[0]) {
+            self.error(
+                name.span(),
+                format!(
+                    "`file` is \"{}\", a name resim gives its own outputs; expected another name, or the file in a subfolder such as \"data/{}\" (an output folder keeps a copy of each data file beside its results)",
+                    kept[0], kept[0]
+                ),
+            );
+            return None;
+        }
         let path = self.base.join(written);
         let shown = path.display().to_string();
         match read_data_file(&path) {
             Ok(text) => {
                 self.data_files.push(DataFile {
-                    written: name.get_ref().clone(),
+                    written: kept.join("/"),
                     path,
                 });
                 Some((shown, text))
@@ -54,4 +72,19 @@ impl Checker<'_> {
     pub(super) fn data_error(&mut self, span: Range<usize>, shown: &str, e: &DataError) {
         self.error(span, format!("in the data file {}", e.located(shown)));
     }
+}
+
+/// True for the names of the files `resim run` writes at the top of an output folder.
+fn is_output_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    crate::report::csv::RUN_FILES.contains(&lower.as_str())
+        || [
+            "latency_histogram.csv",
+            "aggregate.csv",
+            "manifest.json",
+            "scenario.toml",
+            "report.html",
+        ]
+        .contains(&lower.as_str())
+        || [".png", ".svg"].iter().any(|x| lower.ends_with(x))
 }
