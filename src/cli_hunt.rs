@@ -182,4 +182,15 @@ fn print_report(report: &HuntReport, file: &str, first: u64) {
         }
         println!("{cmd}");
     }
+    if let Some(f) = report.failures.first() {
+        println!("then look at it and keep it:");
+        println!(
+            "  resim trace {file} --seed {} --variant {} --out trace.json",
+            f.seed, f.variant
+        );
+        println!(
+            "  resim shrink {file} --seed {} --variant {} --out minimal.toml",
+            f.seed, f.variant
+        );
+    }
 }

@@ -8,7 +8,8 @@
 //! - Calls and retries are flows (arrows) from the caller's slice to the job they caused.
 //! - Timeouts, retries, refusals by a gate, fallbacks and hedges are instant events on the
 //!   caller's track.
-//! - Faults are labelled slices on a `faults` process, one track per fault and unit;
+//! - Faults are labelled slices on a `faults` process, one track per fault and unit, cut
+//!   to the window shown;
 //!   breaker states, budget levels and concurrency limits are counter tracks.
 
 use super::{JobEnd, JobTrace, Recorded, RequestTrace, StepKind};
@@ -360,6 +361,11 @@ fn fault_events(events: &mut Vec<Value>, input: &TraceInput) {
     let mut named: Vec<(usize, u32)> = Vec::new();
     let mut slice =
         |events: &mut Vec<Value>, fault: usize, unit: u32, from: SimTime, to: SimTime| {
+            // Only the part inside the window shown.
+            let (from, to) = (from.max(input.from), to.min(input.to));
+            if to <= from {
+                return;
+            }
             // Tracks are numbered in the order their faults first end.
             let known = named.iter().position(|&n| n == (fault, unit));
             let tid = known.unwrap_or(named.len()) as u64;
