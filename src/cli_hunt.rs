@@ -168,7 +168,7 @@ fn print_report(report: &HuntReport, file: &str, first: u64) {
     println!("reproduce:");
     let mut shown = Vec::new();
     for f in &report.failures {
-        let key = (f.seed, f.variant.clone());
+        let key = (f.seed, f.variant.clone(), f.point_index);
         if shown.contains(&key) {
             continue;
         }
@@ -178,18 +178,23 @@ fn print_report(report: &HuntReport, file: &str, first: u64) {
             f.seed, f.variant
         );
         if !f.point.is_empty() {
-            cmd.push_str(&format!("   # sweep point {}", f.point));
+            cmd.push_str(&format!("   # sweep point {}: {}", f.point_index, f.point));
         }
         println!("{cmd}");
     }
     if let Some(f) = report.failures.first() {
+        let point = if f.point.is_empty() {
+            String::new()
+        } else {
+            format!(" --point {}", f.point_index)
+        };
         println!("then look at it and keep it:");
         println!(
-            "  resim trace {file} --seed {} --variant {} --out trace.json",
+            "  resim trace {file} --seed {} --variant {}{point} --out trace.json",
             f.seed, f.variant
         );
         println!(
-            "  resim shrink {file} --seed {} --variant {} --out minimal.toml",
+            "  resim shrink {file} --seed {} --variant {}{point} --out minimal.toml",
             f.seed, f.variant
         );
     }

@@ -20,6 +20,9 @@ pub struct ShrinkArgs {
     /// The failing variant [default: base, the file as written].
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
+    /// With a sweep, the failing point (its position, from 0, as `resim hunt` prints it).
+    #[arg(long, default_value_t = 0)]
+    pub point: usize,
     /// The shrunk scenario to write.
     #[arg(long, default_value = "minimal.toml")]
     pub out: PathBuf,
@@ -58,6 +61,7 @@ pub fn run(args: &ShrinkArgs) -> u8 {
         file: &file,
         seed: args.seed,
         variant,
+        point: args.point,
     };
     let shrunk = match shrink(&req, &|n| bar.set_position(n as u64)) {
         Ok(s) => s,

@@ -29,9 +29,12 @@ pub struct RunChoice {
     /// The run's seed [default: the scenario's `seed`].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// The variant [default: base, the file as written]; with a sweep, its first point.
+    /// The variant [default: base, the file as written].
     #[arg(long, value_name = "NAME")]
     pub variant: Option<String>,
+    /// With a sweep, the point (its position, from 0, as `resim hunt` prints it).
+    #[arg(long, default_value_t = 0)]
+    pub point: usize,
 }
 
 /// `resim trace`'s arguments.
@@ -73,7 +76,19 @@ fn cell(choice: &RunChoice, what: &str) -> Result<(Study, usize, u64), u8> {
         .variant
         .as_deref()
         .unwrap_or(crate::run::BASE_VARIANT);
-    let Some(c) = study.cells.iter().position(|c| c.variant == variant) else {
+    if choice.point >= study.points.len() {
+        eprintln!(
+            "resim {what}: no sweep point {}; the scenario has {} (numbered from 0)",
+            choice.point,
+            study.points.len()
+        );
+        return Err(EXIT_BAD_INPUT);
+    }
+    let Some(c) = study
+        .cells
+        .iter()
+        .position(|c| c.variant == variant && c.point == choice.point)
+    else {
         let mut s = study.clone();
         let e = s
             .select(&[variant.to_string()])
@@ -165,14 +180,14 @@ pub fn trace(args: &TraceArgs) -> u8 {
     }
     let t = &run.result.metrics.totals;
     println!(
-        "wrote {}: {} {} request(s) of {} counted (availability {}), {} fault change(s); open it at https://ui.perfetto.dev or chrome://tracing",
+        "wrote {}: {} {} request(s) of {} counted (availability {}), {} fault window(s) in it; open it at https://ui.perfetto.dev or chrome://tracing",
         args.out.display(),
         run.recorded.requests.len(),
         format!("{:?}", args.requests).to_lowercase(),
         t.requests,
         t.availability()
             .map_or("-".to_string(), |a| format!("{:.4}%", a * 100.0)),
-        run.recorded.faults.len(),
+        faults_in_window(&run.recorded.faults, from, to, run.result.end_time),
     );
     if let Some(r) = run.recorded.requests.first() {
         println!(
@@ -212,4 +227,31 @@ pub fn explain_request(args: &ExplainArgs) -> u8 {
             EXIT_BAD_INPUT
         }
     }
+}
+
+/// How many times a fault was on (per unit) during part of [`from`, `to`).
+fn faults_in_window(
+    changes: &[crate::trace::FaultChange],
+    from: SimTime,
+    to: SimTime,
+    end: SimTime,
+) -> usize {
+    let mut open: std::collections::BTreeMap<(usize, u32), (SimTime, u32)> = Default::default();
+    let mut n = 0;
+    for c in changes {
+        let key = (c.fault, c.unit);
+        if c.on {
+            open.entry(key).or_insert((c.t, 0)).1 += 1;
+        } else if let Some((start, k)) = open.get_mut(&key) {
+            *k -= 1;
+            if *k == 0 {
+                n += usize::from(*start < to && c.t > from);
+                open.remove(&key);
+            }
+        }
+    }
+    n + open
+        .values()
+        .filter(|(start, _)| *start < to && end > from)
+        .count()
 }

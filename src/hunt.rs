@@ -48,6 +48,8 @@ pub struct Failure {
     pub variant: String,
     /// The sweep point, `path=value` joined by commas; empty without a sweep.
     pub point: String,
+    /// The sweep point's position, from 0.
+    pub point_index: usize,
     /// The expectations it broke, in file order.
     pub misses: Vec<Miss>,
     /// Why the run stopped early (a limit), when it did.
@@ -153,6 +155,7 @@ fn judge(study: &Study, c: usize, seed: u64) -> Option<Failure> {
         seed,
         variant: cell.variant.clone(),
         point: point.clone(),
+        point_index: cell.point,
         misses,
         error,
     };

@@ -30,6 +30,8 @@ pub struct ShrinkRequest<'a> {
     pub seed: u64,
     /// The variant that fails (`base`: the file as written).
     pub variant: &'a str,
+    /// The sweep point that fails (its position, from 0; 0 without a sweep).
+    pub point: usize,
 }
 
 /// The smallest scenario found.
@@ -58,6 +60,20 @@ pub fn shrink(req: &ShrinkRequest, on_try: &dyn Fn(usize)) -> Result<Shrunk, Str
     if !study.variants.iter().any(|v| v == req.variant) {
         return Err(format!("no variant \"{}\" in the scenario", req.variant));
     }
+    if req.point >= study.points.len() {
+        return Err(format!(
+            "no sweep point {}; the scenario has {} (numbered from 0)",
+            req.point,
+            study.points.len()
+        ));
+    }
+    let seed = i64::try_from(req.seed).map_err(|_| {
+        format!(
+            "seed {} is above {}, the largest a scenario file can name; expected a smaller seed",
+            req.seed,
+            i64::MAX
+        )
+    })?;
     let mut doc: Table = req
         .text
         .parse()
@@ -67,21 +83,39 @@ pub fn shrink(req: &ShrinkRequest, on_try: &dyn Fn(usize)) -> Result<Shrunk, Str
         apply_variant(&mut doc, req.variant)?;
         changes.push(format!("variant \"{}\" applied to the file", req.variant));
     }
+    // The sweep point's values, written in before the sweep goes.
+    for (path, value) in study.sweep_paths.iter().zip(&study.points[req.point]) {
+        let v = format!("v = {}", value.text)
+            .parse::<Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| Value::String(value.text.clone()));
+        *reach(&mut doc, path)? = v;
+        changes.push(format!(
+            "sweep point {}: `{path}` = {}",
+            req.point, value.text
+        ));
+    }
     for (key, what) in [("variant", "[[variant]] tables"), ("sweep", "[sweep]")] {
         if doc.remove(key).is_some() {
             changes.push(format!("{what} removed"));
         }
     }
-    doc.insert("seed".into(), Value::Integer(req.seed as i64));
+    doc.insert("seed".into(), Value::Integer(seed));
     // The expectations this seed breaks, checked on this seed alone.
     let cell = study
         .cells
         .iter()
-        .find(|c| c.variant == req.variant && c.point == 0)
+        .find(|c| c.variant == req.variant && c.point == req.point)
         .ok_or("the variant has no cell")?;
     let expectations = study.expectations.for_variant(req.variant);
     let first = match run_one(&cell.scenario, req.seed) {
-        Err(e) => Failing::RunError(e.to_string()),
+        Err(e) => {
+            return Err(format!(
+                "the run with seed {} stops at a limit ({e}); shrink works on broken expectations, and a scenario that stops at a limit is better fixed as the message says",
+                req.seed
+            ));
+        }
         Ok(run) => {
             let m = misses(&expectations, &crate::compare::RunRow::of(&run));
             if m.is_empty() {
@@ -168,14 +202,20 @@ impl Shrinker<'_> {
         }
     }
 
-    /// True when `doc` fails as the first run did (breaks an expectation, or stops at a
-    /// limit).
+    /// True when `doc` fails as the first run did: it breaks an expectation with a value
+    /// (or without one only where the first run had none either: removing every fault
+    /// leaves `recovery` without a value, which is no failure a fix could clear).
     fn fails(&mut self, doc: &Table) -> bool {
-        matches!(
-            (self.failing(doc), &self.first),
-            (Some(Failing::Misses(_)), Failing::Misses(_))
-                | (Some(Failing::RunError(_)), Failing::RunError(_))
-        )
+        match (self.failing(doc), &self.first) {
+            (Some(Failing::Misses(now)), Failing::Misses(first)) => now.iter().any(|m| {
+                m.observed.is_some_and(f64::is_finite)
+                    || first
+                        .iter()
+                        .any(|f| f.metric == m.metric && f.observed == m.observed)
+            }),
+            (Some(Failing::RunError(_)), Failing::RunError(_)) => true,
+            _ => false,
+        }
     }
 
     /// Random faults become the scheduled faults this seed gave them.
@@ -187,12 +227,17 @@ impl Shrinker<'_> {
             return;
         };
         let s = &study.base;
+        // Crashes, hangs and slowdowns act the same whenever they start; errors, loss and
+        // latency draw per request from the fault's own stream, which a replay would change.
         let random: Vec<usize> = (0..s.faults.len())
             .filter(|&f| {
-                matches!(s.faults[f].timing, FaultTiming::Random { .. })
-                    || s.faults[f].kind.name() == "chaos_monkey"
+                let kind = s.faults[f].kind.name();
+                (matches!(s.faults[f].timing, FaultTiming::Random { .. })
+                    && matches!(kind, "crash" | "hang" | "slow"))
+                    || kind == "chaos_monkey"
             })
             .collect();
+        let mut taken: Vec<String> = s.faults.iter().map(|f| f.name.clone()).collect();
         if random.is_empty() {
             return;
         }
@@ -234,12 +279,13 @@ impl Shrinker<'_> {
                 ] {
                     e.remove(key);
                 }
-                let name = e
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("fault")
-                    .to_string();
-                e.insert("name".into(), Value::String(format!("{name}-{}", k + 1)));
+                let name = &s.faults[f].name;
+                let mut n = k + 1;
+                while taken.contains(&format!("{name}-{n}")) {
+                    n += 1;
+                }
+                taken.push(format!("{name}-{n}"));
+                e.insert("name".into(), Value::String(format!("{name}-{n}")));
                 if e.get("kind").and_then(Value::as_str) == Some("chaos_monkey") {
                     e.insert("kind".into(), Value::String("crash".into()));
                 }
@@ -354,6 +400,11 @@ impl Shrinker<'_> {
     /// still fails so.
     fn round_fault_times(&mut self, doc: &mut Table, changes: &mut Vec<String>) {
         let mut faults = faults_of(doc);
+        let duration = doc
+            .get("duration")
+            .and_then(Value::as_str)
+            .and_then(ns_of)
+            .unwrap_or(u64::MAX);
         let mut changed = false;
         for f in faults.iter_mut().filter_map(Value::as_table_mut) {
             for key in ["at", "for"] {
@@ -361,7 +412,8 @@ impl Shrinker<'_> {
                     continue;
                 };
                 let rounded = (ns + 500_000) / 1_000_000 * 1_000_000;
-                if rounded != ns && rounded > 0 {
+                let fits = key == "for" || rounded < duration;
+                if rounded != ns && rounded > 0 && fits {
                     f.insert(key.into(), Value::String(exact(rounded)));
                     changed = true;
                 }
@@ -507,7 +559,7 @@ fn scale_load(doc: &mut Table, factor: f64) -> bool {
                 if let Some(u) = arrival.get("users").and_then(Value::as_integer) {
                     let users = ((u as f64 * factor).ceil() as i64).max(1);
                     arrival.insert("users".into(), Value::Integer(users));
-                    changed = users != u;
+                    changed |= users != u;
                 }
             }
             _ => {}
@@ -624,4 +676,78 @@ fn ns_of(text: &str) -> Option<u64> {
     crate::scenario::units::parse_duration(text)
         .ok()
         .map(SimDuration::as_nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::FaultChange;
+
+    #[test]
+    fn fault_windows_pair_starts_and_stops_per_unit_and_nest_overlaps() {
+        let c = |t: u64, unit: u32, on: bool| FaultChange {
+            t: SimTime(t),
+            fault: 0,
+            unit,
+            on,
+        };
+        let changes = [
+            c(1, 0, true),
+            c(2, 1, true),
+            c(3, 0, true), // a second start of unit 0 while it is on
+            c(4, 0, false),
+            c(5, 1, false),
+            c(6, 0, false),
+            c(7, 1, true),
+        ];
+        assert_eq!(
+            windows(&changes, 0),
+            vec![
+                (0, SimTime(1), Some(SimTime(6))),
+                (1, SimTime(2), Some(SimTime(5))),
+                (1, SimTime(7), None),
+            ]
+        );
+        assert!(windows(&changes, 1).is_empty());
+    }
+
+    #[test]
+    fn durations_are_written_exactly() {
+        for ns in [1, 999, 1_000, 1_500_000, 2_000_000_000, 443_858_288_889] {
+            assert_eq!(ns_of(&exact(ns)), Some(ns), "{}", exact(ns));
+        }
+        assert_eq!(exact(46_040_000_000), "46040ms");
+    }
+
+    #[test]
+    fn load_scales_every_kind_of_client_and_a_variant_reaches_entries_by_name() {
+        let mut doc: Table = r#"
+[[client]]
+name = "a"
+arrival = { kind = "poisson", rate_per_s = 100, phases = [{ from = "1s", to = "2s", rate_per_s = 40, ramp_to_per_s = 80 }] }
+[[client]]
+name = "b"
+arrival = { kind = "closed", users = 1 }
+[[client]]
+name = "c"
+arrival = { kind = "trace", file = "x.csv" }
+[[variant]]
+name = "v"
+set = { "client.b.arrival.users" = 10, "client.a.timeout" = "1s" }
+unset = ["client.c.arrival.file"]
+"#
+        .parse()
+        .expect("TOML");
+        apply_variant(&mut doc, "v").expect("applies");
+        assert!(scale_load(&mut doc, 0.5));
+        let clients = doc["client"].as_array().expect("clients");
+        let a = &clients[0]["arrival"];
+        assert_eq!(a["rate_per_s"].as_float(), Some(50.0));
+        assert_eq!(a["phases"][0]["ramp_to_per_s"].as_float(), Some(40.0));
+        assert_eq!(clients[0]["timeout"].as_str(), Some("1s"));
+        assert_eq!(clients[1]["arrival"]["users"].as_integer(), Some(5));
+        assert_eq!(clients[2]["arrival"]["scale"].as_float(), Some(0.5));
+        assert!(clients[2]["arrival"].get("file").is_none());
+        assert!(reach(&mut doc, "client.zz.x").is_err());
+    }
 }

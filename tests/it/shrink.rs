@@ -157,3 +157,77 @@ fn a_shrunk_scenario_fails_on_its_own_and_is_smaller() {
         );
     }
 }
+
+/// One replica of 4 workers at 5 ms: 100/s is easy, 2000/s overloads it at every seed.
+const SWEPT: &str = r#"name = "swept"
+duration = "20s"
+
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 100 }
+timeout = "200ms"
+
+[[service]]
+name = "api"
+concurrency = 4
+queue = 16
+service_time = { kind = "exponential", mean = "5ms" }
+
+[sweep]
+"client.web.arrival.rate_per_s" = [100, 2000]
+
+[expect]
+availability = ">= 99%"
+"#;
+
+#[test]
+fn a_swept_file_shrinks_at_the_failing_point() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("swept.toml"), SWEPT).expect("written");
+    let hunt = common::resim(
+        dir.path(),
+        &["hunt", "swept.toml", "--seeds", "3", "--quiet"],
+    );
+    assert_eq!(hunt.status.code(), Some(1));
+    let printed = String::from_utf8_lossy(&hunt.stdout);
+    assert!(
+        printed.contains("resim shrink swept.toml --seed 1 --variant base --point 1"),
+        "{printed}"
+    );
+    let out = common::resim(
+        dir.path(),
+        &[
+            "shrink",
+            "swept.toml",
+            "--seed",
+            "1",
+            "--point",
+            "1",
+            "--out",
+            "m.toml",
+            "--quiet",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("m.toml")).expect("written");
+    assert!(
+        text.contains("sweep point 1: `client.web.arrival.rate_per_s` = 2000"),
+        "{text}"
+    );
+    let doc: toml::Table = text.parse().expect("TOML");
+    assert!(doc.get("sweep").is_none(), "{text}");
+    let check = common::resim(dir.path(), &["check", "m.toml", "--out", "o", "--quiet"]);
+    assert_eq!(check.status.code(), Some(1), "{text}");
+    // The point that passes has nothing to shrink.
+    let out = common::resim(
+        dir.path(),
+        &["shrink", "swept.toml", "--seed", "1", "--out", "n.toml"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to shrink"));
+}
