@@ -8,6 +8,7 @@
 //! were scheduled. Time never goes backwards: scheduling in the past is a bug and panics.
 
 pub mod queue;
+mod radix;
 pub mod rng;
 pub mod time;
 

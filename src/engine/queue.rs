@@ -1,4 +1,5 @@
-//! The event queue: a min-heap keyed by (time, sequence number).
+//! The event queue: a min-heap keyed by (time, sequence number): a binary heap while it is
+//! small, a radix heap (`radix.rs`) once more than [`RADIX_ABOVE`] events are pending.
 //!
 //! Events scheduled for the same time pop in the order they were scheduled: the sequence
 //! number, taken from a counter that only grows, breaks every tie. Every key is therefore
@@ -12,18 +13,23 @@
 //! handler that schedules something (most do) thus costs one sift instead of two. The
 //! buffer is reused, so a run in steady state pushes and pops without allocating.
 
+use super::radix::RadixHeap;
 use super::time::SimTime;
+
+/// Pending events above which the queue becomes a radix heap: a binary heap is faster while
+/// it fits in the caches, a radix heap once it does not (see `benches/hold.rs`).
+pub const RADIX_ABOVE: usize = 1 << 14;
 
 /// One pending event and its (time, sequence) key.
 #[derive(Clone, Copy)]
-struct Entry<E> {
-    key: u128,
-    event: E,
+pub(super) struct Entry<E> {
+    pub(super) key: u128,
+    pub(super) event: E,
 }
 
 impl<E> Entry<E> {
     #[inline]
-    fn time(&self) -> SimTime {
+    pub(super) fn time(&self) -> SimTime {
         SimTime((self.key >> 64) as u64)
     }
 }
@@ -36,6 +42,12 @@ pub struct EventQueue<E> {
     next_seq: u64,
     /// True when the root slot still holds the event popped last, which is gone.
     hole: bool,
+    /// The key of the event popped last (0 before the first pop).
+    last_key: u128,
+    /// Once more than `radix_above` events were pending at once: every pending event, in a
+    /// radix heap (the binary heap stays empty from then on).
+    radix: Option<Box<RadixHeap<E>>>,
+    radix_above: usize,
 }
 
 impl<E: Copy> Default for EventQueue<E> {
@@ -52,10 +64,19 @@ impl<E: Copy> EventQueue<E> {
 
     /// An empty queue with room for `n` pending events before it grows.
     pub fn with_capacity(n: usize) -> Self {
+        Self::switching_above(n, RADIX_ABOVE)
+    }
+
+    /// An empty queue with room for `n` pending events, that becomes a radix heap once
+    /// more than `radix_above` are pending (tests use small values).
+    pub fn switching_above(n: usize, radix_above: usize) -> Self {
         EventQueue {
-            heap: Vec::with_capacity(n),
+            heap: Vec::with_capacity(n.min(radix_above + 1)),
             next_seq: 0,
             hole: false,
+            last_key: 0,
+            radix: None,
+            radix_above,
         }
     }
 
@@ -65,7 +86,9 @@ impl<E: Copy> EventQueue<E> {
         let key = (u128::from(time.as_nanos()) << 64) | u128::from(self.next_seq);
         self.next_seq += 1;
         let entry = Entry { key, event };
-        if self.hole {
+        if let Some(r) = &mut self.radix {
+            r.push(entry);
+        } else if self.hole {
             self.hole = false;
             self.sift_down(entry);
         } else {
@@ -80,11 +103,31 @@ impl<E: Copy> EventQueue<E> {
         self.heap.push(entry);
         let last = self.heap.len() - 1;
         self.sift_up(last, entry);
+        if self.heap.len() > self.radix_above {
+            self.become_radix();
+        }
+    }
+
+    /// Moves every pending event into a radix heap, for good.
+    #[cold]
+    fn become_radix(&mut self) {
+        self.fill_hole();
+        let mut r = Box::new(RadixHeap::new(self.last_key));
+        for &e in &self.heap {
+            r.push(e);
+        }
+        self.heap = Vec::new();
+        self.radix = Some(r);
     }
 
     /// Removes and returns the earliest event, ties broken by scheduling order.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        if let Some(r) = &mut self.radix {
+            let e = r.pop()?;
+            self.last_key = e.key;
+            return Some((e.time(), e.event));
+        }
         self.fill_hole();
         if self.heap.is_empty() {
             None
@@ -96,6 +139,11 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event if its time is before `until`.
     #[inline]
     pub fn pop_before(&mut self, until: SimTime) -> Option<(SimTime, E)> {
+        if let Some(r) = &mut self.radix {
+            let e = r.pop_if(|e| e.time() < until)?;
+            self.last_key = e.key;
+            return Some((e.time(), e.event));
+        }
         self.fill_hole();
         match self.heap.first() {
             Some(top) if top.time() < until => Some(self.take_root()),
@@ -106,6 +154,9 @@ impl<E: Copy> EventQueue<E> {
     /// The time of the earliest pending event.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
+        if let Some(r) = &self.radix {
+            return r.peek_key().map(|k| SimTime((k >> 64) as u64));
+        }
         if self.hole {
             // The earliest of the rest is one of the root's children.
             let children = self.heap.iter().skip(1).take(2);
@@ -119,6 +170,12 @@ impl<E: Copy> EventQueue<E> {
     /// Walks the heap from its root, so it costs about `n log n`, whatever the queue's size.
     pub fn earliest(&self, n: usize) -> Vec<(SimTime, E)> {
         use std::cmp::Reverse;
+        if let Some(r) = &self.radix {
+            // Only for messages: sorting every key is fine.
+            let mut all: Vec<&Entry<E>> = r.entries().collect();
+            all.sort_unstable_by_key(|e| e.key);
+            return all.iter().take(n).map(|e| (e.time(), e.event)).collect();
+        }
         let mut frontier = std::collections::BinaryHeap::new();
         let start: &[usize] = if self.hole { &[1, 2] } else { &[0] };
         for &i in start {
@@ -144,7 +201,10 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len() - usize::from(self.hole)
+        match &self.radix {
+            Some(r) => r.len(),
+            None => self.heap.len() - usize::from(self.hole),
+        }
     }
 
     /// True when nothing is pending.
@@ -158,6 +218,7 @@ impl<E: Copy> EventQueue<E> {
         debug_assert!(!self.hole);
         let top = self.heap[0];
         self.hole = true;
+        self.last_key = top.key;
         (top.time(), top.event)
     }
 
@@ -222,13 +283,17 @@ mod tests {
     use proptest::prelude::*;
     use proptest::test_runner::{Config, RngSeed};
 
+    /// A queue that stays a binary heap, and one that becomes a radix heap at once.
+    const SWITCH_POINTS: [usize; 2] = [usize::MAX, 3];
+
     proptest! {
         #![proptest_config(Config { cases: 256, rng_seed: RngSeed::Fixed(1), ..Config::default() })]
 
         /// Whatever the pushes, pops come out by time, and by push order within a time.
         #[test]
         fn pops_in_time_then_push_order(times in prop::collection::vec(0u64..20, 0..200)) {
-            let mut q = EventQueue::new();
+            for radix_above in SWITCH_POINTS {
+            let mut q = EventQueue::switching_above(0, radix_above);
             for (i, t) in times.iter().enumerate() {
                 q.push(SimTime(*t), i);
             }
@@ -241,13 +306,15 @@ mod tests {
                 popped.push((t.as_nanos(), i));
             }
             prop_assert_eq!(popped, expected);
+            }
         }
 
         /// The earliest events, listed without popping, are the ones pops would give, in
         /// order, also right after a pop left its hole.
         #[test]
         fn earliest_lists_what_pops_would_give(times in prop::collection::vec(0u64..30, 0..80), pops in 0usize..5, n in 0usize..20) {
-            let mut q = EventQueue::new();
+            for radix_above in SWITCH_POINTS {
+            let mut q = EventQueue::switching_above(0, radix_above);
             for (i, t) in times.iter().enumerate() {
                 q.push(SimTime(*t), i);
             }
@@ -263,12 +330,14 @@ mod tests {
                 }
             }
             prop_assert_eq!(listed, popped);
+            }
         }
 
         /// Peeking and counting see through the slot a pop leaves empty.
         #[test]
         fn peek_and_len_after_pops(times in prop::collection::vec(0u64..50, 1..60), pops in 0usize..60) {
-            let mut q = EventQueue::new();
+            for radix_above in SWITCH_POINTS {
+            let mut q = EventQueue::switching_above(0, radix_above);
             for (i, t) in times.iter().enumerate() {
                 q.push(SimTime(*t), i);
             }
@@ -280,16 +349,18 @@ mod tests {
             }
             prop_assert_eq!(q.len(), times.len() - pops);
             prop_assert_eq!(q.peek_time().map(SimTime::as_nanos), sorted.get(pops).copied());
+            }
         }
 
         /// Interleaved pushes and pops never return an event earlier than one already popped
         /// when every push is at or after the last popped time (as the engine guarantees).
         #[test]
         fn interleaving_keeps_order(ops in prop::collection::vec((any::<bool>(), 0u64..10), 0..300)) {
-            let mut q = EventQueue::new();
+            for radix_above in SWITCH_POINTS {
+            let mut q = EventQueue::switching_above(0, radix_above);
             let mut now = 0u64;
             let mut last: Option<(u64, usize)> = None;
-            for (n, (push, dt)) in ops.into_iter().enumerate() {
+            for (n, &(push, dt)) in ops.iter().enumerate() {
                 if push {
                     q.push(SimTime(now + dt), n);
                 } else if let Some((t, i)) = q.pop() {
@@ -301,6 +372,35 @@ mod tests {
                     last = Some(key);
                 }
             }
+            }
+        }
+
+        /// A radix heap and a binary heap, fed the same interleaved pushes and pops (pushes
+        /// never before the last pop), give the same pops, peeks and counts throughout.
+        #[test]
+        fn the_radix_heap_behaves_as_the_binary_heap(ops in prop::collection::vec((0u8..3, 0u64..1_000_000), 0..400)) {
+            let mut binary = EventQueue::switching_above(0, usize::MAX);
+            let mut radix = EventQueue::switching_above(0, 2);
+            let mut now = 0u64;
+            for (n, (op, dt)) in ops.into_iter().enumerate() {
+                match op {
+                    0 | 1 => {
+                        binary.push(SimTime(now + dt % 50), n);
+                        radix.push(SimTime(now + dt % 50), n);
+                    }
+                    _ => {
+                        let until = SimTime(now + dt % 10);
+                        let (a, b) = (binary.pop_before(until), radix.pop_before(until));
+                        prop_assert_eq!(a, b);
+                        if let Some((t, _)) = a {
+                            now = t.as_nanos();
+                        }
+                    }
+                }
+                prop_assert_eq!(binary.len(), radix.len());
+                prop_assert_eq!(binary.peek_time(), radix.peek_time());
+            }
+            prop_assert_eq!(binary.earliest(10), radix.earliest(10));
         }
     }
 }
