@@ -131,14 +131,7 @@ pub fn hunt(req: &HuntRequest, on_done: &(dyn Fn() + Sync)) -> HuntReport {
             seeds_run,
         }
     };
-    match req.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .expect("a thread pool of the requested size")
-            .install(work),
-        None => work(),
-    }
+    crate::sweep::in_pool(req.threads, work)
 }
 
 /// Runs cell `c` of `study` with `seed` and holds it to its variant's expectations.

@@ -651,18 +651,9 @@ fn reach<'d>(doc: &'d mut Table, path: &str) -> Result<&'d mut Value, String> {
     Ok(at)
 }
 
-/// A duration as resim reads it back exactly: whole seconds, milliseconds, microseconds or
-/// nanoseconds.
+/// A duration as resim reads it back exactly.
 fn exact(ns: u64) -> String {
-    if ns.is_multiple_of(1_000_000_000) {
-        format!("{}s", ns / 1_000_000_000)
-    } else if ns.is_multiple_of(1_000_000) {
-        format!("{}ms", ns / 1_000_000)
-    } else if ns.is_multiple_of(1_000) {
-        format!("{}us", ns / 1_000)
-    } else {
-        format!("{ns}ns")
-    }
+    crate::scenario::units::exact_duration(SimDuration::from_nanos(ns))
 }
 
 /// A duration for people: seconds with up to three decimals.

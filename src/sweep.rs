@@ -109,7 +109,7 @@ pub fn run_streaming(
 }
 
 /// Runs `work` on a pool of `threads` threads, or on rayon's global pool when `None`.
-fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> T {
     match threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)

@@ -71,7 +71,7 @@ impl<E: Copy> EventQueue<E> {
     /// more than `radix_above` are pending (tests use small values).
     pub fn switching_above(n: usize, radix_above: usize) -> Self {
         EventQueue {
-            heap: Vec::with_capacity(n.min(radix_above + 1)),
+            heap: Vec::with_capacity(n.min(radix_above.saturating_add(1))),
             next_seq: 0,
             hole: false,
             last_key: 0,
@@ -173,6 +173,10 @@ impl<E: Copy> EventQueue<E> {
         if let Some(r) = &self.radix {
             // Only for messages: sorting every key is fine.
             let mut all: Vec<&Entry<E>> = r.entries().collect();
+            if n < all.len() {
+                all.select_nth_unstable_by_key(n, |e| e.key);
+                all.truncate(n);
+            }
             all.sort_unstable_by_key(|e| e.key);
             return all.iter().take(n).map(|e| (e.time(), e.event)).collect();
         }

@@ -59,29 +59,28 @@ impl<E: Copy> RadixHeap<E> {
         self.len += 1;
     }
 
-    /// Moves the minimum into bucket 0 (if the heap is not empty) and returns it.
+    /// The lowest occupied bucket above 0 and the position of its smallest entry.
     #[inline]
-    fn settle(&mut self) -> Option<&Entry<E>> {
-        if self.buckets[0].is_empty() {
-            if self.occupied == 0 {
-                return None;
-            }
-            self.spill();
+    fn lowest(&self) -> Option<(usize, usize)> {
+        if self.occupied == 0 {
+            return None;
         }
-        self.buckets[0].last()
+        let b = self.occupied.trailing_zeros() as usize + 1;
+        let (i, _) = self.buckets[b]
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, e)| e.key)
+            .expect("an occupied bucket has entries");
+        Some((b, i))
     }
 
-    /// Empties the lowest occupied bucket into lower ones around its minimum.
+    /// Empties bucket `b`, whose smallest key is `min`, into lower ones around it: `min`
+    /// becomes the base and lands in bucket 0.
     #[inline(never)]
-    fn spill(&mut self) {
-        let b = self.occupied.trailing_zeros() as usize + 1;
+    fn spill(&mut self, b: usize, min: u128) {
         self.occupied &= !(1 << (b - 1));
         let mut moving = std::mem::take(&mut self.buckets[b]);
-        self.last = moving
-            .iter()
-            .map(|e| e.key)
-            .min()
-            .expect("an occupied bucket has entries");
+        self.last = min;
         for &e in &moving {
             let to = self.bucket_of(e.key);
             debug_assert!(to < b, "entries only move down");
@@ -91,15 +90,43 @@ impl<E: Copy> RadixHeap<E> {
             }
         }
         moving.clear();
-        // Keep the emptied buffer's capacity for the entries that will land there again.
-        self.buckets[b] = moving;
+        // Keep the emptied buffer for the entries that will land there again, unless it is
+        // large for what is pending: crossing a power of two of the clock can gather nearly
+        // everything into one bucket once, and each such bucket would keep that size.
+        if moving.capacity() <= self.len / 8 + 256 {
+            self.buckets[b] = moving;
+        }
+    }
+
+    /// Takes the entry with the smallest key out if `keep` says so (nothing changes
+    /// otherwise: the base stays the last key taken out).
+    #[inline]
+    pub fn pop_if(&mut self, keep: impl FnOnce(&Entry<E>) -> bool) -> Option<Entry<E>> {
+        if self.buckets[0].is_empty() {
+            let (b, i) = self.lowest()?;
+            let min = self.buckets[b][i];
+            if !keep(&min) {
+                return None;
+            }
+            self.spill(b, min.key);
+        } else if !keep(self.buckets[0].last()?) {
+            return None;
+        }
+        self.len -= 1;
+        self.buckets[0].pop()
+    }
+
+    /// Takes the entry with the smallest key out.
+    #[inline]
+    pub fn pop(&mut self) -> Option<Entry<E>> {
+        self.pop_if(|_| true)
     }
 
     /// Makes `entry`, below every other key, the base, and buckets everything again.
     #[cold]
     #[inline(never)]
     fn rebase(&mut self, entry: Entry<E>) {
-        let all: Vec<Entry<E>> = self.buckets.iter_mut().flat_map(std::mem::take).collect();
+        let all: Vec<Entry<E>> = self.buckets.iter_mut().flat_map(|b| b.drain(..)).collect();
         self.occupied = 0;
         self.len = 0;
         self.last = entry.key;
@@ -115,30 +142,7 @@ impl<E: Copy> RadixHeap<E> {
         if let Some(e) = self.buckets[0].last() {
             return Some(e.key);
         }
-        if self.occupied == 0 {
-            return None;
-        }
-        let b = self.occupied.trailing_zeros() as usize + 1;
-        self.buckets[b].iter().map(|e| e.key).min()
-    }
-
-    /// Takes the entry with the smallest key out.
-    #[inline]
-    pub fn pop(&mut self) -> Option<Entry<E>> {
-        self.settle()?;
-        self.len -= 1;
-        self.buckets[0].pop()
-    }
-
-    /// Takes the entry with the smallest key out if `keep` says so.
-    #[inline]
-    pub fn pop_if(&mut self, keep: impl FnOnce(&Entry<E>) -> bool) -> Option<Entry<E>> {
-        if keep(self.settle()?) {
-            self.len -= 1;
-            self.buckets[0].pop()
-        } else {
-            None
-        }
+        self.lowest().map(|(b, i)| self.buckets[b][i].key)
     }
 
     /// Every entry, in no particular order.

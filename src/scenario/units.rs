@@ -10,6 +10,23 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DurationValue(pub SimDuration);
 
+/// A duration written so that [`parse_duration`] reads it back exactly, in the largest
+/// unit that divides it: `"2s"`, `"250ms"`, `"15us"` or `"1500001ns"` (`"0s"` for zero).
+pub fn exact_duration(d: SimDuration) -> String {
+    let ns = d.as_nanos();
+    if ns == 0 {
+        "0s".to_string()
+    } else if ns.is_multiple_of(1_000_000_000) {
+        format!("{}s", ns / 1_000_000_000)
+    } else if ns.is_multiple_of(1_000_000) {
+        format!("{}ms", ns / 1_000_000)
+    } else if ns.is_multiple_of(1_000) {
+        format!("{}us", ns / 1_000)
+    } else {
+        format!("{ns}ns")
+    }
+}
+
 /// Parses `"1.5s"`, `"250us"` and the like; the message says what is wrong otherwise.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let t = text.trim();

@@ -409,18 +409,7 @@ fn article(word: &str) -> &'static str {
 
 /// A duration as a person reads it, for messages.
 fn show(d: SimDuration) -> String {
-    let ns = d.as_nanos();
-    if ns == 0 {
-        "0s".to_string()
-    } else if ns.is_multiple_of(1_000_000_000) {
-        format!("{}s", ns / 1_000_000_000)
-    } else if ns.is_multiple_of(1_000_000) {
-        format!("{}ms", ns / 1_000_000)
-    } else if ns.is_multiple_of(1_000) {
-        format!("{}us", ns / 1_000)
-    } else {
-        format!("{ns}ns")
-    }
+    super::units::exact_duration(d)
 }
 
 /// Parses `text` and validates it, with every variant at every sweep point, into a study,
