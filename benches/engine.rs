@@ -232,6 +232,142 @@ fn reference_w2(duration_ns: u64, seed: u64) -> LoopResult {
     }
 }
 
+/// A server of the W2 loop: its service stream, its queue of (request, attempt) with the
+/// one in service first, and whether it is busy.
+type Server = (ChaCha8Rng, VecDeque<(u32, u32)>, bool);
+
+/// W2 proper as a plain loop: 100 Poisson clients, one round-robin cursor over every
+/// attempt, 10 FIFO servers, a per-attempt timeout of 50 units, up to 3 retries after
+/// full-jitter waits U(0, 2^k), and servers dropping at dequeue the attempts whose client
+/// gave up. `events` counts two per attempt (sent, served or dropped), as the perf notes
+/// do, so that it compares with resim's rate whatever each side schedules internally.
+fn reference_w2_shared(duration_ns: u64, seed: u64) -> LoopResult {
+    const ARRIVE: u32 = 0;
+    const DONE: u32 = 1 << 30;
+    const TIMEOUT: u32 = 2 << 30;
+    const RETRY: u32 = 3 << 30;
+    const PAYLOAD: u32 = (1 << 30) - 1;
+    let client_mean = UNIT_NS / W2_CLIENT_RATE;
+    let service_mean = UNIT_NS / SERVICE_RATE;
+    let timeout = (50.0 * UNIT_NS) as u64;
+    /// A request: its client, when it was first sent, its attempt in flight, the attempts
+    /// its client gave up on (bits), and whether it succeeded.
+    struct Request {
+        client: u32,
+        sent: u64,
+        attempt: u32,
+        gave_up: u8,
+        done: bool,
+    }
+    let mut arrivals: Vec<ChaCha8Rng> = (0..W2_CLIENTS)
+        .map(|c| stream(seed, u64::from(c)))
+        .collect();
+    let mut jitter: Vec<ChaCha8Rng> = (0..W2_CLIENTS)
+        .map(|c| stream(seed, 2_000 + u64::from(c)))
+        .collect();
+    let mut servers: Vec<Server> = (0..W2_SERVERS)
+        .map(|s| {
+            (
+                stream(seed, 1_000 + u64::from(s)),
+                VecDeque::with_capacity(1024),
+                false,
+            )
+        })
+        .collect();
+    let mut requests: Vec<Request> = Vec::with_capacity(1 << 20);
+    let mut heap = Heap::new();
+    let mut cursor = 0u32;
+    let (mut attempts, mut served, mut sum_ns) = (0u64, 0u64, 0u128);
+    for (c, rng) in arrivals.iter_mut().enumerate() {
+        let t = exp_ns(rng, client_mean);
+        if t < duration_ns {
+            heap.push(t, ARRIVE | c as u32);
+        }
+    }
+    // Sends attempt `a` of request `r` now: to the next server, with its timeout.
+    let mut send = |heap: &mut Heap, servers: &mut [Server], now: u64, r: u32, a: u32| {
+        attempts += 1;
+        let s = (cursor % W2_SERVERS) as usize;
+        cursor = cursor.wrapping_add(1);
+        let (rng, queue, busy) = &mut servers[s];
+        if *busy {
+            queue.push_back((r, a));
+        } else {
+            *busy = true;
+            queue.push_back((r, a));
+            heap.push(now + exp_ns(rng, service_mean), DONE | s as u32);
+        }
+        heap.push(now + timeout, TIMEOUT | (r * 4 + a));
+    };
+    while let Some((now, what)) = heap.pop() {
+        let payload = what & PAYLOAD;
+        match what & !PAYLOAD {
+            ARRIVE => {
+                let c = payload;
+                let r = requests.len() as u32;
+                requests.push(Request {
+                    client: c,
+                    sent: now,
+                    attempt: 0,
+                    gave_up: 0,
+                    done: false,
+                });
+                send(&mut heap, &mut servers, now, r, 0);
+                let next = now + exp_ns(&mut arrivals[c as usize], client_mean);
+                if next < duration_ns {
+                    heap.push(next, what);
+                }
+            }
+            DONE => {
+                let s = payload as usize;
+                let (r, a) = servers[s].1.pop_front().expect("an attempt in service");
+                let q = &mut requests[r as usize];
+                if !q.done && q.attempt == a && q.gave_up & (1 << a) == 0 {
+                    q.done = true;
+                    served += 1;
+                    sum_ns += u128::from(now - q.sent);
+                }
+                // The next attempt its client still waits for; the others are dropped.
+                let (rng, queue, busy) = &mut servers[s];
+                while let Some(&(r, a)) = queue.front() {
+                    if requests[r as usize].gave_up & (1 << a) == 0 {
+                        break;
+                    }
+                    queue.pop_front();
+                }
+                if queue.is_empty() {
+                    *busy = false;
+                } else {
+                    heap.push(now + exp_ns(rng, service_mean), what);
+                }
+            }
+            TIMEOUT => {
+                let (r, a) = (payload / 4, payload % 4);
+                let q = &mut requests[r as usize];
+                if q.done || q.attempt != a {
+                    continue;
+                }
+                q.gave_up |= 1 << a;
+                if a < 3 {
+                    let bound = UNIT_NS * f64::from(1u32 << a);
+                    let u: f64 = rand::RngExt::random(&mut jitter[q.client as usize]);
+                    heap.push(now + (u * bound) as u64, RETRY | (r * 4 + a + 1));
+                }
+            }
+            _ => {
+                let (r, a) = (payload / 4, payload % 4);
+                requests[r as usize].attempt = a;
+                send(&mut heap, &mut servers, now, r, a);
+            }
+        }
+    }
+    LoopResult {
+        events: 2 * attempts,
+        customers: served,
+        mean_response: sum_ns as f64 / served.max(1) as f64 / UNIT_NS,
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The resim scenarios.
 
@@ -313,7 +449,23 @@ service_time = {{ kind = "exponential", mean = "{mean}ns" }}
 /// timeout of 50 units, up to 3 retries after full-jitter waits U(0, 2^k) units for
 /// k = 0, 1, 2, and servers that drop an attempt at dequeue once its client has given up on
 /// it (deadline propagation). Theory: mean 5.66 units, success 100%.
+/// W2 proper: the full policy with one shared round-robin balancer over every attempt, the
+/// same system as [`reference_w2_shared`].
+fn w2_shared_scenario(requests: u64) -> resim::Scenario {
+    let text = w2_full_text(requests).replace(
+        "target = \"server\"\n",
+        "target = \"server\"\nload_balancer = { kind = \"round_robin\", scope = \"shared\" }\n",
+    );
+    resim::Scenario::from_text(&text, "w2-shared.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn w2_full_scenario(requests: u64) -> resim::Scenario {
+    let text = w2_full_text(requests);
+    resim::Scenario::from_text(&text, "w2-full.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The text of W2 with its full policy (timeouts, retries, drop at dequeue).
+fn w2_full_text(requests: u64) -> String {
     let plain = w2_scenario_text(requests);
     let policies = format!(
         "timeout = \"{timeout}ns\"\npropagate_deadline = true\n\
@@ -321,13 +473,12 @@ fn w2_full_scenario(requests: u64) -> resim::Scenario {
         timeout = 50.0 * UNIT_NS,
         base = UNIT_NS,
     );
-    let text = plain
+    plain
         .replace("name = \"w2-no-retries\"", "name = \"w2\"")
         .replace(
             "target = \"server\"\n",
             &format!("target = \"server\"\n{policies}"),
-        );
-    resim::Scenario::from_text(&text, "w2-full.toml").unwrap_or_else(|e| panic!("{e}"))
+        )
 }
 
 /// Runs `scenario` once; panics if the run fails.
@@ -404,6 +555,30 @@ mod w2 {
     }
 }
 
+mod w2_shared {
+    use super::*;
+
+    /// The plain loop of W2 proper; items are two per attempt.
+    #[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+    fn reference_loop(bencher: Bencher) {
+        let end = duration_ns(W2_REQUESTS, W2_CLIENT_RATE * f64::from(W2_CLIENTS));
+        let items = reference_w2_shared(end, SEED).events;
+        bencher
+            .counter(ItemsCount::new(items))
+            .bench(|| reference_w2_shared(black_box(end), black_box(SEED)));
+    }
+
+    /// resim running W2 proper with a shared balancer; items are two per attempt.
+    #[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+    fn resim(bencher: Bencher) {
+        let scenario = w2_shared_scenario(W2_REQUESTS);
+        let items = 2 * run(&scenario, SEED).metrics.totals.attempts;
+        bencher
+            .counter(ItemsCount::new(items))
+            .bench(|| resim::run_one(black_box(&scenario), black_box(SEED)));
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The one-off check (RESIM_BENCH_CHECK=1).
 
@@ -413,13 +588,14 @@ fn check() {
     let w1 = w1_scenario(CUSTOMERS);
     let w2 = w2_scenario(W2_REQUESTS);
     let w2_full = w2_full_scenario(W2_REQUESTS);
+    let w2_shared = w2_shared_scenario(W2_REQUESTS);
     let w2_end = duration_ns(W2_REQUESTS, W2_CLIENT_RATE * f64::from(W2_CLIENTS));
     println!("mean response time in time units (1 unit = 1 ms); M/M/1 theory for W1: 10.0");
     println!(
         "{:<28} {:>4} {:>10} {:>10} {:>8}",
         "variant", "seed", "customers", "events", "mean"
     );
-    let mut pooled = [(0.0f64, 0u64); 5];
+    let mut pooled = [(0.0f64, 0u64); 7];
     for seed in seeds {
         let rows = [
             ("w1 reference_loop", {
@@ -442,6 +618,18 @@ fn check() {
                 let r = run(&w2_full, seed);
                 (r.requests_sent, r.events, resim_mean(&r))
             }),
+            ("w2_shared reference_loop", {
+                let r = reference_w2_shared(w2_end, seed);
+                (r.customers, r.events, r.mean_response)
+            }),
+            ("w2_shared resim", {
+                let r = run(&w2_shared, seed);
+                (
+                    r.requests_sent,
+                    2 * r.metrics.totals.attempts,
+                    resim_mean(&r),
+                )
+            }),
         ];
         for (i, (name, (customers, events, mean))) in rows.into_iter().enumerate() {
             println!("{name:<28} {seed:>4} {customers:>10} {events:>10} {mean:>8.3}");
@@ -455,6 +643,8 @@ fn check() {
         "w2_no_retries reference_loop",
         "w2_no_retries resim",
         "w2 resim (theory 5.66)",
+        "w2_shared reference_loop",
+        "w2_shared resim",
     ];
     for (name, (sum, n)) in names.iter().zip(pooled) {
         println!(
