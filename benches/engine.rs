@@ -27,6 +27,9 @@
 //!   simulated latencies are not (W2's theory, mean 5.66 and p99 26.1, does not apply).
 //! - `w2::resim`: the full W2 policy (timeouts, full-jitter retries, drop at dequeue); see
 //!   `w2_full_scenario` for why its mean differs from the perf notes' theory.
+//! - `w2_shared::reference_loop` and `w2_shared::resim`: W2 proper, with one round-robin
+//!   balancer over every attempt (`scope = "shared"` in resim), timeouts, full-jitter
+//!   retries and drop at dequeue; both count two items per attempt, as the perf notes do.
 //! - `w2_no_retries::reference_loop`: a plain loop doing exactly the work of
 //!   `w2_no_retries::resim` (per-client round robin, no retries), so the two can be compared
 //!   like for like. It is not the W2 plain loop of the perf README, which has retries.
