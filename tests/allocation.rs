@@ -135,3 +135,39 @@ fn ten_times_the_runs_do_not_raise_the_peak_of_memory() {
         "{small} bytes at the peak for 200 runs, {large} for 2000: {per_extra_run} more per run"
     );
 }
+
+/// Allocations while `ops` hold operations (pop the earliest, push one later) run on a queue
+/// that is a radix heap (it switches above 64 pending) holding `pending` events.
+fn radix_hold_allocations(pending: u64, ops: u64) -> u64 {
+    use resim::engine::{EventQueue, SimTime};
+    let mut queue = EventQueue::switching_above(0, 64);
+    // A fixed, cheap spread of delays (a multiplicative hash), so nothing else allocates.
+    let delay = |i: u64| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 34) + 1;
+    for i in 0..pending {
+        queue.push(SimTime(delay(i)), i);
+    }
+    // Warm up: let every bucket reach its working size.
+    for i in 0..ops {
+        let (t, e) = queue.pop().expect("pending");
+        queue.push(SimTime(t.as_nanos() + delay(i)), e);
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for i in ops..2 * ops {
+        let (t, e) = queue.pop().expect("pending");
+        queue.push(SimTime(t.as_nanos() + delay(i)), e);
+    }
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+#[test]
+fn a_large_event_queue_does_not_allocate_per_event() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let ops = 2_000_000;
+    let allocations = radix_hold_allocations(10_000, ops);
+    // Buckets grow now and then, when the clock first crosses a power of two with many
+    // events pending: a few dozen allocations for two million events, not one per event.
+    assert!(
+        allocations < ops / 10_000,
+        "{allocations} allocations for {ops} events in steady state"
+    );
+}

@@ -91,9 +91,9 @@ impl<E: Copy> RadixHeap<E> {
         }
         moving.clear();
         // Keep the emptied buffer for the entries that will land there again, unless it is
-        // large for what is pending: crossing a power of two of the clock can gather nearly
-        // everything into one bucket once, and each such bucket would keep that size.
-        if moving.capacity() <= self.len / 8 + 256 {
+        // larger than anything pending could fill (twice, for doubling): after a crowd has
+        // passed, its buffers go back to the allocator.
+        if moving.capacity() <= 2 * self.len + 1024 {
             self.buckets[b] = moving;
         }
     }
