@@ -114,10 +114,12 @@ impl Model<'_> {
                     cs.call_admitted = true;
                 }
                 Err(Refusal::Wait) => {
+                    self.trace_step(sched.now(), owner, StepKind::WaitsForSlot);
                     self.wait_for_slot(owner, key, site, sched);
                     return None;
                 }
                 Err(Refusal::Delay(wait)) => {
+                    self.trace_step(sched.now(), owner, StepKind::WaitsForPermit(wait));
                     self.wait_for_permit(owner, key, wait, sched);
                     return None;
                 }
@@ -133,10 +135,12 @@ impl Model<'_> {
             Ok(grant) => Some(grant),
             Err(_) if hedge => None,
             Err(Refusal::Wait) => {
+                self.trace_step(sched.now(), owner, StepKind::WaitsForSlot);
                 self.wait_for_slot(owner, key, site, sched);
                 None
             }
             Err(Refusal::Delay(wait)) => {
+                self.trace_step(sched.now(), owner, StepKind::WaitsForPermit(wait));
                 self.wait_for_permit(owner, key, wait, sched);
                 None
             }

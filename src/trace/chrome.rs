@@ -320,7 +320,9 @@ fn request_events(
             continue;
         };
         let name = match step.kind {
+            // Successes, and calls that never retry, need no mark on a timeline.
             StepKind::Answer(_, o) if o.is_success() => continue,
+            StepKind::GaveUp("no retry policy") => continue,
             k => step_name(k),
         };
         events.push(json!({"ph": "i", "s": "t", "name": name, "cat": "policy",
@@ -351,6 +353,10 @@ pub fn step_name(k: StepKind) -> String {
         StepKind::Refused(o) => format!("refused before sending: {}", o.name()),
         StepKind::Fallback(o) => format!("fallback instead of {}", o.name()),
         StepKind::Hedge => "hedge sent".to_string(),
+        StepKind::WaitsForSlot => "waits for a bulkhead slot".to_string(),
+        StepKind::WaitsForPermit(wait) => {
+            format!("waits {:.3} ms for a rate limiter's permit", ms(wait))
+        }
     }
 }
 

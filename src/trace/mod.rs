@@ -105,6 +105,10 @@ pub enum StepKind {
     Fallback(Outcome),
     /// A hedge went out.
     Hedge,
+    /// The call waits for a bulkhead slot.
+    WaitsForSlot,
+    /// The call waits this long for a rate limiter's permit.
+    WaitsForPermit(SimDuration),
 }
 
 /// A step, when, and at which caller.

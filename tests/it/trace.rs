@@ -268,3 +268,53 @@ ended at 2.017000 s: error after 17.000 ms (3 attempt(s) and call(s) on replicas
             .contains("has no request #9; its clients sent 3 request(s)")
     );
 }
+
+#[test]
+fn waits_at_a_bulkhead_and_fallbacks_are_marked_on_the_trace() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = common::root().join("scenarios/bulkhead.toml");
+    let out = dir.path().join("b.json");
+    let run = common::resim(
+        dir.path(),
+        &[
+            "trace",
+            file.to_str().expect("utf-8"),
+            "--variant",
+            "bulkhead-wait",
+            "--requests",
+            "all",
+            "--limit",
+            "500",
+            "--from",
+            "60s",
+            "--to",
+            "61s",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("valid JSON");
+    check_shape(&doc);
+    let marks: Vec<&str> = doc["traceEvents"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["cat"] == "policy")
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert!(marks.contains(&"waits for a bulkhead slot"), "{marks:?}");
+    assert!(
+        marks.contains(&"fallback instead of bulkhead_full"),
+        "{marks:?}"
+    );
+    assert!(
+        !marks.iter().any(|m| m.contains("no retry policy")),
+        "{marks:?}"
+    );
+}
