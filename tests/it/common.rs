@@ -30,6 +30,19 @@ pub fn shipped_scenarios() -> Vec<PathBuf> {
     files
 }
 
+/// Runs the `resim` binary with `args` in `dir`, which must succeed (its stderr is shown if
+/// it does not).
+pub fn resim_ok(dir: &Path, args: &[&str]) -> Output {
+    let out = resim(dir, args);
+    assert!(
+        out.status.success(),
+        "resim {} failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Runs the `resim` binary with `args` in `dir`.
 pub fn resim(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_resim"))

@@ -81,7 +81,7 @@ fn a_shrunk_scenario_fails_on_its_own_and_is_smaller() {
     .expect("runs");
     let windows = traced.recorded.faults.iter().filter(|c| c.on).count();
     let seed_text = seed.to_string();
-    let out = common::resim(
+    common::resim_ok(
         dir.path(),
         &[
             "shrink",
@@ -92,11 +92,6 @@ fn a_shrunk_scenario_fails_on_its_own_and_is_smaller() {
             "min/minimal.toml",
             "--quiet",
         ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(dir.path().join("min/minimal.toml")).expect("written");
     assert!(
@@ -195,7 +190,7 @@ fn a_swept_file_shrinks_at_the_failing_point() {
         printed.contains("resim shrink swept.toml --seed 1 --variant base --point 1"),
         "{printed}"
     );
-    let out = common::resim(
+    common::resim_ok(
         dir.path(),
         &[
             "shrink",
@@ -208,11 +203,6 @@ fn a_swept_file_shrinks_at_the_failing_point() {
             "m.toml",
             "--quiet",
         ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(dir.path().join("m.toml")).expect("written");
     assert!(

@@ -172,7 +172,7 @@ service_time = { kind = "constant", value = "1ms" }
 "#;
     std::fs::write(dir.path().join("s.toml"), text).expect("written");
     let out = dir.path().join("out");
-    let run = common::resim(
+    common::resim_ok(
         dir.path(),
         &[
             "run",
@@ -181,11 +181,6 @@ service_time = { kind = "constant", value = "1ms" }
             out.to_str().expect("utf-8"),
             "--quiet",
         ],
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
     );
     assert_eq!(
         std::fs::read_to_string(out.join("data/rps.csv")).expect("copied"),
@@ -197,12 +192,7 @@ service_time = { kind = "constant", value = "1ms" }
         "{manifest}"
     );
     // The copy beside scenario.toml makes the folder valid on its own.
-    let again = common::resim(out.as_path(), &["validate", "scenario.toml"]);
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+    common::resim_ok(out.as_path(), &["validate", "scenario.toml"]);
 }
 
 #[test]

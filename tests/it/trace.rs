@@ -118,7 +118,7 @@ fn the_trace_of_a_failing_seed_is_well_formed_bounded_and_shows_faults_and_polic
     let file = common::root().join("scenarios/incident.toml");
     let file = file.to_str().expect("utf-8");
     let out = dir.path().join("t.json");
-    let run = common::resim(
+    common::resim_ok(
         dir.path(),
         &[
             "trace",
@@ -130,11 +130,6 @@ fn the_trace_of_a_failing_seed_is_well_formed_bounded_and_shows_faults_and_polic
             "--out",
             out.to_str().expect("utf-8"),
         ],
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
     );
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("valid JSON");
@@ -162,7 +157,7 @@ fn the_trace_of_a_failing_seed_is_well_formed_bounded_and_shows_faults_and_polic
             .any(|n| n.starts_with("retry (attempt 2)"))
     );
     // A window keeps only requests sent inside it; slowest keeps the slowest.
-    let run = common::resim(
+    common::resim_ok(
         dir.path(),
         &[
             "trace",
@@ -180,11 +175,6 @@ fn the_trace_of_a_failing_seed_is_well_formed_bounded_and_shows_faults_and_polic
             "--out",
             out.to_str().expect("utf-8"),
         ],
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
     );
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("valid JSON");
@@ -232,12 +222,7 @@ for = "1s"
 fn explain_tells_a_request_s_life_in_order_with_its_times() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     std::fs::write(dir.path().join("steady.toml"), STEADY).expect("written");
-    let out = common::resim(dir.path(), &["explain", "steady.toml", "--request", "2"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::resim_ok(dir.path(), &["explain", "steady.toml", "--request", "2"]);
     let text = String::from_utf8_lossy(&out.stdout);
     let want = "request #2 from client web to api, sent at 2.000000 s
       2.000000 s  client web sends attempt 1 to api (replica api[0])
@@ -274,7 +259,7 @@ fn waits_at_a_bulkhead_and_fallbacks_are_marked_on_the_trace() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let file = common::root().join("scenarios/bulkhead.toml");
     let out = dir.path().join("b.json");
-    let run = common::resim(
+    common::resim_ok(
         dir.path(),
         &[
             "trace",
@@ -292,11 +277,6 @@ fn waits_at_a_bulkhead_and_fallbacks_are_marked_on_the_trace() {
             "--out",
             out.to_str().expect("utf-8"),
         ],
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
     );
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("valid JSON");
