@@ -340,8 +340,9 @@ impl<'s> Model<'s> {
         self.trace.take()
     }
 
-    /// Tells the tracer, if any, that `kind` happened at `caller` now.
-    #[inline(always)]
+    /// Tells the tracer, if any, that `kind` happened at `caller` now (the policy paths call
+    /// it: kept out of line, so that their code stays as it was without tracing).
+    #[inline(never)]
     fn trace_step(&mut self, now: SimTime, caller: Caller, kind: crate::trace::StepKind) {
         if let Some(t) = self.trace.as_deref_mut() {
             t.step(now, caller, kind);
