@@ -112,27 +112,39 @@ fn check_shape(doc: &Value) -> usize {
     requests
 }
 
+/// Runs `resim trace` with `args` in `dir`, writing `t.json` there, and reads the trace.
+fn trace_doc(dir: &std::path::Path, args: &[&str]) -> Value {
+    let out = dir.join("t.json");
+    let mut all = vec!["trace"];
+    all.extend_from_slice(args);
+    all.extend(["--out", out.to_str().expect("utf-8")]);
+    common::resim_ok(dir, &all);
+    serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("valid JSON")
+}
+
+/// The request number and latency of every request slice of a trace.
+fn request_latencies(doc: &Value) -> Vec<(u64, f64)> {
+    doc["traceEvents"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["cat"] == "request")
+        .map(|e| {
+            let args = &e["args"];
+            (
+                args["request"].as_u64().expect("a number"),
+                args["latency_ms"].as_f64().expect("a latency"),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn the_trace_of_a_failing_seed_is_well_formed_bounded_and_shows_faults_and_policies() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let file = common::root().join("scenarios/incident.toml");
     let file = file.to_str().expect("utf-8");
-    let out = dir.path().join("t.json");
-    common::resim_ok(
-        dir.path(),
-        &[
-            "trace",
-            file,
-            "--seed",
-            "14",
-            "--limit",
-            "40",
-            "--out",
-            out.to_str().expect("utf-8"),
-        ],
-    );
-    let doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("valid JSON");
+    let doc = trace_doc(dir.path(), &[file, "--seed", "14", "--limit", "40"]);
     assert_eq!(check_shape(&doc), 40, "the limit holds");
     let events = doc["traceEvents"].as_array().expect("events");
     let names = |cat: &str| -> Vec<String> {
@@ -156,28 +168,12 @@ fn the_trace_of_a_failing_seed_is_well_formed_bounded_and_shows_faults_and_polic
             .iter()
             .any(|n| n.starts_with("retry (attempt 2)"))
     );
-    // A window keeps only requests sent inside it; slowest keeps the slowest.
-    common::resim_ok(
+    // A window keeps only requests sent inside it; slowest keeps the slowest of them.
+    let window = [file, "--seed", "14", "--from", "6m", "--to", "7m"];
+    let doc = trace_doc(
         dir.path(),
-        &[
-            "trace",
-            file,
-            "--seed",
-            "14",
-            "--requests",
-            "slowest",
-            "--limit",
-            "5",
-            "--from",
-            "6m",
-            "--to",
-            "7m",
-            "--out",
-            out.to_str().expect("utf-8"),
-        ],
+        &[&window[..], &["--requests", "slowest", "--limit", "5"]].concat(),
     );
-    let doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("valid JSON");
     assert_eq!(check_shape(&doc), 5);
     for e in doc["traceEvents"].as_array().expect("events") {
         if e["cat"] == "request" {
@@ -185,6 +181,17 @@ fn the_trace_of_a_failing_seed_is_well_formed_bounded_and_shows_faults_and_polic
             assert!((360e6..420e6).contains(&ts), "{e}");
         }
     }
+    let mut slowest = request_latencies(&doc);
+    // Every request of the window, to know which are the slowest.
+    let every = trace_doc(
+        dir.path(),
+        &[&window[..], &["--requests", "all", "--limit", "100000"]].concat(),
+    );
+    let mut all = request_latencies(&every);
+    assert!(all.len() > 1_000, "{} requests in a minute", all.len());
+    all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    slowest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    assert_eq!(slowest, all[..5], "the five slowest of the window");
 }
 
 /// Requests at 1 s, 2 s and 3 s; the db fails every request between 1.5 s and 2.5 s, and the
@@ -258,11 +265,9 @@ ended at 2.017000 s: error after 17.000 ms (3 attempt(s) and call(s) on replicas
 fn waits_at_a_bulkhead_and_fallbacks_are_marked_on_the_trace() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let file = common::root().join("scenarios/bulkhead.toml");
-    let out = dir.path().join("b.json");
-    common::resim_ok(
+    let doc = trace_doc(
         dir.path(),
         &[
-            "trace",
             file.to_str().expect("utf-8"),
             "--variant",
             "bulkhead-wait",
@@ -274,12 +279,8 @@ fn waits_at_a_bulkhead_and_fallbacks_are_marked_on_the_trace() {
             "60s",
             "--to",
             "61s",
-            "--out",
-            out.to_str().expect("utf-8"),
         ],
     );
-    let doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("valid JSON");
     check_shape(&doc);
     let marks: Vec<&str> = doc["traceEvents"]
         .as_array()
