@@ -8,11 +8,10 @@
 //! entries are forgotten, so memory follows the requests in flight, not the run's length.
 //! Keys are tracked only when some call site can send a request twice (retries or hedges).
 
-use super::ids::{Id, ServiceId};
+use super::ids::ServiceId;
 use super::slab::{Key, Slab};
 use crate::engine::{SimDuration, SimTime};
 use crate::outcome::Outcome;
-use std::collections::BTreeMap;
 
 /// A request's idempotency key: its root and its path in the call tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,11 +65,20 @@ pub enum Admission {
     Conflict,
 }
 
+/// One service's record of one key of a root: the key's path and the service.
+type EntryAt = (u64, ServiceId, Entry);
+
 /// Every key in flight.
+///
+/// A root's entries sit in a short list beside it (one per service its request tree
+/// reached, usually one to a few), found by a scan: cheaper than a map shared by every root,
+/// which costs a tree walk per lookup and a rebalance per removal. A list is cleared, not
+/// freed, when its root is forgotten, so a slot reused by a later root reuses its memory.
 #[derive(Default)]
 pub struct KeyTable {
     roots: Slab<Root>,
-    entries: BTreeMap<(Key, u64, ServiceId), Entry>,
+    /// Each live root's entries, by the root's slot.
+    entries: Vec<Vec<EntryAt>>,
 }
 
 impl KeyTable {
@@ -80,6 +88,13 @@ impl KeyTable {
             open: true,
             live_jobs: 0,
         });
+        if self.entries.len() <= root.slot() {
+            self.entries.resize_with(root.slot() + 1, Vec::new);
+        }
+        debug_assert!(
+            self.entries[root.slot()].is_empty(),
+            "a forgotten root's list"
+        );
         IdemKey { root, path: 1 }
     }
 
@@ -113,12 +128,40 @@ impl KeyTable {
             .is_some_and(|r| !r.open && r.live_jobs == 0)
         {
             self.roots.remove(root);
-            let range = (root, 0, ServiceId::default())
-                ..=(root, u64::MAX, ServiceId::from_index(u32::MAX as usize));
-            while let Some((&k, _)) = self.entries.range(range.clone()).next() {
-                self.entries.remove(&k);
-            }
+            self.entries[root.slot()].clear();
         }
+    }
+
+    /// Entries held, over every root.
+    #[cfg(test)]
+    pub fn entry_count(&self) -> usize {
+        self.entries.iter().map(Vec::len).sum()
+    }
+
+    /// What `service` knows of `key`, if its root is live: created empty on first use.
+    fn entry_mut(&mut self, key: IdemKey, service: ServiceId) -> Option<&mut Entry> {
+        self.roots.get(key.root)?;
+        let list = &mut self.entries[key.root.slot()];
+        let at = match list
+            .iter()
+            .position(|&(path, s, _)| path == key.path && s == service)
+        {
+            Some(at) => at,
+            None => {
+                list.push((key.path, service, Entry::default()));
+                list.len() - 1
+            }
+        };
+        Some(&mut list[at].2)
+    }
+
+    /// What `service` knows of `key`, if it knows it.
+    fn entry(&mut self, key: IdemKey, service: ServiceId) -> Option<&mut Entry> {
+        self.roots.get(key.root)?;
+        self.entries[key.root.slot()]
+            .iter_mut()
+            .find(|(path, s, _)| *path == key.path && *s == service)
+            .map(|(_, _, e)| e)
     }
 
     /// A worker of `service` takes up a request with `key`; `store` is the service's
@@ -130,10 +173,10 @@ impl KeyTable {
         store: Option<SimDuration>,
         now: SimTime,
     ) -> Admission {
-        let e = self
-            .entries
-            .entry((key.root, key.path, service))
-            .or_default();
+        let Some(e) = self.entry_mut(key, service) else {
+            // Not reached: a job keeps its root alive.
+            return Admission::Execute { duplicate: false };
+        };
         if let Some(ttl) = store {
             match e.answer {
                 Some((outcome, at)) if now < at + ttl => return Admission::Replay(outcome),
@@ -155,14 +198,14 @@ impl KeyTable {
 
     /// An execution of `key` at `service` stopped without an answer (a crash killed it).
     pub fn abandoned(&mut self, key: IdemKey, service: ServiceId) {
-        if let Some(e) = self.entries.get_mut(&(key.root, key.path, service)) {
+        if let Some(e) = self.entry(key, service) {
             e.executing = e.executing.saturating_sub(1);
         }
     }
 
     /// An execution of `key` at `service` answered `outcome`.
     pub fn answered(&mut self, key: IdemKey, service: ServiceId, outcome: Outcome, now: SimTime) {
-        if let Some(e) = self.entries.get_mut(&(key.root, key.path, service)) {
+        if let Some(e) = self.entry(key, service) {
             e.executing = e.executing.saturating_sub(1);
             if e.answer.is_none() {
                 e.answer = Some((outcome, now));

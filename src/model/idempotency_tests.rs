@@ -3,6 +3,7 @@
 //! work is over.
 
 use super::*;
+use crate::model::ids::Id;
 
 const S: u64 = 1_000_000_000;
 
@@ -214,23 +215,23 @@ fn keys_are_forgotten_once_the_request_ended_and_no_job_is_left() {
     assert_eq!(t.admit(4, svc(1), None, at(2)), DUPLICATE);
     assert_eq!(t.table.roots.len(), 2);
     assert_eq!(
-        t.table.entries.len(),
+        t.table.entry_count(),
         3,
         "(k, api), (k.0, db), (other, api)"
     );
     t.job_gone(3, svc(1), Some(Outcome::Ok), at(3));
     t.job_gone(4, svc(1), Some(Outcome::Ok), at(3));
-    assert_eq!(t.table.entries.len(), 3, "job 1 lives");
+    assert_eq!(t.table.entry_count(), 3, "job 1 lives");
     t.job_gone(1, svc(0), Some(Outcome::Ok), at(4));
     assert_eq!(t.table.roots.len(), 1, "k forgotten");
-    assert_eq!(t.table.entries.len(), 1, "only (other, api) left");
+    assert_eq!(t.table.entry_count(), 1, "only (other, api) left");
     assert_eq!(t.call_key(1, 0), None);
 
     // The other order: its job ends first, then the request.
     t.job_gone(2, svc(0), Some(Outcome::Ok), at(5));
-    assert_eq!(t.table.entries.len(), 1, "the request is still open");
+    assert_eq!(t.table.entry_count(), 1, "the request is still open");
     t.request_ended(1);
-    assert_eq!((t.table.roots.len(), t.table.entries.len()), (0, 0));
+    assert_eq!((t.table.roots.len(), t.table.entry_count()), (0, 0));
 }
 
 /// A job leaving twice, or a slot that never held a keyed job, changes nothing: the root's
@@ -254,5 +255,30 @@ fn job_gone_twice_or_without_a_key_is_ignored() {
         "still remembered"
     );
     t.job_gone(1, svc(0), Some(Outcome::Ok), at(3));
-    assert_eq!((t.table.roots.len(), t.table.entries.len()), (0, 0));
+    assert_eq!((t.table.roots.len(), t.table.entry_count()), (0, 0));
+}
+
+/// A forgotten root's slot, taken by the next request, starts with nothing known: its
+/// first take-up at the same service is no duplicate, and a stale key of the old root
+/// (whose generation is gone) is neither found nor stored.
+#[test]
+fn a_reused_root_slot_knows_nothing_of_its_former_root() {
+    let mut t = Tracker::default();
+    let old = sent(&mut t, 0);
+    t.job_created(1, old);
+    assert_eq!(t.admit(1, svc(0), None, at(0)), EXECUTE);
+    t.job_gone(1, svc(0), Some(Outcome::Ok), at(1));
+    t.request_ended(0);
+    assert_eq!(t.table.entry_count(), 0);
+    let new = sent(&mut t, 0);
+    assert_eq!(new.root().slot(), old.root().slot(), "the slot is reused");
+    assert_ne!(new, old);
+    t.job_created(2, new);
+    assert_eq!(t.admit(2, svc(0), None, at(2)), EXECUTE, "not a duplicate");
+    assert_eq!(
+        t.table.admit(old, svc(0), None, at(2)),
+        EXECUTE,
+        "a stale key is not found"
+    );
+    assert_eq!(t.table.entry_count(), 1, "and not stored");
 }
