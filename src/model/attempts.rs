@@ -68,9 +68,10 @@ impl Model<'_> {
     ) -> bool {
         let key = self.policy_key(owner).expect("a call with policies");
         let site = self.site_of(owner);
-        let cs = *self.policy_calls.live(key);
-        let hedge = cs.outstanding > 0 || as_hedge;
-        if hedge && self.hedges_throttled(cs.guard) {
+        let cs = self.policy_calls.live(key);
+        let (outstanding, guard) = (cs.outstanding, cs.guard);
+        let hedge = outstanding > 0 || as_hedge;
+        if hedge && self.hedges_throttled(guard) {
             return false;
         }
         let Some(grant) = self.admit_attempt(owner, key, site, hedge, sched) else {

@@ -37,10 +37,16 @@ impl IdemKey {
     }
 }
 
+/// A client request's key while it or any job it caused lives, and what services know of
+/// its keys: the first entry inline (a request tree that reaches one service needs no
+/// more), the others in the table's list for the root's slot.
 #[derive(Clone, Copy)]
 struct Root {
     open: bool,
     live_jobs: u32,
+    first: Option<EntryAt>,
+    /// Entries beyond the first sit in `KeyTable::more`.
+    spilled: bool,
 }
 
 /// What a service knows of one key.
@@ -70,15 +76,16 @@ type EntryAt = (u64, ServiceId, Entry);
 
 /// Every key in flight.
 ///
-/// A root's entries sit in a short list beside it (one per service its request tree
-/// reached, usually one to a few), found by a scan: cheaper than a map shared by every root,
-/// which costs a tree walk per lookup and a rebalance per removal. A list is cleared, not
-/// freed, when its root is forgotten, so a slot reused by a later root reuses its memory.
+/// A root's entries sit beside it (one per service its request tree reached, usually one to
+/// a few): the first in the root's own record, the others in a short list by the root's
+/// slot, found by a scan. That is cheaper than one map for every root, which costs a tree
+/// walk per lookup and a rebalance per removal. A list is cleared, not freed, when its root
+/// is forgotten, so a slot reused by a later root reuses its memory.
 #[derive(Default)]
 pub struct KeyTable {
     roots: Slab<Root>,
-    /// Each live root's entries, by the root's slot.
-    entries: Vec<Vec<EntryAt>>,
+    /// Each live root's entries beyond the first, by the root's slot.
+    more: Vec<Vec<EntryAt>>,
 }
 
 impl KeyTable {
@@ -87,14 +94,9 @@ impl KeyTable {
         let root = self.roots.insert(Root {
             open: true,
             live_jobs: 0,
+            first: None,
+            spilled: false,
         });
-        if self.entries.len() <= root.slot() {
-            self.entries.resize_with(root.slot() + 1, Vec::new);
-        }
-        debug_assert!(
-            self.entries[root.slot()].is_empty(),
-            "a forgotten root's list"
-        );
         IdemKey { root, path: 1 }
     }
 
@@ -122,33 +124,51 @@ impl KeyTable {
     }
 
     fn collect(&mut self, root: Key) {
-        if self
-            .roots
-            .get(root)
-            .is_some_and(|r| !r.open && r.live_jobs == 0)
+        if let Some(r) = self.roots.get(root)
+            && !r.open
+            && r.live_jobs == 0
         {
+            if r.spilled {
+                self.more[root.slot()].clear();
+            }
             self.roots.remove(root);
-            self.entries[root.slot()].clear();
         }
     }
 
     /// Entries held, over every root.
     #[cfg(test)]
     pub fn entry_count(&self) -> usize {
-        self.entries.iter().map(Vec::len).sum()
+        let first = self
+            .roots
+            .keys()
+            .filter(|&k| self.roots.live(k).first.is_some());
+        first.count() + self.more.iter().map(Vec::len).sum::<usize>()
     }
 
     /// What `service` knows of `key`, if its root is live: created empty on first use.
     fn entry_mut(&mut self, key: IdemKey, service: ServiceId) -> Option<&mut Entry> {
-        self.roots.get(key.root)?;
-        let list = &mut self.entries[key.root.slot()];
+        let r = self.roots.get_mut(key.root)?;
+        let fresh = (key.path, service, Entry::default());
+        match r.first {
+            None => return Some(&mut r.first.insert(fresh).2),
+            Some((path, s, _)) if path == key.path && s == service => {
+                return r.first.as_mut().map(|(_, _, e)| e);
+            }
+            Some(_) => {}
+        }
+        r.spilled = true;
+        let slot = key.root.slot();
+        if self.more.len() <= slot {
+            self.more.resize_with(slot + 1, Vec::new);
+        }
+        let list = &mut self.more[slot];
         let at = match list
             .iter()
             .position(|&(path, s, _)| path == key.path && s == service)
         {
             Some(at) => at,
             None => {
-                list.push((key.path, service, Entry::default()));
+                list.push(fresh);
                 list.len() - 1
             }
         };
@@ -157,10 +177,17 @@ impl KeyTable {
 
     /// What `service` knows of `key`, if it knows it.
     fn entry(&mut self, key: IdemKey, service: ServiceId) -> Option<&mut Entry> {
-        self.roots.get(key.root)?;
-        self.entries[key.root.slot()]
+        let r = self.roots.get_mut(key.root)?;
+        let matches = |&(path, s, _): &EntryAt| path == key.path && s == service;
+        if r.first.as_ref().is_some_and(matches) {
+            return r.first.as_mut().map(|(_, _, e)| e);
+        }
+        if !r.spilled {
+            return None;
+        }
+        self.more[key.root.slot()]
             .iter_mut()
-            .find(|(path, s, _)| *path == key.path && *s == service)
+            .find(|e| matches(e))
             .map(|(_, _, e)| e)
     }
 

@@ -265,14 +265,20 @@ fn job_gone_twice_or_without_a_key_is_ignored() {
 fn a_reused_root_slot_knows_nothing_of_its_former_root() {
     let mut t = Tracker::default();
     let old = sent(&mut t, 0);
-    t.job_created(1, old);
-    assert_eq!(t.admit(1, svc(0), None, at(0)), EXECUTE);
-    t.job_gone(1, svc(0), Some(Outcome::Ok), at(1));
+    // Two services know the old root's key: one entry inline, one in the root's list.
+    for (job, service) in [(1, 0), (3, 1)] {
+        t.job_created(job, old);
+        assert_eq!(t.admit(job, svc(service), None, at(0)), EXECUTE);
+        t.job_gone(job, svc(service), Some(Outcome::Ok), at(1));
+    }
+    assert_eq!(t.table.entry_count(), 2);
     t.request_ended(0);
     assert_eq!(t.table.entry_count(), 0);
     let new = sent(&mut t, 0);
     assert_eq!(new.root().slot(), old.root().slot(), "the slot is reused");
     assert_ne!(new, old);
+    t.job_created(4, new);
+    assert_eq!(t.admit(4, svc(1), None, at(2)), EXECUTE, "not a duplicate");
     t.job_created(2, new);
     assert_eq!(t.admit(2, svc(0), None, at(2)), EXECUTE, "not a duplicate");
     assert_eq!(
@@ -280,5 +286,5 @@ fn a_reused_root_slot_knows_nothing_of_its_former_root() {
         EXECUTE,
         "a stale key is not found"
     );
-    assert_eq!(t.table.entry_count(), 1, "and not stored");
+    assert_eq!(t.table.entry_count(), 2, "and not stored");
 }

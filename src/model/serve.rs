@@ -176,7 +176,7 @@ impl Model<'_> {
 
     /// A worker takes up a job with an idempotency key: a second execution of the key by a
     /// non-idempotent service is a duplicate.
-    #[cold]
+    #[inline(never)]
     fn note_execution(&mut self, key: Key, now: crate::engine::SimTime) {
         let j = self.jobs.live(key);
         let service = self.replicas[j.replica].service;
@@ -422,12 +422,15 @@ impl Model<'_> {
         if !r.is_hung()
             && let Some(next) = r.room(j.pool).front()
         {
-            let plain = (next != Key::MARKER && self.idem.is_none() && s.fifo)
+            let plain = (next != Key::MARKER && s.fifo)
                 .then(|| self.jobs.live_mut(next))
                 .filter(|n| n.give_up_at > now && n.shed_at >= now);
             if let Some(n) = plain {
                 r.room_mut(j.pool).take(false);
                 start_job(next, n, r, s, sched);
+                if self.idem.is_some() {
+                    self.note_execution(next, now);
+                }
                 if let Some(t) = self.trace.as_deref_mut() {
                     t.job_started(now, next);
                 }
