@@ -293,15 +293,16 @@ impl<E: Copy> EventQueue<E> {
         }
         // The last node with children may have fewer than four.
         let first = ARITY * pos + 1;
-        if let Some(children) = heap.get(first..).filter(|c| !c.is_empty()) {
-            let (i, _) = children
-                .iter()
-                .take(ARITY)
-                .enumerate()
-                .min_by_key(|(_, c)| c.key)
-                .expect("not empty");
-            heap[pos] = heap[first + i];
-            pos = first + i;
+        let end = heap.len().min(first + ARITY);
+        if first < end {
+            let mut child = first;
+            for c in first + 1..end {
+                if heap[c].key < heap[child].key {
+                    child = c;
+                }
+            }
+            heap[pos] = heap[child];
+            pos = child;
         }
         self.sift_up(pos, entry);
     }
