@@ -16,17 +16,14 @@
 //!   not exact). Hops have no latency, so resim delivers requests and replies inside the
 //!   event that sends them: two events per customer (client send, service done), as in the
 //!   reference loop.
-//! - `w2_no_retries::resim`: W2 as far as resim can express it today: 100 Poisson clients at
-//!   0.09 per time unit each, one service with 10 replicas, concurrency 1, an unbounded
-//!   queue and exponential service at rate 1, for [`W2_REQUESTS`] requests on average.
-//!   **W2 runs without its retry policy**: resim has no timeouts, retries or backoff yet,
-//!   so nothing times out, nothing is retried and nothing is dropped at dequeue. Two
-//!   events per request. resim also balances round robin per (caller, callee) pair, so
-//!   each client cycles over the 10 replicas on its own; W2 proper uses one round-robin
-//!   balancer over every attempt. The event rate is comparable with W2 proper, the
-//!   simulated latencies are not (W2's theory, mean 5.66 and p99 26.1, does not apply).
-//! - `w2::resim`: the full W2 policy (timeouts, full-jitter retries, drop at dequeue); see
-//!   `w2_full_scenario` for why its mean differs from the perf notes' theory.
+//! - `w2_no_retries::resim`: W2 without its policies: 100 Poisson clients at 0.09 per time
+//!   unit each, one service with 10 replicas, concurrency 1, an unbounded queue and
+//!   exponential service at rate 1, for [`W2_REQUESTS`] requests on average. Nothing times
+//!   out, nothing is retried and nothing is dropped at dequeue. Two events per request. Each
+//!   client balances round robin on its own (resim's default, per caller and callee), so the
+//!   simulated latencies are not W2's (mean 5.66 and p99 26.1 with one shared balancer).
+//! - `w2::resim`: the full W2 policy (timeouts, full-jitter retries, drop at dequeue) with
+//!   resim's default balancer, one per client; see `w2_full_scenario`.
 //! - `w2_shared::reference_loop` and `w2_shared::resim`: W2 proper, with one round-robin
 //!   balancer over every attempt (`scope = "shared"` in resim), timeouts, full-jitter
 //!   retries and drop at dequeue; both count two items per attempt, as the perf notes do.
@@ -448,12 +445,8 @@ service_time = {{ kind = "exponential", mean = "{mean}ns" }}
     text
 }
 
-/// The full W2 as a resim scenario: W2 without retries plus, per client, a per-attempt
-/// timeout of 50 units, up to 3 retries after full-jitter waits U(0, 2^k) units for
-/// k = 0, 1, 2, and servers that drop an attempt at dequeue once its client has given up on
-/// it (deadline propagation). Theory: mean 5.66 units, success 100%.
 /// W2 proper: the full policy with one shared round-robin balancer over every attempt, the
-/// same system as [`reference_w2_shared`].
+/// same system as [`reference_w2_shared`]. Theory: mean 5.66 units, success 100%.
 fn w2_shared_scenario(requests: u64) -> resim::Scenario {
     let text = w2_full_text(requests).replace(
         "target = \"server\"\n",
@@ -462,6 +455,11 @@ fn w2_shared_scenario(requests: u64) -> resim::Scenario {
     resim::Scenario::from_text(&text, "w2-shared.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The full W2 policy with resim's default balancer (one per client): W2 without retries
+/// plus, per client, a per-attempt timeout of 50 units, up to 3 retries after full-jitter
+/// waits U(0, 2^k) units for k = 0, 1, 2, and servers that drop an attempt at dequeue once
+/// its client has given up on it (deadline propagation). Its mean is about 7.5 units: the
+/// servers see a less even split than through one shared balancer.
 fn w2_full_scenario(requests: u64) -> resim::Scenario {
     let text = w2_full_text(requests);
     resim::Scenario::from_text(&text, "w2-full.toml").unwrap_or_else(|e| panic!("{e}"))
