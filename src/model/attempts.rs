@@ -37,9 +37,10 @@ impl Model<'_> {
             .deadline
             .map_or(SimTime::MAX, |d| now + d)
             .min(inherited);
-        let state = self
-            .policy_calls
-            .insert(CallState::new(guard, now, deadline));
+        let state = self.policy_calls.insert_with(
+            || CallState::new(guard, now, deadline),
+            |cs| cs.restart(guard, now, deadline),
+        );
         self.waiting_mut(owner).policy = Some(state);
         if let Some(d) = policy.deadline {
             let entry = match site {
@@ -336,13 +337,20 @@ impl Model<'_> {
             ..
         } = *slot;
         cs.outstanding -= 1;
-        let cs = *cs;
+        // What the rest needs of the call state, as it is now (not a copy of all of it).
+        let (guard, first_attempt, budget_cost, hedged, outstanding) = (
+            cs.guard,
+            cs.first_attempt,
+            cs.budget_cost,
+            cs.hedged,
+            cs.outstanding,
+        );
         self.settle_route(sent_to, Some(outcome), now);
         let site = self.site_of(owner);
         let success = outcome.is_success();
-        self.settle(site, cs.guard, grant, now - sent, outcome, sched);
+        self.settle(site, guard, grant, now - sent, outcome, sched);
         if success {
-            self.guards.note_latency(cs.guard, now - sent);
+            self.guards.note_latency(guard, now - sent);
         }
         // A failure counts against a gRPC token bucket only if the site would retry it.
         let policy = self.site_policy(site);
@@ -350,16 +358,11 @@ impl Model<'_> {
             Some(r) => r.retry_on.contains(reason(outcome)),
             None => policy.hedge.is_some(),
         };
-        if let Some(b) = self.guards.budget(cs.guard) {
+        if let Some(b) = self.guards.budget(guard) {
             // A success of the first attempt, even once hedges went out, earns the AWS
             // quota's `no_retry_increment` (botocore); a retry's success refunds its cost.
-            b.on_attempt(
-                success,
-                retryable,
-                attempt == cs.first_attempt,
-                cs.budget_cost,
-            );
-            self.guards.note_level(cs.guard, now);
+            b.on_attempt(success, retryable, attempt == first_attempt, budget_cost);
+            self.guards.note_level(guard, now);
         }
         if success {
             self.finish_policy_call(owner, outcome, sched);
@@ -369,14 +372,14 @@ impl Model<'_> {
         // hedges remain (gRPC, proposal A6: non-fatal codes; Polly). Every reason counts as
         // non-fatal; gRPC's fatal codes, which cancel the other attempts, are not modelled.
         if let Some(h) = policy.hedge
-            && u32::from(cs.hedged) < h.max_extra
-            && usize::from(cs.outstanding) < MAX_OUTSTANDING
+            && u32::from(hedged) < h.max_extra
+            && usize::from(outstanding) < MAX_OUTSTANDING
             && !self.hedge_blocked(owner)
             && self.attempt(owner, true, sched)
         {
             return;
         }
-        if cs.outstanding == 0 {
+        if outstanding == 0 {
             self.attempt_failed(owner, outcome, sched);
         }
         // Else other attempts (hedges) are still out: the call fails only if they all do.

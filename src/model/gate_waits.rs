@@ -180,14 +180,16 @@ impl Model<'_> {
         }
     }
 
-    /// A call state `cs` ends: a slot handed to it and not yet taken passes on.
+    /// A call state at `guard` ends: a bulkhead slot handed to it and not yet taken
+    /// (`gate_handed`) passes on.
     pub(super) fn pass_on_handed_slot(
         &mut self,
-        cs: &super::call_state::CallState,
+        gate_handed: bool,
+        guard: GuardId,
         sched: &mut Scheduler<Event>,
     ) {
-        if cs.gate_handed {
-            self.release_bulkhead(cs.guard, sched);
+        if gate_handed {
+            self.release_bulkhead(guard, sched);
         }
     }
 }

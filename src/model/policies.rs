@@ -35,7 +35,7 @@ impl Model<'_> {
                 self.settle_route(slot.sent_to, None, now);
             }
             self.give_back(cs.guard, cs.call_grant, sched);
-            self.pass_on_handed_slot(&cs, sched);
+            self.pass_on_handed_slot(cs.gate_handed, cs.guard, sched);
         }
     }
 
@@ -62,26 +62,31 @@ impl Model<'_> {
             .take()
             .expect("a call with policies");
         self.release_retry(key);
-        let cs = self.policy_calls.remove(key).expect("live call state");
+        // What the rest needs of the call state, which goes now: its attempt slots only
+        // when some are still out (a copy of the whole record costs more than the rest).
+        let cs = self.policy_calls.live(key);
+        let (guard, call_grant, started, gate_handed) =
+            (cs.guard, cs.call_grant, cs.started, cs.gate_handed);
+        let slots = (cs.outstanding > 0).then_some(cs.slots);
+        self.policy_calls.remove(key);
         // Attempts still out: losers of a won race give their grants back; attempts cut
         // off by the deadline count as failures, so the gates see them.
-        for slot in cs.live_slots() {
-            self.cut_attempt(cs.guard);
+        for slot in slots.iter().flatten().filter(|s| s.live) {
+            self.cut_attempt(guard);
             self.settle_route(slot.sent_to, None, now);
             if outcome.is_success() {
-                self.give_back(cs.guard, slot.grant, sched);
+                self.give_back(guard, slot.grant, sched);
             } else {
-                self.settle(site, cs.guard, slot.grant, now - slot.sent, outcome, sched);
+                self.settle(site, guard, slot.grant, now - slot.sent, outcome, sched);
             }
         }
         // The gates outside the retry see the call's outcome, unless one of them refused it.
         if outcome == Outcome::ShortCircuited {
-            self.give_back(cs.guard, cs.call_grant, sched);
+            self.give_back(guard, call_grant, sched);
         } else {
-            let took = now - cs.started;
-            self.settle(site, cs.guard, cs.call_grant, took, outcome, sched);
+            self.settle(site, guard, call_grant, now - started, outcome, sched);
         }
-        self.pass_on_handed_slot(&cs, sched);
+        self.pass_on_handed_slot(gate_handed, guard, sched);
         let outcome = match fallback {
             Some(on) if !outcome.is_success() && on.contains(reason(outcome)) => {
                 self.trace_step(now, owner, crate::trace::StepKind::Fallback(outcome));
