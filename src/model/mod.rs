@@ -235,6 +235,8 @@ pub struct Model<'s> {
     policy_counts: PolicyCounts,
     /// Idempotency keys, when some call site retries (else `None`: nothing to track).
     idem: Option<idempotency::Tracker>,
+    /// Some service keeps an idempotency store: arrivals look their key up in it.
+    stores: bool,
     /// Message queues and their messages.
     queues: queues::Queues,
     /// Records chosen requests and fault changes, when tracing (`resim trace`, `explain`).
@@ -291,6 +293,10 @@ impl<'s> Model<'s> {
                 .any(|k| k.hashes()),
             policy_counts: PolicyCounts::default(),
             idem: scenario.can_repeat().then(idempotency::Tracker::default),
+            stores: scenario
+                .services
+                .iter()
+                .any(|s| matches!(s.idempotency, crate::scenario::Idempotency::Store { .. })),
             queues: queues::Queues::build(scenario, seed),
             trace: None,
         };

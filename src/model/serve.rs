@@ -74,7 +74,7 @@ impl Model<'_> {
     #[inline(always)]
     fn place(&mut self, key: Key, sched: &mut Scheduler<Event>) -> bool {
         let now = sched.now();
-        if self.idem.is_some() && !self.admit_at_arrival(key, sched) {
+        if self.stores && self.idem.is_some() && !self.admit_at_arrival(key, sched) {
             return false;
         }
         let j = self.jobs.live_mut(key);
