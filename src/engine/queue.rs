@@ -27,6 +27,8 @@ pub const RADIX_ABOVE: usize = 1 << 16;
 /// and the two pairs of siblings are compared side by side (see `benches/hold.rs`: 1.45x
 /// std's binary heap at 1,000 pending, where two children per node gave 1.12x).
 const ARITY: usize = 4;
+// `sift_down` takes the four children of a node as one pattern.
+const _: () = assert!(ARITY == 4, "sift_down compares exactly four children");
 
 /// One pending event and its (time, sequence) key.
 #[derive(Clone, Copy)]
@@ -44,8 +46,8 @@ impl<E> Entry<E> {
 
 /// Pending events ordered by (time, scheduling order).
 pub struct EventQueue<E> {
-    /// A four-ary min-heap (the children of slot i are slots 4i+1 to 4i+4): each entry's key is below its children's (the root's excepted
-    /// while `hole` is set).
+    /// A four-ary min-heap (the children of slot i are slots 4i+1 to 4i+4): each entry's key
+    /// is below its children's (the root's excepted while `hole` is set).
     heap: Vec<Entry<E>>,
     next_seq: u64,
     /// True when the root slot still holds the event popped last, which is gone.

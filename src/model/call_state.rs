@@ -108,7 +108,8 @@ impl CallState {
     /// Makes this record, left in a free slot by an earlier call, the state of a new call:
     /// the same as [`CallState::new`], except that the attempt slots are only marked free
     /// (a slot's other fields are written when it is taken, and read only while it is
-    /// live), which spares writing the whole record.
+    /// live). Built in place, so the compiler writes the fields rather than copying a whole
+    /// record in (measured: 8.8% on W2 with the other changes of that commit).
     #[inline(always)]
     pub(super) fn restart(&mut self, guard: GuardId, started: SimTime, deadline: SimTime) {
         let slots = self.slots;

@@ -37,9 +37,9 @@ impl IdemKey {
     }
 }
 
-/// A client request's key while it or any job it caused lives, and what services know of
-/// its keys: the first entry inline (a request tree that reaches one service needs no
-/// more), the others in the table's list for the root's slot.
+/// A client request's key while it, or any job or queued message it caused, lives, and what
+/// services know of its keys: the first entry inline (a request whose tree makes one call
+/// needs no more), the others in the table's list for the root's slot.
 #[derive(Clone, Copy)]
 struct Root {
     open: bool,
@@ -76,8 +76,8 @@ type EntryAt = (u64, ServiceId, Entry);
 
 /// Every key in flight.
 ///
-/// A root's entries sit beside it (one per service its request tree reached, usually one to
-/// a few): the first in the root's own record, the others in a short list by the root's
+/// A root's entries sit beside it (one per call position and service its request tree
+/// reached, usually one to a few): the first in the root's own record, the others in a short list by the root's
 /// slot, found by a scan. That is cheaper than one map for every root, which costs a tree
 /// walk per lookup and a rebalance per removal. A list is cleared, not freed, when its root
 /// is forgotten, so a slot reused by a later root reuses its memory.
@@ -201,7 +201,8 @@ impl KeyTable {
         now: SimTime,
     ) -> Admission {
         let Some(e) = self.entry_mut(key, service) else {
-            // Not reached: a job keeps its root alive.
+            // Not reached from the model (a job or message keeps its root alive): a key
+            // whose root is gone is neither found nor stored.
             return Admission::Execute { duplicate: false };
         };
         if let Some(ttl) = store {
