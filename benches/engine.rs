@@ -615,7 +615,7 @@ fn check() {
                 let r = run(&w2, seed);
                 (r.requests_sent, r.events, resim_mean(&r))
             }),
-            ("w2 resim (theory 5.66)", {
+            ("w2 resim (own balancers)", {
                 let r = run(&w2_full, seed);
                 (r.requests_sent, r.events, resim_mean(&r))
             }),
@@ -643,7 +643,7 @@ fn check() {
         "w1 resim",
         "w2_no_retries reference_loop",
         "w2_no_retries resim",
-        "w2 resim (theory 5.66)",
+        "w2 resim (own balancers)",
         "w2_shared reference_loop",
         "w2_shared resim",
     ];
