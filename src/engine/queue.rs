@@ -7,9 +7,9 @@
 //!
 //! The heap is written out here rather than taken from `std::collections::BinaryHeap`: each
 //! node has four children, so a pop walks half the levels of a binary heap; the key is one
-//! `u128` (time in the high half, sequence in the low half), compared in one
-//! step, and sifting moves a "hole" with plain copies of the small `Copy` events, so an
-//! entry is written once per level instead of swapped. A popped event leaves its slot at
+//! `u128` (time in the high half, sequence in the low half), compared in one step; and
+//! sifting moves a "hole" with plain copies of the small `Copy` events, so an entry is
+//! written once per level instead of swapped. A popped event leaves its slot at
 //! the root empty until the next push, which takes the slot over and sinks from there: a
 //! handler that schedules something (most do) thus costs one sift instead of two. The
 //! buffer is reused, so a run in steady state pushes and pops without allocating.

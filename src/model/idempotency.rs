@@ -77,10 +77,10 @@ type EntryAt = (u64, ServiceId, Entry);
 /// Every key in flight.
 ///
 /// A root's entries sit beside it (one per call position and service its request tree
-/// reached, usually one to a few): the first in the root's own record, the others in a short list by the root's
-/// slot, found by a scan. That is cheaper than one map for every root, which costs a tree
-/// walk per lookup and a rebalance per removal. A list is cleared, not freed, when its root
-/// is forgotten, so a slot reused by a later root reuses its memory.
+/// reached, usually one to a few): the first in the root's own record, the others in a short
+/// list by the root's slot, found by a scan. That is cheaper than one map for every root,
+/// which costs a tree walk per lookup and a rebalance per removal. A list is cleared, not
+/// freed, when its root is forgotten, so a slot reused by a later root reuses its memory.
 #[derive(Default)]
 pub struct KeyTable {
     roots: Slab<Root>,
