@@ -1,5 +1,7 @@
-//! The command line: `resim run`, `resim validate`, `resim merge` (and `resim check`, in
-//! `cli_check`). With `cli_check`, the only modules that print.
+//! The command line: `resim run`, `resim validate`, `resim merge`, and the dispatch to the
+//! other commands (`check` in `cli_check`, `hunt` in `cli_hunt`, `trace` and `explain` in
+//! `cli_trace`, `shrink` in `cli_shrink`). These `cli*` modules are the only ones that
+//! print, through the macros of `console`, which never panic on a closed pipe.
 
 use crate::output::{self, OutputError, RunRequest};
 use crate::report;
@@ -15,7 +17,8 @@ use std::time::Instant;
 
 /// Exit code of a successful command.
 pub const EXIT_OK: u8 = 0;
-/// Exit code of `resim check` when an expectation or a baseline comparison fails.
+/// Exit code of `resim check` when an expectation or a baseline comparison fails, and of
+/// `resim hunt` when a seed fails.
 pub const EXIT_EXPECTATION_FAILED: u8 = 1;
 /// Exit code for bad input or usage: an invalid scenario, a bad flag, an unwritable folder.
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -163,10 +166,10 @@ pub fn main() -> ExitCode {
 /// Loads a scenario file with its variants, printing its errors (exit code 2 on failure).
 pub(crate) fn load(file: &Path) -> Result<(Study, String), u8> {
     let report = |e: crate::scenario::ScenarioError| {
-        eprintln!("{e}");
+        say_err!("{e}");
         let n = e.diagnostics.len();
         if n > 1 {
-            eprintln!("{n} errors in {}", file.display());
+            say_err!("{n} errors in {}", file.display());
         }
         EXIT_BAD_INPUT
     };
@@ -180,7 +183,7 @@ fn validate(file: &Path) -> u8 {
         Ok((study, _)) => {
             let s = &study.base;
             let replicas: u32 = s.services.iter().map(|s| s.replicas).sum();
-            println!(
+            say!(
                 "{}: ok: scenario \"{}\" with {} client(s), {} service(s), {} replica(s); {} variant(s) x {} sweep point(s)",
                 file.display(),
                 s.name,
@@ -294,13 +297,13 @@ fn run(args: &RunArgs) -> u8 {
         Err(code) => return code,
     };
     if let Err(e) = study.select(&args.variants) {
-        eprintln!("{}: `--variant`: {e}", args.file.display());
+        say_err!("{}: `--variant`: {e}", args.file.display());
         return EXIT_BAD_INPUT;
     }
     let shard = match args.shard.as_deref().map(parse_shard).transpose() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("resim: {e}");
+            say_err!("resim: {e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -315,7 +318,7 @@ fn run(args: &RunArgs) -> u8 {
     let seeds = match seed_range(first.0, args.seeds, &first.1) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("resim: {e}");
+            say_err!("resim: {e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -343,7 +346,7 @@ fn run(args: &RunArgs) -> u8 {
         let part = shard.map_or(String::new(), |s| {
             format!("; shard {} of {}: {mine} runs", s.index, s.count)
         });
-        println!(
+        say!(
             "resim: {} ({shape}{part}){}",
             scenario.name,
             if scenario.description.is_empty() {
@@ -378,15 +381,15 @@ fn run(args: &RunArgs) -> u8 {
     let outcome = match outcome {
         Ok(o) => o,
         Err(OutputError::Stream(StreamError::Run(e))) => {
-            eprintln!("{}: {e}", args.file.display());
+            say_err!("{}: {e}", args.file.display());
             return EXIT_BAD_INPUT;
         }
         Err(OutputError::Invalid(e)) => {
-            eprintln!("{}: {e}", args.file.display());
+            say_err!("{}: {e}", args.file.display());
             return EXIT_BAD_INPUT;
         }
         Err(e) => {
-            eprintln!("{}: cannot write results: {e}", out.display());
+            say_err!("{}: cannot write results: {e}", out.display());
             return EXIT_BAD_INPUT;
         }
     };
@@ -400,7 +403,7 @@ fn run(args: &RunArgs) -> u8 {
                 Some(analysis)
             }
             Err(e) => {
-                eprintln!("{}: cannot write results: {e}", out.display());
+                say_err!("{}: cannot write results: {e}", out.display());
                 return EXIT_BAD_INPUT;
             }
         },
@@ -409,15 +412,15 @@ fn run(args: &RunArgs) -> u8 {
         // One line per run for a single cell; one line per cell, with intervals and
         // differences from base, when there are several.
         match &analysis {
-            Some(a) if a.cells.len() > 1 => print!("{}", report::table::cells_table(a)),
+            Some(a) if a.cells.len() > 1 => say_raw!("{}", report::table::cells_table(a)),
             Some(a) if a.seeds > 1 => {
-                print!("{}", lines.table());
-                println!();
-                print!("{}", report::table::cells_table(a));
+                say_raw!("{}", lines.table());
+                say!();
+                say_raw!("{}", report::table::cells_table(a));
             }
-            _ => print!("{}", lines.table()),
+            _ => say_raw!("{}", lines.table()),
         }
-        println!(
+        say!(
             "simulated {} requests, {} events in {:.2} s ({} events/s)",
             report::format::human_count(outcome.requests as f64),
             report::format::human_count(outcome.events as f64),
@@ -440,14 +443,14 @@ fn print_written(dir: &Path, files: &[PathBuf]) {
             )
         })
         .collect();
-    println!("wrote {}/: {}", dir.display(), names.join(", "));
+    say!("wrote {}/: {}", dir.display(), names.join(", "));
 }
 
 fn merge(args: &MergeArgs) -> u8 {
     match crate::merge::merge(&args.dirs, &args.out, &command_line()) {
         Ok((analysis, files)) => {
             if !args.quiet {
-                println!(
+                say!(
                     "resim: merged {} shards of {} ({} cells x {} seeds)",
                     args.dirs.len(),
                     analysis.scenario,
@@ -455,14 +458,14 @@ fn merge(args: &MergeArgs) -> u8 {
                     analysis.seeds
                 );
                 if analysis.cells.len() > 1 || analysis.seeds > 1 {
-                    print!("{}", report::table::cells_table(&analysis));
+                    say_raw!("{}", report::table::cells_table(&analysis));
                 }
                 print_written(&args.out, &files);
             }
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("resim merge: {e}");
+            say_err!("resim merge: {e}");
             EXIT_BAD_INPUT
         }
     }

@@ -46,7 +46,7 @@ pub fn check(o: &CheckOptions) -> u8 {
         Err(code) => return code,
     };
     if targets.is_empty() {
-        eprintln!(
+        say_err!(
             "resim check: no scenario with an [expect] table in {}; expected scenario files that state expectations, or --baseline",
             o.paths
                 .iter()
@@ -61,14 +61,14 @@ pub fn check(o: &CheckOptions) -> u8 {
         match check_one(t, o, targets.len()) {
             Ok(v) => all.push((t.file.display().to_string(), t.study.base.name.clone(), v)),
             Err(message) => {
-                eprintln!("resim check: {}: {message}", t.file.display());
+                say_err!("resim check: {}: {message}", t.file.display());
                 return EXIT_BAD_INPUT;
             }
         }
     }
     for (file, _, v) in &all {
         if !o.quiet || v.iter().any(|v| !v.passed) {
-            println!("{}", verdicts::table(file, v));
+            say!("{}", verdicts::table(file, v));
         }
     }
     if let Some(path) = &o.junit {
@@ -91,7 +91,7 @@ pub fn check(o: &CheckOptions) -> u8 {
             .unwrap_or_else(|| "localhost".to_string());
         let xml = junit::render(&suites, &junit::iso8601(now), &host);
         if let Err(e) = crate::report::atomic::write(path, xml) {
-            eprintln!("resim check: cannot write {}: {e}", path.display());
+            say_err!("resim check: cannot write {}: {e}", path.display());
             return EXIT_BAD_INPUT;
         }
     }
@@ -100,7 +100,7 @@ pub fn check(o: &CheckOptions) -> u8 {
         .iter()
         .map(|a| a.2.iter().filter(|v| !v.passed).count())
         .sum();
-    println!(
+    say!(
         "resim check: {} scenario(s), {total} check(s): {} passed, {failed} failed",
         all.len(),
         total - failed
@@ -121,7 +121,7 @@ fn targets(o: &CheckOptions) -> Result<Vec<Target>, u8> {
         let (files, explicit) = if path.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(|e| {
-                    eprintln!("resim check: {}: {e}", path.display());
+                    say_err!("resim check: {}: {e}", path.display());
                     EXIT_BAD_INPUT
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -142,7 +142,7 @@ fn targets(o: &CheckOptions) -> Result<Vec<Target>, u8> {
                     if !study.expectations.is_empty() || has_baseline {
                         out.push(Target { file, study, text });
                     } else if explicit {
-                        eprintln!(
+                        say_err!(
                             "resim check: {}: no [expect] table and no baseline; expected expectations such as [expect] availability = \">= 0.999\", or --baseline DIR",
                             file.display()
                         );
@@ -188,7 +188,7 @@ fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict
         command: command_line(),
     };
     if !o.quiet {
-        println!(
+        say!(
             "checking {} ({} variant(s) x {} point(s) x {} seed(s)) into {}",
             t.file.display(),
             study.variants.len(),
@@ -234,19 +234,19 @@ fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict
                 Some(before) => {
                     let changed = check::changed_keys(&before, &t.text);
                     if changed.is_empty() {
-                        println!(
+                        say!(
                             "  scenario unchanged since the baseline in {}",
                             base.display()
                         );
                     } else {
-                        println!(
+                        say!(
                             "  keys changed since the baseline in {}: {}",
                             base.display(),
                             changed.join(", ")
                         );
                     }
                 }
-                None => println!(
+                None => say!(
                     "  the baseline in {} kept no scenario.toml: changed keys unknown",
                     base.display()
                 ),

@@ -41,18 +41,18 @@ pub fn run(args: &HuntArgs) -> u8 {
     };
     let file = args.file.display().to_string();
     if let Err(e) = study.select(&args.variants) {
-        eprintln!("resim hunt: {e}");
+        say_err!("resim hunt: {e}");
         return EXIT_BAD_INPUT;
     }
     if study.expectations.is_empty() {
-        eprintln!(
+        say_err!(
             "resim hunt: {file} has no [expect] table; expected expectations to hold each seed to, like `[expect]` then `availability = \">= 99.9%\"`"
         );
         return EXIT_BAD_INPUT;
     }
     let first = args.seed.unwrap_or(study.base.seed);
     if let Err(e) = seed_range(first, args.seeds, "--seed") {
-        eprintln!("resim hunt: {e}");
+        say_err!("resim hunt: {e}");
         return EXIT_BAD_INPUT;
     }
     let expectations: usize = study
@@ -61,14 +61,14 @@ pub fn run(args: &HuntArgs) -> u8 {
         .map(|v| study.expectations.for_variant(v).len())
         .sum();
     if expectations == 0 {
-        eprintln!(
+        say_err!(
             "resim hunt: no expectation applies to the variants hunted ({}); expected an [expect] table, or [expect.variant.NAME] for them",
             study.variants.join(", ")
         );
         return EXIT_BAD_INPUT;
     }
     if !args.quiet {
-        eprintln!(
+        say_err!(
             "hunting {file}: seeds {first} to {}, {} variant(s) x {} point(s), {expectations} expectation(s); each seed is held to each expectation on its own",
             first.wrapping_add(args.seeds - 1),
             study.variants.len(),
@@ -107,7 +107,7 @@ fn print_report(report: &HuntReport, file: &str, first: u64) {
     let last = first.wrapping_add(report.seeds_run.saturating_sub(1));
     let seeds = report.seeds();
     if seeds.is_empty() {
-        println!("resim hunt: no seed from {first} to {last} breaks an expectation");
+        say!("resim hunt: no seed from {first} to {last} breaks an expectation");
         return;
     }
     let list = seeds
@@ -120,7 +120,7 @@ fn print_report(report: &HuntReport, file: &str, first: u64) {
     } else {
         ("seeds", "break")
     };
-    println!("resim hunt: {what} {list} {verb} the expectations (seeds {first} to {last} run)");
+    say!("resim hunt: {what} {list} {verb} the expectations (seeds {first} to {last} run)");
     let mut rows = vec![[
         "seed".to_string(),
         "variant".to_string(),
@@ -163,9 +163,9 @@ fn print_report(report: &HuntReport, file: &str, first: u64) {
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("  {}", line.join("  ").trim_end());
+        say!("  {}", line.join("  ").trim_end());
     }
-    println!("reproduce:");
+    say!("reproduce:");
     let mut shown = Vec::new();
     for f in &report.failures {
         let key = (f.seed, f.variant.clone(), f.point_index);
@@ -180,7 +180,7 @@ fn print_report(report: &HuntReport, file: &str, first: u64) {
         if !f.point.is_empty() {
             cmd.push_str(&format!("   # sweep point {}: {}", f.point_index, f.point));
         }
-        println!("{cmd}");
+        say!("{cmd}");
     }
     if let Some(f) = report.failures.first() {
         let point = if f.point.is_empty() {
@@ -188,14 +188,16 @@ fn print_report(report: &HuntReport, file: &str, first: u64) {
         } else {
             format!(" --point {}", f.point_index)
         };
-        println!("then look at it and keep it:");
-        println!(
+        say!("then look at it and keep it:");
+        say!(
             "  resim trace {file} --seed {} --variant {}{point} --out trace.json",
-            f.seed, f.variant
+            f.seed,
+            f.variant
         );
-        println!(
+        say!(
             "  resim shrink {file} --seed {} --variant {}{point} --out minimal.toml",
-            f.seed, f.variant
+            f.seed,
+            f.variant
         );
     }
 }

@@ -38,7 +38,7 @@ pub fn run(args: &ShrinkArgs) -> u8 {
         Err(code) => return code,
     };
     if study.expectations.is_empty() {
-        eprintln!(
+        say_err!(
             "resim shrink: {} has no [expect] table; expected the expectations the failing run breaks",
             args.file.display()
         );
@@ -67,7 +67,7 @@ pub fn run(args: &ShrinkArgs) -> u8 {
         Ok(s) => s,
         Err(e) => {
             bar.finish_and_clear();
-            eprintln!("resim shrink: {e}");
+            say_err!("resim shrink: {e}");
             return EXIT_BAD_INPUT;
         }
     };
@@ -108,11 +108,11 @@ pub fn run(args: &ShrinkArgs) -> u8 {
     ));
     let out_text = format!("{header}{}", shrunk.toml);
     if let Err(e) = write_with_data(&args.out, &out_text, &study, &args.file) {
-        eprintln!("resim shrink: cannot write {}: {e}", args.out.display());
+        say_err!("resim shrink: cannot write {}: {e}", args.out.display());
         return EXIT_BAD_INPUT;
     }
     if !args.quiet {
-        println!(
+        say!(
             "wrote {} after {} runs: {}",
             args.out.display(),
             shrunk.tries,
@@ -122,8 +122,8 @@ pub fn run(args: &ShrinkArgs) -> u8 {
                 shrunk.changes.join("; ")
             }
         );
-        println!("it breaks: {}", broken.join("; "));
-        println!("check it: resim check {}", args.out.display());
+        say!("it breaks: {}", broken.join("; "));
+        say!("check it: resim check {}", args.out.display());
     }
     EXIT_OK
 }

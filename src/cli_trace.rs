@@ -77,7 +77,7 @@ fn cell(choice: &RunChoice, what: &str) -> Result<(Study, usize, u64), u8> {
         .as_deref()
         .unwrap_or(crate::run::BASE_VARIANT);
     if choice.point >= study.points.len() {
-        eprintln!(
+        say_err!(
             "resim {what}: no sweep point {}; the scenario has {} (numbered from 0)",
             choice.point,
             study.points.len()
@@ -94,7 +94,7 @@ fn cell(choice: &RunChoice, what: &str) -> Result<(Study, usize, u64), u8> {
             .select(&[variant.to_string()])
             .err()
             .unwrap_or_else(|| format!("no variant \"{variant}\""));
-        eprintln!("resim {what}: {e}");
+        say_err!("resim {what}: {e}");
         return Err(EXIT_BAD_INPUT);
     };
     let seed = choice.seed.unwrap_or(study.base.seed);
@@ -108,7 +108,7 @@ fn time(text: &Option<String>, flag: &str, default: SimTime) -> Result<SimTime, 
         Some(t) => parse_duration(t)
             .map(|d| SimTime(d.as_nanos()))
             .map_err(|e| {
-                eprintln!("resim trace: {flag}: {e}");
+                say_err!("resim trace: {flag}: {e}");
                 EXIT_BAD_INPUT
             }),
     }
@@ -123,7 +123,7 @@ fn traced(
     what: &str,
 ) -> Result<TracedRun, u8> {
     run_traced(&study.cells[c].scenario, seed, options).map_err(|e| {
-        eprintln!("resim {what}: {e}");
+        say_err!("resim {what}: {e}");
         EXIT_BAD_INPUT
     })
 }
@@ -142,9 +142,7 @@ pub fn trace(args: &TraceArgs) -> u8 {
         _ => return EXIT_BAD_INPUT,
     };
     if to <= from {
-        eprintln!(
-            "resim trace: --to is not after --from; expected a window like --from 5m --to 6m"
-        );
+        say_err!("resim trace: --to is not after --from; expected a window like --from 5m --to 6m");
         return EXIT_BAD_INPUT;
     }
     let options = TraceOptions {
@@ -175,11 +173,11 @@ pub fn trace(args: &TraceArgs) -> u8 {
     };
     let json = chrome::to_json(&input);
     if let Err(e) = crate::report::atomic::write(&args.out, json.as_bytes()) {
-        eprintln!("resim trace: cannot write {}: {e}", args.out.display());
+        say_err!("resim trace: cannot write {}: {e}", args.out.display());
         return EXIT_BAD_INPUT;
     }
     let t = &run.result.metrics.totals;
-    println!(
+    say!(
         "wrote {}: {} {} request(s) of {} counted (availability {}), {} fault window(s) in it; open it at https://ui.perfetto.dev or chrome://tracing",
         args.out.display(),
         run.recorded.requests.len(),
@@ -190,9 +188,10 @@ pub fn trace(args: &TraceArgs) -> u8 {
         faults_in_window(&run.recorded.faults, from, to, run.result.end_time),
     );
     if let Some(r) = run.recorded.requests.first() {
-        println!(
+        say!(
             "explain one: resim explain {file} --seed {seed} --variant {} --request {}",
-            study.cells[c].variant, r.id
+            study.cells[c].variant,
+            r.id
         );
     }
     EXIT_OK
@@ -216,13 +215,14 @@ pub fn explain_request(args: &ExplainArgs) -> u8 {
     };
     match run.recorded.requests.first() {
         Some(r) => {
-            print!("{}", explain::explain(&study.cells[c].scenario, r));
+            say_raw!("{}", explain::explain(&study.cells[c].scenario, r));
             EXIT_OK
         }
         None => {
-            eprintln!(
+            say_err!(
                 "resim explain: the run with seed {seed} has no request #{}; its clients sent {} request(s), numbered from 1",
-                args.request, run.result.requests_sent
+                args.request,
+                run.result.requests_sent
             );
             EXIT_BAD_INPUT
         }

@@ -34,6 +34,9 @@
 //! after the entity; no hash order reaches behaviour or output; parallel runs are collected
 //! in input order; the wall clock only feeds the throughput line the CLI prints.
 
+#[macro_use]
+mod console;
+
 pub mod check;
 pub mod cli;
 pub mod cli_check;

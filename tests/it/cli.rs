@@ -198,3 +198,35 @@ fn run_help_names_every_file_a_run_writes() {
         );
     }
 }
+
+/// Runs `resim args` in `dir` with standard output and standard error going into a pipe
+/// that nobody reads any more, as in `resim run s.toml 2>&1 | head -0`.
+fn resim_into_a_closed_pipe(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let stderr = writer.try_clone().expect("a second end");
+    std::process::Command::new(env!("CARGO_BIN_EXE_resim"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(writer)
+        .stderr(stderr)
+        .output()
+        .expect("the resim binary starts")
+}
+
+#[test]
+fn a_closed_pipe_stops_neither_the_run_nor_its_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = common::root().join("scenarios/quickstart.toml");
+    let file = file.to_str().expect("utf-8");
+    let out = resim_into_a_closed_pipe(dir.path(), &["run", file, "--out", "o"]);
+    // A panic would exit with 101 (and say so on the closed standard error).
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(dir.path().join("o/summary.csv").is_file());
+    assert!(dir.path().join("o/report.html").is_file());
+
+    // Errors too keep their exit code when nobody reads them.
+    std::fs::write(dir.path().join("bad.toml"), "name = 3\n").expect("written");
+    let out = resim_into_a_closed_pipe(dir.path(), &["validate", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
