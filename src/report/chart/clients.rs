@@ -67,7 +67,7 @@ pub fn draw<DB: DrawingBackend>(
         .margin_bottom(6)
         .x_label_area_size(depth)
         .y_label_area_size(70)
-        .build_cartesian_2d(x_range, y_range)?;
+        .build_cartesian_2d(x_range, data::ticked(y_range, 8))?;
     frame::mesh(
         &mut chart,
         "client",

@@ -1,7 +1,9 @@
-//! Small data helpers shared by the charts: finite bounds, padded ranges and unbroken runs
-//! of points.
+//! Small data helpers shared by the charts: finite bounds, padded ranges, round ticks and
+//! unbroken runs of points.
 
 use crate::compare::analysis::Analysis;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
 use std::ops::Range;
 
 /// The smallest and largest finite values seen; NaN and infinities are skipped.
@@ -61,6 +63,78 @@ pub fn padded(lo: f64, hi: f64, min_span: f64, limits: Range<f64>) -> Range<f64>
             (lo.abs() * 0.1).max(1.0)
         };
         lo..lo + width
+    }
+}
+
+/// Round tick values inside `range`: the multiples of the finest step of 1, 2 or 5 times a
+/// power of ten that gives at most `max` of them. Unlike plotters' own choice, this keeps a
+/// round value that lies right at an end of the range (100% at the top of an availability
+/// axis padded just past it).
+pub fn round_ticks(range: &Range<f64>, max: usize) -> Vec<f64> {
+    let span = range.end - range.start;
+    if !(span > 0.0 && span.is_finite()) || max == 0 {
+        return Vec::new();
+    }
+    let mut exponent = (span / max as f64).log10().floor() as i32 - 1;
+    loop {
+        for m in [1.0, 2.0, 5.0] {
+            let step = m * 10f64.powi(exponent);
+            // A value a hair past an end (from rounding) still counts as inside.
+            let eps = step * 1e-9;
+            let first = ((range.start - eps) / step).ceil() as i64;
+            let last = ((range.end + eps) / step).floor() as i64;
+            if last - first < max as i64 {
+                let at = |i: i64| (i as f64 * step).clamp(range.start, range.end);
+                return (first..=last).map(at).collect();
+            }
+        }
+        exponent += 1;
+    }
+}
+
+/// `range` as a plotters axis whose ticks (and grid lines) are [`round_ticks`].
+pub fn ticked(range: Range<f64>, max: usize) -> Ticked {
+    let ticks = round_ticks(&range, max);
+    Ticked::at(range, ticks)
+}
+
+/// A linear axis with ticks (and grid lines) at given values, and no light grid lines.
+/// (plotters' own `WithKeyPoints` does not carry the label formatting its axes need.)
+#[derive(Clone)]
+pub struct Ticked {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    /// `range` with ticks at `ticks`.
+    pub fn at(range: Range<f64>, ticks: Vec<f64>) -> Self {
+        Ticked {
+            inner: range.into(),
+            ticks,
+        }
+    }
+}
+
+impl Ranged for Ticked {
+    type ValueType = f64;
+    // Every chart sets its own label formatter; this only satisfies plotters' bounds.
+    type FormatOption = DefaultFormatting;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
     }
 }
 
@@ -159,6 +233,28 @@ mod tests {
         assert!(r.start < 99.9 && r.end > 100.005, "{r:?}");
         let r = percent_range(40.0, 60.0, 0.5);
         assert!(r.start > 0.0 && r.end < 100.0, "{r:?}");
+    }
+
+    #[test]
+    fn round_ticks_keep_a_round_value_at_an_end() {
+        // The quickstart's availability axis: plotters' own ticks stopped at 99.8.
+        let r = percent_range(98.5, 100.0, 0.5);
+        let ticks = round_ticks(&r, 8);
+        assert_eq!(ticks.len(), 8, "{r:?}: {ticks:?}");
+        assert!((ticks[0] - 98.6).abs() < 1e-9 && (ticks[7] - 100.0).abs() < 1e-9);
+        assert_eq!(
+            round_ticks(&(-4.0..104.0), 8),
+            vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+        );
+        assert_eq!(round_ticks(&(-0.15..1.15), 3), vec![0.0, 0.5, 1.0]);
+        assert_eq!(round_ticks(&(-0.15..1.15), 2), vec![0.0, 1.0]);
+        assert_eq!(round_ticks(&(0.0..1.0), 0), Vec::<f64>::new());
+        assert_eq!(round_ticks(&(1.0..1.0), 8), Vec::<f64>::new());
+        for (lo, hi) in [(0.001, 0.0013), (3.0, 250.0), (-7.5, 12.0), (1e6, 3.7e9)] {
+            let t = round_ticks(&(lo..hi), 8);
+            assert!(!t.is_empty() && t.len() <= 8, "{lo}..{hi}: {t:?}");
+            assert!(t.iter().all(|v| (lo..=hi).contains(v)), "{lo}..{hi}: {t:?}");
+        }
     }
 
     #[test]

@@ -5,7 +5,6 @@ use super::style::{self, Dash, FAULT, GRID, INK, MUTED, SeriesStyle};
 use crate::compare::analysis::FaultWindow;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontTransform;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -15,9 +14,6 @@ pub type DrawResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBacken
 
 /// A chart whose axes both carry `f64` values (linear or logarithmic).
 pub type Chart<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
-
-/// A chart with two linear axes.
-pub type LinearChart<'a, DB> = Chart<'a, DB, RangedCoordf64, RangedCoordf64>;
 
 /// Depth of a label area holding one line of horizontal category labels.
 const FLAT_LABEL_DEPTH: u32 = 24;

@@ -4,7 +4,7 @@
 use super::data::{self, Bounds};
 use super::frame::{self, DrawResult};
 use super::legend::{self, Entry};
-use super::style::{self, INK, MUTED};
+use super::style::{self, INK};
 use super::timeline::finish_legend;
 use crate::compare::analysis::{Analysis, PolicyTrack};
 use plotters::coord::Shift;
@@ -17,6 +17,12 @@ type TickFormat = Box<dyn Fn(&f64) -> String>;
 
 /// Tracks drawn per panel; the rest are left out (and the subtitle says so).
 const MAX_TRACKS: usize = 6;
+
+/// The breaker states' levels on the breaker panel's y axis, and their names.
+const STATE_LEVELS: [(f64, &str); 3] = [(0.0, "closed"), (0.5, "half-open"), (1.0, "open")];
+
+/// The breaker panel's y axis: the three states with a margin.
+const BREAKER_RANGE: Range<f64> = -0.15..1.15;
 
 /// Whether the chart applies: some cell has policy tracks.
 pub fn applies(a: &Analysis) -> bool {
@@ -150,7 +156,7 @@ fn panel<DB: DrawingBackend>(
         .map(|(i, item)| Entry::line(item.label.clone(), style::series_style(i), 2))
         .collect();
     let y_range = match kind {
-        Panel::Breakers => -0.15..1.15,
+        Panel::Breakers => BREAKER_RANGE,
         Panel::Budgets => {
             let mut b = Bounds::default();
             b.add(0.0);
@@ -163,6 +169,11 @@ fn panel<DB: DrawingBackend>(
             data::padded(lo, hi, 1.0, 0.0..f64::INFINITY)
         }
     };
+    // Grid lines at round budget levels, or at the three breaker states only.
+    let y_axis = match kind {
+        Panel::Breakers => data::Ticked::at(y_range.clone(), STATE_LEVELS.map(|(l, _)| l).to_vec()),
+        Panel::Budgets => data::ticked(y_range.clone(), 8),
+    };
     let (plot_area, legend_panel) = legend::reserve_panel(area, &entries)?;
     let mut chart = ChartBuilder::on(&plot_area)
         .margin_top(10)
@@ -171,7 +182,7 @@ fn panel<DB: DrawingBackend>(
         .margin_bottom(4)
         .x_label_area_size(40)
         .y_label_area_size(84)
-        .build_cartesian_2d(x_range.clone(), y_range.clone())?;
+        .build_cartesian_2d(x_range.clone(), y_axis)?;
     let x_span = x_range.end - x_range.start;
     let y_span = y_range.end - y_range.start;
     let x_fmt = |v: &f64| style::linear_tick(*v, x_span);
@@ -184,7 +195,7 @@ fn panel<DB: DrawingBackend>(
     };
     frame::mesh(&mut chart, "time (s)", y_desc, &x_fmt, &*y_fmt)?;
     if kind == Panel::Breakers {
-        state_labels(&mut chart, &plot_area.use_screen_coord(), &x_range)?;
+        state_labels(&chart, &plot_area.use_screen_coord(), &x_range)?;
     }
     let mid = (items.len() as f64 - 1.0) / 2.0;
     let mut drawn = Vec::new();
@@ -195,7 +206,14 @@ fn panel<DB: DrawingBackend>(
         } else {
             0.0
         };
-        let line = steps(&item.track.points, x_range.end, offset);
+        let line = match kind {
+            Panel::Breakers => steps(
+                &from_closed(&item.track.points, x_range.start),
+                x_range.end,
+                offset,
+            ),
+            Panel::Budgets => steps(&item.track.points, x_range.end, offset),
+        };
         if !line.is_empty() {
             frame::line(&mut chart, &line, style::series_style(i), 2)?;
             drawn.push(line);
@@ -204,18 +222,34 @@ fn panel<DB: DrawingBackend>(
     finish_legend(&chart, legend_panel, &entries, &drawn)
 }
 
-/// Writes "closed", "half-open" and "open" at their levels, with light guide lines.
-fn state_labels<DB: DrawingBackend>(
-    chart: &mut frame::LinearChart<'_, DB>,
+/// A breaker track from `start`: every breaker starts closed, and its track lists only
+/// the changes, so it gains a closed step from `start` to its first change.
+fn from_closed(points: &[(f64, f64)], start: f64) -> Vec<(f64, f64)> {
+    let first = points
+        .iter()
+        .map(|p| p.0)
+        .filter(|x| x.is_finite())
+        .reduce(f64::min);
+    let mut out = Vec::with_capacity(points.len() + 1);
+    if first.is_none_or(|x| x > start) {
+        out.push((start, STATE_LEVELS[0].0));
+    }
+    out.extend_from_slice(points);
+    out
+}
+
+/// Writes "closed", "half-open" and "open" beside their grid lines.
+fn state_labels<DB: DrawingBackend, X, Y>(
+    chart: &frame::Chart<'_, DB, X, Y>,
     screen: &DrawingArea<DB, Shift>,
     x_range: &Range<f64>,
-) -> DrawResult<(), DB> {
+) -> DrawResult<(), DB>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
     let (px, _) = chart.plotting_area().get_pixel_range();
-    for (level, name) in [(0.0, "closed"), (0.5, "half-open"), (1.0, "open")] {
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(x_range.start, level), (x_range.end, level)],
-            MUTED.mix(0.3).stroke_width(1),
-        )))?;
+    for (level, name) in STATE_LEVELS {
         let (_, y) = chart.backend_coord(&(x_range.start, level));
         let s = style::anchored(&style::text(13.0, INK), HPos::Right, VPos::Center);
         screen.draw(&Text::new(name, (px.start - 12, y), s))?;
@@ -242,6 +276,18 @@ mod tests {
             label(&track, "base, rate_per_s=200", true),
             "budget (web->api), cell base, rate_per_s=200"
         );
+    }
+
+    #[test]
+    fn a_breaker_track_starts_closed() {
+        assert_eq!(
+            from_closed(&[(60.0, 1.0), (65.0, 0.5)], 30.0),
+            vec![(30.0, 0.0), (60.0, 1.0), (65.0, 0.5)]
+        );
+        // A change at the very start needs no closed step before it; no change at all is
+        // closed throughout.
+        assert_eq!(from_closed(&[(30.0, 1.0)], 30.0), vec![(30.0, 1.0)]);
+        assert_eq!(from_closed(&[], 30.0), vec![(30.0, 0.0)]);
     }
 
     #[test]

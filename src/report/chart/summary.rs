@@ -78,7 +78,7 @@ fn panel_for<DB: DrawingBackend>(
         .margin_bottom(4)
         .x_label_area_size(depth)
         .y_label_area_size(70)
-        .build_cartesian_2d(x_range, y_range.clone())?;
+        .build_cartesian_2d(x_range, data::ticked(y_range.clone(), 8))?;
     let y_span = y_range.end - y_range.start;
     chart
         .configure_mesh()

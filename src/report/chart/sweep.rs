@@ -154,7 +154,7 @@ pub fn draw<DB: DrawingBackend>(
         .margin_bottom(6)
         .x_label_area_size(x_depth)
         .y_label_area_size(70)
-        .build_cartesian_2d(x_range.clone(), y_range.clone())?;
+        .build_cartesian_2d(x_range.clone(), data::ticked(y_range.clone(), 8))?;
     let (x_span, y_span) = (x_range.end - x_range.start, y_range.end - y_range.start);
     let path = a.sweep_paths.first().map_or("", String::as_str);
     let x_desc = match &axis {

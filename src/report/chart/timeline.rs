@@ -63,10 +63,10 @@ pub fn availability<DB: DrawingBackend>(
     let subtitle = format!(
         "Line: mean across seeds {}{}{}",
         per_bucket(a),
-        if bands {
-            "; shaded band: min-max across seeds"
-        } else {
-            ""
+        match (bands, a.cells.len() > 1) {
+            (true, true) => "; shaded band in each line's colour: min-max across seeds",
+            (true, false) => "; shaded band: min-max across seeds",
+            (false, _) => "",
         },
         fault_note(a)
     );
@@ -88,10 +88,13 @@ pub fn availability<DB: DrawingBackend>(
 
     let mut entries: Vec<Entry> = cells_legend(a, 2);
     if bands {
-        entries.push(Entry::with("min-max across seeds", Swatch::Band(INK)));
+        // Each band is drawn in its line's colour (fault windows are the grey ones).
+        let color = style::series_style(0).color;
+        entries.push(Entry::with("min-max across seeds", Swatch::Band(color)));
     }
     let (plot_area, panel) = legend::reserve_panel(&area, &entries)?;
-    let mut chart = builder(&plot_area, a).build_cartesian_2d(x_range.clone(), y_range.clone())?;
+    let mut chart = builder(&plot_area, a)
+        .build_cartesian_2d(x_range.clone(), data::ticked(y_range.clone(), 8))?;
     let y_span = y_range.end - y_range.start;
     let x_span = x_range.end - x_range.start;
     let y_fmt = |v: &f64| style::percent_tick(*v, y_span);
