@@ -177,8 +177,16 @@ pub fn trace(args: &TraceArgs) -> u8 {
         return EXIT_BAD_INPUT;
     }
     let t = &run.result.metrics.totals;
+    // The traced requests are those sent in [from, to), warmup included; the run's counts
+    // (and its summary.csv) start after the warmup.
+    let warmup = scenario.warmup;
+    let with_warmup = if from.as_nanos() < warmup.as_nanos() && warmup.as_nanos() > 0 {
+        " (warmup included)"
+    } else {
+        ""
+    };
     say!(
-        "wrote {}: {} {} request(s) of {} counted (availability {}), {} fault window(s) in it; open it at https://ui.perfetto.dev or chrome://tracing",
+        "wrote {}: {} {} request(s) sent in the trace window{with_warmup}; the run counted {} after its warmup (availability {}), {} fault window(s) in the trace window; open it at https://ui.perfetto.dev or chrome://tracing",
         args.out.display(),
         run.recorded.requests.len(),
         format!("{:?}", args.requests).to_lowercase(),

@@ -299,3 +299,45 @@ fn waits_at_a_bulkhead_and_fallbacks_are_marked_on_the_trace() {
         "{marks:?}"
     );
 }
+
+/// The line `resim trace` prints says which requests it traced (those sent in its window,
+/// the warmup's too) apart from those the run counted (after the warmup), as summary.csv
+/// does: the quickstart's 30 s warmup has failures of its own.
+#[test]
+fn the_trace_line_tells_traced_requests_from_counted_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = common::root().join("scenarios/quickstart.toml");
+    let file = file.to_str().expect("utf-8");
+    let line = |extra: &[&str]| {
+        let mut args = vec!["trace", file, "--seed", "1", "--limit", "100000"];
+        args.extend_from_slice(extra);
+        let out = common::resim_ok(dir.path(), &args);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        stdout.lines().next().expect("a line").to_string()
+    };
+    let failed_in = |line: &str| -> u64 {
+        let (_, rest) = line.split_once(": ").expect("wrote FILE: ...");
+        rest.split(' ')
+            .next()
+            .expect("a count")
+            .parse()
+            .expect("a number")
+    };
+    let summary = common::resim_ok(dir.path(), &["run", file, "--out", "o"]);
+    assert!(summary.status.success());
+    let row = &common::csv_rows(&dir.path().join("o/summary.csv"))[0];
+    let counted: u64 = row["requests"].parse().expect("a number");
+    let failed: u64 = row["failed"].parse().expect("a number");
+
+    let whole = line(&[]);
+    assert!(whole.contains("(warmup included)"), "{whole}");
+    assert!(whole.contains(&format!("the run counted {counted} after its warmup")));
+    assert!(
+        failed_in(&whole) > failed,
+        "the warmup's failures are traced too: {whole}"
+    );
+
+    let measured = line(&["--from", "30s"]);
+    assert!(!measured.contains("warmup included"), "{measured}");
+    assert_eq!(failed_in(&measured), failed, "{measured}");
+}
