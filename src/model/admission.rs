@@ -222,6 +222,7 @@ impl Model<'_> {
                 return;
             }
         }
-        self.guards.breaker_due(guard, epoch, sched);
+        let over = sched.now() >= self.end && self.held() == 0;
+        self.guards.breaker_due(guard, epoch, over, sched);
     }
 }

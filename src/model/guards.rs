@@ -115,6 +115,8 @@ pub struct Guards {
     guards_per_replica: IdVec<ServiceId, u32>,
     bucket_ns: u64,
     log: PolicyLog,
+    /// Breaker timers scheduled and not yet fired (stale ones included).
+    timers_armed: usize,
 }
 
 impl Guards {
@@ -169,6 +171,7 @@ impl Guards {
                 sites,
                 events: Vec::new(),
             },
+            timers_armed: 0,
         }
     }
 
@@ -250,11 +253,27 @@ impl Guards {
         permit.map(Some).ok_or(())
     }
 
-    /// A breaker timer of `guard`, armed for the state tagged `epoch`, fires now.
-    pub fn breaker_due(&mut self, guard: GuardId, epoch: u32, sched: &mut Scheduler<Event>) {
+    /// A breaker timer of `guard`, armed for the state tagged `epoch`, fires now. `over`:
+    /// the run's time is up and nothing is held back, so only what is pending can still
+    /// happen. A breaker whose timers would move it between open and half-open forever
+    /// then arms no further timer once only breaker timers are pending: with no call left
+    /// to decide anything, it would keep the run from ever ending (and its log growing).
+    pub fn breaker_due(
+        &mut self,
+        guard: GuardId,
+        epoch: u32,
+        over: bool,
+        sched: &mut Scheduler<Event>,
+    ) {
+        self.timers_armed -= 1;
         if let Some(b) = &mut self.guards[guard].breaker {
             b.fire(epoch, sched.now());
-            self.drain_transitions(guard, sched);
+            let idle = over && b.cycles_on_its_own() && sched.pending() == self.timers_armed;
+            if idle {
+                self.log_transitions(guard);
+            } else {
+                self.drain_transitions(guard, sched);
+            }
         }
     }
 
@@ -283,23 +302,31 @@ impl Guards {
 
     /// Logs the breaker's state changes, and after any arms its next timed transition.
     fn drain_transitions(&mut self, guard: GuardId, sched: &mut Scheduler<Event>) {
-        if let Some(b) = &mut self.guards[guard].breaker {
-            let before = self.log.events.len();
-            for (time, _, to) in b.take_transitions() {
-                self.log.events.push(PolicyEvent {
-                    time,
-                    site: guard.number(),
-                    policy: "circuit_breaker",
-                    event: to.name(),
-                    value: None,
-                });
-            }
-            if self.log.events.len() > before
-                && let Some((at, epoch)) = b.due()
-            {
-                sched.at(at.max(sched.now()), Event::BreakerDue { guard, epoch });
-            }
+        if self.log_transitions(guard)
+            && let Some(b) = &self.guards[guard].breaker
+            && let Some((at, epoch)) = b.due()
+        {
+            self.timers_armed += 1;
+            sched.at(at.max(sched.now()), Event::BreakerDue { guard, epoch });
         }
+    }
+
+    /// Logs the breaker's state changes; true if there were any.
+    fn log_transitions(&mut self, guard: GuardId) -> bool {
+        let Some(b) = &mut self.guards[guard].breaker else {
+            return false;
+        };
+        let before = self.log.events.len();
+        for (time, _, to) in b.take_transitions() {
+            self.log.events.push(PolicyEvent {
+                time,
+                site: guard.number(),
+                policy: "circuit_breaker",
+                event: to.name(),
+                value: None,
+            });
+        }
+        self.log.events.len() > before
     }
 
     /// The guard's own random stream (retry jitter).

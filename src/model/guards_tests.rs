@@ -219,7 +219,7 @@ impl World for BreakerTimers {
         let Event::BreakerDue { guard, epoch } = event else {
             panic!("unexpected event {event:?}");
         };
-        self.0.breaker_due(guard, epoch, sched);
+        self.0.breaker_due(guard, epoch, false, sched);
     }
 }
 

@@ -260,6 +260,12 @@ impl Breaker {
         }
     }
 
+    /// True when its timers alone move it between open and half-open forever (both
+    /// `automatic_half_open` and `max_wait_in_half_open`), with no call to decide anything.
+    pub fn cycles_on_its_own(&self) -> bool {
+        self.timers.automatic_half_open && self.timers.max_wait_in_half_open.is_some()
+    }
+
     /// A timer returned by [`Breaker::due`] with tag `epoch` fires at `now`: an open
     /// breaker half-opens, an undecided half-open one re-opens; a timer of an earlier state
     /// does nothing.

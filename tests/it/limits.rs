@@ -220,3 +220,43 @@ fn a_study_with_too_many_runs_is_refused_before_it_starts() {
         "{err}"
     );
 }
+
+/// A breaker whose two timers move it between open and half-open on their own
+/// (Resilience4j's `automaticTransitionFromOpenToHalfOpenEnabled` with
+/// `maxWaitDurationInHalfOpenState`) kept the run going forever once the traffic had
+/// stopped, its log growing until memory ran out. The run now ends once only such timers are
+/// left after the run's time, and the breaker's log ends there too.
+#[test]
+fn a_breaker_cycling_on_its_own_timers_lets_the_run_end() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = r#"
+name = "breaker-timers"
+duration = "1s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 100 }
+timeout = "1us"
+circuit_breaker = { min_calls = 1, open_for = "10ms", automatic_half_open = true, max_wait_in_half_open = "5ms" }
+[[service]]
+name = "api"
+service_time = { kind = "constant", value = "1ms" }
+"#;
+    std::fs::write(dir.path().join("b.toml"), text).expect("written");
+    let (code, stderr) = capped(dir.path(), &["run", "b.toml", "--out", "o"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let rows = common::csv_rows(&dir.path().join("o/policies.csv"));
+    let breaker: Vec<_> = rows
+        .iter()
+        .filter(|r| r["policy"] == "circuit_breaker")
+        .collect();
+    // It opened (every call times out) and kept cycling while requests were sent.
+    assert!(breaker.len() > 20, "{} breaker rows", breaker.len());
+    let last: f64 = breaker.last().expect("rows")["t_s"]
+        .parse()
+        .expect("a time");
+    assert!(
+        last < 1.1,
+        "the breaker's log ends soon after the run's 1 s: {last} s"
+    );
+}
