@@ -137,10 +137,24 @@ pub fn latency<DB: DrawingBackend>(
     a: &Analysis,
     title: &str,
 ) -> DrawResult<(), DB> {
+    // Clients that only send to queues get every answer at once: say so, rather than draw
+    // lines hidden in the x axis with nothing to explain them.
+    let latencies = a
+        .cells
+        .iter()
+        .flat_map(|c| &c.timeline)
+        .flat_map(|r| [r.p50_ms, r.p99_ms])
+        .flatten();
+    let all_zero = latencies.clone().next().is_some() && latencies.clone().all(|v| v == 0.0);
     let subtitle = format!(
-        "Thick: p99, thin dashed: p50 (means across seeds {}){}",
+        "Thick: p99, thin dashed: p50 (means across seeds {}){}{}",
         per_bucket(a),
-        fault_note(a)
+        fault_note(a),
+        if all_zero {
+            "; every latency is 0 ms (a send to a queue is answered at once: queues.csv has the messages)"
+        } else {
+            ""
+        }
     );
     let area = frame::titled(root, title, &subtitle)?;
     let Some(x_range) = data::time_range(a) else {
@@ -187,11 +201,14 @@ pub fn latency<DB: DrawingBackend>(
                 a,
                 panel,
                 &entries,
+                true,
             )
         }
         found => {
             let (lo, hi) = found.unwrap_or((0.0, 1.0));
             let y_range = data::padded(lo.min(0.0), hi, 0.0, 0.0..f64::INFINITY);
+            // Room below 0, so that a line at 0 ms shows above the x axis.
+            let y_range = y_range.start - (y_range.end - y_range.start) * 0.03..y_range.end;
             let y_span = y_range.end - y_range.start;
             let mut builder = builder;
             let mut chart = builder.build_cartesian_2d(x_range, y_range)?;
@@ -204,6 +221,7 @@ pub fn latency<DB: DrawingBackend>(
                 a,
                 panel,
                 &entries,
+                false,
             )
         }
     }
@@ -216,13 +234,15 @@ fn latency_lines<DB: DrawingBackend, X, Y>(
     a: &Analysis,
     panel: Option<DrawingArea<DB, Shift>>,
     entries: &[Entry],
+    log_scale: bool,
 ) -> DrawResult<(), DB>
 where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     frame::fault_windows(chart, canvas, &a.fault_windows)?;
-    let positive = |v: Option<f64>| v.filter(|v| *v > 0.0);
+    // A logarithmic axis has no place for 0 ms; a linear one draws it.
+    let positive = |v: Option<f64>| v.filter(|v| *v > 0.0 || !log_scale);
     let mut drawn = Vec::new();
     for (i, cell) in a.cells.iter().enumerate() {
         let s = style::series_style(i);
