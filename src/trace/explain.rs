@@ -48,8 +48,9 @@ pub fn explain(scenario: &Scenario, r: &RequestTrace) -> String {
                 a,
                 j.order[1],
                 format!(
-                    "{} receives it after {} on the network",
+                    "{} receives attempt {} after {} on the network",
                     name(k),
+                    j.attempt,
                     ms(a - j.sent)
                 ),
             ));
@@ -63,22 +64,29 @@ pub fn explain(scenario: &Scenario, r: &RequestTrace) -> String {
                 s,
                 j.order[2],
                 format!(
-                    "{} starts serving it after waiting {} for a worker{work}",
+                    "{} starts serving attempt {} after waiting {} for a worker{work}",
                     name(k),
+                    j.attempt,
                     ms(waited)
                 ),
             ));
         }
         if let Some((t, end)) = j.ended {
-            let text = match end {
-                JobEnd::Answered(o) => format!("{} answers {}", name(k), o.name()),
-                JobEnd::TurnedAway(o) => format!("{} turns it away: {}", name(k), o.name()),
-                JobEnd::Dropped => format!(
-                    "{} drops it unserved: its caller's deadline has passed",
-                    name(k)
-                ),
-                JobEnd::Killed => format!("{} crashes: the work is lost", name(k)),
+            let (who, a) = (name(k), j.attempt);
+            let mut text = match end {
+                JobEnd::Answered(o) => format!("{who} answers attempt {a}: {}", o.name()),
+                JobEnd::TurnedAway(o) => format!("{who} turns attempt {a} away: {}", o.name()),
+                JobEnd::Dropped => {
+                    format!("{who} drops attempt {a} unserved: its caller's deadline has passed")
+                }
+                JobEnd::Killed => format!("{who} crashes: the work of attempt {a} is lost"),
             };
+            // Work still going on after the request ended answers nobody.
+            if let Some((ended, _)) = r.ended
+                && t > ended
+            {
+                text.push_str(&format!(" (too late: the request ended at {})", at(ended)));
+            }
             lines.push((t, j.order[4], text));
         }
     }

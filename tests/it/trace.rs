@@ -233,21 +233,21 @@ fn explain_tells_a_request_s_life_in_order_with_its_times() {
     let text = String::from_utf8_lossy(&out.stdout);
     let want = "request #2 from client web to api, sent at 2.000000 s
       2.000000 s  client web sends attempt 1 to api (replica api[0])
-      2.000500 s  api[0] receives it after 0.500 ms on the network
-      2.000500 s  api[0] starts serving it after waiting 0.000 ms for a worker, own work 2.000 ms
+      2.000500 s  api[0] receives attempt 1 after 0.500 ms on the network
+      2.000500 s  api[0] starts serving attempt 1 after waiting 0.000 ms for a worker, own work 2.000 ms
       2.002500 s  api[0] sends attempt 1 to db (replica db[0])
-      2.003000 s  db[0] receives it after 0.500 ms on the network
-      2.003000 s  db[0] starts serving it after waiting 0.000 ms for a worker, own work 1.000 ms
-      2.004000 s  db[0] answers error
+      2.003000 s  db[0] receives attempt 1 after 0.500 ms on the network
+      2.003000 s  db[0] starts serving attempt 1 after waiting 0.000 ms for a worker, own work 1.000 ms
+      2.004000 s  db[0] answers attempt 1: error
       2.004500 s  api[0] gets the answer to attempt 1: error
       2.004500 s  api[0]: retry (attempt 2) in 10.000 ms
       2.014500 s  api[0] sends attempt 2 to db (replica db[0])
-      2.015000 s  db[0] receives it after 0.500 ms on the network
-      2.015000 s  db[0] starts serving it after waiting 0.000 ms for a worker, own work 1.000 ms
-      2.016000 s  db[0] answers error
+      2.015000 s  db[0] receives attempt 2 after 0.500 ms on the network
+      2.015000 s  db[0] starts serving attempt 2 after waiting 0.000 ms for a worker, own work 1.000 ms
+      2.016000 s  db[0] answers attempt 2: error
       2.016500 s  api[0] gets the answer to attempt 2: error
       2.016500 s  api[0]: no retry: max_attempts reached
-      2.016500 s  api[0] answers error
+      2.016500 s  api[0] answers attempt 1: error
       2.017000 s  client web gets the answer to attempt 1: error
 ended at 2.017000 s: error after 17.000 ms (3 attempt(s) and call(s) on replicas)
 ";
@@ -340,4 +340,38 @@ fn the_trace_line_tells_traced_requests_from_counted_ones() {
     let measured = line(&["--from", "30s"]);
     assert!(!measured.contains("warmup included"), "{measured}");
     assert_eq!(failed_in(&measured), failed, "{measured}");
+}
+
+/// Work a replica still does after the request ended (a timed-out attempt served late)
+/// says which attempt it was and that it came too late.
+#[test]
+fn explain_marks_work_done_after_the_request_ended() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(
+        dir.path().join("late.toml"),
+        r#"
+name = "late"
+duration = "1s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "constant", rate_per_s = 10 }
+timeout = "10ms"
+retry = { max_attempts = 2, backoff = { kind = "constant", delay = "1ms" } }
+[[service]]
+name = "api"
+service_time = { kind = "constant", value = "50ms" }
+"#,
+    )
+    .expect("written");
+    let out = common::resim_ok(dir.path(), &["explain", "late.toml", "--request", "1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for attempt in [1, 2] {
+        assert!(
+            text.contains(&format!(
+                "api[0] answers attempt {attempt}: ok (too late: the request ended at"
+            )),
+            "{text}"
+        );
+    }
 }
