@@ -1281,6 +1281,23 @@ fn a_wrong_value_is_not_reported_again_as_missing() {
     assert!(!stderr.contains("has no `mean`"), "{stderr}");
 }
 
+#[test]
+fn a_wrong_duration_beside_a_warmup_gets_no_cost_estimate() {
+    // The estimate once ran with the dropped duration as zero and the warmup after it,
+    // and reported about 18446744073709551615 rows before the real problem.
+    let text = edit(&[(r#"duration = "10s""#, "duration = 10")]);
+    let out = run_on(text.as_bytes(), &["validate", "file.toml"]);
+    assert!(problems(&out).is_empty(), "{:?}", problems(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let located = located_lines(&stderr);
+    assert_eq!(located.len(), 1, "{stderr}");
+    assert!(
+        located[0].starts_with("file.toml:2:12: `duration`: a duration needs a unit"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("rows"), "{stderr}");
+}
+
 /// Runs `resim validate` on `path` (relative to `dir`) and checks it fails cleanly,
 /// saying `says`.
 fn assert_refused(dir: &Path, path: &str, says: &str) {

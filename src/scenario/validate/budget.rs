@@ -101,7 +101,11 @@ impl Checker<'_> {
         // As the recorder lays them out: from the bucket holding `warmup` to the one holding
         // the end of `duration`.
         let width = s.bucket.as_nanos();
-        let buckets = s.duration.as_nanos().div_ceil(width) - s.warmup.as_nanos() / width;
+        let buckets = s
+            .duration
+            .as_nanos()
+            .div_ceil(width)
+            .saturating_sub(s.warmup.as_nanos() / width);
         let rows = buckets.saturating_mul(1 + s.services.len() as u64);
         if rows > max_result_rows {
             let span = f

@@ -76,6 +76,9 @@ struct Checker<'a> {
     diagnostics: Vec<Diagnostic>,
     /// The data files read so far.
     data_files: Vec<crate::scenario::DataFile>,
+    /// `parse` reported problems already: the values it dropped stand at defaults, so the
+    /// cost estimates, which need every value, are skipped.
+    parse_failed: bool,
 }
 
 impl Checker<'_> {
@@ -227,7 +230,7 @@ impl Checker<'_> {
             drain,
             data_files: Vec::new(),
         };
-        if self.diagnostics.is_empty() {
+        if self.diagnostics.is_empty() && !self.parse_failed {
             self.estimate(&scenario, &f, root, max_result_rows);
         }
         scenario
@@ -536,6 +539,7 @@ fn check_document(
             removed: &parsed.removed,
             diagnostics: Vec::new(),
             data_files: Vec::new(),
+            parse_failed: !diagnostics.is_empty(),
         };
         let mut s = checker.scenario(f, &parsed.root);
         checker.data_files.sort();
