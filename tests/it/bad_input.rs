@@ -548,6 +548,25 @@ fn cases() -> Vec<Case> {
             "23:8",
             "the name \"web\" is already used by a client",
         ),
+        // Sweeps (the appended list is on line 23).
+        case(
+            "a sweep value twice",
+            append("\n[sweep]\n\"client.web.timeout\" = [\"1s\", \"2s\", \"1s\"]\n"),
+            "23:37",
+            "the sweep of `client.web.timeout` lists \"1s\" after \"1s\" (at 23:25), the same value; expected each value once",
+        ),
+        case(
+            "a swept duration twice in other units",
+            append("\n[sweep]\n\"client.web.timeout\" = [\"1s\", \"1000ms\"]\n"),
+            "23:31",
+            "lists \"1000ms\" after \"1s\" (at 23:25), the same value",
+        ),
+        case(
+            "a swept number twice, once as a float",
+            append("\n[sweep]\n\"client.web.arrival.rate_per_s\" = [100, 100.0]\n"),
+            "23:41",
+            "the sweep of `client.web.arrival.rate_per_s` lists 100.0 after 100 (at 23:36), the same value",
+        ),
         // Missing keys and tables.
         case(
             "missing scenario name",
@@ -1392,6 +1411,22 @@ fn run_refuses_a_bad_file_too() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("file.toml:12:12: `replicas` is 0"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+}
+
+#[test]
+fn run_refuses_a_sweep_value_twice() {
+    // Two equal values made two cells with one key, and `resim run` panicked on them.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let text = append("\n[sweep]\n\"client.web.timeout\" = [\"1s\", \"1s\"]\n");
+    std::fs::write(dir.path().join("file.toml"), text).expect("written");
+    let out = resim(dir.path(), &["run", "file.toml", "--out", "out"]);
+    assert!(problems(&out).is_empty(), "{:?}", problems(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("file.toml:23:31: the sweep of `client.web.timeout` lists \"1s\" after"),
         "{stderr}"
     );
     assert!(!dir.path().join("out").exists(), "nothing is written");

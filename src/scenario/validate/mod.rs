@@ -25,6 +25,7 @@ mod queue;
 mod queueing;
 mod rate_limit;
 mod service;
+mod sweep_values;
 mod topology;
 mod variant;
 
