@@ -533,6 +533,23 @@ fn cases() -> Vec<Case> {
             "call cycle: api -> api; expected calls without cycles",
         ),
         case(
+            "queue consumer sending to its own queue",
+            append(
+                "\n[[queue]]\nname = \"jobs\"\nconsumer = \"worker\"\n\n[[service]]\nname = \"worker\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\ncalls = [{ to = \"jobs\" }]\n",
+            ),
+            "29:17",
+            "call cycle through a queue: worker -> jobs -> worker; expected calls and sends without cycles",
+        ),
+        case(
+            "call cycle through a queue and its consumer",
+            edit(&[(
+                r#"calls = [{ to = "db" }]"#,
+                r#"calls = [{ to = "db" }, { to = "jobs" }]"#,
+            )]) + "\n[[queue]]\nname = \"jobs\"\nconsumer = \"worker\"\n\n[[service]]\nname = \"worker\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\ncalls = [{ to = \"api\" }]\n",
+            "15:32",
+            "call cycle through a queue: api -> jobs -> worker -> api; expected calls and sends without cycles",
+        ),
+        case(
             "duplicate service names",
             append(
                 "\n[[service]]\nname = \"db\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\n",

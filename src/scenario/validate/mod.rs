@@ -204,7 +204,7 @@ impl Checker<'_> {
             self.queue_senders(client_files, &clients, service_files, &services);
         }
         let drain = self.drain(f.drain.as_ref());
-        self.check_cycles(service_files, &names);
+        self.check_cycles(service_files, &names, &queues);
         self.at_least_one(&f.client, root, "client", "source of requests");
         self.at_least_one(&f.service, root, "service", "service");
 
