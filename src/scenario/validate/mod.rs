@@ -54,7 +54,7 @@ pub const DEFAULT_MAX_PENDING: u64 = 5_000_000;
 /// Default bound on events in a row without simulated time passing.
 pub const DEFAULT_MAX_EVENTS_AT_ONE_TIME: u64 = 10_000_000;
 /// Default bound on the result rows of one run (time-series rows, plus one per service and
-/// bucket), about 100 bytes each in memory.
+/// bucket, plus one per queue and bucket), about 100 bytes each in memory.
 pub const DEFAULT_MAX_RESULT_ROWS: u64 = 2_000_000;
 /// How long a client or a call waits for an answer when the file does not say.
 pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(30);
@@ -222,6 +222,7 @@ impl Checker<'_> {
             max_events,
             max_pending,
             max_events_at_one_time,
+            max_result_rows,
             network_latency,
             clients,
             services,
@@ -232,7 +233,7 @@ impl Checker<'_> {
             data_files: Vec::new(),
         };
         if self.diagnostics.is_empty() && !self.parse_failed {
-            self.estimate(&scenario, &f, root, max_result_rows);
+            self.estimate(&scenario, &f, root);
         }
         scenario
     }
