@@ -56,6 +56,19 @@ pub fn check(o: &CheckOptions) -> u8 {
         );
         return EXIT_BAD_INPUT;
     }
+    if let Some(seeds) = o.seeds {
+        for t in &targets {
+            if let Some(e) = t.study.expectations.needing_more_seeds(seeds) {
+                say_err!(
+                    "resim check: {}: --seeds {seeds} leaves the expectation on `{}` at line {} without an interval: `on = \"ci\"` needs 2 or more seeds; expected --seeds 2 or more",
+                    t.file.display(),
+                    e.metric,
+                    e.line
+                );
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
     let mut all: Vec<(String, String, Vec<Verdict>)> = Vec::new();
     for t in &targets {
         match check_one(t, o, targets.len()) {

@@ -79,6 +79,23 @@ pub enum RunError {
         /// What the events were about.
         doing: String,
     },
+    /// A queue still changed so long after `duration` that its rows (one per bucket up to
+    /// its last change) would pass `max_result_rows`.
+    #[error(
+        "the run with seed {seed} would write more than `max_result_rows` = {limit} result rows: queue `{queue}` still changed at {at}, \
+         and queues.csv has a row per queue and bucket up to its last change; shorten what keeps messages going long after `duration` \
+         (`drain`, a network latency, a consumer's service time), widen `bucket`, or raise `max_result_rows`"
+    )]
+    TooManyRows {
+        /// The run's seed.
+        seed: u64,
+        /// The limit.
+        limit: u64,
+        /// The queue that needed a row past it.
+        queue: String,
+        /// When, as simulated time.
+        at: String,
+    },
     /// An event fell past the end of representable simulated time.
     #[error(
         "in the run with seed {seed}, an event would happen after the end of representable simulated time (about 584 years): {doing}; \
@@ -141,7 +158,11 @@ fn run_with(
         max_pending: scenario.max_pending,
         max_events_at_one_time: scenario.max_events_at_one_time,
     };
-    let stop = engine::run(&mut model, &mut sched, SimTime::MAX, &limits);
+    let stop = match engine::run(&mut model, &mut sched, SimTime::MAX, &limits) {
+        // Rows refused by the last events, after the last check.
+        Stop::Drained if model.out_of_rows().is_some() => Stop::Outgrown,
+        stop => stop,
+    };
     if stop != Stop::Drained {
         return Err(stopped(stop, &model, &sched, scenario, seed));
     }
@@ -195,6 +216,15 @@ fn stopped(
         sched.now().as_nanos() as f64 / 1e9
     );
     match stop {
+        Stop::Outgrown => {
+            let (queue, when) = model.out_of_rows().unwrap_or(("?", sched.now()));
+            RunError::TooManyRows {
+                seed,
+                limit: scenario.max_result_rows,
+                queue: queue.to_string(),
+                at: format!("{:.6} s of simulated time", when.as_nanos() as f64 / 1e9),
+            }
+        }
         Stop::TimeStandsStill => RunError::TimeStandsStill {
             seed,
             limit: scenario.max_events_at_one_time,

@@ -29,6 +29,12 @@ pub trait World {
     fn held(&self) -> usize {
         0
     }
+
+    /// True when what the world records outgrew its bound (result rows): checked with
+    /// [`Limits::max_pending`], it stops the run with [`Stop::Outgrown`].
+    fn outgrown(&self) -> bool {
+        false
+    }
 }
 
 /// Bounds of one run, in simulated quantities only (never the wall clock), so that a run
@@ -53,8 +59,8 @@ impl Limits {
     };
 }
 
-/// How many events pass between two checks of [`Limits::max_pending`] and of the clock
-/// standing still: checks cost nothing per event, and a limit is noticed within this many
+/// How many events pass between two checks of [`Limits::max_pending`], of the clock
+/// standing still and of [`World::outgrown`]: checks cost nothing per event, and a limit is noticed within this many
 /// events of being passed (at the same event on every machine).
 pub const CHECK_EVERY: u64 = 4096;
 
@@ -129,6 +135,8 @@ pub enum Stop {
     },
     /// [`Limits::max_events_at_one_time`] events in a row without the clock moving.
     TimeStandsStill,
+    /// The world's records outgrew their bound ([`World::outgrown`]).
+    Outgrown,
 }
 
 /// Runs `world` until no events are left, the next event is at or after `until`, or a
@@ -163,6 +171,9 @@ pub fn run<W: World>(
                     pending,
                     events_at_this_time,
                 };
+            }
+            if world.outgrown() {
+                return Stop::Outgrown;
             }
             if sched.now != still.0 {
                 still = (sched.now, sched.handled);

@@ -105,10 +105,18 @@ impl MessageRecorder {
 }
 
 /// One queue's rows while the run goes: counters of the current bucket, and the integral of
-/// its depth, closed bucket by bucket as time passes.
+/// its depth, closed bucket by bucket as time passes. Rows past the end of `duration` draw
+/// on a budget shared by the queues; when it runs out, the rows stop growing.
 pub struct QueueRecorder {
     bucket: u64,
     rows: Vec<QueueRow>,
+    /// Rows it holds without drawing on the shared budget: those up to the end of
+    /// `duration`, which the run has whatever happens.
+    free: usize,
+    /// When a change needed a row the shared budget could not give; the rows stop there.
+    pub refused_at: Option<SimTime>,
+    /// Where the changes after that go, counted nowhere.
+    spill: QueueRow,
     /// Integral of the depth over the current bucket so far (messages x ns).
     area: u128,
     /// When the depth last changed (or a bucket was closed).
@@ -120,11 +128,14 @@ pub struct QueueRecorder {
 }
 
 impl QueueRecorder {
-    /// A recorder with rows `bucket` wide.
-    pub fn new(bucket: SimDuration) -> Self {
+    /// A recorder with rows `bucket` wide, the first `free` of them outside the budget.
+    pub fn new(bucket: SimDuration, free: u64) -> Self {
         QueueRecorder {
             bucket: bucket.as_nanos().max(1),
             rows: vec![QueueRow::default()],
+            free: usize::try_from(free).unwrap_or(usize::MAX),
+            refused_at: None,
+            spill: QueueRow::default(),
             area: 0,
             last: SimTime::ZERO,
             stored: 0,
@@ -134,9 +145,26 @@ impl QueueRecorder {
 
     /// Closes the buckets that end at or before `now`; `oldest` is when the oldest message
     /// stored now was stored (the same at the end of each bucket closed: nothing changed
-    /// since `last`). Returns the current row.
-    pub fn at(&mut self, now: SimTime, oldest: impl Fn() -> Option<SimTime>) -> &mut QueueRow {
-        let index = (now.as_nanos() / self.bucket) as usize;
+    /// since `last`). Returns the current row. Rows past the free ones are taken from
+    /// `budget`; when it has too few, nothing is recorded any more ([`Self::refused_at`]).
+    pub fn at(
+        &mut self,
+        now: SimTime,
+        oldest: impl Fn() -> Option<SimTime>,
+        budget: &mut u64,
+    ) -> &mut QueueRow {
+        if self.refused_at.is_some() {
+            return &mut self.spill;
+        }
+        let index = usize::try_from(now.as_nanos() / self.bucket).unwrap_or(usize::MAX);
+        let new_rows = index
+            .saturating_add(1)
+            .saturating_sub(self.rows.len().max(self.free)) as u64;
+        if new_rows > *budget {
+            self.refused_at = Some(now);
+            return &mut self.spill;
+        }
+        *budget -= new_rows;
         while self.rows.len() <= index {
             let end = SimTime(self.rows.len() as u64 * self.bucket);
             self.close(end, oldest());
@@ -189,11 +217,12 @@ mod tests {
 
     #[test]
     fn the_depth_is_averaged_over_time_and_rows_close_as_time_passes() {
-        let mut r = QueueRecorder::new(SimDuration::from_secs(1));
-        r.at(SimTime(S / 2), || None).sent += 1;
+        let mut r = QueueRecorder::new(SimDuration::from_secs(1), 3);
+        let mut budget = 0;
+        r.at(SimTime(S / 2), || None, &mut budget).sent += 1;
         r.stored = 1;
         // Stored from 0.5 s to 2.25 s.
-        r.at(SimTime(2 * S + S / 4), || Some(SimTime(S / 2)))
+        r.at(SimTime(2 * S + S / 4), || Some(SimTime(S / 2)), &mut budget)
             .acknowledged += 1;
         r.stored = 0;
         let m = r.finish("q", SimTime(3 * S), None);
@@ -213,10 +242,32 @@ mod tests {
 
     #[test]
     fn a_change_at_the_start_of_the_last_bucket_keeps_its_row() {
-        let mut r = QueueRecorder::new(SimDuration::from_secs(1));
-        r.at(SimTime(2 * S), || None).sent += 1;
+        let mut r = QueueRecorder::new(SimDuration::from_secs(1), 2);
+        r.at(SimTime(2 * S), || None, &mut 1).sent += 1;
         let m = r.finish("q", SimTime(2 * S), None);
         assert_eq!(m.rows.len(), 3);
         assert_eq!(m.rows[2].sent, 1);
+    }
+
+    #[test]
+    fn rows_past_the_free_ones_draw_on_the_budget_and_stop_when_it_is_spent() {
+        let mut r = QueueRecorder::new(SimDuration::from_secs(1), 2);
+        let mut budget = 3;
+        r.at(SimTime(S), || None, &mut budget).sent += 1;
+        assert_eq!(budget, 3, "the first two rows are free");
+        r.at(SimTime(4 * S), || None, &mut budget).sent += 1;
+        assert_eq!(
+            (budget, r.refused_at),
+            (0, None),
+            "rows 2, 3 and 4 are drawn"
+        );
+        r.at(SimTime(5 * S), || None, &mut budget).sent += 1;
+        assert_eq!(r.refused_at, Some(SimTime(5 * S)));
+        // Far later: nothing grows once refused.
+        r.at(SimTime(1_000_000 * S), || None, &mut budget).sent += 1;
+        assert_eq!(r.refused_at, Some(SimTime(5 * S)));
+        let m = r.finish("q", SimTime(2 * S), None);
+        assert_eq!(m.rows.len(), 5);
+        assert_eq!(m.rows.iter().map(|r| r.sent).sum::<u64>(), 2);
     }
 }

@@ -360,6 +360,12 @@ impl<'s> Model<'s> {
         self.sent
     }
 
+    /// The first queue that needed a row past `max_result_rows`, by name, and when.
+    pub fn out_of_rows(&self) -> Option<(&str, SimTime)> {
+        let (q, at) = self.queues.out_of_rows()?;
+        Some((self.scenario.queues[q.index()].name.as_str(), at))
+    }
+
     /// Freezes the run's metrics; every request must have ended. The time of the last
     /// event, `_end`, is not needed: nothing changes after it, so the time series simply
     /// carry the final state to the end of the measured window.
@@ -582,5 +588,9 @@ impl World for Model<'_> {
 
     fn held(&self) -> usize {
         Model::held(self)
+    }
+
+    fn outgrown(&self) -> bool {
+        self.queues.out_of_rows().is_some()
     }
 }

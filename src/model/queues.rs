@@ -112,6 +112,9 @@ pub struct Queues {
     /// Consumers take nothing from this time on.
     drain_end: SimTime,
     counted: MessageRecorder,
+    /// Rows the queues may still add past the end of `duration`: what `max_result_rows`
+    /// leaves after the rows every run has.
+    spare_rows: u64,
 }
 
 impl Queues {
@@ -133,7 +136,7 @@ impl Queues {
                 cursor: 0,
                 receipts: VecDeque::new(),
                 armed: false,
-                recorder: QueueRecorder::new(scenario.bucket),
+                recorder: QueueRecorder::new(scenario.bucket, scenario.queue_buckets()),
             })
             .collect();
         Queues {
@@ -141,7 +144,19 @@ impl Queues {
             messages: Slab::new(),
             drain_end: SimTime(scenario.duration.as_nanos()) + scenario.drain,
             counted: MessageRecorder::default(),
+            spare_rows: scenario
+                .max_result_rows
+                .saturating_sub(scenario.fixed_result_rows()),
         }
+    }
+
+    /// The first queue (and when) that needed a row past `max_result_rows`, if any.
+    pub fn out_of_rows(&self) -> Option<(QueueId, SimTime)> {
+        self.all
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| Some((QueueId::from_index(i), q.recorder.refused_at?)))
+            .min_by_key(|&(_, t)| t)
     }
 
     /// Messages alive (in transit or stored), for the bound on pending work.
@@ -184,7 +199,9 @@ impl Queues {
     /// The row of `q` at `now`, its earlier buckets closed.
     fn row(&mut self, q: QueueId, now: SimTime) -> &mut crate::metrics::queue_stats::QueueRow {
         let oldest = self.oldest(q);
-        self.all[q].recorder.at(now, || oldest)
+        self.all[q]
+            .recorder
+            .at(now, || oldest, &mut self.spare_rows)
     }
 
     /// The queues' figures and the counted messages' ends, at the end of a run (rows
@@ -203,7 +220,7 @@ impl Queues {
             let oldest = self.oldest(q);
             let recorder = std::mem::replace(
                 &mut self.all[q].recorder,
-                QueueRecorder::new(scenario.bucket),
+                QueueRecorder::new(scenario.bucket, 0),
             );
             out.push(recorder.finish(&scenario.queues[i].name, until, oldest));
         }

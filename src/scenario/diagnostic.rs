@@ -104,6 +104,11 @@ impl<'a> SourceMap<'a> {
         (line, col)
     }
 
+    /// The text of `span` (empty when it lies outside the text).
+    pub fn source(&self, span: Range<usize>) -> &'a str {
+        self.text.get(span).unwrap_or_default()
+    }
+
     /// A diagnostic pointing at the start of `span`.
     pub fn diagnostic(&self, span: Option<Range<usize>>, message: impl Into<String>) -> Diagnostic {
         let (line, col) = span.map_or((1, 1), |s| self.position(s.start));

@@ -147,6 +147,19 @@ impl Expectations {
         out
     }
 
+    /// The first expectation that `seeds` seeds cannot evaluate: one `on = "ci"` when there
+    /// are fewer than 2, since an interval needs two seeds.
+    pub fn needing_more_seeds(&self, seeds: u64) -> Option<&Expectation> {
+        if seeds >= 2 {
+            return None;
+        }
+        self.all
+            .iter()
+            .chain(self.variants.iter().flat_map(|(_, e)| e))
+            .filter(|e| e.on == On::Ci)
+            .min_by_key(|e| e.line)
+    }
+
     /// The baseline tolerances: the file's, and the defaults for the metrics it does not name.
     pub fn tolerances(&self) -> Vec<Tolerance> {
         let mut out = default_tolerances();

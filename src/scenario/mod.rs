@@ -13,6 +13,7 @@ pub mod policy_file;
 pub mod queue;
 pub mod queueing;
 pub mod rate_limit;
+mod rows;
 pub mod study;
 pub mod units;
 pub mod validate;
@@ -51,6 +52,9 @@ pub struct Scenario {
     pub max_pending: u64,
     /// A run stops with an error after this many events without simulated time passing.
     pub max_events_at_one_time: u64,
+    /// Most result rows of one run: the time series', the services' and the queues' (see
+    /// [`Scenario::fixed_result_rows`]); a run whose queues would pass it stops with an error.
+    pub max_result_rows: u64,
     /// One-way latency of every hop without a `[[link]]` entry.
     pub network_latency: Distribution,
     /// Sources of requests, in file order.

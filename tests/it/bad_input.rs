@@ -533,6 +533,23 @@ fn cases() -> Vec<Case> {
             "call cycle: api -> api; expected calls without cycles",
         ),
         case(
+            "queue consumer sending to its own queue",
+            append(
+                "\n[[queue]]\nname = \"jobs\"\nconsumer = \"worker\"\n\n[[service]]\nname = \"worker\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\ncalls = [{ to = \"jobs\" }]\n",
+            ),
+            "29:17",
+            "call cycle through a queue: worker -> jobs -> worker; expected calls and sends without cycles",
+        ),
+        case(
+            "call cycle through a queue and its consumer",
+            edit(&[(
+                r#"calls = [{ to = "db" }]"#,
+                r#"calls = [{ to = "db" }, { to = "jobs" }]"#,
+            )]) + "\n[[queue]]\nname = \"jobs\"\nconsumer = \"worker\"\n\n[[service]]\nname = \"worker\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\ncalls = [{ to = \"api\" }]\n",
+            "15:32",
+            "call cycle through a queue: api -> jobs -> worker -> api; expected calls and sends without cycles",
+        ),
+        case(
             "duplicate service names",
             append(
                 "\n[[service]]\nname = \"db\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\n",
@@ -547,6 +564,25 @@ fn cases() -> Vec<Case> {
             ),
             "23:8",
             "the name \"web\" is already used by a client",
+        ),
+        // Sweeps (the appended list is on line 23).
+        case(
+            "a sweep value twice",
+            append("\n[sweep]\n\"client.web.timeout\" = [\"1s\", \"2s\", \"1s\"]\n"),
+            "23:37",
+            "the sweep of `client.web.timeout` lists \"1s\" after \"1s\" (at 23:25), the same value; expected each value once",
+        ),
+        case(
+            "a swept duration twice in other units",
+            append("\n[sweep]\n\"client.web.timeout\" = [\"1s\", \"1000ms\"]\n"),
+            "23:31",
+            "lists \"1000ms\" after \"1s\" (at 23:25), the same value",
+        ),
+        case(
+            "a swept number twice, once as a float",
+            append("\n[sweep]\n\"client.web.arrival.rate_per_s\" = [100, 100.0]\n"),
+            "23:41",
+            "the sweep of `client.web.arrival.rate_per_s` lists 100.0 after 100 (at 23:36), the same value",
         ),
         // Missing keys and tables.
         case(
@@ -1281,6 +1317,23 @@ fn a_wrong_value_is_not_reported_again_as_missing() {
     assert!(!stderr.contains("has no `mean`"), "{stderr}");
 }
 
+#[test]
+fn a_wrong_duration_beside_a_warmup_gets_no_cost_estimate() {
+    // The estimate once ran with the dropped duration as zero and the warmup after it,
+    // and reported about 18446744073709551615 rows before the real problem.
+    let text = edit(&[(r#"duration = "10s""#, "duration = 10")]);
+    let out = run_on(text.as_bytes(), &["validate", "file.toml"]);
+    assert!(problems(&out).is_empty(), "{:?}", problems(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let located = located_lines(&stderr);
+    assert_eq!(located.len(), 1, "{stderr}");
+    assert!(
+        located[0].starts_with("file.toml:2:12: `duration`: a duration needs a unit"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("rows"), "{stderr}");
+}
+
 /// Runs `resim validate` on `path` (relative to `dir`) and checks it fails cleanly,
 /// saying `says`.
 fn assert_refused(dir: &Path, path: &str, says: &str) {
@@ -1375,6 +1428,22 @@ fn run_refuses_a_bad_file_too() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("file.toml:12:12: `replicas` is 0"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+}
+
+#[test]
+fn run_refuses_a_sweep_value_twice() {
+    // Two equal values made two cells with one key, and `resim run` panicked on them.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let text = append("\n[sweep]\n\"client.web.timeout\" = [\"1s\", \"1s\"]\n");
+    std::fs::write(dir.path().join("file.toml"), text).expect("written");
+    let out = resim(dir.path(), &["run", "file.toml", "--out", "out"]);
+    assert!(problems(&out).is_empty(), "{:?}", problems(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("file.toml:23:31: the sweep of `client.web.timeout` lists \"1s\" after"),
         "{stderr}"
     );
     assert!(!dir.path().join("out").exists(), "nothing is written");

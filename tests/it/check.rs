@@ -276,6 +276,48 @@ fn bad_expectations_and_bad_input_exit_2_with_places() {
 }
 
 #[test]
+fn an_interval_with_one_seed_is_bad_input_not_a_failure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // `seeds = 1` in the file: refused by validation, at `seeds`.
+    let extra = "\n[expect]\non = \"ci\"\nseeds = 1\navailability = \">= 0.5\"\n";
+    let text = format!("{SCENARIO}{extra}");
+    write(d, "one.toml", &text);
+    let seeds_line = 1 + text
+        .lines()
+        .position(|l| l == "seeds = 1")
+        .expect("present");
+    let place = format!(
+        "one.toml:{seeds_line}:9: `seeds` is 1, but the expectation on `availability` at line {} is evaluated `on = \"ci\"`",
+        seeds_line + 1
+    );
+    let out = common::resim(d, &["validate", "one.toml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&place), "{place}\n{err}");
+    assert!(err.contains("expected seeds = 2 or more"), "{err}");
+    let (code, _, err) = check(d, &["one.toml", "--out", "o"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(&place), "{place}\n{err}");
+    // `--seeds 1` against an interval in a variant's table: refused before anything runs.
+    let extra = "\n[expect]\np99 = \"<= 1s\"\n\n[expect.variant.no-retries]\navailability = { check = \">= 0.5\", on = \"ci\" }\n";
+    let text = format!("{SCENARIO}{extra}");
+    write(d, "flag.toml", &text);
+    let ci_line = 1 + text
+        .lines()
+        .position(|l| l.starts_with("availability ="))
+        .expect("present");
+    let (code, out, err) = check(d, &["flag.toml", "--seeds", "1", "--out", "o"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    let says = format!(
+        "resim check: flag.toml: --seeds 1 leaves the expectation on `availability` at line {ci_line} without an interval: `on = \"ci\"` needs 2 or more seeds; expected --seeds 2 or more"
+    );
+    assert!(err.contains(&says), "{says}\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!d.join("o").exists(), "nothing ran");
+}
+
+#[test]
 fn the_baseline_gate_catches_a_regression_no_threshold_mentions() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();

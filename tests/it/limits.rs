@@ -156,6 +156,16 @@ fn estimates_refuse_floods_at_the_value_responsible() {
             "bucket = ",
             "about 3000000 rows (1000000 buckets x (1 + 2 services)), more than `max_result_rows` = 2000000",
         ),
+        (
+            system(
+                "duration = \"30s\"\nmax_result_rows = 100",
+                "{ kind = \"poisson\", rate_per_s = 10 }",
+                "{ kind = \"constant\", value = \"1ms\" }",
+                "\n[[queue]]\nname = \"a\"\n\n[[queue]]\nname = \"b\"\n",
+            ),
+            "duration = ",
+            "about 120 rows (30 buckets x (1 + 1 services) + 2 queues x 30 buckets from time zero), more than `max_result_rows` = 100",
+        ),
     ];
     for (text, needle, says) in cases {
         let line = 1 + text
@@ -177,6 +187,79 @@ fn estimates_refuse_floods_at_the_value_responsible() {
         assert_eq!(out.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&out.stderr).contains(says));
     }
+}
+
+/// A client sending 10 messages a second for `duration` to a queue `jobs`, consumed by
+/// `worker`; `top` is added to the top-level keys, `queue` to the queue's.
+fn queued(top: &str, queue: &str) -> String {
+    format!(
+        "name = \"q\"\n{top}\n[[client]]\nname = \"web\"\ntarget = \"jobs\"\narrival = {{ kind = \"constant\", rate_per_s = 10 }}\n\n[[queue]]\nname = \"jobs\"\nconsumer = \"worker\"\n{queue}\n[[service]]\nname = \"worker\"\nservice_time = {{ kind = \"constant\", value = \"1ms\" }}\n"
+    )
+}
+
+#[test]
+fn queues_that_change_long_after_the_end_stop_at_the_row_limit() {
+    // queues.csv has a row per bucket up to a queue's last change: messages arriving
+    // 100000h later asked for 360 million rows (an out-of-memory abort), 2000h later for
+    // 7.2 million (a 308 MB file), and poison messages redelivered every 30s until a drain
+    // of 4000000h for 14 billion.
+    for (top, queue, at) in [
+        (
+            "duration = \"1s\"\n[network]\nlatency = { kind = \"constant\", value = \"100000h\" }",
+            "",
+            "360000000.",
+        ),
+        (
+            "duration = \"1s\"\n[network]\nlatency = { kind = \"constant\", value = \"2000h\" }",
+            "",
+            "7200000.",
+        ),
+        (
+            "duration = \"1s\"\ndrain = \"4000000h\"",
+            "poison = 1.0",
+            "20000",
+        ),
+    ] {
+        let (code, err) = run_file(&queued(top, queue));
+        assert_eq!(code, Some(2), "{top}: {err}");
+        assert!(
+            err.contains(
+                "would write more than `max_result_rows` = 2000000 result rows: queue `jobs` still changed at "
+            ) && err.contains(at),
+            "{top}: {err}"
+        );
+        assert!(err.contains("or raise `max_result_rows`"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn queue_rows_after_the_end_count_to_the_exact_limit() {
+    // 10 buckets x (1 + 1 service) + 30 queue rows: messages sent in the first 10 s
+    // arrive, and are acknowledged, 20 s later.
+    let text = |limit: u64| {
+        queued(
+            &format!(
+                "duration = \"10s\"\nmax_result_rows = {limit}\n[network]\nlatency = {{ kind = \"constant\", value = \"20s\" }}"
+            ),
+            "",
+        )
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("s.toml"), text(50)).expect("written");
+    let (code, err) = capped(dir.path(), &["run", "s.toml", "--quiet", "--out", "o"]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows = common::csv_rows(&dir.path().join("o/queues.csv"));
+    assert_eq!(rows.len(), 30);
+    assert_eq!(rows[29]["t_s"], "29");
+    let (code, err) = run_file(&text(49));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "more than `max_result_rows` = 49 result rows: queue `jobs` still changed at 29."
+        ),
+        "{err}"
+    );
 }
 
 #[test]

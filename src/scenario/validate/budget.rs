@@ -11,14 +11,9 @@ use std::ops::Range;
 impl Checker<'_> {
     /// Reports every part of `s` whose estimated cost passes a limit: requests or events
     /// past `max_events`, closed-loop users past `max_pending`, result rows past
-    /// `max_result_rows`.
-    pub(super) fn estimate(
-        &mut self,
-        s: &Scenario,
-        f: &ScenarioFile,
-        root: &Range<usize>,
-        max_result_rows: u64,
-    ) {
+    /// `max_result_rows` (the queues' rows up to the end of `duration`; those after it are
+    /// counted while the run goes).
+    pub(super) fn estimate(&mut self, s: &Scenario, f: &ScenarioFile, root: &Range<usize>) {
         let seconds = s.duration.as_nanos() as f64 / 1e9;
         let max_events = s.max_events as f64;
         let clients = f.client.as_ref().map_or(&[][..], |c| c.get_ref());
@@ -98,23 +93,32 @@ impl Checker<'_> {
                 );
             }
         }
-        // As the recorder lays them out: from the bucket holding `warmup` to the one holding
-        // the end of `duration`.
-        let width = s.bucket.as_nanos();
-        let buckets = s.duration.as_nanos().div_ceil(width) - s.warmup.as_nanos() / width;
-        let rows = buckets.saturating_mul(1 + s.services.len() as u64);
-        if rows > max_result_rows {
+        // As the recorders lay them out: the time series and the services from the bucket
+        // holding `warmup` to the one holding the end of `duration`, the queues from zero.
+        let buckets = s.series_buckets();
+        let rows = s.fixed_result_rows();
+        if rows > s.max_result_rows {
             let span = f
                 .bucket
                 .as_ref()
                 .map(|b| b.span())
                 .or_else(|| f.duration.as_ref().map(|d| d.span()))
                 .unwrap_or_else(|| root.clone());
+            let queues = if s.queues.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " + {} queues x {} buckets from time zero",
+                    s.queues.len(),
+                    s.queue_buckets()
+                )
+            };
             self.error(
                 span,
                 format!(
-                    "the results of one run would have about {rows} rows ({buckets} buckets x (1 + {} services)), more than `max_result_rows` = {max_result_rows}; expected a wider `bucket`, a shorter `duration`, or a higher `max_result_rows`",
-                    s.services.len()
+                    "the results of one run would have about {rows} rows ({buckets} buckets x (1 + {} services){queues}), more than `max_result_rows` = {}; expected a wider `bucket`, a shorter `duration`, or a higher `max_result_rows`",
+                    s.services.len(),
+                    s.max_result_rows
                 ),
             );
         }

@@ -79,6 +79,11 @@ pub(super) fn read(
             _ => r.error(b.span(), "`expect.baseline` is not a table; expected [expect.baseline] with tolerances, like p99 = \"+5%\"".to_string()),
         }
     }
+    if let (Some(s), Some(n)) = (table.get("seeds"), out.seeds)
+        && let Some(e) = out.needing_more_seeds(n)
+    {
+        r.error(s.span(), format!("`seeds` is {n}, but the expectation on `{}` at line {} is evaluated `on = \"ci\"`, a 95% interval, which needs 2 or more seeds; expected seeds = 2 or more, or another `on`", e.metric, e.line));
+    }
     out
 }
 

@@ -25,6 +25,7 @@ mod queue;
 mod queueing;
 mod rate_limit;
 mod service;
+mod sweep_values;
 mod topology;
 mod variant;
 
@@ -53,7 +54,7 @@ pub const DEFAULT_MAX_PENDING: u64 = 5_000_000;
 /// Default bound on events in a row without simulated time passing.
 pub const DEFAULT_MAX_EVENTS_AT_ONE_TIME: u64 = 10_000_000;
 /// Default bound on the result rows of one run (time-series rows, plus one per service and
-/// bucket), about 100 bytes each in memory.
+/// bucket, plus one per queue and bucket), about 100 bytes each in memory.
 pub const DEFAULT_MAX_RESULT_ROWS: u64 = 2_000_000;
 /// How long a client or a call waits for an answer when the file does not say.
 pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(30);
@@ -76,6 +77,9 @@ struct Checker<'a> {
     diagnostics: Vec<Diagnostic>,
     /// The data files read so far.
     data_files: Vec<crate::scenario::DataFile>,
+    /// `parse` reported problems already: the values it dropped stand at defaults, so the
+    /// cost estimates, which need every value, are skipped.
+    parse_failed: bool,
 }
 
 impl Checker<'_> {
@@ -200,7 +204,7 @@ impl Checker<'_> {
             self.queue_senders(client_files, &clients, service_files, &services);
         }
         let drain = self.drain(f.drain.as_ref());
-        self.check_cycles(service_files, &names);
+        self.check_cycles(service_files, &names, &queues);
         self.at_least_one(&f.client, root, "client", "source of requests");
         self.at_least_one(&f.service, root, "service", "service");
 
@@ -218,6 +222,7 @@ impl Checker<'_> {
             max_events,
             max_pending,
             max_events_at_one_time,
+            max_result_rows,
             network_latency,
             clients,
             services,
@@ -227,8 +232,8 @@ impl Checker<'_> {
             drain,
             data_files: Vec::new(),
         };
-        if self.diagnostics.is_empty() {
-            self.estimate(&scenario, &f, root, max_result_rows);
+        if self.diagnostics.is_empty() && !self.parse_failed {
+            self.estimate(&scenario, &f, root);
         }
         scenario
     }
@@ -536,6 +541,7 @@ fn check_document(
             removed: &parsed.removed,
             diagnostics: Vec::new(),
             data_files: Vec::new(),
+            parse_failed: !diagnostics.is_empty(),
         };
         let mut s = checker.scenario(f, &parsed.root);
         checker.data_files.sort();

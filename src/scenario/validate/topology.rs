@@ -1,9 +1,9 @@
-//! Names and what refers to them: unique client and service names, `target`, `calls`, `[[link]]` endpoints, and call cycles.
+//! Names and what refers to them: unique client and service names, `target`, `calls`, `[[link]]` endpoints, and call cycles (through queues too).
 
 use super::Checker;
 use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use crate::scenario::file::{LinkFile, ScenarioFile, ServiceFile};
-use crate::scenario::{Endpoint, LinkSpec};
+use crate::scenario::{Endpoint, LinkSpec, QueueSpec};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::Range;
@@ -316,9 +316,17 @@ impl Checker<'_> {
 
     /// Reports one call cycle, the shortest through its first service, for each group of
     /// services that can reach each other through calls (and each service calling itself).
-    pub(super) fn check_cycles(&mut self, services: &[Spanned<ServiceFile>], names: &Names) {
-        // calls[i]: the services that service i calls, with the span of each `to`.
-        let calls: Vec<Vec<(usize, Range<usize>)>> = services
+    /// A send to a queue leads on to the queue's consumer: a consumer whose work sends
+    /// back into its queue would make a message of every message.
+    pub(super) fn check_cycles(
+        &mut self,
+        services: &[Spanned<ServiceFile>],
+        names: &Names,
+        queues: &[QueueSpec],
+    ) {
+        // calls[i]: the services that service i calls, or reaches through a queue (named),
+        // with the span of each `to`.
+        let calls: Vec<Vec<Step>> = services
             .iter()
             .map(|s| {
                 s.get_ref()
@@ -326,10 +334,17 @@ impl Checker<'_> {
                     .iter()
                     .filter_map(|c| {
                         let to = c.get_ref().to.as_ref()?;
-                        match names.get(to.get_ref()) {
-                            Some(Endpoint::Service(j)) => Some((*j, to.span())),
-                            _ => None,
-                        }
+                        let (service, queue) =
+                            match (names.get(to.get_ref()), names.queue(to.get_ref())) {
+                                (_, Some(q)) => (queues.get(q)?.consumer?, Some(q)),
+                                (Some(Endpoint::Service(j)), None) => (*j, None),
+                                _ => return None,
+                            };
+                        Some(Step {
+                            service,
+                            queue,
+                            span: to.span(),
+                        })
                     })
                     .collect()
             })
@@ -337,8 +352,8 @@ impl Checker<'_> {
         let mut graph = DiGraph::<usize, ()>::new();
         let nodes: Vec<NodeIndex> = (0..services.len()).map(|i| graph.add_node(i)).collect();
         for (i, out) in calls.iter().enumerate() {
-            for (j, _) in out {
-                graph.add_edge(nodes[i], nodes[*j], ());
+            for step in out {
+                graph.add_edge(nodes[i], nodes[step.service], ());
             }
         }
         let mut groups: Vec<Vec<usize>> = petgraph::algo::tarjan_scc(&graph)
@@ -356,32 +371,52 @@ impl Checker<'_> {
             let Some(path) = shortest_cycle(start, &calls, &in_group) else {
                 continue;
             };
-            let Some(span) = calls[start]
-                .iter()
-                .find(|(j, _)| Some(j) == path.get(1))
-                .map(|(_, span)| span.clone())
-            else {
+            // The step taken out of each service of the path, the first in file order.
+            let steps: Vec<&Step> = path
+                .windows(2)
+                .filter_map(|w| calls[w[0]].iter().find(|s| s.service == w[1]))
+                .collect();
+            let Some(span) = steps.first().map(|s| s.span.clone()) else {
                 continue;
             };
-            let names: Vec<&str> = path
-                .iter()
-                .map(|&i| {
-                    services[i]
-                        .get_ref()
-                        .name
-                        .as_ref()
-                        .map_or("?", |n| n.get_ref().as_str())
-                })
-                .collect();
-            self.error(
-                span,
+            let name = |i: usize| {
+                services[i]
+                    .get_ref()
+                    .name
+                    .as_ref()
+                    .map_or("?", |n| n.get_ref().as_str())
+            };
+            let mut shown = vec![name(start)];
+            for (step, &to) in steps.iter().zip(&path[1..]) {
+                if let Some(q) = step.queue {
+                    shown.push(queues[q].name.as_str());
+                }
+                shown.push(name(to));
+            }
+            let message = if steps.iter().any(|s| s.queue.is_some()) {
+                format!(
+                    "call cycle through a queue: {}; expected calls and sends without cycles, since every message would lead to another, and the work would go on until `drain` ends",
+                    shown.join(" -> ")
+                )
+            } else {
                 format!(
                     "call cycle: {}; expected calls without cycles, since a request holds its worker while its calls run",
-                    names.join(" -> ")
-                ),
-            );
+                    shown.join(" -> ")
+                )
+            };
+            self.error(span, message);
         }
     }
+}
+
+/// One way from a service to another: a call, or a send to a queue that the other consumes.
+struct Step {
+    /// The service reached.
+    service: usize,
+    /// The queue passed through, if any.
+    queue: Option<usize>,
+    /// The call's `to`.
+    span: Range<usize>,
 }
 
 /// The names of the services, sorted.
@@ -396,15 +431,11 @@ fn service_names(names: &Names) -> Vec<&str> {
 
 /// The shortest path of calls from `start` back to `start` through services of its group,
 /// as the list of services visited, `start` first and last.
-fn shortest_cycle(
-    start: usize,
-    calls: &[Vec<(usize, Range<usize>)>],
-    in_group: &[bool],
-) -> Option<Vec<usize>> {
+fn shortest_cycle(start: usize, calls: &[Vec<Step>], in_group: &[bool]) -> Option<Vec<usize>> {
     let mut came_from: Vec<Option<usize>> = vec![None; calls.len()];
     let mut queue = VecDeque::from([start]);
     while let Some(at) = queue.pop_front() {
-        for &(to, _) in &calls[at] {
+        for to in calls[at].iter().map(|s| s.service) {
             if to == start {
                 let mut middle = Vec::new();
                 let mut back = at;

@@ -85,6 +85,7 @@ pub(super) fn extract<'i>(
     if let Some(s) = doc.remove("sweep") {
         plan.axes = axes(s, &mut error);
     }
+    super::sweep_values::duplicates(&plan.axes, map, diagnostics);
     plan
 }
 
