@@ -149,6 +149,17 @@ fn window(line: &str, col: usize) -> (String, usize) {
 }
 
 /// `text` cut to `max` characters (with "..." when cut), for quoting user input in messages.
+/// A number for a message: as Rust writes it for everyday sizes, in scientific notation
+/// when huge or tiny (`1e308` rather than 309 digits).
+pub fn number(v: f64) -> String {
+    let size = v.abs();
+    if v.is_finite() && size != 0.0 && !(1e-4..1e15).contains(&size) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_string()

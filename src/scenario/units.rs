@@ -98,6 +98,7 @@ impl<'de> Deserialize<'de> for DurationValue {
                 self.visit_i64(v as i64)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                let v = crate::scenario::diagnostic::number(v);
                 Err(E::custom(format!(
                     "a duration needs a unit, but this is the bare number {v}; expected a string such as \"{v}s\" or \"{v}ms\""
                 )))

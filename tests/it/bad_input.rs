@@ -1475,3 +1475,30 @@ fn the_base_scenario_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Huge and tiny numbers are shown in scientific notation in messages, not as hundreds of
+/// digits.
+#[test]
+fn huge_and_tiny_numbers_are_shown_short() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = "name = \"n\"\nduration = \"2s\"\n[[client]]\nname = \"web\"\ntarget = \"api\"\narrival = { kind = \"poisson\", rate_per_s = 10 }\n[[service]]\nname = \"api\"\nreplicas = 2\nservice_time = { kind = \"constant\", value = \"1ms\" }\n";
+    for (name, text, shown) in [
+        (
+            "w.toml",
+            base.replace("replicas = 2\n", "replicas = 2\nweights = [1e308, 1]\n"),
+            "a weight is 1e308;",
+        ),
+        (
+            "d.toml",
+            base.replace("duration = \"2s\"", "duration = 1e-320"),
+            "the bare number 1e-320;",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), text).expect("written");
+        let out = resim(dir.path(), &["validate", name]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(shown), "{stderr}");
+        assert!(stderr.lines().all(|l| l.len() < 300), "{stderr}");
+    }
+}

@@ -160,7 +160,7 @@ impl Checker<'_> {
             if !v.is_finite() || v < 0.0 {
                 self.error(
                     s.span(),
-                    format!("`scale` is {v}; expected a factor on the trace's rates, zero or more, like 1.5"),
+                    format!("`scale` is {}; expected a factor on the trace's rates, zero or more, like 1.5", crate::scenario::diagnostic::number(v)),
                 );
             }
             v
@@ -221,7 +221,10 @@ impl Checker<'_> {
             };
             self.error(
                 r.span(),
-                format!("`{key}` is {v}; expected a number of requests per second {expected}"),
+                format!(
+                    "`{key}` is {}; expected a number of requests per second {expected}",
+                    crate::scenario::diagnostic::number(v)
+                ),
             );
         }
         v

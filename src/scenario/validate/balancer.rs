@@ -48,7 +48,10 @@ impl Checker<'_> {
             if !(0.0..=100.0).contains(&x) {
                 c.error(
                     v.span(),
-                    format!("`{key}` is {x}; expected a percentage from 0 to 100"),
+                    format!(
+                        "`{key}` is {}; expected a percentage from 0 to 100",
+                        crate::scenario::diagnostic::number(x)
+                    ),
                 );
                 return None;
             }
@@ -458,7 +461,7 @@ impl Checker<'_> {
             .map(|x| {
                 let v = *x.get_ref();
                 if !(v.is_finite() && v > 0.0 && v <= 1e6) {
-                    self.error(x.span(), format!("a weight is {v}; expected a positive number up to 1000000, like 1 or 2.5"));
+                    self.error(x.span(), format!("a weight is {}; expected a positive number up to 1000000, like 1 or 2.5", crate::scenario::diagnostic::number(v)));
                     1.0
                 } else {
                     v

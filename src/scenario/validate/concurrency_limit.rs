@@ -62,7 +62,7 @@ impl Checker<'_> {
                     Some(b) => {
                         let v = *b.get_ref();
                         if !(0.5..1.0).contains(&v) {
-                            self.error(b.span(), format!("`backoff_ratio` is {v}; expected a factor from 0.5 up to (not including) 1, like 0.9"));
+                            self.error(b.span(), format!("`backoff_ratio` is {}; expected a factor from 0.5 up to (not including) 1, like 0.9", crate::scenario::diagnostic::number(v)));
                             return None;
                         }
                         v

@@ -286,7 +286,7 @@ impl Checker<'_> {
             (None, Some(fr)) => {
                 let x = *fr.get_ref();
                 if !(x > 0.0 && x <= 1.0) {
-                    self.error(fr.span(), format!("`fraction` is {x}; expected a share of the replicas above 0 and at most 1, like 0.3"));
+                    self.error(fr.span(), format!("`fraction` is {}; expected a share of the replicas above 0 and at most 1, like 0.3", crate::scenario::diagnostic::number(x)));
                     return None;
                 }
                 let k = ((x * f64::from(count)).ceil() as u32).clamp(1, count);

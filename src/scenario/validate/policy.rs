@@ -502,7 +502,10 @@ impl Checker<'_> {
             if !(x.is_finite() && x >= min && x <= max) {
                 checker.error(
                     v.span(),
-                    format!("`{key}` is {x}; expected a number from {min} to {max}"),
+                    format!(
+                        "`{key}` is {}; expected a number from {min} to {max}",
+                        crate::scenario::diagnostic::number(x)
+                    ),
                 );
                 return None;
             }

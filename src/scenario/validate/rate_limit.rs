@@ -80,7 +80,7 @@ impl Checker<'_> {
             Some(r) => {
                 let v = *r.get_ref();
                 if !(0.0..0.5).contains(&v) {
-                    self.error(r.span(), format!("`reserve` is {v}; expected the share of the limit kept for higher priorities, from 0 up to (not including) 0.5, like 0.2"));
+                    self.error(r.span(), format!("`reserve` is {}; expected the share of the limit kept for higher priorities, from 0 up to (not including) 0.5, like 0.2", crate::scenario::diagnostic::number(v)));
                     return None;
                 }
                 // A sheddable request must leave twice the reserve: a full limiter must
@@ -117,7 +117,10 @@ impl Checker<'_> {
                     if !(v.is_finite() && (1.0..=100.0).contains(&v)) {
                         self.error(
                             k.span(),
-                            format!("`k` is {v}; expected a multiplier from 1 to 100, like 2.0"),
+                            format!(
+                                "`k` is {}; expected a multiplier from 1 to 100, like 2.0",
+                                crate::scenario::diagnostic::number(v)
+                            ),
                         );
                         return None;
                     }
@@ -156,7 +159,10 @@ impl Checker<'_> {
             if !(v.is_finite() && (0.001..=1e9).contains(&v)) {
                 self.error(
                     rate.span(),
-                    format!("`rate_per_s` is {v}; expected a rate from 0.001 to 1e9 per second"),
+                    format!(
+                        "`rate_per_s` is {}; expected a rate from 0.001 to 1e9 per second",
+                        crate::scenario::diagnostic::number(v)
+                    ),
                 );
                 return None;
             }

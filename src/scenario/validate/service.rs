@@ -167,7 +167,10 @@ impl Checker<'_> {
         if !(0.0..=1.0).contains(&v) {
             self.error(
                 p.span(),
-                format!("`{key}` is {v}; expected a probability from 0 to 1, like 0.01"),
+                format!(
+                    "`{key}` is {}; expected a probability from 0 to 1, like 0.01",
+                    crate::scenario::diagnostic::number(v)
+                ),
             );
             return 0.0;
         }
