@@ -52,6 +52,7 @@ pub mod metrics;
 pub mod model;
 pub mod outcome;
 pub mod output;
+pub mod paths;
 pub mod policy;
 pub mod report;
 pub mod run;

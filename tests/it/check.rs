@@ -342,3 +342,49 @@ fn the_baseline_gate_catches_a_regression_no_threshold_mentions() {
         "{err}"
     );
 }
+
+#[test]
+fn a_baseline_that_is_the_checks_own_output_folder_is_refused_before_it_is_overwritten() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    write(d, "s.toml", SCENARIO);
+    // main's outputs, where `resim run` and `resim check` put them by default...
+    for out in ["output/chk", "saved/chk"] {
+        let ran = common::resim(d, &["run", "s.toml", "--seeds", "2", "--out", out]);
+        assert!(ran.status.success());
+    }
+    let before = std::fs::read(d.join("output/chk/summary.csv")).expect("summary");
+    // ...then a change that costs availability, checked against that very folder: the
+    // check would overwrite it first and compare the new runs with themselves.
+    write(
+        d,
+        "s.toml",
+        &SCENARIO.replace("error_rate = 0.05", "error_rate = 0.3"),
+    );
+    for args in [
+        &["--baseline", "output"][..],
+        &["--baseline", "output/", "--out", "./output"],
+        &["--baseline", "output/chk"],
+        &["--baseline", "saved", "--out", "saved/"],
+    ] {
+        let mut all = vec!["s.toml", "--seeds", "2"];
+        all.extend_from_slice(args);
+        let (code, out, err) = check(d, &all);
+        assert_eq!(code, Some(2), "{args:?}: {out}{err}");
+        assert!(
+            err.contains("is where this check writes its runs")
+                && err.contains("so they would be compared with themselves; expected a copy saved before the change"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.contains("checking"), "nothing ran: {out}");
+    }
+    assert_eq!(
+        std::fs::read(d.join("output/chk/summary.csv")).expect("summary"),
+        before,
+        "the baseline is kept"
+    );
+    // A saved copy catches the regression.
+    let (code, out, err) = check(d, &["s.toml", "--seeds", "2", "--baseline", "saved"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("availability expected baseline"), "{out}");
+}
