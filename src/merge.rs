@@ -11,6 +11,9 @@ use crate::report::manifest::{Invocation, Manifest, SCENARIO_FILE};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
+/// Most missing shards an error lists by number.
+const MISSING_SHOWN: usize = 10;
+
 /// Merges the shard folders `dirs` (in any order) into `out`; `command` is recorded as the
 /// merged manifest's invocation. Returns the analysis and the files written.
 pub fn merge(
@@ -54,18 +57,23 @@ pub fn merge(
         .iter()
         .map(|(m, _)| m.shard.map_or(0, |s| s.index))
         .collect();
-    if indexes != (0..count).collect::<Vec<_>>() {
-        let missing: Vec<String> = (0..count)
-            .filter(|i| !indexes.contains(i))
+    // Compared without listing 0..count: the count comes from the manifests.
+    if indexes.len() as u64 != count || indexes.iter().zip(0u64..).any(|(i, n)| *i != n) {
+        let have: std::collections::BTreeSet<u64> = indexes.iter().copied().collect();
+        let absent = count.saturating_sub(have.len() as u64);
+        let shown: Vec<String> = (0..count)
+            .filter(|i| !have.contains(i))
+            .take(MISSING_SHOWN)
             .map(|i| i.to_string())
             .collect();
+        let more = absent.saturating_sub(shown.len() as u64);
         return Err(invalid(format!(
             "the shards given are {indexes:?} of {count}; expected each of 0 to {} once{}",
             count.saturating_sub(1),
-            if missing.is_empty() {
-                String::new()
-            } else {
-                format!(" (missing: {})", missing.join(", "))
+            match (shown.is_empty(), more) {
+                (true, _) => String::new(),
+                (false, 0) => format!(" (missing: {})", shown.join(", ")),
+                (false, more) => format!(" (missing: {} and {more} more)", shown.join(", ")),
             }
         )));
     }

@@ -545,6 +545,73 @@ fn merge_refuses_incomplete_or_mismatched_shards() {
 }
 
 #[test]
+fn more_shards_than_runs_are_refused_by_run_and_by_merge() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // 3 variants x 2 points x 1 seed = 6 runs.
+    std::fs::write(d.join("s.toml"), format!("{BASE}{SWEEP}")).expect("written");
+    for shard in ["0/7", "0/18446744073709551615"] {
+        let out = common::resim(d, &["run", "s.toml", "--shard", shard, "--out", "x"]);
+        assert_eq!(out.status.code(), Some(2), "{shard}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            e.contains(&format!("s.toml: `--shard {shard}` makes "))
+                && e.contains("but the study has 6 run(s); expected at most one shard per run: I/N with N from 1 to 6"),
+            "{e}"
+        );
+    }
+    // A Slurm array larger than the study.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_resim"))
+        .args(["run", "s.toml", "--shard", "auto", "--out", "x"])
+        .env("SLURM_ARRAY_TASK_ID", "3")
+        .env("SLURM_ARRAY_TASK_COUNT", "16")
+        .current_dir(d)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("(shard 3 of 16 from Slurm's SLURM_ARRAY_TASK_COUNT) makes 16 shards")
+            && e.contains("an array or Job of at most 6 tasks"),
+        "{e}"
+    );
+    assert!(!d.join("x").exists(), "nothing written");
+    // Shards whose manifest claims more shards than runs (as one written before `run`
+    // refused them would): refused before anything is sized by the count.
+    resim_ok(
+        d,
+        &["run", "s.toml", "--shard", "0/6", "--out", "a", "--quiet"],
+    );
+    for count in ["18446744073709551615", "100000000"] {
+        let path = d.join("a/manifest.json");
+        let mut m: serde_json::Value = serde_json::from_slice(&read(&path)).expect("json");
+        m["shard"]["count"] = serde_json::Value::from(count.parse::<u64>().expect("u64"));
+        std::fs::write(&path, m.to_string()).expect("written");
+        let out = common::resim(d, &["merge", "a", "--out", "m"]);
+        assert_eq!(out.status.code(), Some(2), "{count}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            e.contains(&format!("a/manifest.json: `shard` is 0 of {count}; expected a count from 1 to the study's 6 runs")),
+            "{e}"
+        );
+    }
+    // A lone shard of many lists the first few missing ones, not all.
+    resim_ok(
+        d,
+        &[
+            "run", "s.toml", "--seeds", "3", "--shard", "0/18", "--out", "a", "--quiet",
+        ],
+    );
+    let out = common::resim(d, &["merge", "a", "--out", "m"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("the shards given are [0] of 18; expected each of 0 to 17 once (missing: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 7 more)"),
+        "{e}"
+    );
+}
+
+#[test]
 fn shard_auto_reads_slurm_and_kubernetes_variables() {
     use resim::cli::shard_from_env;
     let env = |pairs: &'static [(&'static str, &'static str)]| {
