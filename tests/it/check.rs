@@ -388,3 +388,43 @@ fn a_baseline_that_is_the_checks_own_output_folder_is_refused_before_it_is_overw
     assert_eq!(code, Some(1), "{out}{err}");
     assert!(out.contains("availability expected baseline"), "{out}");
 }
+
+#[test]
+fn a_baseline_whose_manifest_lists_more_swept_paths_than_its_files_have_is_bad_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    write(d, "s.toml", SCENARIO);
+    let ran = common::resim(d, &["run", "s.toml", "--seeds", "2", "--out", "b2"]);
+    assert!(ran.status.success());
+    let path = d.join("b2/manifest.json");
+    let original = std::fs::read_to_string(&path).expect("manifest");
+    let paths: Vec<String> = (0..40).map(|i| format!("client.web.p{i}")).collect();
+    // 40 swept paths in the manifest, none in summary.csv; then points that do not agree
+    // with the paths.
+    for (values, says) in [
+        (
+            40,
+            &[
+                "b2/summary.csv:1: ",
+                " fields; expected at least 41: `variant` and the 40 swept path(s) that manifest.json lists",
+            ][..],
+        ),
+        (
+            1,
+            &[
+                "b2/manifest.json: `sweep.points[0]` has 1 value(s); expected one per path of `sweep.paths` (40)",
+            ],
+        ),
+    ] {
+        let mut m: serde_json::Value = serde_json::from_str(&original).expect("json");
+        m["sweep"]["paths"] = serde_json::json!(paths);
+        m["sweep"]["points"] = serde_json::json!([vec!["x"; values]]);
+        std::fs::write(&path, m.to_string()).expect("written");
+        let (code, out, err) = check(d, &["s.toml", "--seeds", "2", "--baseline", "b2"]);
+        assert_eq!(code, Some(2), "{out}{err}");
+        for s in says {
+            assert!(err.contains(s), "{s}\n{err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
