@@ -174,12 +174,16 @@ fn out_parent(o: &CheckOptions) -> PathBuf {
     o.out.clone().unwrap_or_else(|| PathBuf::from("output"))
 }
 
-/// Refuses, before anything runs, a check that would write over what it reads: a baseline
-/// folder that is the folder a scenario's runs are written to (the check would compare
-/// them with themselves).
+/// Refuses, before anything runs, a check that would write over what it reads: a JUnit
+/// file that is a scenario or one of its data files, or a baseline folder that is the
+/// folder a scenario's runs are written to (the check would compare them with themselves).
 fn keeps_inputs(targets: &[Target], o: &CheckOptions) -> Result<(), String> {
     let parent = out_parent(o);
     for t in targets {
+        if let Some(junit) = &o.junit {
+            let inputs = paths::scenario_inputs(&t.file, &t.study);
+            paths::refuse_input("--junit", junit, inputs.iter().map(PathBuf::as_path))?;
+        }
         let dir = parent.join(&t.study.base.name);
         if let Some(b) = &o.baseline
             && let Some(base) = baseline_dir(b, &t.study.base.name)

@@ -4,6 +4,7 @@
 
 use crate::compare::Analysis;
 use crate::output::{self, OutputError};
+use crate::paths;
 use crate::report::atomic::{self, AtomicFile};
 use crate::report::csv::RUN_FILES;
 use crate::report::histogram::{self, Bins};
@@ -15,13 +16,23 @@ use std::path::{Path, PathBuf};
 const MISSING_SHOWN: usize = 10;
 
 /// Merges the shard folders `dirs` (in any order) into `out`; `command` is recorded as the
-/// merged manifest's invocation. Returns the analysis and the files written.
+/// merged manifest's invocation. Returns the analysis and the files written. `out` may hold
+/// the shards (as `output/<name>/` holds `shard-I-of-N/`), but be neither one of them nor
+/// inside one.
 pub fn merge(
     dirs: &[PathBuf],
     out: &Path,
     command: &str,
 ) -> Result<(Analysis, Vec<PathBuf>), OutputError> {
     let invalid = OutputError::Invalid;
+    paths::refuse_input("--out", out, dirs.iter().map(PathBuf::as_path)).map_err(invalid)?;
+    if let Some(dir) = dirs.iter().find(|d| paths::within(out, d)) {
+        return Err(invalid(format!(
+            "--out {} is inside the shard folder {}; expected a new path outside the shards",
+            out.display(),
+            dir.display()
+        )));
+    }
     let mut shards = Vec::with_capacity(dirs.len());
     for dir in dirs {
         let m = Manifest::read(dir).map_err(invalid)?;

@@ -69,6 +69,13 @@ pub fn refuse_input<'a>(
     }
 }
 
+/// What a command reads of a scenario: its file and the data files it names.
+pub fn scenario_inputs(file: &Path, study: &crate::scenario::Study) -> Vec<PathBuf> {
+    std::iter::once(file.to_path_buf())
+        .chain(study.data_files().into_iter().map(|f| f.path))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -428,3 +428,39 @@ fn a_baseline_whose_manifest_lists_more_swept_paths_than_its_files_have_is_bad_i
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn a_junit_file_that_is_a_checked_scenario_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let text = format!("{SCENARIO}\n[expect]\nseeds = 2\np99 = \"<= 1s\"\n");
+    std::fs::create_dir(d.join("dir")).expect("dir");
+    write(d, "ex.toml", &text);
+    write(
+        &d.join("dir"),
+        "ex2.toml",
+        &text.replace("\"chk\"", "\"chk2\""),
+    );
+    for args in [
+        &["ex.toml", "--junit", "ex.toml"][..],
+        &["ex.toml", "dir", "--junit", "dir/./ex2.toml"],
+    ] {
+        let (code, out, err) = check(d, args);
+        assert_eq!(code, Some(2), "{args:?}: {out}{err}");
+        assert!(
+            err.contains("resim check: --junit is one of the inputs: ")
+                && err.contains("; expected a new path"),
+            "{err}"
+        );
+        assert!(!out.contains("checking"), "nothing ran: {out}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("ex.toml")).expect("kept"),
+        text
+    );
+    assert!(
+        std::fs::read_to_string(d.join("dir/ex2.toml"))
+            .expect("kept")
+            .starts_with("name = \"chk2\"")
+    );
+}

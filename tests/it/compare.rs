@@ -542,6 +542,43 @@ fn merge_refuses_incomplete_or_mismatched_shards() {
     assert!(merge(&["a1", "a0"]).status.success());
     // A shard alone writes no comparison: that is the merge's job.
     assert!(!d.join("a0/aggregate.csv").exists());
+    // The output may be neither a shard nor inside one: the merge would write over it.
+    let a0 = read(&d.join("a0/manifest.json"));
+    for (out, says) in [
+        ("a0", "--out is one of the inputs: a0; expected a new path"),
+        (
+            "./a1/",
+            "--out is one of the inputs: a1; expected a new path",
+        ),
+        (
+            "a0/merged",
+            "--out a0/merged is inside the shard folder a0; expected a new path outside the shards",
+        ),
+    ] {
+        let o = common::resim(d, &["merge", "a0", "a1", "--out", out]);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(says), "{out}: {e}");
+    }
+    assert!(read(&d.join("a0/manifest.json")) == a0, "the shard is kept");
+    assert!(!d.join("a0/merged").exists());
+    // Shards inside the output, as `run --shard` places them by default
+    // (output/<name>/shard-I-of-N), merge into their parent.
+    std::fs::create_dir(d.join("whole/parts")).expect("dir");
+    for s in ["a0", "a1"] {
+        std::fs::rename(d.join(s), d.join("whole/parts").join(s)).expect("moved");
+    }
+    let o = common::resim(
+        d,
+        &[
+            "merge",
+            "whole/parts/a0",
+            "whole/parts/a1",
+            "--out",
+            "whole",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]
