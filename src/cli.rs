@@ -423,7 +423,10 @@ fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
         Err(e) => {
-            say_err!("{}: cannot write results: {e}", out.display());
+            say_err!(
+                "{}: cannot write results: {e}; expected --out to be a folder, or a path where one can be made",
+                out.display()
+            );
             return EXIT_BAD_INPUT;
         }
     };

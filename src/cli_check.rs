@@ -13,6 +13,7 @@ use crate::report::manifest::MANIFEST_FILE;
 use crate::report::verdicts;
 use crate::scenario::Study;
 use crate::scenario::expect::DEFAULT_CHECK_SEEDS;
+use crate::sweep::StreamError;
 use std::path::{Path, PathBuf};
 
 /// What `resim check` was asked.
@@ -233,7 +234,14 @@ fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict
             dir.display()
         );
     }
-    let failed = |e: OutputError| format!("{file}: {e}");
+    let failed = |e: OutputError| match e {
+        OutputError::Io(e) | OutputError::Stream(StreamError::Write(e)) => format!(
+            "cannot write {}: {e}; expected --out {} to be a folder, or a path where one can be made",
+            dir.display(),
+            out_parent(o).display()
+        ),
+        other => format!("{file}: {other}"),
+    };
     output::run_into(&dir, &request, &|| {}, |_| {}).map_err(failed)?;
     output::draw(&dir).map_err(failed)?;
     let placed = |e: String| format!("{file}: {e}");

@@ -464,3 +464,27 @@ fn a_junit_file_that_is_a_checked_scenario_is_refused_before_anything_runs() {
             .starts_with("name = \"chk2\"")
     );
 }
+
+#[test]
+fn an_out_that_is_a_file_is_named_with_what_is_expected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    write(
+        d,
+        "ex.toml",
+        &format!("{SCENARIO}\n[expect]\nseeds = 1\np99 = \"<= 1s\"\n"),
+    );
+    write(d, "afile", "x");
+    let (code, out, err) = check(d, &["ex.toml", "--out", "afile", "--quiet"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("resim check: cannot write afile/chk: ")
+            && err
+                .contains("; expected --out afile to be a folder, or a path where one can be made"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("ex.toml"),
+        "the scenario is not the problem: {err}"
+    );
+}

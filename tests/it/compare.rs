@@ -649,6 +649,54 @@ fn more_shards_than_runs_are_refused_by_run_and_by_merge() {
 }
 
 #[test]
+fn merge_errors_name_the_path_concerned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), format!("{BASE}{SWEEP}")).expect("written");
+    for i in 0..2 {
+        let shard = format!("{i}/2");
+        let out = format!("s{i}");
+        resim_ok(
+            d,
+            &["run", "s.toml", "--shard", &shard, "--out", &out, "--quiet"],
+        );
+    }
+    std::fs::write(d.join("afile"), "x").expect("written");
+    // A shard folder without its copy of the scenario.
+    std::fs::create_dir(d.join("bare")).expect("dir");
+    for entry in std::fs::read_dir(d.join("s0")).expect("s0") {
+        let name = entry.expect("entry").file_name();
+        if name != "scenario.toml" {
+            std::fs::copy(d.join("s0").join(&name), d.join("bare").join(&name)).expect("copied");
+        }
+    }
+    let merge = |first: &str, out: &str| {
+        let o = common::resim(d, &["merge", first, "s1", "--out", out, "--quiet"]);
+        assert_eq!(o.status.code(), Some(2), "{first} {out}");
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    let e = merge("s0", "afile");
+    assert!(
+        e.contains("resim merge: afile: cannot create the output folder: ")
+            && e.contains("; expected a folder, or a path where one can be made"),
+        "{e}"
+    );
+    let e = merge("s0", "afile/m");
+    assert!(
+        e.contains("resim merge: afile/m: cannot create the output folder: "),
+        "{e}"
+    );
+    let e = merge("bare", "m");
+    assert!(
+        e.contains("resim merge: bare/scenario.toml: cannot read: ")
+            && e.contains(
+                "expected the scenario.toml that `resim run --shard` keeps in a shard's folder"
+            ),
+        "{e}"
+    );
+}
+
+#[test]
 fn shard_auto_reads_slurm_and_kubernetes_variables() {
     use resim::cli::shard_from_env;
     let env = |pairs: &'static [(&'static str, &'static str)]| {
