@@ -116,7 +116,8 @@ struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     threads: Option<u64>,
     /// Run only the I-th (from 0) of N slices of the runs, for one machine of several:
-    /// `I/N`, or `auto` to read Slurm's or a Kubernetes Indexed Job's variables.
+    /// `I/N` (N at most the number of runs), or `auto` to read Slurm's or a Kubernetes
+    /// Indexed Job's variables.
     #[arg(long, value_name = "I/N|auto")]
     shard: Option<String>,
     /// Print nothing but errors.
@@ -263,6 +264,23 @@ pub fn shard_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Shard, Str
     Ok(Shard { index, count })
 }
 
+/// Where shard `s` came from, as a person reads it: `--shard I/N`, or the variables that
+/// `--shard auto` read.
+fn shard_origin(text: &str, s: Shard) -> String {
+    if text != "auto" {
+        return format!("`--shard {text}`");
+    }
+    let vars = if std::env::var_os("SLURM_ARRAY_TASK_ID").is_some() {
+        "Slurm's SLURM_ARRAY_TASK_COUNT"
+    } else {
+        "the Kubernetes Job's RESIM_SHARD_COUNT"
+    };
+    format!(
+        "`--shard auto` (shard {} of {} from {vars})",
+        s.index, s.count
+    )
+}
+
 /// The seeds `first`, `first + 1`, ... (`count` of them), or why they do not all fit in 64
 /// bits; `what` says where `first` comes from.
 pub(crate) fn seed_range(first: u64, count: u64, what: &str) -> Result<SeedRange, String> {
@@ -330,6 +348,22 @@ fn run(args: &RunArgs) -> u8 {
         }
     });
     let total = study.cells.len() * seeds.count as usize;
+    if let Some(s) = shard
+        && s.count > total as u64
+    {
+        say_err!(
+            "{}: {} makes {} shards, but the study has {total} run(s); expected at most one shard per run: {}",
+            args.file.display(),
+            shard_origin(args.shard.as_deref().unwrap_or_default(), s),
+            s.count,
+            if args.shard.as_deref() == Some("auto") {
+                format!("an array or Job of at most {total} tasks")
+            } else {
+                format!("I/N with N from 1 to {total}")
+            }
+        );
+        return EXIT_BAD_INPUT;
+    }
     let mine = shard.map_or(total, |s| s.range(total).len());
     if !args.quiet {
         let runs = if total == 1 { "run" } else { "runs" };
@@ -389,7 +423,10 @@ fn run(args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
         Err(e) => {
-            say_err!("{}: cannot write results: {e}", out.display());
+            say_err!(
+                "{}: cannot write results: {e}; expected --out to be a folder, or a path where one can be made",
+                out.display()
+            );
             return EXIT_BAD_INPUT;
         }
     };

@@ -6,12 +6,14 @@ use crate::cli::{
     EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, command_line, load, seed_range,
 };
 use crate::compare::build;
-use crate::output::{self, RunRequest};
+use crate::output::{self, OutputError, RunRequest};
+use crate::paths;
 use crate::report::junit::{self, Suite};
 use crate::report::manifest::MANIFEST_FILE;
 use crate::report::verdicts;
 use crate::scenario::Study;
 use crate::scenario::expect::DEFAULT_CHECK_SEEDS;
+use crate::sweep::StreamError;
 use std::path::{Path, PathBuf};
 
 /// What `resim check` was asked.
@@ -69,12 +71,16 @@ pub fn check(o: &CheckOptions) -> u8 {
             }
         }
     }
+    if let Err(message) = keeps_inputs(&targets, o) {
+        say_err!("resim check: {message}");
+        return EXIT_BAD_INPUT;
+    }
     let mut all: Vec<(String, String, Vec<Verdict>)> = Vec::new();
     for t in &targets {
         match check_one(t, o, targets.len()) {
             Ok(v) => all.push((t.file.display().to_string(), t.study.base.name.clone(), v)),
             Err(message) => {
-                say_err!("resim check: {}: {message}", t.file.display());
+                say_err!("resim check: {message}");
                 return EXIT_BAD_INPUT;
             }
         }
@@ -177,8 +183,42 @@ fn baseline_dir(dir: &Path, name: &str) -> Option<PathBuf> {
         .find(|d| d.join(MANIFEST_FILE).is_file())
 }
 
-/// Runs one scenario and returns its verdicts; the error is bad input.
+/// The parent of the output folders: `--out`, or `output`.
+fn out_parent(o: &CheckOptions) -> PathBuf {
+    o.out.clone().unwrap_or_else(|| PathBuf::from("output"))
+}
+
+/// Refuses, before anything runs, a check that would write over what it reads: a JUnit
+/// file that is a scenario or one of its data files, or a baseline folder that is the
+/// folder a scenario's runs are written to (the check would compare them with themselves).
+fn keeps_inputs(targets: &[Target], o: &CheckOptions) -> Result<(), String> {
+    let parent = out_parent(o);
+    for t in targets {
+        if let Some(junit) = &o.junit {
+            let inputs = paths::scenario_inputs(&t.file, &t.study);
+            paths::refuse_input("--junit", junit, inputs.iter().map(PathBuf::as_path))?;
+        }
+        let dir = parent.join(&t.study.base.name);
+        if let Some(b) = &o.baseline
+            && let Some(base) = baseline_dir(b, &t.study.base.name)
+            && paths::same(&base, &dir)
+        {
+            return Err(format!(
+                "{}: --baseline {} is where this check writes its runs ({}, under --out {}), so they would be compared with themselves; expected a copy saved before the change, e.g. `cp -r {} baseline` then --baseline baseline/, or another --out",
+                t.file.display(),
+                b.display(),
+                dir.display(),
+                parent.display(),
+                b.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs one scenario and returns its verdicts; the error is bad input, with its place.
 fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict>, String> {
+    let file = t.file.display();
     let study = &t.study;
     let seeds = seed_range(
         study.base.seed,
@@ -186,12 +226,9 @@ fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict
             .or(study.expectations.seeds)
             .unwrap_or(DEFAULT_CHECK_SEEDS),
         &format!("the scenario's `seed` ({})", study.base.seed),
-    )?;
-    let dir = o
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output"))
-        .join(&study.base.name);
+    )
+    .map_err(|e| format!("{file}: {e}"))?;
+    let dir = out_parent(o).join(&study.base.name);
     let request = RunRequest {
         study,
         text: &t.text,
@@ -210,61 +247,85 @@ fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict
             dir.display()
         );
     }
-    output::run_into(&dir, &request, &|| {}, |_| {}).map_err(|e| e.to_string())?;
-    output::draw(&dir).map_err(|e| e.to_string())?;
-    let results = Results::read(&dir, study)?;
-    let mut verdicts = check::expectations(&results)?;
+    let failed = |e: OutputError| match e {
+        OutputError::Io(e) | OutputError::Stream(StreamError::Write(e)) => format!(
+            "cannot write {}: {e}; expected --out {} to be a folder, or a path where one can be made",
+            dir.display(),
+            out_parent(o).display()
+        ),
+        other => format!("{file}: {other}"),
+    };
+    output::run_into(&dir, &request, &|| {}, |_| {}).map_err(failed)?;
+    output::draw(&dir).map_err(failed)?;
+    let placed = |e: String| format!("{file}: {e}");
+    let results = Results::read(&dir, study).map_err(placed)?;
+    let mut verdicts = check::expectations(&results).map_err(placed)?;
     if let Some(b) = &o.baseline {
-        let Some(base) = baseline_dir(b, &study.base.name) else {
-            return Err(format!(
-                "no baseline for \"{}\" in {}; expected {}/{MANIFEST_FILE} or {}/{}/{MANIFEST_FILE}",
-                study.base.name,
-                b.display(),
-                b.display(),
-                b.display(),
-                study.base.name
-            ));
-        };
-        if targets > 1 && base == *b {
-            return Err(format!(
-                "--baseline {} is one scenario's folder, but {targets} scenarios are checked; expected a folder holding one baseline folder per scenario name",
-                b.display()
-            ));
-        }
-        let (manifest, runs) = build::read_runs(&base)?;
-        if manifest.scenario.name != study.base.name {
-            return Err(format!(
-                "the baseline in {} is of scenario \"{}\"; expected \"{}\"",
-                base.display(),
-                manifest.scenario.name,
-                study.base.name
-            ));
-        }
-        let tolerances = study.expectations.tolerances();
-        verdicts.extend(check::baseline(&results, &manifest, &runs, &tolerances)?);
-        if !o.quiet {
-            match check::baseline_text(&base) {
-                Some(before) => {
-                    let changed = check::changed_keys(&before, &t.text);
-                    if changed.is_empty() {
-                        say!(
-                            "  scenario unchanged since the baseline in {}",
-                            base.display()
-                        );
-                    } else {
-                        say!(
-                            "  keys changed since the baseline in {}: {}",
-                            base.display(),
-                            changed.join(", ")
-                        );
-                    }
-                }
-                None => say!(
-                    "  the baseline in {} kept no scenario.toml: changed keys unknown",
-                    base.display()
-                ),
-            }
-        }
+        compare_with(b, &results, t, &mut verdicts, o.quiet, targets).map_err(placed)?;
     }
     Ok(verdicts)
+}
+
+/// Adds the baseline gate's verdicts on `results` to `verdicts`, and says what changed
+/// since the baseline in `b`.
+fn compare_with(
+    b: &Path,
+    results: &Results,
+    t: &Target,
+    verdicts: &mut Vec<Verdict>,
+    quiet: bool,
+    targets: usize,
+) -> Result<(), String> {
+    let study = &t.study;
+    let Some(base) = baseline_dir(b, &study.base.name) else {
+        return Err(format!(
+            "no baseline for \"{}\" in {}; expected {}/{MANIFEST_FILE} or {}/{}/{MANIFEST_FILE}",
+            study.base.name,
+            b.display(),
+            b.display(),
+            b.display(),
+            study.base.name
+        ));
+    };
+    if targets > 1 && base == *b {
+        return Err(format!(
+            "--baseline {} is one scenario's folder, but {targets} scenarios are checked; expected a folder holding one baseline folder per scenario name",
+            b.display()
+        ));
+    }
+    let (manifest, runs) = build::read_runs(&base)?;
+    if manifest.scenario.name != study.base.name {
+        return Err(format!(
+            "the baseline in {} is of scenario \"{}\"; expected \"{}\"",
+            base.display(),
+            manifest.scenario.name,
+            study.base.name
+        ));
+    }
+    let tolerances = study.expectations.tolerances();
+    verdicts.extend(check::baseline(results, &manifest, &runs, &tolerances)?);
+    if !quiet {
+        match check::baseline_text(&base) {
+            Some(before) => {
+                let changed = check::changed_keys(&before, &t.text);
+                if changed.is_empty() {
+                    say!(
+                        "  scenario unchanged since the baseline in {}",
+                        base.display()
+                    );
+                } else {
+                    say!(
+                        "  keys changed since the baseline in {}: {}",
+                        base.display(),
+                        changed.join(", ")
+                    );
+                }
+            }
+            None => say!(
+                "  the baseline in {} kept no scenario.toml: changed keys unknown",
+                base.display()
+            ),
+        }
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 
 use crate::check::show;
 use crate::cli::{EXIT_BAD_INPUT, EXIT_OK, load};
+use crate::paths;
 use crate::shrink::{ShrinkRequest, shrink};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -42,6 +43,11 @@ pub fn run(args: &ShrinkArgs) -> u8 {
             "resim shrink: {} has no [expect] table; expected the expectations the failing run breaks",
             args.file.display()
         );
+        return EXIT_BAD_INPUT;
+    }
+    let inputs = paths::scenario_inputs(&args.file, &study);
+    if let Err(e) = paths::refuse_input("--out", &args.out, inputs.iter().map(PathBuf::as_path)) {
+        say_err!("resim shrink: {e}");
         return EXIT_BAD_INPUT;
     }
     let file = args.file.display().to_string();

@@ -3,6 +3,7 @@
 
 use crate::cli::{EXIT_BAD_INPUT, EXIT_OK, load};
 use crate::engine::SimTime;
+use crate::paths;
 use crate::run::{TracedRun, run_traced};
 use crate::scenario::Study;
 use crate::scenario::units::parse_duration;
@@ -141,6 +142,11 @@ pub fn trace(args: &TraceArgs) -> u8 {
         (Ok(f), Ok(t)) => (f, t),
         _ => return EXIT_BAD_INPUT,
     };
+    let inputs = paths::scenario_inputs(&args.run.file, &study);
+    if let Err(e) = paths::refuse_input("--out", &args.out, inputs.iter().map(PathBuf::as_path)) {
+        say_err!("resim trace: {e}");
+        return EXIT_BAD_INPUT;
+    }
     if to <= from {
         say_err!("resim trace: --to is not after --from; expected a window like --from 5m --to 6m");
         return EXIT_BAD_INPUT;

@@ -24,6 +24,8 @@
 //! - [`compare`]: metrics across seeds, intervals, paired differences; the analysis of an
 //!   output folder.
 //! - [`output`] and [`merge`]: output folders, whole or in shards, and merging them.
+//! - [`paths`]: paths compared as the file system sees them, so no command writes over
+//!   its inputs.
 //! - [`check`]: expectations and the baseline gate, evaluated into verdicts.
 //!
 //! # Determinism contract
@@ -52,6 +54,7 @@ pub mod metrics;
 pub mod model;
 pub mod outcome;
 pub mod output;
+pub mod paths;
 pub mod policy;
 pub mod report;
 pub mod run;

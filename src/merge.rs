@@ -4,21 +4,35 @@
 
 use crate::compare::Analysis;
 use crate::output::{self, OutputError};
+use crate::paths;
 use crate::report::atomic::{self, AtomicFile};
 use crate::report::csv::RUN_FILES;
 use crate::report::histogram::{self, Bins};
-use crate::report::manifest::{Invocation, Manifest, SCENARIO_FILE};
+use crate::report::manifest::{Invocation, MANIFEST_FILE, Manifest, SCENARIO_FILE};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
+/// Most missing shards an error lists by number.
+const MISSING_SHOWN: usize = 10;
+
 /// Merges the shard folders `dirs` (in any order) into `out`; `command` is recorded as the
-/// merged manifest's invocation. Returns the analysis and the files written.
+/// merged manifest's invocation. Returns the analysis and the files written. `out` may hold
+/// the shards (as `output/<name>/` holds `shard-I-of-N/`), but be neither one of them nor
+/// inside one.
 pub fn merge(
     dirs: &[PathBuf],
     out: &Path,
     command: &str,
 ) -> Result<(Analysis, Vec<PathBuf>), OutputError> {
     let invalid = OutputError::Invalid;
+    paths::refuse_input("--out", out, dirs.iter().map(PathBuf::as_path)).map_err(invalid)?;
+    if let Some(dir) = dirs.iter().find(|d| paths::within(out, d)) {
+        return Err(invalid(format!(
+            "--out {} is inside the shard folder {}; expected a new path outside the shards",
+            out.display(),
+            dir.display()
+        )));
+    }
     let mut shards = Vec::with_capacity(dirs.len());
     for dir in dirs {
         let m = Manifest::read(dir).map_err(invalid)?;
@@ -54,18 +68,23 @@ pub fn merge(
         .iter()
         .map(|(m, _)| m.shard.map_or(0, |s| s.index))
         .collect();
-    if indexes != (0..count).collect::<Vec<_>>() {
-        let missing: Vec<String> = (0..count)
-            .filter(|i| !indexes.contains(i))
+    // Compared without listing 0..count: the count comes from the manifests.
+    if indexes.len() as u64 != count || indexes.iter().zip(0u64..).any(|(i, n)| *i != n) {
+        let have: std::collections::BTreeSet<u64> = indexes.iter().copied().collect();
+        let absent = count.saturating_sub(have.len() as u64);
+        let shown: Vec<String> = (0..count)
+            .filter(|i| !have.contains(i))
+            .take(MISSING_SHOWN)
             .map(|i| i.to_string())
             .collect();
+        let more = absent.saturating_sub(shown.len() as u64);
         return Err(invalid(format!(
             "the shards given are {indexes:?} of {count}; expected each of 0 to {} once{}",
             count.saturating_sub(1),
-            if missing.is_empty() {
-                String::new()
-            } else {
-                format!(" (missing: {})", missing.join(", "))
+            match (shown.is_empty(), more) {
+                (true, _) => String::new(),
+                (false, 0) => format!(" (missing: {})", shown.join(", ")),
+                (false, more) => format!(" (missing: {} and {more} more)", shown.join(", ")),
             }
         )));
     }
@@ -88,15 +107,27 @@ pub fn merge(
         )));
     }
 
-    std::fs::create_dir_all(out)?;
+    std::fs::create_dir_all(out).map_err(|e| {
+        OutputError::Invalid(format!(
+            "{}: cannot create the output folder: {e}; expected a folder, or a path where one can be made",
+            out.display()
+        ))
+    })?;
     let dirs: Vec<&Path> = shards.iter().map(|(_, d)| d.as_path()).collect();
     let mut written = Vec::new();
     for name in RUN_FILES {
         written.push(concatenate(&dirs, name, out)?);
     }
     written.push(merge_histograms(&dirs, first, out)?);
-    let text = std::fs::read(dirs[0].join(SCENARIO_FILE))?;
-    written.push(atomic::write(&out.join(SCENARIO_FILE), text)?);
+    let kept = dirs[0].join(SCENARIO_FILE);
+    let text = std::fs::read(&kept).map_err(|e| {
+        OutputError::Invalid(format!(
+            "{}: cannot read: {e}; expected the {SCENARIO_FILE} that `resim run --shard` keeps in a shard's folder",
+            kept.display()
+        ))
+    })?;
+    let dest = out.join(SCENARIO_FILE);
+    written.push(atomic::write(&dest, text).map_err(at(&dest, "write"))?);
     for file in &first.data_files {
         let plain = std::path::Path::new(&file.path)
             .components()
@@ -109,10 +140,11 @@ pub fn merge(
         }
         let dest = out.join(&file.path);
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent).map_err(at(parent, "create a folder"))?;
         }
-        let bytes = std::fs::read(dirs[0].join(&file.path))?;
-        written.push(atomic::write(&dest, bytes)?);
+        let kept = dirs[0].join(&file.path);
+        let bytes = std::fs::read(&kept).map_err(at(&kept, "read the data file"))?;
+        written.push(atomic::write(&dest, bytes).map_err(at(&dest, "write"))?);
     }
     let merged = Manifest {
         shard: None,
@@ -122,17 +154,30 @@ pub fn merge(
         },
         ..first.clone()
     };
-    written.push(merged.write(out)?);
-    let (analysis, mut drawn) = output::draw(out)?;
+    written.push(
+        merged
+            .write(out)
+            .map_err(at(&out.join(MANIFEST_FILE), "write"))?,
+    );
+    let (analysis, mut drawn) = output::draw(out).map_err(|e| match e {
+        OutputError::Io(e) => at(out, "write the comparison")(e),
+        other => other,
+    })?;
     written.append(&mut drawn);
     Ok((analysis, written))
+}
+
+/// The error of an I/O failure on `path`: what could not be done, and why.
+fn at(path: &Path, doing: &str) -> impl FnOnce(std::io::Error) -> OutputError {
+    let place = format!("{}: cannot {doing}", path.display());
+    move |e| OutputError::Invalid(format!("{place}: {e}"))
 }
 
 /// Writes `name` into `out`: the header of the first shard's file, then every shard's rows
 /// in shard order. Every shard's header must be the same.
 fn concatenate(dirs: &[&Path], name: &str, out: &Path) -> Result<PathBuf, OutputError> {
     let path = out.join(name);
-    let mut w = AtomicFile::create(&path)?;
+    let mut w = AtomicFile::create(&path).map_err(at(&path, "write"))?;
     let mut header: Option<String> = None;
     for dir in dirs {
         let file = dir.join(name);
@@ -141,10 +186,10 @@ fn concatenate(dirs: &[&Path], name: &str, out: &Path) -> Result<PathBuf, Output
                 OutputError::Invalid(format!("{}: cannot read: {e}", file.display()))
             })?);
         let mut first = String::new();
-        r.read_line(&mut first)?;
+        r.read_line(&mut first).map_err(at(&file, "read"))?;
         match &header {
             None => {
-                w.write_all(first.as_bytes())?;
+                w.write_all(first.as_bytes()).map_err(at(&path, "write"))?;
                 header = Some(first);
             }
             Some(h) if *h != first => {
@@ -155,9 +200,10 @@ fn concatenate(dirs: &[&Path], name: &str, out: &Path) -> Result<PathBuf, Output
             }
             Some(_) => {}
         }
-        std::io::copy(&mut r, &mut w)?;
+        std::io::copy(&mut r, &mut w)
+            .map_err(at(&file, &format!("copy its rows into {}", path.display())))?;
     }
-    Ok(w.commit()?)
+    w.commit().map_err(at(&path, "write"))
 }
 
 /// Adds the shards' `latency_histogram.csv` bins cell by cell and writes the sum into `out`.
@@ -181,5 +227,6 @@ fn merge_histograms(dirs: &[&Path], m: &Manifest, out: &Path) -> Result<PathBuf,
             }
         }
     }
-    Ok(histogram::write(out, &m.sweep.paths, &cells)?)
+    histogram::write(out, &m.sweep.paths, &cells)
+        .map_err(at(&out.join(histogram::HISTOGRAM_FILE), "write"))
 }

@@ -146,7 +146,9 @@ pub fn run_into(
     )?);
     let mut m = manifest(req, all.len());
     for file in study.data_files() {
-        let bytes = std::fs::read(&file.path)?;
+        let bytes = std::fs::read(&file.path).map_err(|e| {
+            OutputError::Invalid(format!("{}: cannot read: {e}", file.path.display()))
+        })?;
         let dest = dir.join(&file.written);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)?;

@@ -229,6 +229,15 @@ impl Table {
             .headers()
             .map_err(|e| format!("{shown}: {e}"))?
             .clone();
+        // Every record has the header's length (the reader refuses others), so this keeps
+        // `cell` from reading past the end of a record.
+        if header.len() <= sweep {
+            return Err(format!(
+                "{shown}:1: {} fields; expected at least {}: `variant` and the {sweep} swept path(s) that manifest.json lists, then the file's columns",
+                header.len(),
+                sweep + 1
+            ));
+        }
         Ok(Table {
             shown,
             reader,

@@ -2,6 +2,7 @@
 //! seeds, variants, sweep points, shard, command), so any result can be reproduced and
 //! shards can be checked before they are merged.
 
+use crate::output::MAX_RUNS;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -132,14 +133,65 @@ impl Manifest {
                 path.display()
             )
         })?;
-        serde_json::from_str(&text).map_err(|e| {
+        let m: Manifest = serde_json::from_str(&text).map_err(|e| {
             format!(
                 "{}:{}:{}: {e}; expected the manifest.json of a `resim run` output folder",
                 path.display(),
                 e.line(),
                 e.column()
             )
-        })
+        })?;
+        m.consistent()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(m)
+    }
+
+    /// Checks that the parts agree as `resim run` writes them: one value per swept path at
+    /// each point, `runs` = variants x points x seeds (at most [`MAX_RUNS`]), and a shard
+    /// inside the study. Readers size their tables by these numbers, so they are checked
+    /// before anything is allocated.
+    fn consistent(&self) -> Result<(), String> {
+        let paths = self.sweep.paths.len();
+        if let Some((i, p)) = self
+            .sweep
+            .points
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.len() != paths)
+        {
+            return Err(format!(
+                "`sweep.points[{i}]` has {} value(s); expected one per path of `sweep.paths` ({paths})",
+                p.len()
+            ));
+        }
+        let (v, p, s) = (
+            self.variants.len() as u128,
+            self.sweep.points.len() as u128,
+            u128::from(self.seeds.count),
+        );
+        if u128::from(self.runs) != v * p * s || self.runs > MAX_RUNS {
+            return Err(format!(
+                "`runs` is {}; expected variants x sweep points x seeds = {v} x {p} x {s} = {}, at most {MAX_RUNS}",
+                self.runs,
+                v * p * s
+            ));
+        }
+        if let Some(shard) = &self.shard {
+            let [start, end] = shard.runs;
+            if shard.count == 0 || shard.count > self.runs || shard.index >= shard.count {
+                return Err(format!(
+                    "`shard` is {} of {}; expected a count from 1 to the study's {} runs, and an index below it",
+                    shard.index, shard.count, self.runs
+                ));
+            }
+            if start > end || end > self.runs {
+                return Err(format!(
+                    "`shard.runs` is [{start}, {end}]; expected a range within the study's {} runs",
+                    self.runs
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

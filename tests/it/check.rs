@@ -384,3 +384,149 @@ fn the_baseline_gate_catches_a_regression_no_threshold_mentions() {
         "{err}"
     );
 }
+
+#[test]
+fn a_baseline_that_is_the_checks_own_output_folder_is_refused_before_it_is_overwritten() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    write(d, "s.toml", SCENARIO);
+    // main's outputs, where `resim run` and `resim check` put them by default...
+    for out in ["output/chk", "saved/chk"] {
+        let ran = common::resim(d, &["run", "s.toml", "--seeds", "2", "--out", out]);
+        assert!(ran.status.success());
+    }
+    let before = std::fs::read(d.join("output/chk/summary.csv")).expect("summary");
+    // ...then a change that costs availability, checked against that very folder: the
+    // check would overwrite it first and compare the new runs with themselves.
+    write(
+        d,
+        "s.toml",
+        &SCENARIO.replace("error_rate = 0.05", "error_rate = 0.3"),
+    );
+    for args in [
+        &["--baseline", "output"][..],
+        &["--baseline", "output/", "--out", "./output"],
+        &["--baseline", "output/chk"],
+        &["--baseline", "saved", "--out", "saved/"],
+    ] {
+        let mut all = vec!["s.toml", "--seeds", "2"];
+        all.extend_from_slice(args);
+        let (code, out, err) = check(d, &all);
+        assert_eq!(code, Some(2), "{args:?}: {out}{err}");
+        assert!(
+            err.contains("is where this check writes its runs")
+                && err.contains("so they would be compared with themselves; expected a copy saved before the change"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.contains("checking"), "nothing ran: {out}");
+    }
+    assert_eq!(
+        std::fs::read(d.join("output/chk/summary.csv")).expect("summary"),
+        before,
+        "the baseline is kept"
+    );
+    // A saved copy catches the regression.
+    let (code, out, err) = check(d, &["s.toml", "--seeds", "2", "--baseline", "saved"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("availability expected baseline"), "{out}");
+}
+
+#[test]
+fn a_baseline_whose_manifest_lists_more_swept_paths_than_its_files_have_is_bad_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    write(d, "s.toml", SCENARIO);
+    let ran = common::resim(d, &["run", "s.toml", "--seeds", "2", "--out", "b2"]);
+    assert!(ran.status.success());
+    let path = d.join("b2/manifest.json");
+    let original = std::fs::read_to_string(&path).expect("manifest");
+    let paths: Vec<String> = (0..40).map(|i| format!("client.web.p{i}")).collect();
+    // 40 swept paths in the manifest, none in summary.csv; then points that do not agree
+    // with the paths.
+    for (values, says) in [
+        (
+            40,
+            &[
+                "b2/summary.csv:1: ",
+                " fields; expected at least 41: `variant` and the 40 swept path(s) that manifest.json lists",
+            ][..],
+        ),
+        (
+            1,
+            &[
+                "b2/manifest.json: `sweep.points[0]` has 1 value(s); expected one per path of `sweep.paths` (40)",
+            ],
+        ),
+    ] {
+        let mut m: serde_json::Value = serde_json::from_str(&original).expect("json");
+        m["sweep"]["paths"] = serde_json::json!(paths);
+        m["sweep"]["points"] = serde_json::json!([vec!["x"; values]]);
+        std::fs::write(&path, m.to_string()).expect("written");
+        let (code, out, err) = check(d, &["s.toml", "--seeds", "2", "--baseline", "b2"]);
+        assert_eq!(code, Some(2), "{out}{err}");
+        for s in says {
+            assert!(err.contains(s), "{s}\n{err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn a_junit_file_that_is_a_checked_scenario_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let text = format!("{SCENARIO}\n[expect]\nseeds = 2\np99 = \"<= 1s\"\n");
+    std::fs::create_dir(d.join("dir")).expect("dir");
+    write(d, "ex.toml", &text);
+    write(
+        &d.join("dir"),
+        "ex2.toml",
+        &text.replace("\"chk\"", "\"chk2\""),
+    );
+    for args in [
+        &["ex.toml", "--junit", "ex.toml"][..],
+        &["ex.toml", "dir", "--junit", "dir/./ex2.toml"],
+    ] {
+        let (code, out, err) = check(d, args);
+        assert_eq!(code, Some(2), "{args:?}: {out}{err}");
+        assert!(
+            err.contains("resim check: --junit is one of the inputs: ")
+                && err.contains("; expected a new path"),
+            "{err}"
+        );
+        assert!(!out.contains("checking"), "nothing ran: {out}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("ex.toml")).expect("kept"),
+        text
+    );
+    assert!(
+        std::fs::read_to_string(d.join("dir/ex2.toml"))
+            .expect("kept")
+            .starts_with("name = \"chk2\"")
+    );
+}
+
+#[test]
+fn an_out_that_is_a_file_is_named_with_what_is_expected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    write(
+        d,
+        "ex.toml",
+        &format!("{SCENARIO}\n[expect]\nseeds = 1\np99 = \"<= 1s\"\n"),
+    );
+    write(d, "afile", "x");
+    let (code, out, err) = check(d, &["ex.toml", "--out", "afile", "--quiet"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("resim check: cannot write afile/chk: ")
+            && err
+                .contains("; expected --out afile to be a folder, or a path where one can be made"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("ex.toml"),
+        "the scenario is not the problem: {err}"
+    );
+}

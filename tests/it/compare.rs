@@ -542,6 +542,158 @@ fn merge_refuses_incomplete_or_mismatched_shards() {
     assert!(merge(&["a1", "a0"]).status.success());
     // A shard alone writes no comparison: that is the merge's job.
     assert!(!d.join("a0/aggregate.csv").exists());
+    // The output may be neither a shard nor inside one: the merge would write over it.
+    let a0 = read(&d.join("a0/manifest.json"));
+    for (out, says) in [
+        ("a0", "--out is one of the inputs: a0; expected a new path"),
+        (
+            "./a1/",
+            "--out is one of the inputs: a1; expected a new path",
+        ),
+        (
+            "a0/merged",
+            "--out a0/merged is inside the shard folder a0; expected a new path outside the shards",
+        ),
+    ] {
+        let o = common::resim(d, &["merge", "a0", "a1", "--out", out]);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(says), "{out}: {e}");
+    }
+    assert!(read(&d.join("a0/manifest.json")) == a0, "the shard is kept");
+    assert!(!d.join("a0/merged").exists());
+    // Shards inside the output, as `run --shard` places them by default
+    // (output/<name>/shard-I-of-N), merge into their parent.
+    std::fs::create_dir(d.join("whole/parts")).expect("dir");
+    for s in ["a0", "a1"] {
+        std::fs::rename(d.join(s), d.join("whole/parts").join(s)).expect("moved");
+    }
+    let o = common::resim(
+        d,
+        &[
+            "merge",
+            "whole/parts/a0",
+            "whole/parts/a1",
+            "--out",
+            "whole",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn more_shards_than_runs_are_refused_by_run_and_by_merge() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // 3 variants x 2 points x 1 seed = 6 runs.
+    std::fs::write(d.join("s.toml"), format!("{BASE}{SWEEP}")).expect("written");
+    for shard in ["0/7", "0/18446744073709551615"] {
+        let out = common::resim(d, &["run", "s.toml", "--shard", shard, "--out", "x"]);
+        assert_eq!(out.status.code(), Some(2), "{shard}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            e.contains(&format!("s.toml: `--shard {shard}` makes "))
+                && e.contains("but the study has 6 run(s); expected at most one shard per run: I/N with N from 1 to 6"),
+            "{e}"
+        );
+    }
+    // A Slurm array larger than the study.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_resim"))
+        .args(["run", "s.toml", "--shard", "auto", "--out", "x"])
+        .env("SLURM_ARRAY_TASK_ID", "3")
+        .env("SLURM_ARRAY_TASK_COUNT", "16")
+        .current_dir(d)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("(shard 3 of 16 from Slurm's SLURM_ARRAY_TASK_COUNT) makes 16 shards")
+            && e.contains("an array or Job of at most 6 tasks"),
+        "{e}"
+    );
+    assert!(!d.join("x").exists(), "nothing written");
+    // Shards whose manifest claims more shards than runs (as one written before `run`
+    // refused them would): refused before anything is sized by the count.
+    resim_ok(
+        d,
+        &["run", "s.toml", "--shard", "0/6", "--out", "a", "--quiet"],
+    );
+    for count in ["18446744073709551615", "100000000"] {
+        let path = d.join("a/manifest.json");
+        let mut m: serde_json::Value = serde_json::from_slice(&read(&path)).expect("json");
+        m["shard"]["count"] = serde_json::Value::from(count.parse::<u64>().expect("u64"));
+        std::fs::write(&path, m.to_string()).expect("written");
+        let out = common::resim(d, &["merge", "a", "--out", "m"]);
+        assert_eq!(out.status.code(), Some(2), "{count}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            e.contains(&format!("a/manifest.json: `shard` is 0 of {count}; expected a count from 1 to the study's 6 runs")),
+            "{e}"
+        );
+    }
+    // A lone shard of many lists the first few missing ones, not all.
+    resim_ok(
+        d,
+        &[
+            "run", "s.toml", "--seeds", "3", "--shard", "0/18", "--out", "a", "--quiet",
+        ],
+    );
+    let out = common::resim(d, &["merge", "a", "--out", "m"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("the shards given are [0] of 18; expected each of 0 to 17 once (missing: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 7 more)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn merge_errors_name_the_path_concerned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), format!("{BASE}{SWEEP}")).expect("written");
+    for i in 0..2 {
+        let shard = format!("{i}/2");
+        let out = format!("s{i}");
+        resim_ok(
+            d,
+            &["run", "s.toml", "--shard", &shard, "--out", &out, "--quiet"],
+        );
+    }
+    std::fs::write(d.join("afile"), "x").expect("written");
+    // A shard folder without its copy of the scenario.
+    std::fs::create_dir(d.join("bare")).expect("dir");
+    for entry in std::fs::read_dir(d.join("s0")).expect("s0") {
+        let name = entry.expect("entry").file_name();
+        if name != "scenario.toml" {
+            std::fs::copy(d.join("s0").join(&name), d.join("bare").join(&name)).expect("copied");
+        }
+    }
+    let merge = |first: &str, out: &str| {
+        let o = common::resim(d, &["merge", first, "s1", "--out", out, "--quiet"]);
+        assert_eq!(o.status.code(), Some(2), "{first} {out}");
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    let e = merge("s0", "afile");
+    assert!(
+        e.contains("resim merge: afile: cannot create the output folder: ")
+            && e.contains("; expected a folder, or a path where one can be made"),
+        "{e}"
+    );
+    let e = merge("s0", "afile/m");
+    assert!(
+        e.contains("resim merge: afile/m: cannot create the output folder: "),
+        "{e}"
+    );
+    let e = merge("bare", "m");
+    assert!(
+        e.contains("resim merge: bare/scenario.toml: cannot read: ")
+            && e.contains(
+                "expected the scenario.toml that `resim run --shard` keeps in a shard's folder"
+            ),
+        "{e}"
+    );
 }
 
 #[test]

@@ -221,3 +221,25 @@ fn a_swept_file_shrinks_at_the_failing_point() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to shrink"));
 }
+
+#[test]
+fn a_shrunk_scenario_written_over_its_original_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("crashy.toml"), CRASHY).expect("written");
+    for out in ["crashy.toml", "./crashy.toml", "sub/../crashy.toml"] {
+        let o = common::resim(d, &["shrink", "crashy.toml", "--seed", "1", "--out", out]);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            e.contains(
+                "resim shrink: --out is one of the inputs: crashy.toml; expected a new path"
+            ),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("crashy.toml")).expect("kept"),
+        CRASHY
+    );
+}

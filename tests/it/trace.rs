@@ -375,3 +375,40 @@ service_time = { kind = "constant", value = "50ms" }
         );
     }
 }
+
+#[test]
+fn a_trace_written_over_its_scenario_or_a_data_file_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let text = STEADY.replace(
+        "arrival = { kind = \"constant\", rate_per_s = 1 }",
+        "arrival = { kind = \"trace\", file = \"data/rps.csv\" }",
+    );
+    std::fs::create_dir(d.join("data")).expect("dir");
+    std::fs::write(d.join("data/rps.csv"), "t,rps\n0s,2\n2s,3\n").expect("written");
+    std::fs::write(d.join("f.toml"), &text).expect("written");
+    common::resim_ok(d, &["trace", "f.toml", "--out", "t.json"]);
+    for (out, input) in [
+        ("f.toml", "f.toml"),
+        ("./f.toml", "f.toml"),
+        ("data/../data/rps.csv", "data/rps.csv"),
+    ] {
+        let o = common::resim(d, &["trace", "f.toml", "--out", out]);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            e.contains(&format!(
+                "resim trace: --out is one of the inputs: {input}; expected a new path"
+            )),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("f.toml")).expect("kept"),
+        text
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("data/rps.csv")).expect("kept"),
+        "t,rps\n0s,2\n2s,3\n"
+    );
+}
