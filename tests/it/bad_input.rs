@@ -1418,35 +1418,31 @@ fn a_huge_text_file_is_refused() {
     assert_refused(dir.path(), "big.toml", "expected at most 4194304 bytes");
 }
 
-#[test]
-fn run_refuses_a_bad_file_too() {
+/// `resim run` on `text` exits 2 with `wanted` in its message, and writes nothing.
+fn refused_by_run(text: String, wanted: &str) {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let text = edit(&[("replicas = 2", "replicas = 0")]);
     std::fs::write(dir.path().join("file.toml"), text).expect("written");
     let out = resim(dir.path(), &["run", "file.toml", "--out", "out"]);
     assert!(problems(&out).is_empty(), "{:?}", problems(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("file.toml:12:12: `replicas` is 0"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(wanted), "{stderr}");
     assert!(!dir.path().join("out").exists(), "nothing is written");
+}
+
+#[test]
+fn run_refuses_a_bad_file_too() {
+    let text = edit(&[("replicas = 2", "replicas = 0")]);
+    refused_by_run(text, "file.toml:12:12: `replicas` is 0");
 }
 
 #[test]
 fn run_refuses_a_sweep_value_twice() {
     // Two equal values made two cells with one key, and `resim run` panicked on them.
-    let dir = tempfile::tempdir().expect("a temporary folder");
     let text = append("\n[sweep]\n\"client.web.timeout\" = [\"1s\", \"1s\"]\n");
-    std::fs::write(dir.path().join("file.toml"), text).expect("written");
-    let out = resim(dir.path(), &["run", "file.toml", "--out", "out"]);
-    assert!(problems(&out).is_empty(), "{:?}", problems(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("file.toml:23:31: the sweep of `client.web.timeout` lists \"1s\" after"),
-        "{stderr}"
+    refused_by_run(
+        text,
+        "file.toml:23:31: the sweep of `client.web.timeout` lists \"1s\" after",
     );
-    assert!(!dir.path().join("out").exists(), "nothing is written");
 }
 
 #[test]
