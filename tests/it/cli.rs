@@ -114,9 +114,7 @@ fn a_run_over_its_event_budget_stops_with_a_clear_error() {
         .expect("readable")
         .replace("seed = 1\n", "seed = 1\nmax_events = 200000\n");
     std::fs::write(dir.path().join("tight.toml"), text).expect("written");
-    let out = common::resim(dir.path(), &["run", "tight.toml", "--quiet"]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = common::refused(dir.path(), &["run", "tight.toml", "--quiet"]);
     assert!(
         stderr.contains("budget of 200000 events") && stderr.contains("raise `max_events`"),
         "{stderr}"
@@ -138,12 +136,10 @@ fn seeds_past_the_largest_seed_are_refused_not_wrapped() {
     let file = common::root().join("scenarios/quickstart.toml");
     let file = file.to_str().expect("utf-8");
     let max = u64::MAX.to_string();
-    let out = common::resim(
+    let stderr = common::refused(
         dir.path(),
         &["run", file, "--seed", &max, "--seeds", "2", "--out", "o"],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(
             "`--seed 18446744073709551615` and 2 seeds would go past the largest seed, 18446744073709551615; expected a first seed of at most 18446744073709551614 for 2 seeds"

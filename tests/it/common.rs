@@ -43,6 +43,20 @@ pub fn resim_ok(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
+/// Runs the `resim` binary with `args` in `dir`, which must refuse them as bad input (exit
+/// code 2); returns its standard error.
+pub fn refused(dir: &Path, args: &[&str]) -> String {
+    let out = resim(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "resim {} should exit 2:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
 /// Runs the `resim` binary with `args` in `dir`.
 pub fn resim(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_resim"))
