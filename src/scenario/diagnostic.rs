@@ -100,7 +100,7 @@ impl<'a> SourceMap<'a> {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
-        let col = self.text[start..offset].chars().count() + 1;
+        let col = without_bom(&self.text[start..offset]).chars().count() + 1;
         (line, col)
     }
 
@@ -114,7 +114,7 @@ impl<'a> SourceMap<'a> {
         let (line, col) = span.map_or((1, 1), |s| self.position(s.start));
         let start = self.line_starts[line - 1];
         let end = self.line_starts.get(line).map_or(self.text.len(), |&e| e);
-        let full = self.text[start..end].trim_end_matches(['\n', '\r']);
+        let full = without_bom(self.text[start..end].trim_end_matches(['\n', '\r']));
         let (source_line, caret) = window(full, col);
         Diagnostic {
             line,
@@ -149,6 +149,12 @@ fn window(line: &str, col: usize) -> (String, usize) {
 }
 
 /// `text` cut to `max` characters (with "..." when cut), for quoting user input in messages.
+/// `text` without a leading byte-order mark: an editor's invisible mark at the start of
+/// the file takes no column.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// A number for a message: as Rust writes it for everyday sizes, in scientific notation
 /// when huge or tiny (`1e308` rather than 309 digits).
 pub fn number(v: f64) -> String {
@@ -231,6 +237,16 @@ mod tests {
         assert_eq!(map.position(6), (2, 1));
         // "bé = " is 6 bytes but 5 characters.
         assert_eq!(map.position(12), (2, 6));
+    }
+
+    #[test]
+    fn a_byte_order_mark_takes_no_column() {
+        let map = SourceMap::new("\u{feff}name = 5\nx = 1\n");
+        // "name = " starts after the mark's 3 bytes; `5` is the 8th column a user sees.
+        assert_eq!(map.position(10), (1, 8));
+        let d = map.diagnostic(Some(10..11), "here");
+        assert_eq!(d.source_line.as_deref(), Some("name = 5"));
+        assert_eq!(map.position(12), (2, 1));
     }
 
     #[test]

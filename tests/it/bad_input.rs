@@ -620,6 +620,24 @@ fn cases() -> Vec<Case> {
             "replica 3 of \"db\" does not exist: it has 1 replica; expected db[0]",
         ),
         case(
+            "a float too large for TOML",
+            edit(&[("rate_per_s = 100", "rate_per_s = 1e309")]),
+            "8:44",
+            "a number too large for a 64-bit float; expected a number below about 1.8e308",
+        ),
+        case(
+            "an integer with no digits after 0x",
+            edit(&[("replicas = 2", "replicas = 0x")]),
+            "12:12",
+            "not a whole number a 64-bit integer can hold (too large, or no digits after 0x, 0o or 0b); expected a whole number like 42 or 0x2a",
+        ),
+        case(
+            "fault on a replica number too large for any service",
+            append("\n[[fault]]\nkind = \"hang\"\ntarget = \"db[4294967296]\"\nat = \"2s\"\n"),
+            "24:10",
+            "replica 4294967296 of \"db\" does not exist: it has 1 replica; expected db[0]",
+        ),
+        case(
             "fault starting after the run",
             append("\n[[fault]]\nkind = \"crash\"\ntarget = \"db\"\nat = \"20s\"\n"),
             "25:6",

@@ -305,9 +305,17 @@ impl Checker<'_> {
                     self.error(t.span(), format!("\"{}\" is not a replica name; expected a service like \"api\" or a replica like \"api[0]\"", shorten(text, 40)));
                     return None;
                 };
-                let Ok(i) = inner.trim().parse::<u32>() else {
-                    self.error(t.span(), format!("\"{}\" has no replica number; expected a number in brackets, like \"api[0]\"", shorten(text, 40)));
-                    return None;
+                let digits = inner.trim();
+                let i = match digits.parse::<u32>() {
+                    Ok(i) => i,
+                    // Too large for any service: a replica that does not exist (below).
+                    Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                        u32::MAX
+                    }
+                    Err(_) => {
+                        self.error(t.span(), format!("\"{}\" has no replica number; expected a number in brackets, like \"api[0]\"", shorten(text, 40)));
+                        return None;
+                    }
                 };
                 (base.trim(), Some(i))
             }
@@ -321,7 +329,8 @@ impl Checker<'_> {
                 self.error(
                     t.span(),
                     format!(
-                        "replica {i} of \"{base}\" does not exist: it has {count} replica{}; expected {base}[0] to {base}[{}]",
+                        "replica {} of \"{base}\" does not exist: it has {count} replica{}; expected {base}[0] to {base}[{}]",
+                        shorten(text.split_once('[').map_or("", |(_, r)| r.trim_end_matches(']').trim()), 24),
                         if count == 1 { "" } else { "s" },
                         count - 1
                     ),

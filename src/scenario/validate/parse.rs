@@ -271,8 +271,19 @@ fn explain_toml_error(message: &str, found: Option<&Found>) -> String {
             None => format!("found {what}{too_large}; expected {expected}"),
         };
     }
-    // A message of our own, from `units`.
-    let message = message.replace(", expected ", "; expected ");
+    // The TOML reader's own words for numbers it cannot hold, with what is expected.
+    let message = match message {
+        "floating-point number overflowed" => {
+            "a number too large for a 64-bit float; expected a number below about 1.8e308"
+                .to_string()
+        }
+        "integer number overflowed" => {
+            "not a whole number a 64-bit integer can hold (too large, or no digits after 0x, 0o or 0b); expected a whole number like 42 or 0x2a"
+                .to_string()
+        }
+        // A message of our own, from `units`.
+        other => other.replace(", expected ", "; expected "),
+    };
     match found {
         Some(f) => format!("`{}`: {message}", f.key),
         None => message,
