@@ -393,15 +393,14 @@ impl Checker<'_> {
                 }
                 shown.push(name(to));
             }
+            let cycle = cycle_text(&shown);
             let message = if steps.iter().any(|s| s.queue.is_some()) {
                 format!(
-                    "call cycle through a queue: {}; expected calls and sends without cycles, since every message would lead to another, and the work would go on until `drain` ends",
-                    shown.join(" -> ")
+                    "call cycle through a queue: {cycle}; expected calls and sends without cycles, since every message would lead to another, and the work would go on until `drain` ends"
                 )
             } else {
                 format!(
-                    "call cycle: {}; expected calls without cycles, since a request holds its worker while its calls run",
-                    shown.join(" -> ")
+                    "call cycle: {cycle}; expected calls without cycles, since a request holds its worker while its calls run"
                 )
             };
             self.error(span, message);
@@ -455,4 +454,39 @@ fn shortest_cycle(start: usize, calls: &[Vec<Step>], in_group: &[bool]) -> Optio
         }
     }
     None
+}
+
+/// Steps of a cycle shown in full; a longer one shows its first and last few.
+const CYCLE_SHOWN: usize = 12;
+
+/// The cycle `a -> b -> ... -> a`, with the middle of a long one left out (a cycle through
+/// thousands of services would otherwise make one line of hundreds of kilobytes).
+fn cycle_text(names: &[&str]) -> String {
+    if names.len() <= CYCLE_SHOWN {
+        return names.join(" -> ");
+    }
+    let (head, tail) = (&names[..CYCLE_SHOWN - 3], &names[names.len() - 3..]);
+    let left_out = names.len() - head.len() - tail.len();
+    format!(
+        "{} -> ({left_out} more) -> {}",
+        head.join(" -> "),
+        tail.join(" -> ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_cycle_is_shown_by_its_ends() {
+        assert_eq!(cycle_text(&["a", "b", "a"]), "a -> b -> a");
+        let names: Vec<String> = (0..20_000).map(|i| format!("s{i}")).collect();
+        let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+        names.push("s0");
+        let text = cycle_text(&names);
+        assert!(text.starts_with("s0 -> s1 -> "), "{text}");
+        assert!(text.ends_with(" -> s19998 -> s19999 -> s0"), "{text}");
+        assert!(text.contains("(19989 more)") && text.len() < 200, "{text}");
+    }
 }
