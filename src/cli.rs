@@ -247,7 +247,10 @@ pub fn shard_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Shard, Str
         let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
         let count = number("SLURM_ARRAY_TASK_COUNT")?
             .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")?;
-        (id.saturating_sub(min), count, "Slurm")
+        let index = id.checked_sub(min).ok_or_else(|| {
+            format!("SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}; expected a task of the array, from its minimum up")
+        })?;
+        (index, count, "Slurm")
     } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
         let count = number("RESIM_SHARD_COUNT")?.ok_or(
             "JOB_COMPLETION_INDEX is set but RESIM_SHARD_COUNT is not; expected it set to the Job's `completions`",

@@ -725,4 +725,15 @@ fn shard_auto_reads_slurm_and_kubernetes_variables() {
     .expect_err("out of range");
     assert!(e.contains("below the count"), "{e}");
     assert!(shard_from_env(&env(&[])).is_err());
+    // A task id below the array's minimum is no task of it (it became shard 0).
+    let e = shard_from_env(&env(&[
+        ("SLURM_ARRAY_TASK_ID", "3"),
+        ("SLURM_ARRAY_TASK_MIN", "5"),
+        ("SLURM_ARRAY_TASK_COUNT", "8"),
+    ]))
+    .expect_err("below the minimum");
+    assert!(
+        e.contains("SLURM_ARRAY_TASK_ID=3 is below SLURM_ARRAY_TASK_MIN=5"),
+        "{e}"
+    );
 }
