@@ -289,12 +289,14 @@ impl Table {
         if text.is_empty() {
             return Ok(None);
         }
-        text.parse().map(Some).map_err(|_| {
-            self.problem(&format!(
-                "`{text}` in column `{}` is not a number",
+        // resim writes `inf` (a recovery that never came) but never NaN.
+        match text.parse::<f64>() {
+            Ok(v) if !v.is_nan() => Ok(Some(v)),
+            _ => Err(self.problem(&format!(
+                "`{text}` in column `{}` is not a number; expected a number, `inf` or nothing",
                 &self.header[i]
-            ))
-        })
+            ))),
+        }
     }
 
     /// Field `i` as a whole number.

@@ -472,6 +472,33 @@ fn a_baseline_whose_manifest_lists_more_swept_paths_than_its_files_have_is_bad_i
 }
 
 #[test]
+fn a_baseline_with_nan_for_a_number_is_bad_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    write(d, "s.toml", SCENARIO);
+    let ran = common::resim(d, &["run", "s.toml", "--seeds", "2", "--out", "b"]);
+    assert!(ran.status.success());
+    let path = d.join("b/summary.csv");
+    let text = std::fs::read_to_string(&path).expect("summary");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let column = header
+        .iter()
+        .position(|c| *c == "mean_ms")
+        .expect("mean_ms");
+    let mut fields: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    fields[column] = "NaN".to_string();
+    lines[1] = fields.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("written");
+    let (code, out, err) = check(d, &["s.toml", "--seeds", "2", "--baseline", "b"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("b/summary.csv:2: `NaN` in column `mean_ms` is not a number; expected a number, `inf` or nothing"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_junit_file_that_is_a_checked_scenario_is_refused_before_anything_runs() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
