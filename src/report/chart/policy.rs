@@ -1,5 +1,6 @@
 //! Policy tracks of each cell's first seed: circuit-breaker states and retry-budget levels
-//! over time, in separate panels since their units differ.
+//! over time, in separate panels since their units differ, and budgets of very different
+//! sizes (hundreds of retries left against a few) on panels of their own.
 
 use super::data::{self, Bounds};
 use super::frame::{self, DrawResult};
@@ -68,6 +69,9 @@ pub fn draw<DB: DrawingBackend>(
         }
     }
     let mut notes = vec!["Step lines: the state or level entered at each change".to_string()];
+    if !budgets.is_empty() {
+        notes.push("budgets in retries or tokens left".to_string());
+    }
     if !several && let Some(cell) = with_tracks.first() {
         notes.push(format!("cell {}", cell.label(&a.sweep_paths)));
     }
@@ -95,15 +99,42 @@ pub fn draw<DB: DrawingBackend>(
     let x_range = t0..if t1 > t0 { t1 } else { t0 + 1.0 };
     breakers.truncate(MAX_TRACKS);
     budgets.truncate(MAX_TRACKS);
-    match (breakers.is_empty(), budgets.is_empty()) {
-        (false, false) => {
-            let (top, bottom) = area.split_vertically(area.dim_in_pixel().1 / 2);
-            panel(&top, &breakers, x_range.clone(), Panel::Breakers)?;
-            panel(&bottom, &budgets, x_range, Panel::Budgets)
-        }
-        (true, false) => panel(&area, &budgets, x_range, Panel::Budgets),
-        _ => panel(&area, &breakers, x_range, Panel::Breakers),
+    let mut panels: Vec<(Vec<Labelled<'_>>, Panel)> = Vec::new();
+    if !breakers.is_empty() {
+        panels.push((breakers, Panel::Breakers));
     }
+    for group in by_scale(budgets) {
+        panels.push((group, Panel::Budgets));
+    }
+    if panels.is_empty() {
+        return Ok(());
+    }
+    for ((items, kind), part) in panels.iter().zip(area.split_evenly((panels.len(), 1))) {
+        panel(&part, items, x_range.clone(), *kind)?;
+    }
+    Ok(())
+}
+
+/// Largest levels more than this many times apart put budget tracks on separate panels.
+const SCALE_GAP: f64 = 10.0;
+
+/// Budget tracks grouped by scale, in their order: a ratio budget (hundreds of retries left)
+/// and a concurrency budget (a few) on one axis would flatten the small one onto zero. Two
+/// groups at most: the tracks whose largest level is within [`SCALE_GAP`] of the largest
+/// of all, and the rest.
+fn by_scale(items: Vec<Labelled<'_>>) -> Vec<Vec<Labelled<'_>>> {
+    let size = |item: &Labelled<'_>| {
+        let levels = item.track.points.iter().map(|p| p.1.abs());
+        levels.filter(|v| v.is_finite()).fold(0.0, f64::max)
+    };
+    let largest = items.iter().map(size).fold(0.0, f64::max);
+    let (large, small): (Vec<_>, Vec<_>) = items
+        .into_iter()
+        .partition(|item| size(item) * SCALE_GAP >= largest);
+    [large, small]
+        .into_iter()
+        .filter(|g| !g.is_empty())
+        .collect()
 }
 
 /// A track's legend label when several cells have tracks: "breaker (web->api), variant
@@ -189,7 +220,7 @@ fn panel<DB: DrawingBackend>(
     let (y_desc, y_fmt): (&str, TickFormat) = match kind {
         Panel::Breakers => ("breaker state", Box::new(|_: &f64| String::new())),
         Panel::Budgets => (
-            "budget left (retries or tokens)",
+            "budget left",
             Box::new(move |v: &f64| style::linear_tick(*v, y_span)),
         ),
     };
@@ -276,6 +307,30 @@ mod tests {
             label(&track, "base, rate_per_s=200", true),
             "budget (web->api), cell base, rate_per_s=200"
         );
+    }
+
+    #[test]
+    fn budgets_of_different_scales_get_their_own_panels() {
+        let track = |points: Vec<(f64, f64)>| PolicyTrack {
+            site: "web->api".to_string(),
+            policy: "retry_budget".to_string(),
+            points,
+        };
+        let (ratio, envoy, other) = (
+            track(vec![(0.0, 100.0), (1.0, 550.0)]),
+            track(vec![(0.0, 3.0), (1.0, -1.2)]),
+            track(vec![(0.0, 80.0)]),
+        );
+        let labelled = |t| Labelled {
+            label: String::new(),
+            track: t,
+        };
+        let groups = by_scale(vec![labelled(&ratio), labelled(&envoy), labelled(&other)]);
+        let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![2, 1], "550 and 80 together, 3 apart");
+        assert!(std::ptr::eq(groups[1][0].track, &envoy));
+        assert_eq!(by_scale(vec![labelled(&ratio), labelled(&other)]).len(), 1);
+        assert!(by_scale(Vec::new()).is_empty());
     }
 
     #[test]
