@@ -199,9 +199,12 @@ fn keeps_inputs(targets: &[Target], o: &CheckOptions) -> Result<(), String> {
             paths::refuse_input("--junit", junit, inputs.iter().map(PathBuf::as_path))?;
         }
         let dir = parent.join(&t.study.base.name);
+        // Both places a baseline may be (the folder, or its <name>/), whether they exist
+        // yet or not: on a first check the folder appears only once this check writes it.
         if let Some(b) = &o.baseline
-            && let Some(base) = baseline_dir(b, &t.study.base.name)
-            && paths::same(&base, &dir)
+            && [b.to_path_buf(), b.join(&t.study.base.name)]
+                .iter()
+                .any(|c| paths::same(c, &dir))
         {
             return Err(format!(
                 "{}: --baseline {} is where this check writes its runs ({}, under --out {}), so they would be compared with themselves; expected a copy saved before the change, e.g. `cp -r {} baseline` then --baseline baseline/, or another --out",

@@ -222,7 +222,12 @@ impl Model<'_> {
                 return;
             }
         }
-        let over = sched.now() >= self.end && self.held() == 0;
+        // Stored messages may stay for good (a dead-letter queue without a consumer): only
+        // live work can still consult a breaker.
+        let over = sched.now() >= self.end
+            && self.requests.is_empty()
+            && self.jobs.is_empty()
+            && self.policy_calls.is_empty();
         self.guards.breaker_due(guard, epoch, over, sched);
     }
 }

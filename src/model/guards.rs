@@ -254,8 +254,8 @@ impl Guards {
     }
 
     /// A breaker timer of `guard`, armed for the state tagged `epoch`, fires now. `over`:
-    /// the run's time is up and nothing is held back, so only what is pending can still
-    /// happen. A breaker whose timers would move it between open and half-open forever
+    /// the run's time is up and no request, job or call is live, so only what is pending
+    /// can still happen. A breaker whose timers would move it between open and half-open forever
     /// then arms no further timer once only breaker timers are pending: with no call left
     /// to decide anything, it would keep the run from ever ending (and its log growing).
     pub fn breaker_due(
@@ -298,6 +298,12 @@ impl Guards {
         if let (Some(b), Some(p)) = (&mut self.guards[guard].breaker, permit) {
             b.release(p);
         }
+    }
+
+    /// `n` armed breaker timers were dropped unfired (held back by a hang when the process
+    /// crashed).
+    pub fn forget_timers(&mut self, n: usize) {
+        self.timers_armed -= n;
     }
 
     /// Logs the breaker's state changes, and after any arms its next timed transition.

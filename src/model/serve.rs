@@ -465,7 +465,14 @@ impl Model<'_> {
         for p in &mut r.pools {
             p.waiting.clear();
         }
+        // Breaker timers held back by a hang die with the process: their count goes too.
+        let timers = r
+            .parked
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::BreakerDue { .. }));
+        let lost = timers.count();
         r.parked.clear();
+        self.guards.forget_timers(lost);
         self.fail_probes(replica, sched);
         for k in victims {
             let j = self.jobs.remove(k).expect("live job");

@@ -148,7 +148,6 @@ fn window(line: &str, col: usize) -> (String, usize) {
     (format!("{prefix}{shown}{suffix}"), caret)
 }
 
-/// `text` cut to `max` characters (with "..." when cut), for quoting user input in messages.
 /// `text` without a leading byte-order mark: an editor's invisible mark at the start of
 /// the file takes no column.
 fn without_bom(text: &str) -> &str {
@@ -166,6 +165,7 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// `text` cut to `max` characters (with "..." when cut), for quoting user input in messages.
 pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_string()

@@ -98,9 +98,16 @@ impl<'de> Deserialize<'de> for DurationValue {
                 self.visit_i64(v as i64)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                let v = crate::scenario::diagnostic::number(v);
+                let shown = crate::scenario::diagnostic::number(v);
+                // A duration string takes no exponent: suggest the number itself only when
+                // it is written without one.
+                let example = if shown.contains('e') {
+                    "\"250ms\" or \"1.5s\"".to_string()
+                } else {
+                    format!("\"{shown}s\" or \"{shown}ms\"")
+                };
                 Err(E::custom(format!(
-                    "a duration needs a unit, but this is the bare number {v}; expected a string such as \"{v}s\" or \"{v}ms\""
+                    "a duration needs a unit, but this is the bare number {shown}; expected a string such as {example}"
                 )))
             }
         }

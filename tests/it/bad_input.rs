@@ -1505,7 +1505,7 @@ fn huge_and_tiny_numbers_are_shown_short() {
         (
             "d.toml",
             base.replace("duration = \"2s\"", "duration = 1e-320"),
-            "the bare number 1e-320;",
+            "the bare number 1e-320; expected a string such as \"250ms\" or \"1.5s\"",
         ),
     ] {
         std::fs::write(dir.path().join(name), text).expect("written");

@@ -425,6 +425,26 @@ fn a_baseline_that_is_the_checks_own_output_folder_is_refused_before_it_is_overw
         before,
         "the baseline is kept"
     );
+    // A first check, of a scenario with expectations: the baseline folder does not exist
+    // yet, and the check would write it, then read it back.
+    let with_expect = SCENARIO.replace("error_rate = 0.05", "error_rate = 0.3")
+        + "\n[expect]\nseeds = 2\np99 = \"<= 10s\"\n";
+    write(d, "e.toml", &with_expect);
+    for baseline in ["fresh", "fresh/chk"] {
+        let args = [
+            "e.toml",
+            "--seeds",
+            "2",
+            "--baseline",
+            baseline,
+            "--out",
+            "fresh",
+        ];
+        let (code, out, err) = check(d, &args);
+        assert_eq!(code, Some(2), "{args:?}: {out}{err}");
+        assert!(err.contains("is where this check writes its runs"), "{err}");
+    }
+    assert!(!d.join("fresh").exists(), "nothing written");
     // A saved copy catches the regression.
     let (code, out, err) = check(d, &["s.toml", "--seeds", "2", "--baseline", "saved"]);
     assert_eq!(code, Some(1), "{out}{err}");
