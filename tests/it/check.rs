@@ -56,6 +56,17 @@ fn check(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
+/// Runs `resim check ARGS` in `dir`, which must refuse them (exit 2) with every one of
+/// `says` in its error, before checking anything.
+fn refused_before_running(dir: &Path, args: &[&str], says: &[&str]) {
+    let (code, out, err) = check(dir, args);
+    assert_eq!(code, Some(2), "{args:?}: {out}{err}");
+    for s in says {
+        assert!(err.contains(s), "{args:?}: no `{s}` in {err}");
+    }
+    assert!(!out.contains("checking"), "nothing ran: {out}");
+}
+
 #[test]
 fn expectations_that_hold_pass_and_exit_0() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -385,6 +396,11 @@ fn the_baseline_gate_catches_a_regression_no_threshold_mentions() {
     );
 }
 
+/// What the refusal of a baseline that is the check's own output says.
+const WRITES_ITS_RUNS: &str = "is where this check writes its runs";
+const COMPARED_WITH_THEMSELVES: &str =
+    "so they would be compared with themselves; expected a copy saved before the change";
+
 #[test]
 fn a_baseline_that_is_the_checks_own_output_folder_is_refused_before_it_is_overwritten() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -411,14 +427,7 @@ fn a_baseline_that_is_the_checks_own_output_folder_is_refused_before_it_is_overw
     ] {
         let mut all = vec!["s.toml", "--seeds", "2"];
         all.extend_from_slice(args);
-        let (code, out, err) = check(d, &all);
-        assert_eq!(code, Some(2), "{args:?}: {out}{err}");
-        assert!(
-            err.contains("is where this check writes its runs")
-                && err.contains("so they would be compared with themselves; expected a copy saved before the change"),
-            "{args:?}: {err}"
-        );
-        assert!(!out.contains("checking"), "nothing ran: {out}");
+        refused_before_running(d, &all, &[WRITES_ITS_RUNS, COMPARED_WITH_THEMSELVES]);
     }
     assert_eq!(
         std::fs::read(d.join("output/chk/summary.csv")).expect("summary"),
@@ -440,9 +449,7 @@ fn a_baseline_that_is_the_checks_own_output_folder_is_refused_before_it_is_overw
             "--out",
             "fresh",
         ];
-        let (code, out, err) = check(d, &args);
-        assert_eq!(code, Some(2), "{args:?}: {out}{err}");
-        assert!(err.contains("is where this check writes its runs"), "{err}");
+        refused_before_running(d, &args, &[WRITES_ITS_RUNS, COMPARED_WITH_THEMSELVES]);
     }
     assert!(!d.join("fresh").exists(), "nothing written");
     // A saved copy catches the regression.
@@ -534,14 +541,14 @@ fn a_junit_file_that_is_a_checked_scenario_is_refused_before_anything_runs() {
         &["ex.toml", "--junit", "ex.toml"][..],
         &["ex.toml", "dir", "--junit", "dir/./ex2.toml"],
     ] {
-        let (code, out, err) = check(d, args);
-        assert_eq!(code, Some(2), "{args:?}: {out}{err}");
-        assert!(
-            err.contains("resim check: --junit is one of the inputs: ")
-                && err.contains("; expected a new path"),
-            "{err}"
+        refused_before_running(
+            d,
+            args,
+            &[
+                "resim check: --junit is one of the inputs: ",
+                "; expected a new path",
+            ],
         );
-        assert!(!out.contains("checking"), "nothing ran: {out}");
     }
     assert_eq!(
         std::fs::read_to_string(d.join("ex.toml")).expect("kept"),
