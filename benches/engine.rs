@@ -9,6 +9,9 @@
 //!   integer nanosecond time. Poisson arrivals at rate 0.9 per time unit, one FIFO server
 //!   with exponential service at rate 1, [`CUSTOMERS`] customers. It pops two events per
 //!   customer (arrival, departure) and computes the mean response time.
+//! - `w1::engine_parts`: the plain loop written on resim's own event queue, random streams,
+//!   exponential draws and request recorder (counts and both latency histograms), with no
+//!   model: the part of W1's cost that is the engine and the metrics, not the model's steps.
 //! - `w1::resim`: the same system as a resim scenario ([`w1_scenario`]), run by
 //!   [`resim::run_one`]. One time unit is 1 ms: the client sends 900 requests per second
 //!   and the service time has a mean of 1 ms. `duration` is [`CUSTOMERS`] / 0.9 time
@@ -172,6 +175,76 @@ fn reference_w1(customers: u64, seed: u64) -> LoopResult {
         events,
         customers: served,
         mean_response: sum_ns as f64 / served.max(1) as f64 / UNIT_NS,
+    }
+}
+
+/// W1 written by hand on resim's own parts, with no model: its event queue
+/// ([`resim::engine::EventQueue`]), its random streams and exponential draws
+/// ([`resim::engine::SimRng`], [`resim::distribution::Distribution`]), and its request
+/// recorder ([`resim::metrics::recorder::Recorder`]: counts per one-second bucket, the
+/// run-wide and per-bucket latency histograms). It serves exactly `customers` customers,
+/// like [`reference_w1`]; what it lacks beside the resim scenario is the model's own steps
+/// (request and job records, balancer, waiting room, replies, service statistics).
+fn engine_parts_w1(customers: u64, seed: u64) -> LoopResult {
+    use resim::distribution::Distribution as Duration;
+    use resim::engine::{EventQueue, SimDuration, SimRng, SimTime, StreamId};
+    use resim::metrics::recorder::Recorder;
+    #[derive(Clone, Copy)]
+    enum Event {
+        Arrival,
+        Departure,
+    }
+    let arrival = Duration::Exponential {
+        mean: UNIT_NS / W1_ARRIVAL_RATE,
+    };
+    let service = Duration::Exponential {
+        mean: UNIT_NS / SERVICE_RATE,
+    };
+    let mut arrivals = SimRng::new(seed, StreamId::from_parts(&[b"arrivals"]));
+    let mut services = SimRng::new(seed, StreamId::from_parts(&[b"server"]));
+    let mut queue = EventQueue::new();
+    // Every customer is counted: the window is far longer than the run.
+    let window = SimDuration(duration_ns(customers, W1_ARRIVAL_RATE).saturating_mul(4));
+    let mut recorder = Recorder::new(SimDuration::ZERO, window, SimDuration::from_secs(1));
+    // Send time and bucket of the customer in service (front) and of those waiting.
+    let mut waiting = VecDeque::with_capacity(1024);
+    let (mut sent, mut served, mut events) = (0u64, 0u64, 0u64);
+    if customers > 0 {
+        sent = 1;
+        queue.push(
+            SimTime::ZERO + arrival.sample(&mut arrivals),
+            Event::Arrival,
+        );
+    }
+    while let Some((now, event)) = queue.pop() {
+        events += 1;
+        match event {
+            Event::Arrival => {
+                waiting.push_back((now, recorder.start(now)));
+                if waiting.len() == 1 {
+                    queue.push(now + service.sample(&mut services), Event::Departure);
+                }
+                if sent < customers {
+                    sent += 1;
+                    queue.push(now + arrival.sample(&mut arrivals), Event::Arrival);
+                }
+            }
+            Event::Departure => {
+                let (arrived, bucket) = waiting.pop_front().expect("a customer is in service");
+                let bucket = bucket.expect("the window holds every customer");
+                recorder.finish(bucket, resim::Outcome::Ok, now - arrived, now);
+                served += 1;
+                if !waiting.is_empty() {
+                    queue.push(now + service.sample(&mut services), Event::Departure);
+                }
+            }
+        }
+    }
+    let run = recorder.finish_run();
+    LoopResult {
+        events,
+        customers: served,
+        mean_response: run.latency.map_or(f64::NAN, |l| l.mean_ns) / UNIT_NS,
     }
 }
 
@@ -507,6 +580,15 @@ mod w1 {
             .bench(|| reference_w1(black_box(CUSTOMERS), black_box(SEED)));
     }
 
+    /// The plain loop on resim's event queue, random streams and request recorder.
+    #[divan::bench(sample_count = SAMPLES, sample_size = 1)]
+    fn engine_parts(bencher: Bencher) {
+        let events = engine_parts_w1(CUSTOMERS, SEED).events;
+        bencher
+            .counter(ItemsCount::new(events))
+            .bench(|| engine_parts_w1(black_box(CUSTOMERS), black_box(SEED)));
+    }
+
     /// resim running the W1 scenario.
     #[divan::bench(sample_count = SAMPLES, sample_size = 1)]
     fn resim(bencher: Bencher) {
@@ -596,11 +678,15 @@ fn check() {
         "{:<28} {:>4} {:>10} {:>10} {:>8}",
         "variant", "seed", "customers", "events", "mean"
     );
-    let mut pooled = [(0.0f64, 0u64); 7];
+    let mut pooled = [(0.0f64, 0u64); 8];
     for seed in seeds {
         let rows = [
             ("w1 reference_loop", {
                 let r = reference_w1(CUSTOMERS, seed);
+                (r.customers, r.events, r.mean_response)
+            }),
+            ("w1 engine_parts", {
+                let r = engine_parts_w1(CUSTOMERS, seed);
                 (r.customers, r.events, r.mean_response)
             }),
             ("w1 resim", {
@@ -640,6 +726,7 @@ fn check() {
     }
     let names = [
         "w1 reference_loop",
+        "w1 engine_parts",
         "w1 resim",
         "w2_no_retries reference_loop",
         "w2_no_retries resim",
