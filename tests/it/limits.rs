@@ -304,27 +304,18 @@ fn a_study_with_too_many_runs_is_refused_before_it_starts() {
     );
 }
 
-/// A breaker whose two timers move it between open and half-open on their own
-/// (Resilience4j's `automaticTransitionFromOpenToHalfOpenEnabled` with
-/// `maxWaitDurationInHalfOpenState`) kept the run going forever once the traffic had
-/// stopped, its log growing until memory ran out. The run now ends once only such timers are
-/// left after the run's time, and the breaker's log ends there too.
-#[test]
-fn a_breaker_cycling_on_its_own_timers_lets_the_run_end() {
+/// A client whose every call times out behind a breaker that moves between open and
+/// half-open on its own timers (Resilience4j's `automaticTransitionFromOpenToHalfOpenEnabled`
+/// with `maxWaitDurationInHalfOpenState`).
+const CYCLING_BREAKER: &str = r#"circuit_breaker = { min_calls = 1, open_for = "10ms", automatic_half_open = true, max_wait_in_half_open = "5ms" }"#;
+
+/// Runs `text` (a 1 s scenario with a [`CYCLING_BREAKER`]) and checks that the run ends and
+/// that the breaker cycled while requests were sent, its log ending soon after 1 s. The
+/// scenarios give their clients short timeouts, so that soon after 1 s nothing but the
+/// breaker's own timers is pending: a client's timeout lane would otherwise keep the breaker
+/// cycling, rightly, until its last entry (30 s by default).
+fn breaker_log_ends_with_the_run(text: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = r#"
-name = "breaker-timers"
-duration = "1s"
-[[client]]
-name = "web"
-target = "api"
-arrival = { kind = "poisson", rate_per_s = 100 }
-timeout = "1us"
-circuit_breaker = { min_calls = 1, open_for = "10ms", automatic_half_open = true, max_wait_in_half_open = "5ms" }
-[[service]]
-name = "api"
-service_time = { kind = "constant", value = "1ms" }
-"#;
     std::fs::write(dir.path().join("b.toml"), text).expect("written");
     let (code, stderr) = capped(dir.path(), &["run", "b.toml", "--out", "o"]);
     assert_eq!(code, Some(0), "{stderr}");
@@ -342,4 +333,102 @@ service_time = { kind = "constant", value = "1ms" }
         last < 1.1,
         "the breaker's log ends soon after the run's 1 s: {last} s"
     );
+}
+
+/// A breaker cycling on its own timers kept the run going forever once the traffic had
+/// stopped, its log growing until memory ran out. The run now ends once only such timers are
+/// left after the run's time, and the breaker's log ends there too.
+#[test]
+fn a_breaker_cycling_on_its_own_timers_lets_the_run_end() {
+    breaker_log_ends_with_the_run(&format!(
+        r#"
+name = "breaker-timers"
+duration = "1s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 100 }}
+timeout = "1us"
+{CYCLING_BREAKER}
+[[service]]
+name = "api"
+service_time = {{ kind = "constant", value = "1ms" }}
+"#
+    ));
+}
+
+/// Messages that stay stored for good (here in a dead-letter queue without a consumer) are
+/// not live work: they cannot consult a breaker, so they do not keep a cycling breaker's
+/// run going.
+#[test]
+fn messages_left_in_a_dead_letter_queue_do_not_keep_a_cycling_breaker_going() {
+    breaker_log_ends_with_the_run(&format!(
+        r#"
+name = "breaker-timers-dlq"
+duration = "1s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 100 }}
+timeout = "1us"
+{CYCLING_BREAKER}
+[[client]]
+name = "producer"
+target = "jobs"
+arrival = {{ kind = "poisson", rate_per_s = 50 }}
+timeout = "10ms"
+[[queue]]
+name = "jobs"
+consumer = "worker"
+visibility_timeout = "10ms"
+max_receives = 1
+dead_letter = "dlq"
+poison = 1.0
+[[queue]]
+name = "dlq"
+[[service]]
+name = "api"
+service_time = {{ kind = "constant", value = "1ms" }}
+[[service]]
+name = "worker"
+service_time = {{ kind = "constant", value = "1ms" }}
+"#
+    ));
+}
+
+/// A breaker timer held back by a hang dies with the process when it crashes during the
+/// hang; it used to stay counted as armed, so after the restart the breaker's own timers
+/// kept the run going forever.
+#[test]
+fn a_breaker_timer_lost_in_a_crash_during_a_hang_does_not_keep_the_run_going() {
+    breaker_log_ends_with_the_run(&format!(
+        r#"
+name = "breaker-crash-in-hang"
+duration = "1s"
+[[client]]
+name = "web"
+target = "front"
+arrival = {{ kind = "poisson", rate_per_s = 200 }}
+timeout = "5ms"
+[[service]]
+name = "front"
+service_time = {{ kind = "constant", value = "1ms" }}
+calls = [{{ to = "api", timeout = "1us", {CYCLING_BREAKER} }}]
+[[service]]
+name = "api"
+service_time = {{ kind = "constant", value = "1ms" }}
+[[fault]]
+name = "freeze"
+kind = "hang"
+target = "front"
+at = "300ms"
+for = "200ms"
+[[fault]]
+name = "kill"
+kind = "crash"
+target = "front"
+at = "400ms"
+for = "100ms"
+"#
+    ));
 }
