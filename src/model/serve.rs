@@ -439,7 +439,10 @@ impl Model<'_> {
             }
         }
         if adaptive {
-            self.limit_sample_leaving(j.replica, j.arrived_at, !outcome.is_success(), now);
+            // An answer, an error included, is an ordinary sample: the library's gRPC server
+            // interceptor calls `onDropped` only for CANCELLED and DEADLINE_EXCEEDED (here:
+            // shed, or dropped at dequeue) and `onSuccess` for every other status.
+            self.limit_sample_leaving(j.replica, j.arrived_at, false, now);
         }
         self.reply(&j, outcome, sched);
         if let super::Parent::Delivery(_) = j.caller {

@@ -2,7 +2,9 @@
 //! (`AIMDLimit`, `VegasLimit`, `Gradient2Limit`): a server admits a request only while
 //! fewer than the limit are in flight, and moves the limit after each request with its
 //! round-trip time (arrival to answer at the server), the requests in flight, and whether
-//! it was dropped.
+//! it was dropped. A drop is what the library's gRPC server interceptor reports as one
+//! (CANCELLED or DEADLINE_EXCEEDED): here a request shed by its replica or dropped at dequeue
+//! because its caller gave up. An answer, an error included, is an ordinary sample.
 //!
 //! Samples are aggregated as the library's `WindowedLimit` does with its defaults: a
 //! window lasts 1 s (RTTs under 100 us are ignored); when it is over, it updates the limit
@@ -123,7 +125,7 @@ impl ConcurrencyLimit {
     }
 
     /// A request ended at `now`: it took `rtt`, `inflight` requests were in flight
-    /// (itself included), and it was `dropped` (failed) or not. The window takes it; a
+    /// (itself included), and it was `dropped` (shed, or dropped at dequeue) or not. The window takes it; a
     /// window at least 1 s long with 10 samples then updates the limit.
     pub fn sample(&mut self, now: SimTime, rtt: SimDuration, inflight: u32, dropped: bool) {
         if rtt < MIN_RTT {

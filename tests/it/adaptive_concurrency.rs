@@ -82,3 +82,79 @@ fn limits_settle_where_theory_says_and_back_off_when_the_service_slows() {
         }
     }
 }
+
+/// An error is not a drop (the library's gRPC server interceptor reports only CANCELLED and
+/// DEADLINE_EXCEEDED as drops): a healthy service, 2,000 requests/s on 200 workers of 20 ms
+/// (40 in flight), keeps AIMD's and Vegas' limits above what it needs with 1% of its
+/// answers errors, and sheds next to nothing once the limit has grown (AIMD adds one a
+/// second from 20). Counting errors as drops cut
+/// AIMD to its minimum of 20 (availability 0.47) and Vegas to 5 (0.16).
+#[test]
+fn errors_are_not_drops() {
+    for limit in ["aimd", "vegas"] {
+        let text = format!(
+            r#"
+name = "errors-are-not-drops"
+duration = "90s"
+warmup = "60s"
+[[client]]
+name = "web"
+target = "api"
+arrival = {{ kind = "poisson", rate_per_s = 2000 }}
+[[service]]
+name = "api"
+concurrency = 200
+service_time = {{ kind = "constant", value = "20ms" }}
+error_rate = 0.01
+concurrency_limit = {{ kind = "{limit}" }}
+"#
+        );
+        let scenario = resim::Scenario::from_text(&text, "s.toml").expect("valid");
+        let r = resim::run_one(&scenario, 1).expect("runs");
+        let t = &r.metrics.totals;
+        let shed = t.shed as f64 / t.requests as f64;
+        assert!(shed < 0.001, "{limit}: {shed} of the requests shed");
+        let errors = t.errors as f64 / t.requests as f64;
+        assert!((0.008..0.012).contains(&errors), "{limit}: errors {errors}");
+        assert!(
+            mean_level(&r, 60.0, 90.0) > 60.0,
+            "{limit}: limit {}",
+            mean_level(&r, 60.0, 90.0)
+        );
+    }
+}
+
+/// Vegas has no minimum (the library keeps its limit in [1, max]): a limit below the other
+/// kinds' default minimum of 20 is accepted, and the level never passes its maximum.
+#[test]
+fn a_small_vegas_limit_is_accepted_and_kept() {
+    let text = r#"
+name = "small-vegas"
+duration = "30s"
+[[client]]
+name = "web"
+target = "api"
+arrival = { kind = "poisson", rate_per_s = 500 }
+[[service]]
+name = "api"
+concurrency = 2
+service_time = { kind = "exponential", mean = "5ms" }
+concurrency_limit = { kind = "vegas", initial = 5, max = 10 }
+"#;
+    let scenario =
+        resim::Scenario::from_text(text, "s.toml").expect("a Vegas limit of 10 is valid");
+    let r = resim::run_one(&scenario, 1).expect("runs");
+    let levels: Vec<f64> = r
+        .metrics
+        .policy_log
+        .events
+        .iter()
+        .filter(|e| e.policy == "concurrency_limit")
+        .map(|e| e.value.expect("a level"))
+        .collect();
+    assert!(levels.len() > 10, "{levels:?}");
+    assert!(
+        levels.iter().all(|l| (1.0..=10.0).contains(l)),
+        "{levels:?}"
+    );
+}

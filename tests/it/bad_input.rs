@@ -1032,6 +1032,15 @@ fn cases() -> Vec<Case> {
             "this concurrency_limit has min 10, initial 5 and max 200; expected min <= initial <= max",
         ),
         case(
+            "Vegas starting above its maximum",
+            edit(&[(
+                "concurrency = 4\n",
+                "concurrency = 4\nconcurrency_limit = { kind = \"vegas\", initial = 50, max = 10 }\n",
+            )]),
+            "14:21",
+            "this concurrency_limit has initial 50 and max 10; expected initial <= max",
+        ),
+        case(
             "misspelt priority",
             edit(&[(
                 "arrival = { kind = \"poisson\", rate_per_s = 100 }",

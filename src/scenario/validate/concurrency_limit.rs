@@ -48,7 +48,16 @@ impl Checker<'_> {
         let min = count(self, &f.min, "min", 20);
         let max_default = if kind == "vegas" { 1000 } else { 200 };
         let max = count(self, &f.max, "max", max_default);
-        if min > max || initial > max || (kind != "vegas" && initial < min) {
+        if kind == "vegas" {
+            // Vegas has no `min`: it keeps its limit in [1, max].
+            if initial > max {
+                self.error(
+                    c.span(),
+                    format!("this concurrency_limit has initial {initial} and max {max}; expected initial <= max"),
+                );
+                return None;
+            }
+        } else if min > max || initial > max || initial < min {
             self.error(
                 c.span(),
                 format!("this concurrency_limit has min {min}, initial {initial} and max {max}; expected min <= initial <= max"),
