@@ -160,13 +160,17 @@ impl Budget {
         self.retries -= 1;
     }
 
-    /// Concurrency budgets: retries allowed outstanding at once now.
+    /// Concurrency budgets: retries allowed outstanding at once now, a whole number: Envoy's
+    /// `RetryBudgetImpl::max` converts `budget_percent / 100 x active` to an unsigned
+    /// integer (truncating) before taking the larger of it and `min_retry_concurrency`.
     fn concurrency_cap(&self) -> f64 {
         match self.spec {
             BudgetSpec::Concurrency {
                 percent,
                 min_concurrent,
-            } => (percent / 100.0 * f64::from(self.active)).max(f64::from(min_concurrent)),
+            } => (percent / 100.0 * f64::from(self.active))
+                .trunc()
+                .max(f64::from(min_concurrent)),
             _ => f64::INFINITY,
         }
     }
@@ -482,5 +486,23 @@ mod tests {
         }
         assert!(!retry(&mut b));
         assert_eq!(b.level(SimTime::ZERO), -2.0, "cap 3, 5 held");
+    }
+
+    /// Envoy converts 20% of the attempts in flight to a whole number, rounding down, before
+    /// comparing: with 22 in flight (4.4) a fifth retry at once overflows.
+    #[test]
+    fn a_concurrency_budget_rounds_its_cap_down_as_envoy_does() {
+        let mut b = Budget::new(BudgetSpec::Concurrency {
+            percent: 20.0,
+            min_concurrent: 3,
+        });
+        let mut cost = 0.0;
+        let mut retry = |b: &mut Budget| b.try_retry(SimTime::ZERO, Outcome::Error, &mut cost);
+        for _ in 0..22 {
+            b.on_sent();
+        }
+        assert!((0..4).all(|_| retry(&mut b)));
+        assert_eq!(b.level(SimTime::ZERO), 0.0, "cap 4, 4 held");
+        assert!(!retry(&mut b), "a fifth retry overflows");
     }
 }
