@@ -737,3 +737,58 @@ fn shard_auto_reads_slurm_and_kubernetes_variables() {
         "{e}"
     );
 }
+
+/// Two variants that behave alike draw the same lines, and the one drawn later would hide
+/// the first completely: on every time chart and the latency distribution the first one's
+/// legend entry says where it is, and it is drawn wider, as a rim around the other.
+#[test]
+fn a_variant_identical_to_a_later_one_is_named_in_the_chart_legends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    // `same` sets the timeout to the value it has: the runs are identical.
+    let text = format!(
+        "{BASE}\n[[variant]]\nname = \"same\"\nset = {{ \"client.web.timeout\" = \"1s\" }}\n"
+    );
+    std::fs::write(d.join("same.toml"), text).expect("write");
+    resim_ok(d, &["run", "same.toml", "--out", "out", "--quiet"]);
+    let svg = |name: &str| String::from_utf8(read(&d.join("out").join(name))).expect("utf-8");
+    for name in ["availability.svg", "latency.svg", "latency-cdf.svg"] {
+        let svg = svg(name);
+        assert!(
+            svg.contains("\nbase (hidden under same)\n"),
+            "{name}: no note on base"
+        );
+        assert!(svg.contains("\nsame\n"), "{name}");
+        assert!(svg.contains("\ncoinciding lines\n"), "{name}");
+        // base in the palette's first colour, one step (2 px) wider than `same` on top.
+        assert!(
+            svg.contains("stroke=\"#1F77B4\" stroke-width=\"4\""),
+            "{name}: base is not drawn as a rim"
+        );
+    }
+}
+
+/// compare-retries: before the hang all five variants see the same latencies, and `base`
+/// has no successful request after it, so its latency line lies entirely under the others;
+/// its legend entry says so. On the availability chart the five lines at 100% before the
+/// hang nest five deep, `base` outermost (10 px).
+#[test]
+fn compare_retries_names_the_hidden_base_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let file = common::root().join("scenarios/compare-retries.toml");
+    let file = file.to_str().expect("utf-8");
+    resim_ok(d, &["run", file, "--out", "out", "--quiet"]);
+    let svg = |name: &str| String::from_utf8(read(&d.join("out").join(name))).expect("utf-8");
+    let latency = svg("latency.svg");
+    assert!(latency.contains("\nbase (hidden under "), "no note on base");
+    for variant in ["budget", "breaker", "envoy-budget", "no-retries"] {
+        assert!(latency.contains(&format!("\n{variant}\n")), "{variant}");
+    }
+    let availability = svg("availability.svg");
+    assert!(
+        !availability.contains("hidden"),
+        "base shows at 0% after the hang"
+    );
+    assert!(availability.contains("stroke=\"#1F77B4\" stroke-width=\"10\""));
+}

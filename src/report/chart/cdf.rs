@@ -11,6 +11,7 @@
 use super::data::{self, Bounds};
 use super::frame::{self, DrawResult};
 use super::legend;
+use super::overlap::{self, Layer};
 use super::style::{self, MUTED};
 use super::thin;
 use super::timeline::{cells_legend, finish_legend};
@@ -87,7 +88,26 @@ pub fn draw<DB: DrawingBackend>(
     // A hair below the decade, so the axis labels its first tick.
     let x_range = start * (1.0 - 1e-9)..(x_hi * 1.25).max(start * 10.0);
     let y_range = data::decades(y_lo.max(1e-4), 100.0);
-    let entries = cells_legend(a, 2);
+    let layers: Vec<Layer> = tails
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Layer {
+            owner: i,
+            group: 0,
+            style: style::series_style(i),
+            width: 2,
+            runs: if t.is_empty() {
+                Vec::new()
+            } else {
+                vec![t.clone()]
+            },
+        })
+        .collect();
+    // Coincidence is found on the full distributions; each piece is thinned on its own, so
+    // equal pieces stay equal.
+    let plan = overlap::plan(&layers, a.cells.len());
+    let mut entries = cells_legend(a, 2, &plan);
+    entries.extend(plan.nested_entry());
     let (plot_area, panel) = legend::reserve_panel(&area, &entries)?;
     let mut chart = ChartBuilder::on(&plot_area)
         .margin_top(12)
@@ -132,13 +152,9 @@ pub fn draw<DB: DrawingBackend>(
             f64::from(py.end) - along(pct, &y_range) * f64::from(py.end - py.start),
         )
     };
-    let lines: Vec<Vec<(f64, f64)>> = tails
-        .iter()
-        .map(|t| thin::thin(t, to_px, THIN_PX))
-        .collect();
-    for (i, t) in lines.iter().enumerate() {
-        frame::line(&mut chart, t, style::series_style(i), 2)?;
-    }
+    let lines = overlap::draw(&mut chart, &layers, &plan, |piece| {
+        thin::thin(piece, to_px, THIN_PX)
+    })?;
     finish_legend(&chart, panel, &entries, &lines)
 }
 

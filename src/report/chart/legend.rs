@@ -12,6 +12,8 @@ pub const MAX_INSIDE: usize = 8;
 
 /// Longest label shown, in characters.
 const MAX_LABEL: usize = 46;
+/// Longest label with a note ("base (hidden under no-retries)"), in characters.
+pub const MAX_NOTED: usize = 52;
 const ROW: i32 = 18;
 const PAD: i32 = 8;
 const SWATCH: i32 = 28;
@@ -27,6 +29,9 @@ pub enum Swatch {
     ThinDashed(RGBColor),
     /// A translucent band.
     Band(RGBColor),
+    /// A line of the first colour with a thinner one of the second on it: lines that
+    /// coincide, drawn nested.
+    Nested(RGBColor, RGBColor),
 }
 
 /// One legend row.
@@ -44,6 +49,18 @@ impl Entry {
         Entry {
             label: style::truncate(&label.into(), MAX_LABEL),
             swatch: Swatch::Line(s, width),
+        }
+    }
+
+    /// An entry whose label carries a note in brackets, "base (hidden under no-retries)":
+    /// the note is kept whole and the label shortened when the two are too long.
+    pub fn noted(label: &str, note: &str, swatch: Swatch) -> Entry {
+        let note = style::truncate(note, MAX_NOTED - 12);
+        let room = MAX_NOTED.saturating_sub(note.chars().count() + 3);
+        let label = style::truncate(label, room.clamp(8, MAX_LABEL));
+        Entry {
+            label: format!("{label} ({note})"),
+            swatch,
         }
     }
 
@@ -210,6 +227,11 @@ fn swatch<DB: DrawingBackend>(
             (s.color, width, pieces)
         }
         Swatch::ThinDashed(color) => (color, 1, segment(6, 4)),
+        Swatch::Nested(under, over) => {
+            let piece = vec![(x, cy), (x + SWATCH, cy)];
+            screen.draw(&PathElement::new(piece.clone(), under.stroke_width(6)))?;
+            return screen.draw(&PathElement::new(piece, over.stroke_width(2)));
+        }
         Swatch::Band(color) => {
             let rect = [(x, cy - 6), (x + SWATCH, cy + 6)];
             return screen.draw(&Rectangle::new(rect, style::fill(color, 0.25)));

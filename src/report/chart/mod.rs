@@ -1,7 +1,8 @@
 //! Charts of a study, drawn from [`Analysis`]: availability and latency over time, the
 //! latency distribution, per-cell summaries with confidence intervals, sweep curves and
 //! policy tracks. Each chart is drawn by one function generic over the plotters backend,
-//! so its PNG and SVG come from the same code; output is deterministic.
+//! so its PNG and SVG come from the same code; output is deterministic. Lines that coincide
+//! are drawn nested and named in the legend when hidden (module `overlap`), never moved.
 
 mod cdf;
 mod clients;
@@ -9,6 +10,7 @@ mod data;
 mod font;
 mod frame;
 mod legend;
+mod overlap;
 mod policy;
 mod style;
 mod summary;

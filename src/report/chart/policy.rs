@@ -4,7 +4,8 @@
 
 use super::data::{self, Bounds};
 use super::frame::{self, DrawResult};
-use super::legend::{self, Entry};
+use super::legend;
+use super::overlap::{self, Layer};
 use super::style::{self, INK};
 use super::timeline::finish_legend;
 use crate::compare::analysis::{Analysis, PolicyTrack};
@@ -181,11 +182,45 @@ fn panel<DB: DrawingBackend>(
     x_range: Range<f64>,
     kind: Panel,
 ) -> DrawResult<(), DB> {
-    let entries: Vec<Entry> = items
+    let mid = (items.len() as f64 - 1.0) / 2.0;
+    let layers: Vec<Layer> = items
         .iter()
         .enumerate()
-        .map(|(i, item)| Entry::line(item.label.clone(), style::series_style(i), 2))
+        .map(|(i, item)| {
+            // Breakers share three levels: nudge each track so overlapping ones stay visible.
+            let offset = if kind == Panel::Breakers {
+                (i as f64 - mid) * 0.025
+            } else {
+                0.0
+            };
+            let line = match kind {
+                Panel::Breakers => steps(
+                    &from_closed(&item.track.points, x_range.start),
+                    x_range.end,
+                    offset,
+                ),
+                Panel::Budgets => steps(&item.track.points, x_range.end, offset),
+            };
+            Layer {
+                owner: i,
+                group: 0,
+                style: style::series_style(i),
+                width: 2,
+                runs: if line.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![line]
+                },
+            }
+        })
         .collect();
+    // Budget tracks that coincide (the same budget in two variants) nest; the legend names
+    // a track hidden under a later one.
+    let plan = overlap::plan(&layers, items.len());
+    let labels: Vec<String> = items.iter().map(|item| item.label.clone()).collect();
+    let styles: Vec<_> = layers.iter().map(|l| l.style).collect();
+    let mut entries = plan.entries(&labels, &styles, 2);
+    entries.extend(plan.nested_entry());
     let y_range = match kind {
         Panel::Breakers => BREAKER_RANGE,
         Panel::Budgets => {
@@ -228,28 +263,7 @@ fn panel<DB: DrawingBackend>(
     if kind == Panel::Breakers {
         state_labels(&chart, &plot_area.use_screen_coord(), &x_range)?;
     }
-    let mid = (items.len() as f64 - 1.0) / 2.0;
-    let mut drawn = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        // Breakers share three levels: nudge each track so overlapping ones stay visible.
-        let offset = if kind == Panel::Breakers {
-            (i as f64 - mid) * 0.025
-        } else {
-            0.0
-        };
-        let line = match kind {
-            Panel::Breakers => steps(
-                &from_closed(&item.track.points, x_range.start),
-                x_range.end,
-                offset,
-            ),
-            Panel::Budgets => steps(&item.track.points, x_range.end, offset),
-        };
-        if !line.is_empty() {
-            frame::line(&mut chart, &line, style::series_style(i), 2)?;
-            drawn.push(line);
-        }
-    }
+    let drawn = overlap::draw(&mut chart, &layers, &plan, <[_]>::to_vec)?;
     finish_legend(&chart, legend_panel, &entries, &drawn)
 }
 

@@ -200,6 +200,14 @@ fn policy_legends_name_the_variant_when_several_have_tracks() {
     ] {
         assert!(policies.svg.contains(want), "no legend entry {want}");
     }
+    // The two budget tracks are the same: the first lies under the second, and says so
+    // (the breaker tracks are nudged apart and both show).
+    assert!(
+        policies
+            .svg
+            .contains("\nbudget (web-&gt;api), variant retry-budget (hidden)\n")
+    );
+    assert_eq!(policies.svg.matches("(hidden)").count(), 1);
 }
 
 /// The latency chart's SVG for the single-cell fixture with every p50 and p99 set to `v`.
@@ -224,4 +232,144 @@ fn a_latency_of_zero_is_drawn_and_explained() {
         zero.matches("<polyline").count() > empty.matches("<polyline").count(),
         "the lines at 0 ms are drawn"
     );
+}
+
+/// The charts of `a` by name.
+fn svg_of(a: &Analysis, name: &str) -> String {
+    let charts = render_svgs(a).expect("charts");
+    let chart = charts.into_iter().find(|c| c.name == name);
+    chart.unwrap_or_else(|| panic!("a {name} chart")).svg
+}
+
+/// How many lines in `svg` are drawn in `color` (as "#1F77B4"), `width` pixels wide.
+fn lines_of(svg: &str, color: &str, width: u32) -> usize {
+    svg.matches(&format!("stroke=\"{color}\" stroke-width=\"{width}\""))
+        .count()
+}
+
+/// A variant that behaves exactly like a later one: its lines lie under that one's on
+/// every time chart and the distribution. Its legend entry says so, and it is drawn wider,
+/// so it shows as a rim around the later line.
+#[test]
+fn a_line_hidden_under_a_later_one_is_named_and_shows_as_a_rim() {
+    let mut a = fixtures::study();
+    a.cells[0].timeline = a.cells[1].timeline.clone();
+    a.cells[0].latency_cdf = a.cells[1].latency_cdf.clone();
+    let blue = "#1F77B4";
+    for (name, note) in [
+        // Outside the dip every fixture cell has the same availability, so the breaker's
+        // line lies on base's there too.
+        (
+            "availability",
+            "base (hidden under retry-budget and breaker)",
+        ),
+        ("latency", "base (hidden under retry-budget)"),
+        ("latency-cdf", "base (hidden under retry-budget)"),
+    ] {
+        let svg = svg_of(&a, name);
+        assert!(svg.contains(note), "{name}: no note {note}");
+        assert!(
+            svg.contains("\ncoinciding lines\n"),
+            "{name}: nested lines unexplained"
+        );
+        assert!(
+            lines_of(&svg, blue, 4) > 0,
+            "{name}: base is not drawn as a rim"
+        );
+        // The one plain blue line is the legend's sample.
+        assert_eq!(
+            lines_of(&svg, blue, 2),
+            1,
+            "{name}: base drawn plain somewhere"
+        );
+        assert!(!svg.contains("retry-budget (hidden"), "{name}");
+    }
+    // The p50 lines nest too, one step wider than their own width of 1.
+    assert!(lines_of(&svg_of(&a, "latency"), blue, 3) > 0);
+    // Without the copy, latencies differ everywhere: nothing is hidden or nested.
+    let plain = fixtures::study();
+    for name in ["latency", "latency-cdf"] {
+        let svg = svg_of(&plain, name);
+        assert!(!svg.contains("hidden"), "{name}");
+        assert!(!svg.contains("coinciding lines"), "{name}");
+        assert_eq!(lines_of(&svg, blue, 4), 0, "{name}");
+    }
+    assert!(!svg_of(&plain, "availability").contains("hidden"));
+}
+
+/// A line that coincides with a later one for a while only nests there and keeps its plain
+/// legend entry: it shows elsewhere.
+#[test]
+fn a_line_that_coincides_for_a_while_nests_there_only() {
+    let mut a = fixtures::study();
+    for row in &mut a.cells[0].timeline[..30] {
+        row.p99_ms = Some(250.0);
+    }
+    for row in &mut a.cells[2].timeline[..30] {
+        row.p99_ms = Some(250.0);
+    }
+    let svg = svg_of(&a, "latency");
+    assert!(!svg.contains("hidden"));
+    assert!(svg.contains("\ncoinciding lines\n"));
+    let blue = "#1F77B4";
+    assert!(lines_of(&svg, blue, 4) > 0 && lines_of(&svg, blue, 2) > 1);
+}
+
+/// Five identical variants nest five deep; the legend names the last for each of the others.
+#[test]
+fn five_identical_variants_all_show() {
+    let mut a = fixtures::study();
+    let template = a.cells[0].clone();
+    a.cells = ["a", "b", "c", "d", "e"]
+        .iter()
+        .map(|name| {
+            let mut c = template.clone();
+            c.variant = name.to_string();
+            c
+        })
+        .collect();
+    let svg = svg_of(&a, "latency");
+    for name in ["a", "b", "c", "d"] {
+        assert!(
+            svg.contains(&format!("\n{name} (hidden under e)\n")),
+            "{name}"
+        );
+    }
+    assert!(svg.contains("\ne\n"));
+    for (i, width) in [10, 8, 6, 4, 2].into_iter().enumerate() {
+        let color = style::PALETTE[i];
+        let hex = format!("#{:02X}{:02X}{:02X}", color.0, color.1, color.2);
+        assert!(lines_of(&svg, &hex, width) > 0, "{hex} at {width} px");
+    }
+}
+
+/// Long labels of a sweep keep the legend narrow: when a named note would not fit, every
+/// hidden line's note is only "hidden".
+#[test]
+fn sweep_legends_stay_narrow() {
+    let mut a = fixtures::sweep();
+    let last = a.cells.last().expect("cells").timeline.clone();
+    for cell in &mut a.cells {
+        cell.timeline = last.clone();
+    }
+    let svg = svg_of(&a, "availability");
+    assert!(svg.contains("base, rate_per_s=100 (hidden)"), "{svg}");
+    assert!(svg.contains("retry-budget, rate_per_s=400 (hidden)"));
+    assert!(svg.contains("\nretry-budget, rate_per_s=800\n"));
+    // A note that fits names the line on top, by what differs in a sweep's labels.
+    let mut a = fixtures::sweep();
+    a.cells[0].timeline = a.cells[4].timeline.clone();
+    let svg = svg_of(&a, "latency");
+    assert!(
+        svg.contains("base, rate_per_s=100 (hidden under retry-budget)"),
+        "{svg}"
+    );
+}
+
+/// A cell with nothing to draw says so instead of showing a sample of a line that is not
+/// there.
+#[test]
+fn a_cell_without_data_says_so() {
+    let svg = svg_of(&fixtures::odd(), "availability");
+    assert!(svg.contains("empty (no data)"), "{svg}");
 }

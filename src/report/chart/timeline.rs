@@ -4,6 +4,7 @@
 use super::data::{self, Bounds};
 use super::frame::{self, Chart, DrawResult};
 use super::legend::{self, Entry, Swatch};
+use super::overlap::{self, Layer, Plan};
 use super::style::{self, INK, SeriesStyle};
 use crate::compare::analysis::{Analysis, Cell};
 use plotters::coord::Shift;
@@ -86,12 +87,30 @@ pub fn availability<DB: DrawingBackend>(
     let (lo, hi) = bounds.get().unwrap_or((0.0, 100.0));
     let y_range = data::percent_range(lo, hi, 0.5);
 
-    let mut entries: Vec<Entry> = cells_legend(a, 2);
+    let layers: Vec<Layer> = a
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| Layer {
+            owner: i,
+            group: 0,
+            style: style::series_style(i),
+            width: 2,
+            runs: data::runs(
+                cell.timeline
+                    .iter()
+                    .map(|r| (r.t_s, percent(r.availability_mean))),
+            ),
+        })
+        .collect();
+    let plan = overlap::plan(&layers, a.cells.len());
+    let mut entries: Vec<Entry> = cells_legend(a, 2, &plan);
     if bands {
         // Each band is drawn in its line's colour (fault windows are the grey ones).
         let color = style::series_style(0).color;
         entries.push(Entry::with("min-max across seeds", Swatch::Band(color)));
     }
+    entries.extend(plan.nested_entry());
     let (plot_area, panel) = legend::reserve_panel(&area, &entries)?;
     let mut chart = builder(&plot_area, a)
         .build_cartesian_2d(x_range.clone(), data::ticked(y_range.clone(), 8))?;
@@ -115,18 +134,7 @@ pub fn availability<DB: DrawingBackend>(
             }
         }
     }
-    let mut drawn = Vec::new();
-    for (i, cell) in a.cells.iter().enumerate() {
-        let runs = data::runs(
-            cell.timeline
-                .iter()
-                .map(|r| (r.t_s, percent(r.availability_mean))),
-        );
-        for run in &runs {
-            frame::line(&mut chart, run, style::series_style(i), 2)?;
-        }
-        drawn.extend(runs);
-    }
+    let drawn = overlap::draw(&mut chart, &layers, &plan, <[_]>::to_vec)?;
     finish_legend(&chart, panel, &entries, &drawn)
 }
 
@@ -168,7 +176,10 @@ pub fn latency<DB: DrawingBackend>(
             }
         }
     }
-    let mut entries = cells_legend(a, 2);
+    let log_scale = matches!(bounds.get(), Some((lo, hi)) if hi / lo > 100.0);
+    let layers = latency_layers(a, log_scale);
+    let plan = overlap::plan(&layers, a.cells.len());
+    let mut entries = cells_legend(a, 2, &plan);
     entries.push(Entry::line(
         "p99",
         style::SeriesStyle {
@@ -178,13 +189,14 @@ pub fn latency<DB: DrawingBackend>(
         2,
     ));
     entries.push(Entry::with("p50", Swatch::ThinDashed(INK)));
+    entries.extend(plan.nested_entry());
     let (plot_area, panel) = legend::reserve_panel(&area, &entries)?;
     let builder = builder(&plot_area, a);
     let x_span = x_range.end - x_range.start;
     let x_fmt = |v: &f64| style::linear_tick(*v, x_span);
     let y_desc = "latency (ms)";
     match bounds.get() {
-        Some((lo, hi)) if hi / lo > 100.0 => {
+        Some((lo, hi)) if log_scale => {
             let mut builder = builder;
             let mut chart =
                 builder.build_cartesian_2d(x_range, data::decades(lo, hi).log_scale())?;
@@ -199,9 +211,9 @@ pub fn latency<DB: DrawingBackend>(
                 &mut chart,
                 &plot_area.use_screen_coord(),
                 a,
+                (&layers, &plan),
                 panel,
                 &entries,
-                true,
             )
         }
         found => {
@@ -219,12 +231,44 @@ pub fn latency<DB: DrawingBackend>(
                 &mut chart,
                 &plot_area.use_screen_coord(),
                 a,
+                (&layers, &plan),
                 panel,
                 &entries,
-                false,
             )
         }
     }
+}
+
+/// The lines of the latency chart in drawing order: per cell its p50 (thin, dashed), then
+/// its p99. A logarithmic axis has no place for 0 ms; a linear one draws it.
+fn latency_layers(a: &Analysis, log_scale: bool) -> Vec<Layer> {
+    let positive = |v: Option<f64>| v.filter(|v| *v > 0.0 || !log_scale);
+    let mut layers = Vec::new();
+    for (i, cell) in a.cells.iter().enumerate() {
+        let s = style::series_style(i);
+        let p50 = SeriesStyle {
+            color: s.color,
+            dash: style::Dash::Dashed,
+        };
+        let runs = |f: fn(&crate::compare::analysis::TimelineRow) -> Option<f64>| {
+            data::runs(cell.timeline.iter().map(|r| (r.t_s, positive(f(r)))))
+        };
+        layers.push(Layer {
+            owner: i,
+            group: 0,
+            style: p50,
+            width: 1,
+            runs: runs(|r| r.p50_ms),
+        });
+        layers.push(Layer {
+            owner: i,
+            group: 1,
+            style: s,
+            width: 2,
+            runs: runs(|r| r.p99_ms),
+        });
+    }
+    layers
 }
 
 /// The fault windows, lines and legend of the latency chart, on either y scale.
@@ -232,43 +276,25 @@ fn latency_lines<DB: DrawingBackend, X, Y>(
     chart: &mut Chart<'_, DB, X, Y>,
     canvas: &DrawingArea<DB, Shift>,
     a: &Analysis,
+    (layers, plan): (&[Layer], &Plan),
     panel: Option<DrawingArea<DB, Shift>>,
     entries: &[Entry],
-    log_scale: bool,
 ) -> DrawResult<(), DB>
 where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     frame::fault_windows(chart, canvas, &a.fault_windows)?;
-    // A logarithmic axis has no place for 0 ms; a linear one draws it.
-    let positive = |v: Option<f64>| v.filter(|v| *v > 0.0 || !log_scale);
-    let mut drawn = Vec::new();
-    for (i, cell) in a.cells.iter().enumerate() {
-        let s = style::series_style(i);
-        let p50 = SeriesStyle {
-            color: s.color,
-            dash: style::Dash::Dashed,
-        };
-        for run in data::runs(cell.timeline.iter().map(|r| (r.t_s, positive(r.p50_ms)))) {
-            frame::line(chart, &run, p50, 1)?;
-            drawn.push(run);
-        }
-        for run in data::runs(cell.timeline.iter().map(|r| (r.t_s, positive(r.p99_ms)))) {
-            frame::line(chart, &run, s, 2)?;
-            drawn.push(run);
-        }
-    }
+    let drawn = overlap::draw(chart, layers, plan, <[_]>::to_vec)?;
     finish_legend(chart, panel, entries, &drawn)
 }
 
-/// One legend entry per cell, with lines `width` pixels wide.
-pub fn cells_legend(a: &Analysis, width: u32) -> Vec<Entry> {
-    a.cells
-        .iter()
-        .enumerate()
-        .map(|(i, c)| Entry::line(c.label(&a.sweep_paths), style::series_style(i), width))
-        .collect()
+/// One legend entry per cell, with lines `width` pixels wide, noting those whose lines
+/// `plan` finds hidden under later ones or empty.
+pub fn cells_legend(a: &Analysis, width: u32, plan: &Plan) -> Vec<Entry> {
+    let labels: Vec<String> = a.cells.iter().map(|c| c.label(&a.sweep_paths)).collect();
+    let styles: Vec<SeriesStyle> = (0..a.cells.len()).map(style::series_style).collect();
+    plan.entries(&labels, &styles, width)
 }
 
 /// Draws the legend in its panel, or inside the plot where it covers least of `drawn`.
