@@ -12,6 +12,7 @@ use super::{ClientState, names};
 use crate::engine::SimRng;
 use crate::metrics::ServiceRecorder;
 use crate::scenario::{Endpoint, Scenario};
+use std::collections::BTreeMap;
 
 /// Every replica of every service, services in order (a service's replicas are
 /// contiguous), with the first replica of each service.
@@ -79,6 +80,13 @@ pub(super) fn services(
     first_replica: &IdVec<ServiceId, ReplicaId>,
     timers: &mut Timers,
 ) -> IdVec<ServiceId, Service> {
+    // The first queue each service consumes.
+    let mut consumes: BTreeMap<usize, usize> = BTreeMap::new();
+    for (q, spec) in scenario.queues.iter().enumerate() {
+        if let Some(s) = spec.consumer {
+            consumes.entry(s).or_insert(q);
+        }
+    }
     scenario
         .services
         .iter()
@@ -119,11 +127,9 @@ pub(super) fn services(
         })
         .enumerate()
         .map(|(i, mut service)| {
-            service.consumes = scenario
-                .queues
-                .iter()
-                .position(|q| q.consumer == Some(i))
-                .map(super::ids::QueueId::from_index);
+            service.consumes = consumes
+                .get(&i)
+                .map(|&q| super::ids::QueueId::from_index(q));
             service
         })
         .collect()

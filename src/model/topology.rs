@@ -5,7 +5,8 @@ use super::ids::{ClientId, EdgeId, FaultId, Id, IdVec, QueueId, ServiceId};
 use super::names;
 use crate::distribution::Distribution;
 use crate::engine::SimRng;
-use crate::scenario::{Dest, Endpoint, Scenario};
+use crate::scenario::{Dest, Endpoint, LinkSpec, Scenario};
+use std::collections::BTreeMap;
 
 /// What a hop leads to; [`Model::dispatch_with`](super::Model) sends by it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub struct Topology {
     pub call_edges: IdVec<ServiceId, Vec<EdgeId>>,
     /// The (caller, callee) pair of each edge.
     pairs: Vec<(Endpoint, Dest)>,
+    /// The edge of each (caller, callee) pair.
+    by_pair: BTreeMap<(Endpoint, Dest), EdgeId>,
 }
 
 impl Topology {
@@ -45,22 +48,27 @@ impl Topology {
     pub fn build(scenario: &Scenario, seed: u64) -> Self {
         let mut edges: IdVec<EdgeId, Edge> = IdVec::new();
         let mut pairs: Vec<(Endpoint, Dest)> = Vec::new();
+        let mut by_pair: BTreeMap<(Endpoint, Dest), EdgeId> = BTreeMap::new();
+        // The first link between each two endpoints, either way round.
+        let mut links: BTreeMap<(Endpoint, Endpoint), &LinkSpec> = BTreeMap::new();
+        for l in &scenario.links {
+            links.entry((l.a.min(l.b), l.a.max(l.b))).or_insert(l);
+        }
         let mut edge_for = |from: Endpoint, to: Dest| -> EdgeId {
-            if let Some(i) = pairs.iter().position(|p| *p == (from, to)) {
-                return EdgeId::from_index(i);
+            if let Some(&edge) = by_pair.get(&(from, to)) {
+                return edge;
             }
             // Links join clients and services; a hop to a queue has the network's latency.
             let link = to.service().and_then(|to| {
-                scenario.links.iter().find(|l| {
-                    (l.a == from && l.b == Endpoint::Service(to))
-                        || (l.b == from && l.a == Endpoint::Service(to))
-                })
+                let to = Endpoint::Service(to);
+                links.get(&(from.min(to), from.max(to)))
             });
             let latency = link
                 .and_then(|l| l.latency.clone())
                 .unwrap_or_else(|| scenario.network_latency.clone());
             let name = names::link(endpoint_name(scenario, from), scenario.dest_name(to));
             pairs.push((from, to));
+            by_pair.insert((from, to), EdgeId::from_index(edges.len()));
             edges.push(Edge {
                 target: match to {
                     Dest::Service(s) => Target::Service(ServiceId::from_index(s)),
@@ -93,6 +101,7 @@ impl Topology {
             client_edge,
             call_edges,
             pairs,
+            by_pair,
         }
     }
 
@@ -112,10 +121,7 @@ impl Topology {
 
     /// The edge from `from` to service `to`, if any call or client uses that hop.
     pub fn find(&self, from: Endpoint, to: usize) -> Option<EdgeId> {
-        self.pairs
-            .iter()
-            .position(|p| *p == (from, Dest::Service(to)))
-            .map(EdgeId::from_index)
+        self.by_pair.get(&(from, Dest::Service(to))).copied()
     }
 }
 

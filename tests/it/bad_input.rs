@@ -1523,3 +1523,136 @@ fn huge_and_tiny_numbers_are_shown_short() {
         assert!(stderr.lines().all(|l| l.len() < 300), "{stderr}");
     }
 }
+
+/// The `FILE:LINE:COL: message` lines `validate` prints for `text`, refused as bad input.
+fn located_messages(text: &str) -> Vec<String> {
+    let out = run_on(text.as_bytes(), &["validate", "file.toml"]);
+    assert!(problems(&out).is_empty(), "{:?}", problems(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    located_lines(&stderr)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Services `s0` to `s{n-1}`, each calling the next ten (a graph of about 10 x `n` calls,
+/// without cycles), and each `(from, to)` of `extra` as one more call at the end of `from`'s
+/// list. Service `i`'s `calls` is on line 12 + 5 x `i`.
+fn large_call_graph(n: usize, extra: &[(usize, usize)]) -> String {
+    let mut text = String::from(
+        "name = \"large\"\nduration = \"1s\"\n\n[[client]]\nname = \"web\"\ntarget = \"s0\"\narrival = { kind = \"poisson\", rate_per_s = 1 }\n",
+    );
+    for i in 0..n {
+        let mut to: Vec<usize> = (i + 1..n.min(i + 11)).collect();
+        to.extend(extra.iter().filter(|(from, _)| *from == i).map(|(_, t)| *t));
+        text += &format!(
+            "\n[[service]]\nname = \"s{i}\"\nservice_time = {{ kind = \"constant\", value = \"1ms\" }}\n"
+        );
+        if !to.is_empty() {
+            let calls: Vec<String> = to.iter().map(|t| format!("{{ to = \"s{t}\" }}")).collect();
+            text += &format!("calls = [{}]\n", calls.join(", "));
+        }
+    }
+    text
+}
+
+/// Call cycles in a graph of 2,000 services and 20,000 calls are found and shown as in a
+/// small one: one per group of services that reach each other, the shortest through the
+/// group's first service, a long one by its ends, in file order.
+#[test]
+fn call_cycles_in_a_large_call_graph_are_reported_as_in_a_small_one() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("dag.toml"), large_call_graph(2000, &[])).expect("written");
+    crate::common::resim_ok(dir.path(), &["validate", "dag.toml"]);
+
+    // s10 -> s5 closes a cycle among s5..s10, s300 calls itself, and s1999 -> s1000 closes
+    // one through the thousand services s1000..s1999.
+    let text = large_call_graph(2000, &[(1999, 1000), (10, 5), (300, 300)]);
+    let expected = |cycle: &str| {
+        format!(
+            "call cycle: {cycle}; expected calls without cycles, since a request holds its worker while its calls run"
+        )
+    };
+    assert_eq!(
+        located_messages(&text),
+        [
+            format!("file.toml:37:77: {}", expected("s5 -> s10 -> s5")),
+            format!("file.toml:1512:187: {}", expected("s300 -> s300")),
+            format!(
+                "file.toml:5012:161: {}",
+                expected(
+                    "s1000 -> s1009 -> s1019 -> s1029 -> s1039 -> s1049 -> s1059 -> s1069 -> s1079 -> (90 more) -> s1989 -> s1999 -> s1000"
+                )
+            ),
+        ]
+    );
+}
+
+/// Entries to one target share a balancer, and so do shared balancers of one callee: each
+/// entry that differs is reported against the first earlier entry it differs from.
+#[test]
+fn balancer_clashes_point_at_the_first_entry_that_differs() {
+    let same = "but this service's calls to one target share each replica's balancer; expected the same load_balancer on both";
+    let shared = "but `scope = \"shared\"` balancers of one callee are one balancer; expected the same load_balancer on both";
+    let text = edit(&[(
+        r#"calls = [{ to = "db" }]"#,
+        "calls = [\n  { to = \"db\" },\n  { to = \"db\", load_balancer = \"random\" },\n  { to = \"db\" },\n  { to = \"db\", load_balancer = \"random\" },\n]",
+    )]);
+    assert_eq!(
+        located_messages(&text),
+        [
+            format!("file.toml:17:32: this load_balancer differs from the one at line 16, {same}"),
+            format!("file.toml:18:3: this load_balancer differs from the one at line 17, {same}"),
+            format!("file.toml:19:32: this load_balancer differs from the one at line 16, {same}"),
+        ]
+    );
+    let text = edit(&[(
+        r#"calls = [{ to = "db" }]"#,
+        "calls = [\n  { to = \"db\", load_balancer = { kind = \"random\", scope = \"shared\" } },\n  { to = \"db\", load_balancer = \"random\" },\n]",
+    )]) + "\n[[service]]\nname = \"cache\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\ncalls = [{ to = \"db\", load_balancer = { kind = \"round_robin\", scope = \"shared\" } }]\n";
+    assert_eq!(
+        located_messages(&text),
+        [
+            format!("file.toml:17:32: this load_balancer differs from the one at line 16, {same}"),
+            format!(
+                "file.toml:28:39: this load_balancer differs from the one at line 16, {shared}"
+            ),
+        ]
+    );
+}
+
+/// A dead-letter chain that runs into a cycle is reported at the cycle's queues only.
+#[test]
+fn only_the_queues_of_a_dead_letter_cycle_are_reported() {
+    let text = append(
+        "\n[[queue]]\nname = \"a\"\nmax_receives = 2\ndead_letter = \"b\"\n\n[[queue]]\nname = \"b\"\nmax_receives = 2\ndead_letter = \"c\"\n\n[[queue]]\nname = \"c\"\nmax_receives = 2\ndead_letter = \"b\"\n",
+    );
+    let says = "expected dead-letter queues that end (the last with no `dead_letter`)";
+    assert_eq!(
+        located_messages(&text),
+        [
+            format!("file.toml:30:15: dead-letter cycle: b -> c -> b; {says}"),
+            format!("file.toml:35:15: dead-letter cycle: c -> b -> c; {says}"),
+        ]
+    );
+}
+
+/// A misspelt name gets the hint of the names its key may take (a call names a service or
+/// a queue, a link a client or a service), however often it is misspelt.
+#[test]
+fn a_misspelt_name_is_hinted_from_the_names_its_key_may_take() {
+    let text = edit(&[(
+        r#"calls = [{ to = "db" }]"#,
+        r#"calls = [{ to = "webb" }, { to = "dbb" }, { to = "webb" }]"#,
+    )]) + "\n[[link]]\nfrom = \"webb\"\nto = \"api\"\n\n[[link]]\nfrom = \"dbb\"\nto = \"api\"\n";
+    assert_eq!(
+        located_messages(&text),
+        [
+            "file.toml:15:17: unknown service or queue \"webb\" in `calls`; expected one of: api, db",
+            "file.toml:15:34: unknown service or queue \"dbb\" in `calls`; did you mean \"db\"? expected one of: api, db",
+            "file.toml:15:50: unknown service or queue \"webb\" in `calls`; expected one of: api, db",
+            "file.toml:23:8: unknown client or service \"webb\" in a [[link]]; did you mean \"web\"? expected one of: api, db, web",
+            "file.toml:27:8: unknown client or service \"dbb\" in a [[link]]; did you mean \"db\"? expected one of: api, db, web",
+        ]
+    );
+}

@@ -15,6 +15,7 @@ mod faults;
 mod golden;
 mod hunt;
 mod limits;
+mod links;
 mod names;
 mod policies;
 mod pools;

@@ -8,6 +8,7 @@ use crate::model::ids::{BalancerId, ClientId, EntryId, Id, IdVec, ReplicaId, Ser
 use crate::model::names;
 use crate::scenario::balancer::{BalancerKind, BalancerScope, BalancerSpec};
 use crate::scenario::{Dest, Scenario};
+use std::collections::BTreeMap;
 
 /// How a service's call entry finds its balancer.
 #[derive(Clone, Copy, Debug)]
@@ -44,7 +45,8 @@ impl Balancers {
     /// one target share it), and one per callee that some caller shares.
     pub fn build(scenario: &Scenario, seed: u64) -> Self {
         let mut all: IdVec<BalancerId, (Balancer, SimRng, String)> = IdVec::new();
-        let mut shared: Vec<(Dest, BalancerId)> = Vec::new();
+        // The shared balancer of each target that has one.
+        let mut shared: BTreeMap<Dest, BalancerId> = BTreeMap::new();
         // A queue's messages go to no replica: its callers' balancers choose among one.
         let one = [1.0];
         let callee = |d: Dest| match d {
@@ -56,7 +58,7 @@ impl Balancers {
         };
         // A caller's own balancer for `target`, named `name`, or the target's shared one.
         let add = |all: &mut IdVec<BalancerId, (Balancer, SimRng, String)>,
-                   shared: &mut Vec<(Dest, BalancerId)>,
+                   shared: &mut BTreeMap<Dest, BalancerId>,
                    spec: &BalancerSpec,
                    target: Dest,
                    name: Option<names::Name>| {
@@ -64,7 +66,7 @@ impl Balancers {
             let name = match (spec.scope, name) {
                 (BalancerScope::Caller, Some(name)) => name,
                 _ => {
-                    if let Some(&(_, id)) = shared.iter().find(|(t, _)| *t == target) {
+                    if let Some(&id) = shared.get(&target) {
                         return id;
                     }
                     names::shared_balancer(callee_name)
@@ -73,7 +75,7 @@ impl Balancers {
             let rng = SimRng::new(seed, name.stream());
             let id = all.push((Balancer::new(spec, weights), rng, name.into_string()));
             if spec.scope == BalancerScope::Shared {
-                shared.push((target, id));
+                shared.insert(target, id);
             }
             id
         };

@@ -24,6 +24,7 @@ mod pools;
 mod queue;
 mod queueing;
 mod rate_limit;
+mod senders;
 mod service;
 mod sweep_values;
 mod topology;
@@ -185,8 +186,9 @@ impl Checker<'_> {
             .map(|s| self.service(s, &names))
             .collect();
         self.consistent_balancers(client_files, &clients, service_files, &services);
-        self.health_sources(service_files, &clients, &services);
-        self.pool_callers(service_files, &clients, &services);
+        let senders = senders::Senders::new(&clients, &services);
+        self.health_sources(service_files, &clients, &services, &senders);
+        self.pool_callers(service_files, &clients, &services, &senders);
         let links = self.links(&f.link, &names);
         let faults = self.faults(
             &f.fault,
@@ -198,7 +200,14 @@ impl Checker<'_> {
             },
         );
         let queues = self.queues(&f.queue, &names);
-        self.consumers(&f.queue, &queues, service_files, &clients, &services);
+        self.consumers(
+            &f.queue,
+            &queues,
+            service_files,
+            &clients,
+            &services,
+            &senders,
+        );
         self.dead_letter_cycles(&f.queue, &queues);
         if clients.len() == client_files.len() {
             self.queue_senders(client_files, &clients, service_files, &services);

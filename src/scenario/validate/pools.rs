@@ -1,10 +1,12 @@
 //! A service's `pools`: its workers partitioned by caller.
 
 use super::Checker;
+use super::senders::{self, Senders};
 use super::topology::Names;
 use crate::scenario::diagnostic::name_list;
 use crate::scenario::file::ServiceFile;
 use crate::scenario::{ClientSpec, Endpoint, PoolSpec, ServiceSpec};
+use std::collections::BTreeSet;
 use toml::Spanned;
 
 /// The most pools a service may have.
@@ -36,6 +38,8 @@ impl Checker<'_> {
         }
         let mut rest = None;
         let mut pools: Vec<PoolSpec> = Vec::new();
+        // The callers of the pools so far.
+        let mut in_pools: BTreeSet<Endpoint> = BTreeSet::new();
         for p in list.get_ref() {
             let file = p.get_ref();
             let Some(c) = self.required(
@@ -70,8 +74,9 @@ impl Checker<'_> {
                     .filter_map(|n| self.endpoint(n, names, "a pool's `callers`"))
                     .collect(),
             };
-            for (i, c) in callers.iter().enumerate() {
-                if callers[..i].contains(c) || pools.iter().any(|q| q.callers.contains(c)) {
+            let mut this_pool = BTreeSet::new();
+            for c in &callers {
+                if !this_pool.insert(*c) || in_pools.contains(c) {
                     self.error(
                         p.span(),
                         "a caller is in two pools; expected each caller in one pool",
@@ -79,6 +84,7 @@ impl Checker<'_> {
                     break;
                 }
             }
+            in_pools.extend(callers.iter().copied());
             pools.push(PoolSpec {
                 callers,
                 concurrency,
@@ -105,6 +111,7 @@ impl Checker<'_> {
         files: &[Spanned<ServiceFile>],
         clients: &[ClientSpec],
         services: &[ServiceSpec],
+        senders: &Senders,
     ) {
         for (i, (file, spec)) in files.iter().zip(services).enumerate() {
             let Some(list) = &file.get_ref().pools else {
@@ -113,31 +120,22 @@ impl Checker<'_> {
             if spec.pools.is_empty() {
                 continue;
             }
-            let callers: Vec<(Endpoint, &str)> = clients
+            let callers: Vec<(Endpoint, &str)> = senders
+                .of(i)
                 .iter()
-                .enumerate()
-                .filter(|(_, c)| c.target == crate::scenario::Dest::Service(i))
-                .map(|(k, c)| (Endpoint::Client(k), c.name.as_str()))
-                .chain(
-                    services
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, s)| {
-                            s.calls
-                                .iter()
-                                .any(|c| c.to == crate::scenario::Dest::Service(i))
-                        })
-                        .map(|(k, s)| (Endpoint::Service(k), s.name.as_str())),
-                )
+                .map(|&e| (e, senders::name(e, clients, services)))
                 .collect();
             let names: Vec<&str> = callers.iter().map(|(_, n)| *n).collect();
+            let sending: BTreeSet<Endpoint> = callers.iter().map(|(e, _)| *e).collect();
+            let pooled: BTreeSet<Endpoint> = spec
+                .pools
+                .iter()
+                .flat_map(|p| p.callers.iter().copied())
+                .collect();
             for pool in &spec.pools {
                 for c in &pool.callers {
-                    if !callers.iter().any(|(e, _)| e == c) {
-                        let name = match c {
-                            Endpoint::Client(k) => clients[*k].name.as_str(),
-                            Endpoint::Service(k) => services[*k].name.as_str(),
-                        };
+                    if !sending.contains(c) {
+                        let name = senders::name(*c, clients, services);
                         self.error(list.span(), format!("a pool of {} names {name}, which does not send to it; expected its callers: {}", spec.name, name_list(&names)));
                     }
                 }
@@ -145,7 +143,7 @@ impl Checker<'_> {
             let has_rest = spec.pools[0].callers.is_empty();
             if !has_rest {
                 for (e, name) in &callers {
-                    if !spec.pools.iter().any(|p| p.callers.contains(e)) {
+                    if !pooled.contains(e) {
                         self.error(list.span(), format!("{name} sends to {} but is in none of its pools; expected it in a pool's `callers`, or a pool without `callers` for every other caller", spec.name));
                     }
                 }

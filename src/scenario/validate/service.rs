@@ -6,7 +6,8 @@ use crate::distribution::Distribution;
 use crate::engine::SimDuration;
 use crate::scenario::file::ServiceFile;
 use crate::scenario::units::QueueValue;
-use crate::scenario::{CallSpec, Idempotency, ServiceSpec};
+use crate::scenario::{CallSpec, Dest, Idempotency, ServiceSpec};
+use std::collections::BTreeMap;
 use toml::Spanned;
 
 /// Most replicas a service may have.
@@ -186,16 +187,14 @@ impl Checker<'_> {
         if calls.len() != f.calls.len() {
             return; // Some entry was already reported; positions would not match.
         }
+        // The first entry to each target that shares its breaker.
+        let mut first: BTreeMap<Dest, usize> = BTreeMap::new();
         for (i, c) in calls.iter().enumerate() {
             if !c.policy.breaker_per_target {
                 continue;
             }
-            let first = calls[..i]
-                .iter()
-                .position(|e| e.to == c.to && e.policy.breaker_per_target);
-            if let Some(j) = first
-                && calls[j].policy != c.policy
-            {
+            let j = *first.entry(c.to).or_insert(i);
+            if j != i && calls[j].policy != c.policy {
                 let entry = f.calls[i].get_ref();
                 let span = entry
                     .circuit_breaker

@@ -5,6 +5,7 @@ use crate::scenario::diagnostic::{did_you_mean, name_list, shorten};
 use crate::scenario::file::{LinkFile, ScenarioFile, ServiceFile};
 use crate::scenario::{Endpoint, LinkSpec, QueueSpec};
 use petgraph::graph::{DiGraph, NodeIndex};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::Range;
 use toml::Spanned;
@@ -17,6 +18,29 @@ pub(super) struct Names {
     /// False when a client or service has no usable `name` (reported already): then a
     /// reference to an unknown name may mean that one, and is not reported.
     complete: bool,
+    /// What messages about a wrong name say, worked out once: a file may misspell one name
+    /// in thousands of places, and each message would otherwise sort and compare every name.
+    said: RefCell<Said>,
+}
+
+/// A list of names a reference may pick from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Known {
+    /// Services and queues: what a `target` or a call may name.
+    Destinations,
+    /// Services.
+    Services,
+    /// Clients and services.
+    Endpoints,
+}
+
+/// Parts of messages about wrong names, by list of names and by word.
+#[derive(Default)]
+struct Said {
+    /// Each list: whether it is empty, and as messages show it.
+    lists: BTreeMap<Known, (bool, String)>,
+    /// The name a word may be a typo of, by list and word.
+    hints: BTreeMap<(Known, String), Option<String>>,
 }
 
 impl Names {
@@ -45,6 +69,41 @@ impl Names {
         all.sort_unstable();
         all
     }
+
+    /// The names of list `which`, sorted.
+    fn known(&self, which: Known) -> Vec<&str> {
+        match which {
+            Known::Destinations => self.destinations(),
+            Known::Services => service_names(self),
+            Known::Endpoints => self.all().collect(),
+        }
+    }
+
+    /// Whether list `which` is empty, and the list as messages show it.
+    fn listed(&self, which: Known) -> (bool, String) {
+        self.said
+            .borrow_mut()
+            .lists
+            .entry(which)
+            .or_insert_with(|| {
+                let known = self.known(which);
+                (known.is_empty(), name_list(&known))
+            })
+            .clone()
+    }
+
+    /// The name of list `which` that `word` may be a typo of.
+    fn hint(&self, which: Known, word: &str) -> Option<String> {
+        if let Some(hint) = self.said.borrow().hints.get(&(which, word.to_string())) {
+            return hint.clone();
+        }
+        let hint = did_you_mean(word, self.known(which)).map(str::to_string);
+        self.said
+            .borrow_mut()
+            .hints
+            .insert((which, word.to_string()), hint.clone());
+        hint
+    }
 }
 
 impl Checker<'_> {
@@ -54,6 +113,7 @@ impl Checker<'_> {
             by_name: BTreeMap::new(),
             queues: BTreeMap::new(),
             complete: true,
+            said: RefCell::default(),
         };
         let clients = f
             .client
@@ -159,22 +219,23 @@ impl Checker<'_> {
                     format!(
                         "`{key}` names the client \"{}\"; expected a service or a queue: {}",
                         name.get_ref(),
-                        name_list(names.destinations())
+                        names.listed(Known::Destinations).1
                     ),
                 );
                 None
             }
             None if !names.complete => None,
             None => {
-                let all = names.destinations();
-                let hint = did_you_mean(name.get_ref(), all.iter().copied())
+                let (none, all) = names.listed(Known::Destinations);
+                let hint = names
+                    .hint(Known::Destinations, name.get_ref())
                     .map(|n| format!("did you mean \"{n}\"? "))
                     .unwrap_or_default();
-                let expected = if all.is_empty() {
+                let expected = if none {
                     "expected the name of a [[service]] or a [[queue]], but the file declares none"
                         .to_string()
                 } else {
-                    format!("{hint}expected one of: {}", name_list(&all))
+                    format!("{hint}expected one of: {all}")
                 };
                 self.error(
                     name.span(),
@@ -204,21 +265,22 @@ impl Checker<'_> {
                     format!(
                         "`{key}` names the client \"{}\"; expected a service: {}",
                         name.get_ref(),
-                        name_list(service_names(names))
+                        names.listed(Known::Services).1
                     ),
                 );
                 None
             }
             None if !names.complete => None,
             None => {
-                let services = service_names(names);
-                let hint = did_you_mean(name.get_ref(), services.iter().copied())
+                let (none, services) = names.listed(Known::Services);
+                let hint = names
+                    .hint(Known::Services, name.get_ref())
                     .map(|n| format!("did you mean \"{n}\"? "))
                     .unwrap_or_default();
-                let expected = if services.is_empty() {
+                let expected = if none {
                     "expected the name of a [[service]], but the file declares none".to_string()
                 } else {
-                    format!("{hint}expected one of: {}", name_list(&services))
+                    format!("{hint}expected one of: {services}")
                 };
                 self.error(
                     name.span(),
@@ -299,16 +361,16 @@ impl Checker<'_> {
         if !names.complete {
             return None;
         }
-        let hint = did_you_mean(name.get_ref(), names.all())
+        let hint = names
+            .hint(Known::Endpoints, name.get_ref())
             .map(|n| format!("did you mean \"{n}\"? "))
             .unwrap_or_default();
-        let known: Vec<&str> = names.all().collect();
         self.error(
             name.span(),
             format!(
                 "unknown client or service \"{}\" in {place}; {hint}expected one of: {}",
                 shorten(name.get_ref(), 40),
-                name_list(&known)
+                names.listed(Known::Endpoints).1
             ),
         );
         None
@@ -362,13 +424,25 @@ impl Checker<'_> {
             .collect();
         groups.iter_mut().for_each(|g| g.sort_unstable());
         groups.sort();
+        // Marks of the group searched, and the search's way back; each search clears what
+        // it set, so that the searches together take time in proportion to the calls.
+        let mut in_group = vec![false; services.len()];
+        let mut came_from: Vec<Option<usize>> = vec![None; services.len()];
         for group in groups {
             let Some(&start) = group.first() else {
                 continue;
             };
-            let mut in_group = vec![false; services.len()];
+            // A service alone in its group has a cycle only if it calls itself.
+            if group.len() == 1 && !calls[start].iter().any(|s| s.service == start) {
+                continue;
+            }
             group.iter().for_each(|&i| in_group[i] = true);
-            let Some(path) = shortest_cycle(start, &calls, &in_group) else {
+            let path = shortest_cycle(start, &calls, &in_group, &mut came_from);
+            group.iter().for_each(|&i| {
+                in_group[i] = false;
+                came_from[i] = None;
+            });
+            let Some(path) = path else {
                 continue;
             };
             // The step taken out of each service of the path, the first in file order.
@@ -429,9 +503,14 @@ fn service_names(names: &Names) -> Vec<&str> {
 }
 
 /// The shortest path of calls from `start` back to `start` through services of its group,
-/// as the list of services visited, `start` first and last.
-fn shortest_cycle(start: usize, calls: &[Vec<Step>], in_group: &[bool]) -> Option<Vec<usize>> {
-    let mut came_from: Vec<Option<usize>> = vec![None; calls.len()];
+/// as the list of services visited, `start` first and last. `came_from` is `None`
+/// everywhere on entry; the search sets it only for services of the group.
+fn shortest_cycle(
+    start: usize,
+    calls: &[Vec<Step>],
+    in_group: &[bool],
+    came_from: &mut [Option<usize>],
+) -> Option<Vec<usize>> {
     let mut queue = VecDeque::from([start]);
     while let Some(at) = queue.pop_front() {
         for to in calls[at].iter().map(|s| s.service) {
