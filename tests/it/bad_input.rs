@@ -584,6 +584,38 @@ fn cases() -> Vec<Case> {
             "23:41",
             "the sweep of `client.web.arrival.rate_per_s` lists 100.0 after 100 (at 23:36), the same value",
         ),
+        // Variant and sweep paths (the appended `set` is on line 24).
+        case(
+            "a variant path through a string",
+            append("\n[[variant]]\nname = \"v\"\nset = { \"client.web.target.x\" = 1 }\n"),
+            "24:9",
+            "in variant \"v\", `set`: `client.web.target` is a string, not a table; expected a path that ends there, not \"client.web.target.x\"",
+        ),
+        case(
+            "an unset path through a number",
+            append("\n[[variant]]\nname = \"v\"\nunset = [\"service.api.replicas.x\"]\n"),
+            "24:10",
+            "in variant \"v\", `unset`: `service.api.replicas` is a whole number, not a table; expected a path that ends there, not \"service.api.replicas.x\"",
+        ),
+        case(
+            "a sweep path through a string",
+            append("\n[sweep]\n\"client.web.target.x\" = [1, 2]\n"),
+            "23:1",
+            "in `sweep`: `client.web.target` is a string, not a table; expected a path that ends there, not \"client.web.target.x\"",
+        ),
+        case(
+            "a variant path into an empty list",
+            edit(&[("error_rate = 0.01\n", "error_rate = 0.01\ncalls = []\n")])
+                + "\n[[variant]]\nname = \"v\"\nset = { \"service.db.calls.api.timeout\" = \"1s\" }\n",
+            "25:9",
+            "in variant \"v\", `set`: `service.db.calls` is an empty list, so it has no entry \"api\"; expected a path that ends at `service.db.calls`, the whole list",
+        ),
+        case(
+            "an unset path into an empty table",
+            append("\n[network]\n\n[[variant]]\nname = \"v\"\nunset = [\"network.latency\"]\n"),
+            "26:10",
+            "in variant \"v\", `unset`: `network` is an empty table, so it has no key `latency`; expected a path that ends at `network`, the whole table",
+        ),
         // Missing keys and tables.
         case(
             "missing scenario name",
@@ -1227,6 +1259,10 @@ fn every_broken_file_gets_a_located_message_saying_what_is_expected() {
         for line in located_lines(&stderr) {
             if !line.contains("expected") {
                 wrong.push(format!("a message does not say what is expected: {line}"));
+            }
+            // An empty list after "expected one of:" and the like.
+            if line.trim_end().ends_with(':') || line.contains(":  ") {
+                wrong.push(format!("a message lists nothing: {line}"));
             }
         }
         if !wrong.is_empty() {
