@@ -433,6 +433,46 @@ fn cases() -> Vec<Case> {
             "7:10",
             "`target` names the client \"web\"; expected a service or a queue: api, db",
         ),
+        // References in a file that declares nothing they could name: no empty lists.
+        case(
+            "client target that is a client, with no service",
+            "name = \"t\"\nduration = \"10s\"\n\n[[client]]\nname = \"web\"\ntarget = \"web\"\narrival = { kind = \"poisson\", rate_per_s = 100 }\n".to_string(),
+            "6:10",
+            "`target` names the client \"web\"; expected a service or a queue, but the file declares none",
+        ),
+        case(
+            "queue consumer that is a client, with no service",
+            "name = \"t\"\nduration = \"10s\"\n\n[[client]]\nname = \"web\"\ntarget = \"jobs\"\narrival = { kind = \"poisson\", rate_per_s = 100 }\n\n[[queue]]\nname = \"jobs\"\nconsumer = \"web\"\n".to_string(),
+            "11:12",
+            "`consumer` names the client \"web\"; expected a service, but the file declares none",
+        ),
+        case(
+            "link between names in a file with no client or service",
+            "name = \"t\"\nduration = \"10s\"\n\n[[link]]\nfrom = \"web\"\nto = \"api\"\nlatency = { kind = \"constant\", value = \"1ms\" }\n".to_string(),
+            "5:8",
+            "unknown client or service \"web\" in a [[link]]; expected the name of a [[client]] or a [[service]], but the file declares none",
+        ),
+        case(
+            "link fault where nothing sends to a service",
+            edit(&[
+                (r#"target = "api""#, r#"target = "jobs""#),
+                ("calls = [{ to = \"db\" }]\n", ""),
+            ]) + "\n[[queue]]\nname = \"jobs\"\nconsumer = \"api\"\n\n[[fault]]\nkind = \"loss\"\ntarget = \"api->db\"\nprobability = 0.5\nat = \"2s\"\n",
+            "27:10",
+            "no client or call sends from api to db; expected a hop that is used, but no client or call sends to a service (a link is the hop from a client or service to a service it sends to)",
+        ),
+        case(
+            "probes from a service to one nothing sends to",
+            append("\n[[service]]\nname = \"lonely\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\nhealth_check = { from = \"api\" }\n"),
+            "25:25",
+            "probes travel the hop from `from` to the checked service, but nothing in api sends to lonely; expected one of its callers, but no client or service sends to lonely (without `from`, probes stay on each replica's node)",
+        ),
+        case(
+            "a pool of a service nothing sends to",
+            append("\n[[service]]\nname = \"lonely\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\npools = [{ callers = [\"web\"], concurrency = 4 }]\n"),
+            "25:9",
+            "a pool of lonely names web, which does not send to it; expected its callers, but no client or service sends to lonely (a pool without `callers` serves every caller)",
+        ),
         case(
             "unknown call target",
             edit(&[(r#"{ to = "db" }"#, r#"{ to = "dbx" }"#)]),

@@ -432,7 +432,15 @@ impl Checker<'_> {
                             .map(|s| s.name.as_str()),
                     )
                     .collect();
-                self.error(span, format!("probes travel the hop from `from` to the checked service, but nothing in {} sends to {}; expected one of its callers: {}", endpoint_label(from, clients, services), spec.name, name_list(&callers)));
+                let expected = if callers.is_empty() {
+                    format!(
+                        "one of its callers, but no client or service sends to {} (without `from`, probes stay on each replica's node)",
+                        spec.name
+                    )
+                } else {
+                    format!("one of its callers: {}", name_list(&callers))
+                };
+                self.error(span, format!("probes travel the hop from `from` to the checked service, but nothing in {} sends to {}; expected {expected}", endpoint_label(from, clients, services), spec.name));
             }
         }
     }

@@ -138,7 +138,15 @@ impl Checker<'_> {
                             Endpoint::Client(k) => clients[*k].name.as_str(),
                             Endpoint::Service(k) => services[*k].name.as_str(),
                         };
-                        self.error(list.span(), format!("a pool of {} names {name}, which does not send to it; expected its callers: {}", spec.name, name_list(&names)));
+                        let expected = if names.is_empty() {
+                            format!(
+                                "its callers, but no client or service sends to {} (a pool without `callers` serves every caller)",
+                                spec.name
+                            )
+                        } else {
+                            format!("its callers: {}", name_list(&names))
+                        };
+                        self.error(list.span(), format!("a pool of {} names {name}, which does not send to it; expected {expected}", spec.name));
                     }
                 }
             }

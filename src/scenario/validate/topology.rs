@@ -154,12 +154,17 @@ impl Checker<'_> {
         match names.get(name.get_ref()) {
             Some(Endpoint::Service(i)) => Some(Dest::Service(*i)),
             Some(Endpoint::Client(_)) => {
+                let all = names.destinations();
+                let expected = if all.is_empty() {
+                    "a service or a queue, but the file declares none".to_string()
+                } else {
+                    format!("a service or a queue: {}", name_list(&all))
+                };
                 self.error(
                     name.span(),
                     format!(
-                        "`{key}` names the client \"{}\"; expected a service or a queue: {}",
+                        "`{key}` names the client \"{}\"; expected {expected}",
                         name.get_ref(),
-                        name_list(names.destinations())
                     ),
                 );
                 None
@@ -199,12 +204,17 @@ impl Checker<'_> {
         match names.get(name.get_ref()) {
             Some(Endpoint::Service(i)) => Some(*i),
             Some(Endpoint::Client(_)) => {
+                let services = service_names(names);
+                let expected = if services.is_empty() {
+                    "a service, but the file declares none".to_string()
+                } else {
+                    format!("a service: {}", name_list(&services))
+                };
                 self.error(
                     name.span(),
                     format!(
-                        "`{key}` names the client \"{}\"; expected a service: {}",
+                        "`{key}` names the client \"{}\"; expected {expected}",
                         name.get_ref(),
-                        name_list(service_names(names))
                     ),
                 );
                 None
@@ -303,12 +313,17 @@ impl Checker<'_> {
             .map(|n| format!("did you mean \"{n}\"? "))
             .unwrap_or_default();
         let known: Vec<&str> = names.all().collect();
+        let expected = if known.is_empty() {
+            "expected the name of a [[client]] or a [[service]], but the file declares none"
+                .to_string()
+        } else {
+            format!("{hint}expected one of: {}", name_list(&known))
+        };
         self.error(
             name.span(),
             format!(
-                "unknown client or service \"{}\" in {place}; {hint}expected one of: {}",
+                "unknown client or service \"{}\" in {place}; {expected}",
                 shorten(name.get_ref(), 40),
-                name_list(&known)
             ),
         );
         None
