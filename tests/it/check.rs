@@ -583,6 +583,16 @@ fn an_out_that_is_a_file_is_named_with_what_is_expected() {
         !err.contains("ex.toml"),
         "the scenario is not the problem: {err}"
     );
+    // A JUnit file in a folder that cannot be: said once the verdicts are in.
+    let (code, out, err) = check(d, &["ex.toml", "--junit", "afile/j.xml", "--quiet"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.starts_with("resim check: cannot write afile/j.xml: ")
+            && err.trim_end().ends_with(
+                "; expected --junit to name a file in a folder that exists and can be written"
+            ),
+        "{err}"
+    );
 }
 
 /// The columns `resim check` reads from a baseline's summary.csv, as its message lists them.

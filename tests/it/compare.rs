@@ -807,6 +807,14 @@ fn shard_auto_reads_slurm_and_kubernetes_variables() {
     .expect_err("out of range");
     assert!(e.contains("below the count"), "{e}");
     assert!(shard_from_env(&env(&[])).is_err());
+    assert_eq!(
+        shard_from_env(&env(&[("SLURM_ARRAY_TASK_ID", "2")])).expect_err("no count"),
+        "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; expected both, as Slurm sets them for each task of a job array (sbatch --array)"
+    );
+    assert_eq!(
+        shard_from_env(&env(&[("SLURM_ARRAY_TASK_ID", "two")])).expect_err("not a number"),
+        "SLURM_ARRAY_TASK_ID=two is not a whole number; expected a whole number of 0 or more, as Slurm and Kubernetes set it"
+    );
     // A task id below the array's minimum is no task of it (it became shard 0).
     let e = shard_from_env(&env(&[
         ("SLURM_ARRAY_TASK_ID", "3"),
