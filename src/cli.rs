@@ -239,14 +239,14 @@ pub fn shard_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Shard, Str
             .map(|v| {
                 v.trim()
                     .parse::<u64>()
-                    .map_err(|_| format!("{k}={v} is not a whole number"))
+                    .map_err(|_| format!("{k}={v} is not a whole number; expected a whole number of 0 or more, as Slurm and Kubernetes set it"))
             })
             .transpose()
     };
     let (index, count, from) = if let Some(id) = number("SLURM_ARRAY_TASK_ID")? {
         let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
         let count = number("SLURM_ARRAY_TASK_COUNT")?
-            .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")?;
+            .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; expected both, as Slurm sets them for each task of a job array (sbatch --array)")?;
         let index = id.checked_sub(min).ok_or_else(|| {
             format!("SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}; expected a task of the array, from its minimum up")
         })?;

@@ -110,7 +110,10 @@ pub fn check(o: &CheckOptions) -> u8 {
             .unwrap_or_else(|| "localhost".to_string());
         let xml = junit::render(&suites, &junit::iso8601(now), &host);
         if let Err(e) = crate::report::atomic::write(path, xml) {
-            say_err!("resim check: cannot write {}: {e}", path.display());
+            say_err!(
+                "resim check: cannot write {}: {e}; expected --junit to name a file in a folder that exists and can be written",
+                path.display()
+            );
             return EXIT_BAD_INPUT;
         }
     }

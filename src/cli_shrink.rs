@@ -114,7 +114,10 @@ pub fn run(args: &ShrinkArgs) -> u8 {
     ));
     let out_text = format!("{header}{}", shrunk.toml);
     if let Err(e) = write_with_data(&args.out, &out_text, &study, &args.file) {
-        say_err!("resim shrink: cannot write {}: {e}", args.out.display());
+        say_err!(
+            "resim shrink: cannot write {}: {e}; expected --out to name a file that can be written, in a folder that exists or can be made",
+            args.out.display()
+        );
         return EXIT_BAD_INPUT;
     }
     if !args.quiet {

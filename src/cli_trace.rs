@@ -78,11 +78,7 @@ fn cell(choice: &RunChoice, what: &str) -> Result<(Study, usize, u64), u8> {
         .as_deref()
         .unwrap_or(crate::run::BASE_VARIANT);
     if choice.point >= study.points.len() {
-        say_err!(
-            "resim {what}: no sweep point {}; the scenario has {} (numbered from 0)",
-            choice.point,
-            study.points.len()
-        );
+        say_err!("resim {what}: {}", study.no_point(choice.point));
         return Err(EXIT_BAD_INPUT);
     }
     let Some(c) = study
@@ -90,12 +86,7 @@ fn cell(choice: &RunChoice, what: &str) -> Result<(Study, usize, u64), u8> {
         .iter()
         .position(|c| c.variant == variant && c.point == choice.point)
     else {
-        let mut s = study.clone();
-        let e = s
-            .select(&[variant.to_string()])
-            .err()
-            .unwrap_or_else(|| format!("no variant \"{variant}\""));
-        say_err!("resim {what}: {e}");
+        say_err!("resim {what}: {}", study.no_variant(variant));
         return Err(EXIT_BAD_INPUT);
     };
     let seed = choice.seed.unwrap_or(study.base.seed);
@@ -179,7 +170,10 @@ pub fn trace(args: &TraceArgs) -> u8 {
     };
     let json = chrome::to_json(&input);
     if let Err(e) = crate::report::atomic::write(&args.out, json.as_bytes()) {
-        say_err!("resim trace: cannot write {}: {e}", args.out.display());
+        say_err!(
+            "resim trace: cannot write {}: {e}; expected --out to name a file in a folder that exists and can be written",
+            args.out.display()
+        );
         return EXIT_BAD_INPUT;
     }
     let t = &run.result.metrics.totals;
@@ -233,10 +227,15 @@ pub fn explain_request(args: &ExplainArgs) -> u8 {
             EXIT_OK
         }
         None => {
+            let sent = run.result.requests_sent;
+            let expected = if sent == 0 {
+                "expected a seed, variant or point whose run sends requests".to_string()
+            } else {
+                format!("expected --request from 1 to {sent}")
+            };
             say_err!(
-                "resim explain: the run with seed {seed} has no request #{}; its clients sent {} request(s), numbered from 1",
+                "resim explain: the run with seed {seed} has no request #{}; its clients sent {sent} request(s), numbered from 1; {expected}",
                 args.request,
-                run.result.requests_sent
             );
             EXIT_BAD_INPUT
         }

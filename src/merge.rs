@@ -183,7 +183,10 @@ fn concatenate(dirs: &[&Path], name: &str, out: &Path) -> Result<PathBuf, Output
         let file = dir.join(name);
         let mut r =
             BufReader::new(std::fs::File::open(&file).map_err(|e| {
-                OutputError::Invalid(format!("{}: cannot read: {e}", file.display()))
+                OutputError::Invalid(format!(
+                    "{}: cannot read: {e}; expected the {name} that `resim run --shard` writes in a shard's folder",
+                    file.display()
+                ))
             })?);
         let mut first = String::new();
         r.read_line(&mut first).map_err(at(&file, "read"))?;

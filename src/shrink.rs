@@ -58,14 +58,10 @@ enum Failing {
 pub fn shrink(req: &ShrinkRequest, on_try: &dyn Fn(usize)) -> Result<Shrunk, String> {
     let study = Study::from_text(req.text, req.file).map_err(|e| e.to_string())?;
     if !study.variants.iter().any(|v| v == req.variant) {
-        return Err(format!("no variant \"{}\" in the scenario", req.variant));
+        return Err(study.no_variant(req.variant));
     }
     if req.point >= study.points.len() {
-        return Err(format!(
-            "no sweep point {}; the scenario has {} (numbered from 0)",
-            req.point,
-            study.points.len()
-        ));
+        return Err(study.no_point(req.point));
     }
     let seed = i64::try_from(req.seed).map_err(|_| {
         format!(

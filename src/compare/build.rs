@@ -10,10 +10,11 @@ use super::analysis::{
 use super::metric::{Metric, RunRow};
 use super::stats::{estimate, paired_diff};
 use crate::metrics::Counts;
-use crate::report::csv::{CLIENTS_FILE, POLICIES_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+use crate::report::csv::{CLIENTS_FILE, POLICIES_FILE, SUMMARY_FILE, TIMESERIES_FILE, read_error};
 use crate::report::histogram;
 use crate::report::manifest::{Manifest, SCENARIO_FILE};
 use crate::scenario::Study;
+use crate::scenario::diagnostic::{name_list, shorten};
 use crate::scenario::fault::{FaultKind, FaultTiming};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -67,14 +68,9 @@ pub struct SeriesPoint {
 pub fn read_series(dir: &Path, key: &Key, seed: u64) -> Result<Vec<SeriesPoint>, String> {
     let sweep = key.1.len();
     let mut t = Table::open(dir, TIMESERIES_FILE, sweep)?;
-    let cols = [
+    let [seed_c, t_s, requests, ok, degraded, p50, p99, attempts] = t.columns([
         "seed", "t_s", "requests", "ok", "degraded", "p50_ms", "p99_ms", "attempts",
-    ]
-    .map(|c| t.column(c));
-    let [seed_c, t_s, requests, ok, degraded, p50, p99, attempts] = cols;
-    let (seed_c, t_s, requests, ok, degraded, p50, p99, attempts) = (
-        seed_c?, t_s?, requests?, ok?, degraded?, p50?, p99?, attempts?,
-    );
+    ])?;
     let index: BTreeMap<Key, usize> = [(key.clone(), 0)].into_iter().collect();
     let mut out = Vec::new();
     while t.next()? {
@@ -102,7 +98,12 @@ pub fn analyze(dir: &Path) -> Result<Analysis, String> {
     let manifest = Manifest::read(dir)?;
     let scenario_path = dir.join(SCENARIO_FILE);
     let text = std::fs::read_to_string(&scenario_path)
-        .map_err(|e| format!("{}: cannot read: {e}", scenario_path.display()))?;
+        .map_err(|e| {
+            format!(
+                "{}: cannot read: {e}; expected the {SCENARIO_FILE} that `resim run` keeps in its output folder",
+                scenario_path.display()
+            )
+        })?;
     let study =
         Study::from_text(&text, &scenario_path.display().to_string()).map_err(|e| e.to_string())?;
     let keys = cell_keys(&manifest);
@@ -211,9 +212,48 @@ fn cdf(bins: &histogram::Bins) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The problem of a row without its time.
+const T_S_EMPTY: &str = "`t_s` is empty; expected the start of the row's bucket in seconds";
+
+/// The problem of a row whose variant and sweep point `key` is none of the cells in `index`.
+fn not_a_cell(key: &Key, index: &BTreeMap<Key, usize>) -> String {
+    let variant = shorten(&key.0, 40);
+    let point = |p: &[String]| format!("({})", p.join(", "));
+    let mut variants: Vec<&str> = index.keys().map(|k| k.0.as_str()).collect();
+    variants.dedup();
+    if variants.is_empty() {
+        return format!(
+            "variant \"{variant}\" is not in manifest.json, which lists no variants; expected no rows, or the manifest.json `resim run` wrote beside them"
+        );
+    }
+    if !variants.contains(&key.0.as_str()) {
+        let at = if key.1.is_empty() {
+            String::new()
+        } else {
+            format!(" at sweep point {}", shorten(&point(&key.1), 60))
+        };
+        return format!(
+            "variant \"{variant}\"{at} is not in manifest.json; expected one of its variants: {}",
+            name_list(&variants)
+        );
+    }
+    let points: Vec<String> = index
+        .keys()
+        .filter(|k| k.0 == key.0)
+        .map(|k| point(&k.1))
+        .collect();
+    format!(
+        "sweep point {} of variant \"{variant}\" is not in manifest.json; expected one of its points, a value per swept path: {}",
+        shorten(&point(&key.1), 60),
+        name_list(&points)
+    )
+}
+
 /// A CSV file read a record at a time, with its columns found by name.
 struct Table {
     shown: String,
+    /// The file's name, as `resim run` writes it.
+    name: &'static str,
     reader: csv::Reader<std::fs::File>,
     header: csv::StringRecord,
     record: csv::StringRecord,
@@ -221,13 +261,13 @@ struct Table {
 }
 
 impl Table {
-    fn open(dir: &Path, name: &str, sweep: usize) -> Result<Table, String> {
+    fn open(dir: &Path, name: &'static str, sweep: usize) -> Result<Table, String> {
         let path = dir.join(name);
         let shown = path.display().to_string();
-        let mut reader = csv::Reader::from_path(&path).map_err(|e| format!("{shown}: {e}"))?;
+        let mut reader = csv::Reader::from_path(&path).map_err(|e| read_error(&shown, name, &e))?;
         let header = reader
             .headers()
-            .map_err(|e| format!("{shown}: {e}"))?
+            .map_err(|e| read_error(&shown, name, &e))?
             .clone();
         // Every record has the header's length (the reader refuses others), so this keeps
         // `cell` from reading past the end of a record.
@@ -240,6 +280,7 @@ impl Table {
         }
         Ok(Table {
             shown,
+            name,
             reader,
             header,
             record: csv::StringRecord::new(),
@@ -247,19 +288,47 @@ impl Table {
         })
     }
 
-    /// The position of column `name`.
-    fn column(&self, name: &str) -> Result<usize, String> {
-        self.header
+    /// The position of column `name`, if the header has it.
+    fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// The positions of the columns `names`; the error names every one the header lacks,
+    /// and all of `names`.
+    fn columns<const N: usize>(&self, names: [&str; N]) -> Result<[usize; N], String> {
+        let found = names.map(|n| self.column(n));
+        if found.iter().all(Option::is_some) {
+            return Ok(found.map(|i| i.unwrap_or_default()));
+        }
+        let missing: Vec<String> = names
             .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| format!("{}: no column `{name}`", self.shown))
+            .zip(&found)
+            .filter(|(_, i)| i.is_none())
+            .map(|(n, _)| format!("`{n}`"))
+            .collect();
+        let no = if missing.len() == 1 {
+            "no column"
+        } else {
+            "no columns"
+        };
+        let swept = match self.sweep {
+            0 => String::new(),
+            n => format!(", the {n} swept path(s) that manifest.json lists,"),
+        };
+        Err(format!(
+            "{}:1: {no} {}; expected a header with `variant`{swept} and these columns, as `resim run` writes {}: {}",
+            self.shown,
+            missing.join(", "),
+            self.name,
+            names.join(", ")
+        ))
     }
 
     /// Reads the next record; false at the end.
     fn next(&mut self) -> Result<bool, String> {
         self.reader
             .read_record(&mut self.record)
-            .map_err(|e| format!("{}: {e}", self.shown))
+            .map_err(|e| read_error(&self.shown, self.name, &e))
     }
 
     /// The cell of the current record.
@@ -270,12 +339,10 @@ impl Table {
                 .map(|i| self.record[i].to_string())
                 .collect(),
         );
-        index.get(&key).copied().ok_or_else(|| {
-            self.problem(&format!(
-                "variant \"{}\" at {:?} is not in manifest.json",
-                key.0, key.1
-            ))
-        })
+        index
+            .get(&key)
+            .copied()
+            .ok_or_else(|| self.problem(&not_a_cell(&key, index)))
     }
 
     fn problem(&self, what: &str) -> String {
@@ -303,9 +370,16 @@ impl Table {
     fn count(&self, i: usize) -> Result<u64, String> {
         let text = &self.record[i];
         text.parse().map_err(|_| {
+            let what = if text.is_empty() {
+                format!("column `{}` is empty", &self.header[i])
+            } else {
+                format!(
+                    "`{text}` in column `{}` is not a whole number",
+                    &self.header[i]
+                )
+            };
             self.problem(&format!(
-                "`{text}` in column `{}` is not a whole number",
-                &self.header[i]
+                "{what}; expected a whole number of 0 or more, like 42"
             ))
         })
     }
@@ -323,11 +397,9 @@ fn read_clients(
         return Ok(vec![Vec::new(); index.len()]);
     }
     let mut t = Table::open(dir, CLIENTS_FILE, sweep)?;
-    let [client, requests, ok, degraded] =
-        ["client", "requests", "ok", "degraded"].map(|c| t.column(c));
-    let (client, requests, ok, degraded) = (client?, requests?, ok?, degraded?);
+    let [client, requests, ok, degraded] = t.columns(["client", "requests", "ok", "degraded"])?;
     // Early clients.csv files had no priority column: their clients were all default.
-    let priority = t.column("priority").ok();
+    let priority = t.column("priority");
     // Per cell: (name, priority, availability of each seed).
     let mut seen: Vec<Vec<(String, String, Vec<f64>)>> = vec![Vec::new(); index.len()];
     while t.next()? {
@@ -368,8 +440,8 @@ fn read_summary(
     index: &BTreeMap<Key, usize>,
 ) -> Result<Vec<Vec<RunRow>>, String> {
     let mut t = Table::open(dir, SUMMARY_FILE, sweep)?;
-    let col = |name: &str| t.column(name);
-    let counts = [
+    let columns = t.columns([
+        // Counts: 12.
         "seed",
         "requests",
         "ok",
@@ -382,43 +454,49 @@ fn read_summary(
         "rate_limited",
         "bulkhead_full",
         "shed",
-    ]
-    .map(col);
-    let latency = ["mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms"].map(col);
-    let policy = [
+        // Latencies: 5.
+        "mean_ms",
+        "p50_ms",
+        "p90_ms",
+        "p99_ms",
+        "p999_ms",
+        // Policies: 5, then the recovery time.
         "retries",
         "hedges",
         "budget_refused",
         "duplicates",
         "dropped",
-    ]
-    .map(col);
-    let recovery = col("recovery_s")?;
-    let messages = ["messages", "processed", "dead_lettered", "redelivered"].map(col);
-    let messages = messages.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let message_ms = ["message_mean_ms", "message_p99_ms"].map(col);
-    let message_ms = message_ms.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let counts = counts.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let latency = latency.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let policy = policy.into_iter().collect::<Result<Vec<_>, _>>()?;
+        "recovery_s",
+        // Messages: 4, then their latencies: 2.
+        "messages",
+        "processed",
+        "dead_lettered",
+        "redelivered",
+        "message_mean_ms",
+        "message_p99_ms",
+    ])?;
+    let (counts, rest) = columns.split_at(12);
+    let (latency, rest) = rest.split_at(5);
+    let (policy, rest) = rest.split_at(5);
+    let (recovery, messages, message_ms) = (rest[0], &rest[1..5], &rest[5..7]);
     let mut rows = vec![Vec::new(); index.len()];
     while t.next()? {
         let c = t.cell(index)?;
         let n = |i: usize| t.count(counts[i]);
         let mut l = [0.0; 5];
         let mut has_latency = true;
-        for (slot, &i) in l.iter_mut().zip(&latency) {
+        for (slot, &i) in l.iter_mut().zip(latency) {
             match t.number(i)? {
                 Some(v) => *slot = v,
                 None => has_latency = false,
             }
         }
         let mut p = [0u64; 5];
-        for (slot, &i) in p.iter_mut().zip(&policy) {
+        for (slot, &i) in p.iter_mut().zip(policy) {
             *slot = t.count(i)?;
         }
         let mut m = [0u64; 4];
-        for (slot, &i) in m.iter_mut().zip(&messages) {
+        for (slot, &i) in m.iter_mut().zip(messages) {
             *slot = t.count(i)?;
         }
         let message_ms = match (t.number(message_ms[0])?, t.number(message_ms[1])?) {
@@ -506,12 +584,11 @@ fn read_timeseries(
 ) -> Result<Vec<Timeline>, String> {
     let mut t = Table::open(dir, TIMESERIES_FILE, sweep)?;
     let [t_s, requests, ok, degraded, p50, p99] =
-        ["t_s", "requests", "ok", "degraded", "p50_ms", "p99_ms"].map(|c| t.column(c));
-    let (t_s, requests, ok, degraded, p50, p99) = (t_s?, requests?, ok?, degraded?, p50?, p99?);
+        t.columns(["t_s", "requests", "ok", "degraded", "p50_ms", "p99_ms"])?;
     let mut timelines = vec![Timeline::default(); index.len()];
     while t.next()? {
         let c = t.cell(index)?;
-        let start = t.number(t_s)?.ok_or_else(|| t.problem("`t_s` is empty"))?;
+        let start = t.number(t_s)?.ok_or_else(|| t.problem(T_S_EMPTY))?;
         let b = timelines[c]
             .0
             .entry((start * 1000.0).round() as i64)
@@ -543,9 +620,7 @@ fn read_policies(
 ) -> Result<Vec<Vec<PolicyTrack>>, String> {
     let mut t = Table::open(dir, POLICIES_FILE, sweep)?;
     let [seed_col, t_s, site, policy, event, value] =
-        ["seed", "t_s", "site", "policy", "event", "value"].map(|c| t.column(c));
-    let (seed_col, t_s, site, policy, event, value) =
-        (seed_col?, t_s?, site?, policy?, event?, value?);
+        t.columns(["seed", "t_s", "site", "policy", "event", "value"])?;
     let mut tracks: Vec<Vec<PolicyTrack>> = vec![Vec::new(); index.len()];
     while t.next()? {
         if t.count(seed_col)? != seed {
@@ -556,7 +631,7 @@ fn read_policies(
             continue;
         }
         let c = t.cell(index)?;
-        let time = t.number(t_s)?.ok_or_else(|| t.problem("`t_s` is empty"))?;
+        let time = t.number(t_s)?.ok_or_else(|| t.problem(T_S_EMPTY))?;
         let level = match &t.record[event] {
             "open" => 1.0,
             "half_open" => 0.5,

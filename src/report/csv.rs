@@ -35,6 +35,28 @@ pub const RUN_FILES: [&str; 7] = [
     QUEUES_FILE,
 ];
 
+/// The message for an error of the csv reader on `shown`, the file `name` of an output
+/// folder: what is wrong, where, and what is expected. Its line is right when the header
+/// was read (`headers()`) before the records.
+pub fn read_error(shown: &str, name: &str, e: &csv::Error) -> String {
+    let line = e.position().map_or(0, csv::Position::line);
+    match e.kind() {
+        csv::ErrorKind::Io(io) => format!(
+            "{shown}: cannot read: {io}; expected the {name} that `resim run` writes in its output folder"
+        ),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "{shown}:{line}: {len} fields; expected {expected_len}, as many as the header has"
+        ),
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "{shown}:{line}: field {} is not UTF-8 text; expected the {name} that `resim run` writes",
+            err.field() + 1
+        ),
+        _ => format!("{shown}: {e}; expected the {name} that `resim run` writes"),
+    }
+}
+
 /// Columns of `queues.csv`, in order.
 pub const QUEUES_COLUMNS: [&str; 14] = [
     "variant",
@@ -498,5 +520,59 @@ impl RunFiles {
                 .commit()
         })
         .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error of reading `text` as CSV: its header, then every record.
+    fn error_of(text: &[u8]) -> csv::Error {
+        let mut r = csv::Reader::from_reader(text);
+        if let Err(e) = r.headers() {
+            return e;
+        }
+        let mut record = csv::StringRecord::new();
+        loop {
+            match r.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => panic!("no error in {text:?}"),
+                Err(e) => return e,
+            }
+        }
+    }
+
+    #[test]
+    fn read_errors_say_where_and_what_is_expected() {
+        let e = error_of(b"variant,seed\nbase,1\nbase,2,3\n");
+        assert_eq!(
+            read_error("out/summary.csv", SUMMARY_FILE, &e),
+            "out/summary.csv:3: 3 fields; expected 2, as many as the header has"
+        );
+        let e = error_of(b"variant,seed\nbase,\xff\n");
+        assert_eq!(
+            read_error("out/summary.csv", SUMMARY_FILE, &e),
+            "out/summary.csv:2: field 2 is not UTF-8 text; expected the summary.csv that `resim run` writes"
+        );
+        let e = error_of(b"variant,seed\nbase,1\nbase,2\n\xffbase,3\n");
+        assert_eq!(
+            read_error("out/summary.csv", SUMMARY_FILE, &e),
+            "out/summary.csv:4: field 1 is not UTF-8 text; expected the summary.csv that `resim run` writes"
+        );
+        let e = error_of(b"variant,s\xffeed\nbase,1\n");
+        assert_eq!(
+            read_error("out/summary.csv", SUMMARY_FILE, &e),
+            "out/summary.csv:1: field 2 is not UTF-8 text; expected the summary.csv that `resim run` writes"
+        );
+        let e = csv::Reader::from_path("/nonexistent/summary.csv").expect_err("no file");
+        let m = read_error("/nonexistent/summary.csv", SUMMARY_FILE, &e);
+        assert!(
+            m.starts_with("/nonexistent/summary.csv: cannot read: ")
+                && m.ends_with(
+                    "; expected the summary.csv that `resim run` writes in its output folder"
+                ),
+            "{m}"
+        );
     }
 }

@@ -47,25 +47,33 @@ pub fn write(
 pub fn read(dir: &Path, sweep: usize) -> Result<BTreeMap<(String, Vec<String>), Bins>, String> {
     let path = dir.join(HISTOGRAM_FILE);
     let shown = path.display().to_string();
-    let mut r = csv::Reader::from_path(&path).map_err(|e| format!("{shown}: {e}"))?;
+    let problem = |e: csv::Error| super::csv::read_error(&shown, HISTOGRAM_FILE, &e);
+    let mut r = csv::Reader::from_path(&path).map_err(problem)?;
+    // The header first, so that an error in the first row names its line.
+    r.headers().map_err(problem)?;
     let mut out: BTreeMap<(String, Vec<String>), Bins> = BTreeMap::new();
     let mut record = csv::StringRecord::new();
-    while r
-        .read_record(&mut record)
-        .map_err(|e| format!("{shown}: {e}"))?
-    {
+    while r.read_record(&mut record).map_err(problem)? {
         let line = record.position().map_or(0, |p| p.line());
         if record.len() != sweep + 3 {
             return Err(format!(
-                "{shown}:{line}: {} fields; expected {}",
+                "{shown}:{line}: {} fields; expected {}: `variant`, the {sweep} swept path(s) that manifest.json lists, `latency_ns` and `count`",
                 record.len(),
                 sweep + 3
             ));
         }
         let number = |i: usize| -> Result<u64, String> {
-            record[i]
-                .parse()
-                .map_err(|_| format!("{shown}:{line}: `{}` is not a whole number", &record[i]))
+            let column = if i == sweep + 1 {
+                "latency_ns"
+            } else {
+                "count"
+            };
+            record[i].parse().map_err(|_| {
+                format!(
+                    "{shown}:{line}: `{}` in column `{column}` is not a whole number; expected a whole number of 0 or more, like 42",
+                    &record[i]
+                )
+            })
         };
         let key = (
             record[0].to_string(),

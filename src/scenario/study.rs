@@ -62,22 +62,41 @@ impl Study {
             .collect()
     }
 
+    /// The message for `name`, which is none of the study's variants: the closest one and
+    /// the list.
+    pub fn no_variant(&self, name: &str) -> String {
+        let hint = did_you_mean(name, self.variants.iter().map(String::as_str))
+            .map(|m| format!("did you mean \"{m}\"? "))
+            .unwrap_or_default();
+        format!(
+            "no variant \"{name}\" in the scenario; {hint}expected one of: {}",
+            name_list(&self.variants)
+        )
+    }
+
+    /// The message for sweep point `point`, which the study does not have (`--point`
+    /// counts from 0).
+    pub fn no_point(&self, point: usize) -> String {
+        if self.sweep_paths.is_empty() {
+            return format!(
+                "no sweep point {point}: the scenario has no [sweep]; expected no --point, or --point 0"
+            );
+        }
+        let n = self.points.len();
+        format!(
+            "no sweep point {point}; expected --point from 0 to {}, one of the scenario's {n} sweep points",
+            n - 1
+        )
+    }
+
     /// Keeps only the variants named in `names` (in the file's order); the error names an
     /// unknown variant, with the closest known name and the list.
     pub fn select(&mut self, names: &[String]) -> Result<(), String> {
         if names.is_empty() {
             return Ok(());
         }
-        for n in names {
-            if !self.variants.contains(n) {
-                let hint = did_you_mean(n, self.variants.iter().map(String::as_str))
-                    .map(|m| format!("did you mean \"{m}\"? "))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "no variant \"{n}\" in the scenario; {hint}expected one of: {}",
-                    name_list(&self.variants)
-                ));
-            }
+        if let Some(n) = names.iter().find(|n| !self.variants.contains(n)) {
+            return Err(self.no_variant(n));
         }
         self.variants.retain(|v| names.contains(v));
         self.cells.retain(|c| names.contains(&c.variant));

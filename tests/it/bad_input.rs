@@ -433,6 +433,46 @@ fn cases() -> Vec<Case> {
             "7:10",
             "`target` names the client \"web\"; expected a service or a queue: api, db",
         ),
+        // References in a file that declares nothing they could name: no empty lists.
+        case(
+            "client target that is a client, with no service",
+            "name = \"t\"\nduration = \"10s\"\n\n[[client]]\nname = \"web\"\ntarget = \"web\"\narrival = { kind = \"poisson\", rate_per_s = 100 }\n".to_string(),
+            "6:10",
+            "`target` names the client \"web\"; expected a service or a queue, but the file declares none",
+        ),
+        case(
+            "queue consumer that is a client, with no service",
+            "name = \"t\"\nduration = \"10s\"\n\n[[client]]\nname = \"web\"\ntarget = \"jobs\"\narrival = { kind = \"poisson\", rate_per_s = 100 }\n\n[[queue]]\nname = \"jobs\"\nconsumer = \"web\"\n".to_string(),
+            "11:12",
+            "`consumer` names the client \"web\"; expected a service, but the file declares none",
+        ),
+        case(
+            "link between names in a file with no client or service",
+            "name = \"t\"\nduration = \"10s\"\n\n[[link]]\nfrom = \"web\"\nto = \"api\"\nlatency = { kind = \"constant\", value = \"1ms\" }\n".to_string(),
+            "5:8",
+            "unknown client or service \"web\" in a [[link]]; expected the name of a [[client]] or a [[service]], but the file declares none",
+        ),
+        case(
+            "link fault where nothing sends to a service",
+            edit(&[
+                (r#"target = "api""#, r#"target = "jobs""#),
+                ("calls = [{ to = \"db\" }]\n", ""),
+            ]) + "\n[[queue]]\nname = \"jobs\"\nconsumer = \"api\"\n\n[[fault]]\nkind = \"loss\"\ntarget = \"api->db\"\nprobability = 0.5\nat = \"2s\"\n",
+            "27:10",
+            "no client or call sends from api to db; expected a hop that is used, but no client or call sends to a service (a link is the hop from a client or service to a service it sends to)",
+        ),
+        case(
+            "probes from a service to one nothing sends to",
+            append("\n[[service]]\nname = \"lonely\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\nhealth_check = { from = \"api\" }\n"),
+            "25:25",
+            "probes travel the hop from `from` to the checked service, but nothing in api sends to lonely; expected one of its callers, but no client or service sends to lonely (without `from`, probes stay on each replica's node)",
+        ),
+        case(
+            "a pool of a service nothing sends to",
+            append("\n[[service]]\nname = \"lonely\"\nservice_time = { kind = \"constant\", value = \"1ms\" }\npools = [{ callers = [\"web\"], concurrency = 4 }]\n"),
+            "25:9",
+            "a pool of lonely names web, which does not send to it; expected its callers, but no client or service sends to lonely (a pool without `callers` serves every caller)",
+        ),
         case(
             "unknown call target",
             edit(&[(r#"{ to = "db" }"#, r#"{ to = "dbx" }"#)]),
@@ -583,6 +623,38 @@ fn cases() -> Vec<Case> {
             append("\n[sweep]\n\"client.web.arrival.rate_per_s\" = [100, 100.0]\n"),
             "23:41",
             "the sweep of `client.web.arrival.rate_per_s` lists 100.0 after 100 (at 23:36), the same value",
+        ),
+        // Variant and sweep paths (the appended `set` is on line 24).
+        case(
+            "a variant path through a string",
+            append("\n[[variant]]\nname = \"v\"\nset = { \"client.web.target.x\" = 1 }\n"),
+            "24:9",
+            "in variant \"v\", `set`: `client.web.target` is a string, not a table; expected a path that ends there, not \"client.web.target.x\"",
+        ),
+        case(
+            "an unset path through a number",
+            append("\n[[variant]]\nname = \"v\"\nunset = [\"service.api.replicas.x\"]\n"),
+            "24:10",
+            "in variant \"v\", `unset`: `service.api.replicas` is a whole number, not a table; expected a path that ends there, not \"service.api.replicas.x\"",
+        ),
+        case(
+            "a sweep path through a string",
+            append("\n[sweep]\n\"client.web.target.x\" = [1, 2]\n"),
+            "23:1",
+            "in `sweep`: `client.web.target` is a string, not a table; expected a path that ends there, not \"client.web.target.x\"",
+        ),
+        case(
+            "a variant path into an empty list",
+            edit(&[("error_rate = 0.01\n", "error_rate = 0.01\ncalls = []\n")])
+                + "\n[[variant]]\nname = \"v\"\nset = { \"service.db.calls.api.timeout\" = \"1s\" }\n",
+            "25:9",
+            "in variant \"v\", `set`: `service.db.calls` is an empty list, so it has no entry \"api\"; expected a path that ends at `service.db.calls`, the whole list",
+        ),
+        case(
+            "an unset path into an empty table",
+            append("\n[network]\n\n[[variant]]\nname = \"v\"\nunset = [\"network.latency\"]\n"),
+            "26:10",
+            "in variant \"v\", `unset`: `network` is an empty table, so it has no key `latency`; expected a path that ends at `network`, the whole table",
         ),
         // Missing keys and tables.
         case(
@@ -1236,6 +1308,10 @@ fn every_broken_file_gets_a_located_message_saying_what_is_expected() {
         for line in located_lines(&stderr) {
             if !line.contains("expected") {
                 wrong.push(format!("a message does not say what is expected: {line}"));
+            }
+            // An empty list after "expected one of:" and the like.
+            if line.trim_end().ends_with(':') || line.contains(":  ") {
+                wrong.push(format!("a message lists nothing: {line}"));
             }
         }
         if !wrong.is_empty() {

@@ -583,4 +583,109 @@ fn an_out_that_is_a_file_is_named_with_what_is_expected() {
         !err.contains("ex.toml"),
         "the scenario is not the problem: {err}"
     );
+    // A JUnit file in a folder that cannot be: said once the verdicts are in.
+    let (code, out, err) = check(d, &["ex.toml", "--junit", "afile/j.xml", "--quiet"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.starts_with("resim check: cannot write afile/j.xml: ")
+            && err.trim_end().ends_with(
+                "; expected --junit to name a file in a folder that exists and can be written"
+            ),
+        "{err}"
+    );
+}
+
+/// The columns `resim check` reads from a baseline's summary.csv, as its message lists them.
+const SUMMARY_READ: &str = "seed, requests, ok, degraded, errors, timeouts, rejected, short_circuited, attempts, rate_limited, bulkhead_full, shed, mean_ms, p50_ms, p90_ms, p99_ms, p999_ms, retries, hedges, budget_refused, duplicates, dropped, recovery_s, messages, processed, dead_lettered, redelivered, message_mean_ms, message_p99_ms";
+
+#[test]
+fn a_broken_baseline_csv_names_the_file_the_problem_and_what_is_expected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    write(d, "s.toml", SCENARIO);
+    let ran = common::resim(d, &["run", "s.toml", "--seeds", "2", "--out", "b"]);
+    assert!(ran.status.success());
+    let path = d.join("b/summary.csv");
+    let original = std::fs::read_to_string(&path).expect("summary");
+    let lines: Vec<Vec<String>> = original
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    let at = |name: &str| {
+        lines[0]
+            .iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let without = |names: &[&str]| {
+        let drop: Vec<usize> = names.iter().map(|n| at(n)).collect();
+        lines
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .enumerate()
+                    .filter(|(i, _)| !drop.contains(i))
+                    .map(|(_, f)| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    let with_field = |line: usize, name: &str, value: &str| {
+        let mut l = lines.clone();
+        l[line][at(name)] = value.to_string();
+        l.iter().map(|f| f.join(",")).collect::<Vec<_>>().join("\n") + "\n"
+    };
+    let short_row = {
+        let mut l: Vec<String> = lines.iter().map(|f| f.join(",")).collect();
+        l[2] = lines[2][..5].join(",");
+        l.join("\n") + "\n"
+    };
+    let cases: Vec<(String, String)> = vec![
+        (
+            without(&["p99_ms"]),
+            format!("b/summary.csv:1: no column `p99_ms`; expected a header with `variant` and these columns, as `resim run` writes summary.csv: {SUMMARY_READ}"),
+        ),
+        (
+            without(&["shed", "recovery_s"]),
+            format!("b/summary.csv:1: no columns `shed`, `recovery_s`; expected a header with `variant` and these columns, as `resim run` writes summary.csv: {SUMMARY_READ}"),
+        ),
+        (
+            with_field(1, "requests", "12x"),
+            "b/summary.csv:2: `12x` in column `requests` is not a whole number; expected a whole number of 0 or more, like 42".to_string(),
+        ),
+        (
+            with_field(2, "ok", ""),
+            "b/summary.csv:3: column `ok` is empty; expected a whole number of 0 or more, like 42".to_string(),
+        ),
+        (
+            short_row,
+            format!(
+                "b/summary.csv:3: 5 fields; expected {}, as many as the header has",
+                lines[0].len()
+            ),
+        ),
+        (
+            with_field(1, "variant", "other"),
+            "b/summary.csv:2: variant \"other\" is not in manifest.json; expected one of its variants: base, no-retries".to_string(),
+        ),
+    ];
+    for (text, says) in cases {
+        std::fs::write(&path, &text).expect("written");
+        let (code, out, err) = check(d, &["s.toml", "--seeds", "2", "--baseline", "b"]);
+        assert_eq!(code, Some(2), "{out}{err}");
+        assert_eq!(err.trim_end(), format!("resim check: s.toml: {says}"));
+    }
+    std::fs::remove_file(&path).expect("removed");
+    let (code, out, err) = check(d, &["s.toml", "--seeds", "2", "--baseline", "b"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.starts_with("resim check: s.toml: b/summary.csv: cannot read: ")
+            && err.trim_end().ends_with(
+                "; expected the summary.csv that `resim run` writes in its output folder"
+            ),
+        "{err}"
+    );
 }

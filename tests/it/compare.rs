@@ -693,6 +693,88 @@ fn merge_errors_name_the_path_concerned() {
 }
 
 #[test]
+fn merge_names_the_shard_file_a_row_or_a_file_is_wrong_in_and_what_is_expected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), format!("{BASE}{SWEEP}")).expect("written");
+    for i in 0..2 {
+        let shard = format!("{i}/2");
+        let out = format!("s{i}");
+        resim_ok(
+            d,
+            &["run", "s.toml", "--shard", &shard, "--out", &out, "--quiet"],
+        );
+    }
+    // A copy of shard 1 without `skip`, and with the first fields of line 2 of `file` set
+    // to those of `first`.
+    let copy = |to: &str, skip: &str, edit: Option<(&str, &str)>| {
+        std::fs::create_dir(d.join(to)).expect("dir");
+        for entry in std::fs::read_dir(d.join("s1")).expect("s1") {
+            let name = entry.expect("entry").file_name();
+            if name != skip {
+                std::fs::copy(d.join("s1").join(&name), d.join(to).join(&name)).expect("copied");
+            }
+        }
+        if let Some((file, first)) = edit {
+            let path = d.join(to).join(file);
+            let text = String::from_utf8(read(&path)).expect("text");
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            let mut fields: Vec<&str> = lines[1].split(',').collect();
+            for (i, f) in first.split(',').enumerate() {
+                fields[i] = f;
+            }
+            lines[1] = fields.join(",");
+            std::fs::write(&path, lines.join("\n") + "\n").expect("written");
+        }
+    };
+    let merge = |second: &str, out: &str| {
+        let o = common::resim(d, &["merge", "s0", second, "--out", out, "--quiet"]);
+        assert_eq!(o.status.code(), Some(2), "{second}");
+        String::from_utf8_lossy(&o.stderr).trim_end().to_string()
+    };
+    copy("no-services", "services.csv", None);
+    let e = merge("no-services", "m1");
+    assert!(
+        e.starts_with("resim merge: no-services/services.csv: cannot read: ")
+            && e.ends_with(
+                "; expected the services.csv that `resim run --shard` writes in a shard's folder"
+            ),
+        "{e}"
+    );
+    // latency_histogram.csv: variant, the swept rate, latency_ns, count.
+    copy(
+        "bad-bins",
+        "",
+        Some(("latency_histogram.csv", "base,100,12x,1")),
+    );
+    assert_eq!(
+        merge("bad-bins", "m2"),
+        "resim merge: bad-bins/latency_histogram.csv:2: `12x` in column `latency_ns` is not a whole number; expected a whole number of 0 or more, like 42"
+    );
+    // Rows of a cell the manifests do not list: named in the merged file they land in,
+    // after the header and shard 0's rows.
+    let line = String::from_utf8(read(&d.join("s0/summary.csv")))
+        .expect("text")
+        .lines()
+        .count()
+        + 1;
+    copy("odd-point", "", Some(("summary.csv", "base,999")));
+    assert_eq!(
+        merge("odd-point", "m3"),
+        format!(
+            "resim merge: m3/summary.csv:{line}: sweep point (999) of variant \"base\" is not in manifest.json; expected one of its points, a value per swept path: (100), (400)"
+        )
+    );
+    copy("odd-variant", "", Some(("summary.csv", "basis,100")));
+    assert_eq!(
+        merge("odd-variant", "m4"),
+        format!(
+            "resim merge: m4/summary.csv:{line}: variant \"basis\" at sweep point (100) is not in manifest.json; expected one of its variants: base, flaky-db, no-budget"
+        )
+    );
+}
+
+#[test]
 fn shard_auto_reads_slurm_and_kubernetes_variables() {
     use resim::cli::shard_from_env;
     let env = |pairs: &'static [(&'static str, &'static str)]| {
@@ -725,6 +807,14 @@ fn shard_auto_reads_slurm_and_kubernetes_variables() {
     .expect_err("out of range");
     assert!(e.contains("below the count"), "{e}");
     assert!(shard_from_env(&env(&[])).is_err());
+    assert_eq!(
+        shard_from_env(&env(&[("SLURM_ARRAY_TASK_ID", "2")])).expect_err("no count"),
+        "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; expected both, as Slurm sets them for each task of a job array (sbatch --array)"
+    );
+    assert_eq!(
+        shard_from_env(&env(&[("SLURM_ARRAY_TASK_ID", "two")])).expect_err("not a number"),
+        "SLURM_ARRAY_TASK_ID=two is not a whole number; expected a whole number of 0 or more, as Slurm and Kubernetes set it"
+    );
     // A task id below the array's minimum is no task of it (it became shard 0).
     let e = shard_from_env(&env(&[
         ("SLURM_ARRAY_TASK_ID", "3"),

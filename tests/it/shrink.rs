@@ -243,3 +243,49 @@ fn a_shrunk_scenario_written_over_its_original_is_refused() {
         CRASHY
     );
 }
+
+#[test]
+fn a_shrink_of_a_variant_point_or_out_that_names_nothing_says_what_is_expected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::write(d.join("crashy.toml"), CRASHY).expect("written");
+    std::fs::write(d.join("afile"), "x").expect("written");
+    let refused = |args: &[&str]| {
+        let mut all = vec!["shrink", "crashy.toml", "--seed", "1"];
+        all.extend_from_slice(args);
+        common::refused(d, &all).trim_end().to_string()
+    };
+    assert_eq!(
+        refused(&["--variant", "clam", "--out", "m.toml"]),
+        "resim shrink: no variant \"clam\" in the scenario; did you mean \"calm\"? expected one of: base, calm"
+    );
+    assert_eq!(
+        refused(&["--point", "3", "--out", "m.toml"]),
+        "resim shrink: no sweep point 3: the scenario has no [sweep]; expected no --point, or --point 0"
+    );
+    // Every seed breaks this one, so the shrink gets as far as writing.
+    std::fs::write(
+        d.join("tiny.toml"),
+        "name = \"tiny\"\nduration = \"2s\"\n\n[[client]]\nname = \"web\"\ntarget = \"api\"\narrival = { kind = \"constant\", rate_per_s = 10 }\n\n[[service]]\nname = \"api\"\nservice_time = { kind = \"constant\", value = \"2ms\" }\n\n[expect]\np50 = \"<= 1ms\"\n",
+    )
+    .expect("written");
+    let e = common::refused(
+        d,
+        &[
+            "shrink",
+            "tiny.toml",
+            "--seed",
+            "1",
+            "--out",
+            "afile/m.toml",
+            "--quiet",
+        ],
+    );
+    assert!(
+        e.starts_with("resim shrink: cannot write afile/m.toml: ")
+            && e.trim_end().ends_with(
+                "; expected --out to name a file that can be written, in a folder that exists or can be made"
+            ),
+        "{e}"
+    );
+}

@@ -253,11 +253,51 @@ ended at 2.017000 s: error after 17.000 ms (3 attempt(s) and call(s) on replicas
 ";
     assert_eq!(text, want);
     // A request that does not exist is a clear error.
-    let out = common::resim(dir.path(), &["explain", "steady.toml", "--request", "9"]);
-    assert_eq!(out.status.code(), Some(2));
+    let e = common::refused(dir.path(), &["explain", "steady.toml", "--request", "9"]);
+    assert_eq!(
+        e.trim_end(),
+        "resim explain: the run with seed 1 has no request #9; its clients sent 3 request(s), numbered from 1; expected --request from 1 to 3"
+    );
+}
+
+#[test]
+fn a_point_variant_or_out_that_names_nothing_says_what_is_expected() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let d = dir.path();
+    std::fs::write(d.join("steady.toml"), STEADY).expect("written");
+    std::fs::write(
+        d.join("swept.toml"),
+        format!("{STEADY}\n[sweep]\n\"client.web.arrival.rate_per_s\" = [1, 2]\n"),
+    )
+    .expect("written");
+    std::fs::write(d.join("afile"), "x").expect("written");
+    let refused = |args: &[&str]| common::refused(d, args).trim_end().to_string();
+    assert_eq!(
+        refused(&["trace", "steady.toml", "--point", "2", "--out", "t.json"]),
+        "resim trace: no sweep point 2: the scenario has no [sweep]; expected no --point, or --point 0"
+    );
+    assert_eq!(
+        refused(&["explain", "swept.toml", "--point", "5", "--request", "1"]),
+        "resim explain: no sweep point 5; expected --point from 0 to 1, one of the scenario's 2 sweep points"
+    );
+    assert_eq!(
+        refused(&[
+            "trace",
+            "steady.toml",
+            "--variant",
+            "bse",
+            "--out",
+            "t.json"
+        ]),
+        "resim trace: no variant \"bse\" in the scenario; did you mean \"base\"? expected one of: base"
+    );
+    let e = refused(&["trace", "steady.toml", "--out", "afile/t.json"]);
     assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("has no request #9; its clients sent 3 request(s)")
+        e.starts_with("resim trace: cannot write afile/t.json: ")
+            && e.ends_with(
+                "; expected --out to name a file in a folder that exists and can be written"
+            ),
+        "{e}"
     );
 }
 

@@ -434,7 +434,15 @@ impl Checker<'_> {
                     .iter()
                     .map(|&e| senders::name(e, clients, services))
                     .collect();
-                self.error(span, format!("probes travel the hop from `from` to the checked service, but nothing in {} sends to {}; expected one of its callers: {}", senders::name(from, clients, services), spec.name, name_list(&callers)));
+                let expected = if callers.is_empty() {
+                    format!(
+                        "one of its callers, but no client or service sends to {} (without `from`, probes stay on each replica's node)",
+                        spec.name
+                    )
+                } else {
+                    format!("one of its callers: {}", name_list(&callers))
+                };
+                self.error(span, format!("probes travel the hop from `from` to the checked service, but nothing in {} sends to {}; expected {expected}", senders::name(from, clients, services), spec.name));
             }
         }
     }

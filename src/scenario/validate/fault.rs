@@ -389,13 +389,17 @@ impl Checker<'_> {
                     })
                 }))
                 .collect();
+            let expected = if hops.is_empty() {
+                "a hop that is used, but no client or call sends to a service (a link is the hop from a client or service to a service it sends to)".to_string()
+            } else {
+                format!("a hop that is used: {}", name_list(&hops))
+            };
             self.error(
                 t.span(),
                 format!(
-                    "no client or call sends from {} to {}; expected a hop that is used: {}",
+                    "no client or call sends from {} to {}; expected {expected}",
                     from_named.get_ref(),
                     to_named.get_ref(),
-                    name_list(&hops)
                 ),
             );
             return None;

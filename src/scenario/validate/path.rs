@@ -42,7 +42,7 @@ pub(super) fn set<'i>(
                 items.as_mut()[i] = value;
                 Ok(())
             }
-            other => Err(not_a_table(walk, other)),
+            other => Err(not_a_table(walk, other, path)),
         }
     })
 }
@@ -63,7 +63,7 @@ pub(super) fn unset(doc: &mut DeTable<'_>, path: &str) -> Result<(), String> {
                 "`{}` is a list; expected a path that ends at a key, not at one of its entries",
                 walk.join(".")
             )),
-            other => Err(not_a_table(walk, other)),
+            other => Err(not_a_table(walk, other, path)),
         }
     })
 }
@@ -123,13 +123,7 @@ fn descend<'v, 'i>(
                 let i = pick(items, part, &walked.join("."))?;
                 items.as_mut()[i].get_mut()
             }
-            other => {
-                return Err(format!(
-                    "{}; expected a path that ends there, not \"{}\"",
-                    not_a_table(walked, other),
-                    shorten(path, 60)
-                ));
-            }
+            other => return Err(not_a_table(walked, other, path)),
         };
     }
     Ok(here)
@@ -159,6 +153,12 @@ fn pick(items: &[Spanned<DeValue<'_>>], part: &str, list: &str) -> Result<usize,
     {
         return Ok(i);
     }
+    if items.is_empty() {
+        return Err(format!(
+            "`{list}` is an empty list, so it has no entry \"{}\"; expected a path that ends at `{list}`, the whole list",
+            shorten(part, 40)
+        ));
+    }
     let names: Vec<String> = items
         .iter()
         .enumerate()
@@ -177,6 +177,18 @@ fn pick(items: &[Spanned<DeValue<'_>>], part: &str, list: &str) -> Result<usize,
 /// The message for a key that `t` (reached by `walked`) does not have.
 fn no_key(t: &DeTable<'_>, key: &str, walked: &[&str]) -> String {
     let keys: Vec<&str> = t.iter().map(|(k, _)| k.get_ref().as_ref()).collect();
+    if keys.is_empty() {
+        let key = shorten(key, 40);
+        if walked.is_empty() {
+            return format!(
+                "the scenario has no keys, so it has no key `{key}`; expected a path to a key the scenario sets"
+            );
+        }
+        let table = walked.join(".");
+        return format!(
+            "`{table}` is an empty table, so it has no key `{key}`; expected a path that ends at `{table}`, the whole table"
+        );
+    }
     let hint = did_you_mean(key, keys.iter().copied())
         .map(|k| format!("did you mean `{k}`? "))
         .unwrap_or_default();
@@ -192,8 +204,8 @@ fn no_key(t: &DeTable<'_>, key: &str, walked: &[&str]) -> String {
     )
 }
 
-/// The message for a path that goes on past a value that is not a table or a list.
-fn not_a_table(walked: &[&str], value: &DeValue<'_>) -> String {
+/// The message for `path`, which goes on past the value at `walked`, not a table or a list.
+fn not_a_table(walked: &[&str], value: &DeValue<'_>, path: &str) -> String {
     let what = match value {
         DeValue::String(_) => "a string",
         DeValue::Integer(_) => "a whole number",
@@ -203,7 +215,11 @@ fn not_a_table(walked: &[&str], value: &DeValue<'_>) -> String {
         DeValue::Array(_) => "a list",
         DeValue::Table(_) => "a table",
     };
-    format!("`{}` is {what}, not a table", walked.join("."))
+    format!(
+        "`{}` is {what}, not a table; expected a path that ends there, not \"{}\"",
+        walked.join("."),
+        shorten(path, 60)
+    )
 }
 
 #[cfg(test)]
@@ -319,9 +335,51 @@ name = "db"
         );
         let e = set(&mut d, "service.api.calls.dv.timeout", value("1"), 0..1).expect_err("no dv");
         assert!(e.contains("`service.api.calls` has no entry \"dv\""), "{e}");
-        let e = set(&mut d, "name.x", value("1"), 0..1).expect_err("into a string");
-        assert!(e.contains("`name` is a string, not a table"), "{e}");
         let e = set(&mut d, "client..timeout", value("1"), 0..1).expect_err("empty part");
         assert!(e.contains("empty part"), "{e}");
+    }
+
+    #[test]
+    fn a_path_past_a_value_says_where_it_should_end() {
+        let mut d = doc();
+        // One part past the string (the last hop) and several parts past it (on the way).
+        let e = set(&mut d, "name.x", value("1"), 0..1).expect_err("into a string");
+        assert_eq!(
+            e,
+            "`name` is a string, not a table; expected a path that ends there, not \"name.x\""
+        );
+        let e = set(&mut d, "service.api.calls.db.timeout.x.y", value("1"), 0..1)
+            .expect_err("through a string");
+        assert_eq!(
+            e,
+            "`service.api.calls.db.timeout` is a string, not a table; expected a path that ends there, not \"service.api.calls.db.timeout.x.y\""
+        );
+        let e = unset(&mut d, "client.web.retry.max_attempts.x").expect_err("into a number");
+        assert_eq!(
+            e,
+            "`client.web.retry.max_attempts` is a whole number, not a table; expected a path that ends there, not \"client.web.retry.max_attempts.x\""
+        );
+    }
+
+    #[test]
+    fn empty_lists_and_tables_say_what_is_valid_instead_of_an_empty_list() {
+        const EMPTY: &str = "name = \"t\"\n[network]\n[[service]]\nname = \"db\"\ncalls = []\n";
+        let mut d = DeTable::parse(EMPTY).expect("valid TOML").into_inner();
+        let e =
+            set(&mut d, "service.db.calls.api.timeout", value("1"), 0..1).expect_err("no entries");
+        assert_eq!(
+            e,
+            "`service.db.calls` is an empty list, so it has no entry \"api\"; expected a path that ends at `service.db.calls`, the whole list"
+        );
+        let e = unset(&mut d, "service.db.calls.0.timeout").expect_err("no entries");
+        assert!(e.starts_with("`service.db.calls` is an empty list"), "{e}");
+        let e = unset(&mut d, "network.latency").expect_err("no keys");
+        assert_eq!(
+            e,
+            "`network` is an empty table, so it has no key `latency`; expected a path that ends at `network`, the whole table"
+        );
+        // Setting the whole list, or a key of the empty table, is fine.
+        set(&mut d, "service.db.calls", value("[{ to = \"x\" }]"), 0..1).expect("whole list");
+        set(&mut d, "network.latency", value("1"), 0..1).expect("a new key");
     }
 }

@@ -136,7 +136,15 @@ impl Checker<'_> {
                 for c in &pool.callers {
                     if !sending.contains(c) {
                         let name = senders::name(*c, clients, services);
-                        self.error(list.span(), format!("a pool of {} names {name}, which does not send to it; expected its callers: {}", spec.name, name_list(&names)));
+                        let expected = if names.is_empty() {
+                            format!(
+                                "its callers, but no client or service sends to {} (a pool without `callers` serves every caller)",
+                                spec.name
+                            )
+                        } else {
+                            format!("its callers: {}", name_list(&names))
+                        };
+                        self.error(list.span(), format!("a pool of {} names {name}, which does not send to it; expected {expected}", spec.name));
                     }
                 }
             }

@@ -214,12 +214,17 @@ impl Checker<'_> {
         match names.get(name.get_ref()) {
             Some(Endpoint::Service(i)) => Some(Dest::Service(*i)),
             Some(Endpoint::Client(_)) => {
+                let (none, all) = names.listed(Known::Destinations);
+                let expected = if none {
+                    "a service or a queue, but the file declares none".to_string()
+                } else {
+                    format!("a service or a queue: {all}")
+                };
                 self.error(
                     name.span(),
                     format!(
-                        "`{key}` names the client \"{}\"; expected a service or a queue: {}",
+                        "`{key}` names the client \"{}\"; expected {expected}",
                         name.get_ref(),
-                        names.listed(Known::Destinations).1
                     ),
                 );
                 None
@@ -260,12 +265,17 @@ impl Checker<'_> {
         match names.get(name.get_ref()) {
             Some(Endpoint::Service(i)) => Some(*i),
             Some(Endpoint::Client(_)) => {
+                let (none, services) = names.listed(Known::Services);
+                let expected = if none {
+                    "a service, but the file declares none".to_string()
+                } else {
+                    format!("a service: {services}")
+                };
                 self.error(
                     name.span(),
                     format!(
-                        "`{key}` names the client \"{}\"; expected a service: {}",
+                        "`{key}` names the client \"{}\"; expected {expected}",
                         name.get_ref(),
-                        names.listed(Known::Services).1
                     ),
                 );
                 None
@@ -365,12 +375,18 @@ impl Checker<'_> {
             .hint(Known::Endpoints, name.get_ref())
             .map(|n| format!("did you mean \"{n}\"? "))
             .unwrap_or_default();
+        let (none, known) = names.listed(Known::Endpoints);
+        let expected = if none {
+            "expected the name of a [[client]] or a [[service]], but the file declares none"
+                .to_string()
+        } else {
+            format!("{hint}expected one of: {known}")
+        };
         self.error(
             name.span(),
             format!(
-                "unknown client or service \"{}\" in {place}; {hint}expected one of: {}",
+                "unknown client or service \"{}\" in {place}; {expected}",
                 shorten(name.get_ref(), 40),
-                names.listed(Known::Endpoints).1
             ),
         );
         None
