@@ -335,14 +335,12 @@ fn breaker_log_ends_with_the_run(text: &str) {
     );
 }
 
-/// A breaker cycling on its own timers kept the run going forever once the traffic had
-/// stopped, its log growing until memory ran out. The run now ends once only such timers are
-/// left after the run's time, and the breaker's log ends there too.
-#[test]
-fn a_breaker_cycling_on_its_own_timers_lets_the_run_end() {
-    breaker_log_ends_with_the_run(&format!(
+/// A 1 s scenario named `name`: a client whose every call to `api` times out behind a
+/// [`CYCLING_BREAKER`], followed by `extra` (more clients, queues and services).
+fn cycling_breaker_scenario(name: &str, extra: &str) -> String {
+    format!(
         r#"
-name = "breaker-timers"
+name = "{name}"
 duration = "1s"
 [[client]]
 name = "web"
@@ -353,8 +351,16 @@ timeout = "1us"
 [[service]]
 name = "api"
 service_time = {{ kind = "constant", value = "1ms" }}
-"#
-    ));
+{extra}"#
+    )
+}
+
+/// A breaker cycling on its own timers kept the run going forever once the traffic had
+/// stopped, its log growing until memory ran out. The run now ends once only such timers are
+/// left after the run's time, and the breaker's log ends there too.
+#[test]
+fn a_breaker_cycling_on_its_own_timers_lets_the_run_end() {
+    breaker_log_ends_with_the_run(&cycling_breaker_scenario("breaker-timers", ""));
 }
 
 /// Messages that stay stored for good (here in a dead-letter queue without a consumer) are
@@ -362,20 +368,11 @@ service_time = {{ kind = "constant", value = "1ms" }}
 /// run going.
 #[test]
 fn messages_left_in_a_dead_letter_queue_do_not_keep_a_cycling_breaker_going() {
-    breaker_log_ends_with_the_run(&format!(
-        r#"
-name = "breaker-timers-dlq"
-duration = "1s"
-[[client]]
-name = "web"
-target = "api"
-arrival = {{ kind = "poisson", rate_per_s = 100 }}
-timeout = "1us"
-{CYCLING_BREAKER}
+    let poison = r#"
 [[client]]
 name = "producer"
 target = "jobs"
-arrival = {{ kind = "poisson", rate_per_s = 50 }}
+arrival = { kind = "poisson", rate_per_s = 50 }
 timeout = "10ms"
 [[queue]]
 name = "jobs"
@@ -387,13 +384,10 @@ poison = 1.0
 [[queue]]
 name = "dlq"
 [[service]]
-name = "api"
-service_time = {{ kind = "constant", value = "1ms" }}
-[[service]]
 name = "worker"
-service_time = {{ kind = "constant", value = "1ms" }}
-"#
-    ));
+service_time = { kind = "constant", value = "1ms" }
+"#;
+    breaker_log_ends_with_the_run(&cycling_breaker_scenario("breaker-timers-dlq", poison));
 }
 
 /// A breaker timer held back by a hang dies with the process when it crashes during the
