@@ -19,10 +19,9 @@ fn runs() -> Vec<(String, RunResult)> {
         .collect()
 }
 
-/// The mean of the limit's logged levels (one per second) from `from` to `to` seconds.
-fn mean_level(r: &RunResult, from: f64, to: f64) -> f64 {
-    let levels: Vec<f64> = r
-        .metrics
+/// The limit's logged levels (one per second) from `from` to `to` seconds.
+fn levels(r: &RunResult, from: f64, to: f64) -> Vec<f64> {
+    r.metrics
         .policy_log
         .events
         .iter()
@@ -32,7 +31,12 @@ fn mean_level(r: &RunResult, from: f64, to: f64) -> f64 {
             t >= from && t < to
         })
         .map(|e| e.value.expect("a level"))
-        .collect();
+        .collect()
+}
+
+/// The mean of the limit's logged levels from `from` to `to` seconds.
+fn mean_level(r: &RunResult, from: f64, to: f64) -> f64 {
+    let levels = levels(r, from, to);
     assert!(levels.len() > 10, "levels logged per bucket: {levels:?}");
     levels.iter().sum::<f64>() / levels.len() as f64
 }
@@ -144,14 +148,7 @@ concurrency_limit = { kind = "vegas", initial = 5, max = 10 }
     let scenario =
         resim::Scenario::from_text(text, "s.toml").expect("a Vegas limit of 10 is valid");
     let r = resim::run_one(&scenario, 1).expect("runs");
-    let levels: Vec<f64> = r
-        .metrics
-        .policy_log
-        .events
-        .iter()
-        .filter(|e| e.policy == "concurrency_limit")
-        .map(|e| e.value.expect("a level"))
-        .collect();
+    let levels = levels(&r, 0.0, f64::INFINITY);
     assert!(levels.len() > 10, "{levels:?}");
     assert!(
         levels.iter().all(|l| (1.0..=10.0).contains(l)),
