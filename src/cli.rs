@@ -237,9 +237,9 @@ pub fn shard_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Shard, Str
     let number = |k: &str| -> Result<Option<u64>, String> {
         var(k)
             .map(|v| {
-                v.trim()
-                    .parse::<u64>()
-                    .map_err(|_| format!("{k}={v} is not a whole number; expected a whole number of 0 or more, as Slurm and Kubernetes set it"))
+                v.trim().parse::<u64>().map_err(|_| {
+                    format!("{k}={v} is not a whole number; expected a whole number such as 3")
+                })
             })
             .transpose()
     };

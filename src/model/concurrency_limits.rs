@@ -115,8 +115,8 @@ impl Model<'_> {
         None
     }
 
-    /// A request that arrived at `replica` `rtt` ago has ended there, `dropped` (failed,
-    /// shed or dropped at dequeue) or not, with `inflight` requests in flight, itself
+    /// A request that arrived at `replica` `rtt` ago has ended there, `dropped` (shed from
+    /// the waiting room or dropped at dequeue; an answer, an error included, is not) or not, with `inflight` requests in flight, itself
     /// included: the limit learns from it.
     #[cold]
     pub(super) fn limit_sample(

@@ -46,7 +46,8 @@ pub enum BudgetSpec {
         no_retry_increment: f64,
     },
     /// Envoy's cluster `retry_budget`: retries outstanding at once at most
-    /// max(`min_concurrent`, `percent`% of the attempts in flight). A retry holds its place
+    /// max(`min_concurrent`, `percent`% of the attempts in flight, rounded down as Envoy
+    /// rounds it). A retry holds its place
     /// from the decision to retry (its backoff included) until its outcome is known, as
     /// Envoy's `RetryStateImpl` holds the retries resource until the next retry decision or
     /// the end of the request.

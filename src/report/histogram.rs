@@ -57,9 +57,14 @@ pub fn read(dir: &Path, sweep: usize) -> Result<BTreeMap<(String, Vec<String>), 
         let line = record.position().map_or(0, |p| p.line());
         if record.len() != sweep + 3 {
             return Err(format!(
-                "{shown}:{line}: {} fields; expected {}: `variant`, the {sweep} swept path(s) that manifest.json lists, `latency_ns` and `count`",
+                "{shown}:{line}: {} fields; expected {}: `variant`, {}`latency_ns` and `count`",
                 record.len(),
-                sweep + 3
+                sweep + 3,
+                if sweep == 0 {
+                    String::new()
+                } else {
+                    format!("the {sweep} swept path(s) that manifest.json lists, ")
+                }
             ));
         }
         let number = |i: usize| -> Result<u64, String> {
@@ -83,4 +88,30 @@ pub fn read(dir: &Path, sweep: usize) -> Result<BTreeMap<(String, Vec<String>), 
         *out.entry(key).or_default().entry(value).or_insert(0) += count;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file with the wrong number of columns for the manifest's sweep (a row as long as its
+    /// header) names the columns expected, and mentions swept paths only when there are some.
+    #[test]
+    fn a_row_of_the_wrong_length_says_which_columns_are_expected() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join(HISTOGRAM_FILE);
+        let shown = file.display();
+        std::fs::write(&file, "variant,rate,latency_ns,count\nbase,5,1,2\n").expect("written");
+        assert_eq!(
+            read(dir.path(), 0).expect_err("a swept file, no sweep"),
+            format!("{shown}:2: 4 fields; expected 3: `variant`, `latency_ns` and `count`")
+        );
+        std::fs::write(&file, "variant,latency_ns,count\nbase,1,2\n").expect("written");
+        assert_eq!(
+            read(dir.path(), 1).expect_err("a sweep, an unswept file"),
+            format!(
+                "{shown}:2: 3 fields; expected 4: `variant`, the 1 swept path(s) that manifest.json lists, `latency_ns` and `count`"
+            )
+        );
+    }
 }

@@ -128,8 +128,9 @@ concurrency_limit = {{ kind = "{limit}" }}
     }
 }
 
-/// Vegas has no minimum (the library keeps its limit in [1, max]): a limit below the other
-/// kinds' default minimum of 20 is accepted, and the level never passes its maximum.
+/// Vegas has no minimum (the library keeps its limit in [1, max]): a `max` below the other
+/// kinds' default minimum of 20 is accepted, the default start of 20 comes down to it, and
+/// the level never passes it.
 #[test]
 fn a_small_vegas_limit_is_accepted_and_kept() {
     let text = r#"
@@ -143,7 +144,7 @@ arrival = { kind = "poisson", rate_per_s = 500 }
 name = "api"
 concurrency = 2
 service_time = { kind = "exponential", mean = "5ms" }
-concurrency_limit = { kind = "vegas", initial = 5, max = 10 }
+concurrency_limit = { kind = "vegas", max = 10 }
 "#;
     let scenario =
         resim::Scenario::from_text(text, "s.toml").expect("a Vegas limit of 10 is valid");

@@ -693,7 +693,7 @@ fn merge_errors_name_the_path_concerned() {
 }
 
 #[test]
-fn merge_names_the_shard_file_a_row_or_a_file_is_wrong_in_and_what_is_expected() {
+fn merge_says_where_a_row_or_a_file_is_wrong_and_what_is_expected() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     std::fs::write(d.join("s.toml"), format!("{BASE}{SWEEP}")).expect("written");
@@ -813,7 +813,7 @@ fn shard_auto_reads_slurm_and_kubernetes_variables() {
     );
     assert_eq!(
         shard_from_env(&env(&[("SLURM_ARRAY_TASK_ID", "two")])).expect_err("not a number"),
-        "SLURM_ARRAY_TASK_ID=two is not a whole number; expected a whole number of 0 or more, as Slurm and Kubernetes set it"
+        "SLURM_ARRAY_TASK_ID=two is not a whole number; expected a whole number such as 3"
     );
     // A task id below the array's minimum is no task of it (it became shard 0).
     let e = shard_from_env(&env(&[

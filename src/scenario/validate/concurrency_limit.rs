@@ -44,10 +44,13 @@ impl Checker<'_> {
             v.as_ref()
                 .map_or(default, |v| s.count(v, key, 1, MAX_LIMIT))
         };
-        let initial = count(self, &f.initial, "initial", 20);
         let min = count(self, &f.min, "min", 20);
         let max_default = if kind == "vegas" { 1000 } else { 200 };
         let max = count(self, &f.max, "max", max_default);
+        // Vegas has no `min`, so a `max` under 20 is a choice of its own: the default start
+        // then comes down to it.
+        let initial_default = if kind == "vegas" { max.min(20) } else { 20 };
+        let initial = count(self, &f.initial, "initial", initial_default);
         if kind == "vegas" {
             // Vegas has no `min`: it keeps its limit in [1, max].
             if initial > max {
