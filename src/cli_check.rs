@@ -5,11 +5,11 @@ use crate::check::{self, Results, Verdict};
 use crate::cli::{
     EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, command_line, load, seed_range,
 };
-use crate::compare::build;
+use crate::compare::{RunRow, build};
 use crate::output::{self, OutputError, RunRequest};
 use crate::paths;
 use crate::report::junit::{self, Suite};
-use crate::report::manifest::MANIFEST_FILE;
+use crate::report::manifest::{MANIFEST_FILE, Manifest};
 use crate::report::verdicts;
 use crate::scenario::Study;
 use crate::scenario::expect::DEFAULT_CHECK_SEEDS;
@@ -235,6 +235,13 @@ fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict
     )
     .map_err(|e| format!("{file}: {e}"))?;
     let dir = out_parent(o).join(&study.base.name);
+    let placed = |e: String| format!("{file}: {e}");
+    // The baseline is read before anything runs, so that a wrong or broken one is said at
+    // once rather than after the runs.
+    let baseline = match &o.baseline {
+        Some(b) => Some(read_baseline(b, study, targets).map_err(placed)?),
+        None => None,
+    };
     let request = RunRequest {
         study,
         text: &t.text,
@@ -263,26 +270,24 @@ fn check_one(t: &Target, o: &CheckOptions, targets: usize) -> Result<Vec<Verdict
     };
     output::run_into(&dir, &request, &|| {}, |_| {}).map_err(failed)?;
     output::draw(&dir).map_err(failed)?;
-    let placed = |e: String| format!("{file}: {e}");
     let results = Results::read(&dir, study).map_err(placed)?;
     let mut verdicts = check::expectations(&results).map_err(placed)?;
-    if let Some(b) = &o.baseline {
-        compare_with(b, &results, t, &mut verdicts, o.quiet, targets).map_err(placed)?;
+    if let Some(baseline) = &baseline {
+        compare_with(baseline, &results, t, &mut verdicts, o.quiet).map_err(placed)?;
     }
     Ok(verdicts)
 }
 
-/// Adds the baseline gate's verdicts on `results` to `verdicts`, and says what changed
-/// since the baseline in `b`.
-fn compare_with(
-    b: &Path,
-    results: &Results,
-    t: &Target,
-    verdicts: &mut Vec<Verdict>,
-    quiet: bool,
-    targets: usize,
-) -> Result<(), String> {
-    let study = &t.study;
+/// A baseline read back: its folder, its manifest and its runs.
+struct Baseline {
+    dir: PathBuf,
+    manifest: Manifest,
+    runs: Vec<Vec<RunRow>>,
+}
+
+/// Reads the baseline of `study` from `b` (the folder, or its `<name>/`), checking that it
+/// is of this scenario; `targets` is how many scenarios are checked.
+fn read_baseline(b: &Path, study: &Study, targets: usize) -> Result<Baseline, String> {
     let Some(base) = baseline_dir(b, &study.base.name) else {
         return Err(format!(
             "no baseline for \"{}\" in {}; expected {}/{MANIFEST_FILE} or {}/{}/{MANIFEST_FILE}",
@@ -308,10 +313,32 @@ fn compare_with(
             study.base.name
         ));
     }
-    let tolerances = study.expectations.tolerances();
-    verdicts.extend(check::baseline(results, &manifest, &runs, &tolerances)?);
+    Ok(Baseline {
+        dir: base,
+        manifest,
+        runs,
+    })
+}
+
+/// Adds the baseline gate's verdicts on `results` to `verdicts`, and says what changed
+/// since `baseline`.
+fn compare_with(
+    baseline: &Baseline,
+    results: &Results,
+    t: &Target,
+    verdicts: &mut Vec<Verdict>,
+    quiet: bool,
+) -> Result<(), String> {
+    let base = &baseline.dir;
+    let tolerances = t.study.expectations.tolerances();
+    verdicts.extend(check::baseline(
+        results,
+        &baseline.manifest,
+        &baseline.runs,
+        &tolerances,
+    )?);
     if !quiet {
-        match check::baseline_text(&base) {
+        match check::baseline_text(base) {
             Some(before) => {
                 let changed = check::changed_keys(&before, &t.text);
                 if changed.is_empty() {

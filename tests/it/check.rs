@@ -689,3 +689,34 @@ fn a_broken_baseline_csv_names_the_file_the_problem_and_what_is_expected() {
         "{err}"
     );
 }
+
+/// The baseline is read before anything runs: a missing or broken one is said at once, not
+/// after the check's runs.
+#[test]
+fn a_missing_or_broken_baseline_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    write(
+        d,
+        "s.toml",
+        &format!("{SCENARIO}\n[expect]\navailability = \">= 0.5\"\n"),
+    );
+    refused_before_running(
+        d,
+        &["s.toml", "--baseline", "nowhere"],
+        &[
+            "no baseline for \"",
+            " in nowhere; expected nowhere/manifest.json",
+        ],
+    );
+    let ran = common::resim(d, &["run", "s.toml", "--seeds", "2", "--out", "b"]);
+    assert!(ran.status.success());
+    let summary = d.join("b/summary.csv");
+    let text = std::fs::read_to_string(&summary).expect("summary");
+    std::fs::write(&summary, text.replacen("p99_ms", "p99", 1)).expect("written");
+    refused_before_running(
+        d,
+        &["s.toml", "--baseline", "b"],
+        &["summary.csv:1: no column `p99_ms`; expected a header with `variant`"],
+    );
+}
