@@ -644,8 +644,8 @@ fn more_shards_than_runs_are_refused_by_run_and_by_merge() {
     );
 }
 
-#[test]
-fn merge_errors_name_the_path_concerned() {
+/// A folder holding `s.toml` (the swept base scenario) and its two shards `s0` and `s1`.
+fn two_shards() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     std::fs::write(d.join("s.toml"), format!("{BASE}{SWEEP}")).expect("written");
@@ -657,6 +657,13 @@ fn merge_errors_name_the_path_concerned() {
             &["run", "s.toml", "--shard", &shard, "--out", &out, "--quiet"],
         );
     }
+    dir
+}
+
+#[test]
+fn merge_errors_name_the_path_concerned() {
+    let dir = two_shards();
+    let d = dir.path();
     std::fs::write(d.join("afile"), "x").expect("written");
     // A shard folder without its copy of the scenario.
     std::fs::create_dir(d.join("bare")).expect("dir");
@@ -694,17 +701,8 @@ fn merge_errors_name_the_path_concerned() {
 
 #[test]
 fn merge_says_where_a_row_or_a_file_is_wrong_and_what_is_expected() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = two_shards();
     let d = dir.path();
-    std::fs::write(d.join("s.toml"), format!("{BASE}{SWEEP}")).expect("written");
-    for i in 0..2 {
-        let shard = format!("{i}/2");
-        let out = format!("s{i}");
-        resim_ok(
-            d,
-            &["run", "s.toml", "--shard", &shard, "--out", &out, "--quiet"],
-        );
-    }
     // A copy of shard 1 without `skip`, and with the first fields of line 2 of `file` set
     // to those of `first`.
     let copy = |to: &str, skip: &str, edit: Option<(&str, &str)>| {
