@@ -490,7 +490,7 @@ fn a_baseline_whose_manifest_lists_more_swept_paths_than_its_files_have_is_bad_i
         m["sweep"]["paths"] = serde_json::json!(paths);
         m["sweep"]["points"] = serde_json::json!([vec!["x"; values]]);
         std::fs::write(&path, m.to_string()).expect("written");
-        let err = refused_before_running(d, &["s.toml", "--seeds", "2", "--baseline", "b2"], &says);
+        let err = refused_before_running(d, &["s.toml", "--seeds", "2", "--baseline", "b2"], says);
         assert!(!err.contains("panicked"), "{err}");
     }
 }
